@@ -1,0 +1,62 @@
+"""Alembic environment: the URL comes from the application's settings (DATABASE_URL)."""
+
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+
+import service.models  # noqa: F401  (registers every table on the metadata)
+from service.core.database import make_engine
+from service.core.models import UTCDateTime, metadata
+from service.core.settings import get_settings
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _url() -> str:
+    return config.attributes.get("database_url") or get_settings().database_url
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=metadata,
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+        render_item=render_item,
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url=_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

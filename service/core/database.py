@@ -1,0 +1,60 @@
+"""Engine and sessions. The schema itself comes only from Alembic (migrations/)."""
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from service.core.settings import get_settings
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN; take control so
+    # that SQLite transactions behave as on PostgreSQL (see SQLAlchemy's pysqlite notes).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    if is_sqlite(url):
+        _prepare_sqlite_file(url)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    settings = get_settings()
+    return make_engine(settings.database_url, settings.sql_echo)
+
+
+def get_session() -> Iterator[Session]:
+    """FastAPI dependency: one session per request; use cases commit themselves."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session

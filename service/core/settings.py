@@ -1,0 +1,32 @@
+"""Settings from the environment (and an optional .env file)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var") / "finmatch.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; SQLite file under var/ by default, "
+        "postgresql+psycopg://user@host/db in production.",
+    )
+    sql_echo: bool = Field(default=False, validation_alias="FINMATCH_SQL_ECHO")
+    page_limit_default: int = Field(default=50, validation_alias="FINMATCH_PAGE_LIMIT_DEFAULT")
+    page_limit_max: int = Field(default=200, validation_alias="FINMATCH_PAGE_LIMIT_MAX")
+    name_search_min_score: int = Field(
+        default=60, validation_alias="FINMATCH_NAME_SEARCH_MIN_SCORE"
+    )
+    timezone: str = Field(default="Asia/Shanghai", validation_alias="FINMATCH_TIMEZONE")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,268 @@
+"""The enterprise library (企业库) and the project library (项目库)."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import field_validator
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.core.models import UTCDateTime, utcnow
+from service.taxonomy.grades import normalize_grade
+
+CREDIT_CODE_EXAMPLE = "91320200134757148J"
+
+
+def _grade(value: str | None) -> str | None:
+    if value is None:
+        return None
+    grade = normalize_grade(value)
+    if grade is None:
+        raise ValueError("信用等级应为 AAA、AA+、AA … B-、CCC、CC、C、D 之一")
+    return grade
+
+
+# --- qualifications -----------------------------------------------------------------------
+
+class QualificationBase(SQLModel):
+    type_code: str = Field(foreign_key="qualification_type.code", max_length=32,
+                           schema_extra={"examples": ["high_tech"]})
+    issued_date: date = Field(schema_extra={"examples": ["2024-12-01"]})
+    expires_date: date | None = Field(
+        default=None, description="Defaults to issued_date + the type's term of validity"
+    )
+    source: str | None = Field(default=None, max_length=200,
+                               schema_extra={"examples": ["江苏省2024年第一批高新技术企业名单"]})
+
+
+class Qualification(QualificationBase, table=True):
+    __tablename__ = "qualification"
+    __table_args__ = (UniqueConstraint("enterprise_id", "type_code", "issued_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class QualificationCreate(QualificationBase):
+    pass
+
+
+class QualificationPublic(QualificationBase):
+    id: int
+    name: str | None = None
+    valid_today: bool | None = None
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+class ContactBase(SQLModel):
+    name: str = Field(min_length=1, max_length=50, schema_extra={"examples": ["王敏"]})
+    title: str | None = Field(default=None, max_length=50, schema_extra={"examples": ["财务总监"]})
+    phone: str | None = Field(default=None, max_length=30, schema_extra={"examples": ["0510-85212345"]})
+    email: str | None = Field(default=None, max_length=120)
+    is_primary: bool = False
+
+
+class Contact(ContactBase, table=True):
+    __tablename__ = "contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE", index=True)
+
+
+class ContactCreate(ContactBase):
+    email: str | None = Field(default=None, max_length=120, regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              schema_extra={"examples": ["wangmin@example.com"]})
+
+
+class ContactPublic(ContactBase):
+    id: int
+
+
+# --- enterprises --------------------------------------------------------------------------
+
+class EnterpriseBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200, schema_extra={"examples": ["无锡华光电子股份有限公司"]})
+    district_code: str | None = Field(default=None, foreign_key="district.code", max_length=32,
+                                      schema_extra={"examples": ["xinwu"]})
+    industry_code: str | None = Field(default=None, max_length=5,
+                                      description="GB/T 4754-2017 code, e.g. C3973",
+                                      schema_extra={"examples": ["C3973"]})
+    cluster_code: str | None = Field(default=None, foreign_key="cluster.code", max_length=32,
+                                     schema_extra={"examples": ["ic"]})
+    chain_tag: str | None = Field(default=None, max_length=64,
+                                  description="Industrial chain tag kept by the office")
+    employees: int | None = Field(default=None, ge=0, schema_extra={"examples": [260]})
+    revenue_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger,
+                                    description="Annual operating revenue in fen (分)",
+                                    schema_extra={"examples": [18_500_000_000]})
+    total_assets_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger,
+                                         description="Total assets in fen (分)",
+                                         schema_extra={"examples": [32_000_000_000]})
+    established_date: date | None = Field(default=None, schema_extra={"examples": ["2009-06-18"]})
+    credit_grade: str | None = Field(default=None, max_length=4,
+                                     description="City credit rating, AAA … D",
+                                     schema_extra={"examples": ["A"]})
+
+
+class Enterprise(EnterpriseBase, table=True):
+    __tablename__ = "enterprise"
+    __table_args__ = (
+        Index("ix_enterprise_cluster_code_id", "cluster_code", "id"),
+        Index("ix_enterprise_district_code_id", "district_code", "id"),
+        Index("ix_enterprise_size_class_id", "size_class", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    credit_code: str = Field(max_length=18, unique=True)
+    name_normalized: str = Field(max_length=200, index=True)
+    registered_area_code: str = Field(max_length=6)
+    registered_in_wuxi: bool
+    size_class: str | None = Field(default=None, sa_type=String(16))
+    size_industry_key: str | None = Field(default=None, max_length=32)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class EnterpriseCreate(EnterpriseBase):
+    credit_code: str = Field(min_length=1, max_length=40,
+                             schema_extra={"examples": [CREDIT_CODE_EXAMPLE]})
+    qualifications: list[QualificationCreate] = Field(default_factory=list)
+    contacts: list[ContactCreate] = Field(default_factory=list)
+
+    @field_validator("credit_grade")
+    @classmethod
+    def _check_grade(cls, value: str | None) -> str | None:
+        return _grade(value)
+
+
+class EnterpriseUpdate(SQLModel):
+    """Only the fields sent change; `qualifications` and `contacts`, when sent, replace the lists.
+    The credit code identifies the enterprise and cannot change."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    district_code: str | None = Field(default=None, max_length=32)
+    industry_code: str | None = Field(default=None, max_length=5)
+    cluster_code: str | None = Field(default=None, max_length=32)
+    chain_tag: str | None = Field(default=None, max_length=64)
+    employees: int | None = Field(default=None, ge=0)
+    revenue_fen: int | None = Field(default=None, ge=0)
+    total_assets_fen: int | None = Field(default=None, ge=0)
+    established_date: date | None = None
+    credit_grade: str | None = Field(default=None, max_length=4)
+    qualifications: list[QualificationCreate] | None = None
+    contacts: list[ContactCreate] | None = None
+
+    @field_validator("credit_grade")
+    @classmethod
+    def _check_grade(cls, value: str | None) -> str | None:
+        return _grade(value)
+
+
+class EnterprisePublic(EnterpriseBase):
+    id: int
+    credit_code: str
+    registered_area_code: str
+    registered_in_wuxi: bool = Field(description="False flags an enterprise registered outside Wuxi")
+    size_class: str | None = Field(description="Derived from the size table and the figures")
+    size_industry_key: str | None
+    size_reason: str | None = None
+    cluster_tier: str | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    qualifications: list[QualificationPublic] = Field(default_factory=list)
+    contacts: list[ContactPublic] = Field(default_factory=list)
+
+
+class EnterpriseSummary(SQLModel):
+    """A list row: the figures without contacts."""
+
+    id: int
+    credit_code: str
+    name: str
+    district_code: str | None
+    industry_code: str | None
+    cluster_code: str | None
+    chain_tag: str | None
+    size_class: str | None
+    registered_in_wuxi: bool
+    credit_grade: str | None
+    qualification_codes: list[str] = Field(default_factory=list,
+                                           description="Types valid on the filter date (today)")
+    match_score: float | None = Field(default=None, description="Name-search score, 0–100")
+    updated_at: datetime
+
+
+# --- projects -----------------------------------------------------------------------------
+
+class ProjectKind(StrEnum):
+    tech_transformation = "tech_transformation"  # 技术改造
+    intelligent_digital = "intelligent_digital"  # 智能化改造数字化转型
+    rnd = "rnd"  # 研发
+    capacity_expansion = "capacity_expansion"  # 扩产
+    green_upgrade = "green_upgrade"  # 绿色化改造
+    new_build = "new_build"  # 新建
+    other = "other"
+
+
+class ProjectStatus(StrEnum):
+    planned = "planned"
+    approved = "approved"  # 已备案/立项
+    under_construction = "under_construction"
+    completed = "completed"
+    suspended = "suspended"
+
+
+class ProjectBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200,
+                      schema_extra={"examples": ["12英寸功率器件产线智能化改造项目"]})
+    kind: ProjectKind = Field(sa_type=String(32))
+    cluster_code: str | None = Field(default=None, foreign_key="cluster.code", max_length=32,
+                                     schema_extra={"examples": ["ic"]})
+    total_investment_fen: int = Field(ge=0, sa_type=BigInteger,
+                                      schema_extra={"examples": [120_000_000_000]})
+    equipment_investment_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
+    financing_need_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger,
+                                           schema_extra={"examples": [30_000_000_000]})
+    year: int = Field(ge=2000, le=2100, schema_extra={"examples": [2026]})
+    status: ProjectStatus = Field(default=ProjectStatus.planned, sa_type=String(32))
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class Project(ProjectBase, table=True):
+    __tablename__ = "project"
+    __table_args__ = (Index("ix_project_cluster_code_id", "cluster_code", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE", index=True)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProjectCreate(ProjectBase):
+    enterprise_id: int
+
+
+class ProjectUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    kind: ProjectKind | None = None
+    cluster_code: str | None = Field(default=None, max_length=32)
+    total_investment_fen: int | None = Field(default=None, ge=0)
+    equipment_investment_fen: int | None = Field(default=None, ge=0)
+    financing_need_fen: int | None = Field(default=None, ge=0)
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    status: ProjectStatus | None = None
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class ProjectPublic(ProjectBase):
+    id: int
+    enterprise_id: int
+    enterprise_name: str | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime

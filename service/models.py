@@ -1,0 +1,19 @@
+"""Every table, imported in one place for Alembic and the tests."""
+
+from service.core import models as core_models  # noqa: F401  (naming convention first)
+from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.products.models import Bank, Product, ProductVersion
+from service.taxonomy.models import (
+    Cluster,
+    District,
+    LprRate,
+    QualificationType,
+    SizeIndustry,
+    SizeThreshold,
+)
+
+__all__ = [
+    "Bank", "Cluster", "Contact", "District", "Enterprise", "LprRate", "Product",
+    "ProductVersion", "Project", "Qualification", "QualificationType", "SizeIndustry",
+    "SizeThreshold",
+]
