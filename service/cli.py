@@ -1,0 +1,106 @@
+"""The `finmatch` command: serve, migrate, seed, synth."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="FinMatch 银企融资对接服务", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _alembic_config(database_url: str | None = None):
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def run_migrations(revision: str = "head", database_url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), revision)
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Bring the database schema up to date (alembic upgrade)."""
+    from service.core.settings import get_settings
+
+    run_migrations(revision)
+    console.print(f"[green]schema at {revision}[/] ({_safe_url(get_settings().database_url)})")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo/--no-demo",
+                                       help="Also load the demo enterprise and project library")]
+    = False,
+) -> None:
+    """Load reference data (and the demo library). A second run changes nothing."""
+    from sqlmodel import Session
+
+    from service.core.database import get_engine
+    from service.seeding import seed_demo, seed_reference
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        counts = seed_reference(session)
+        if demo:
+            counts.update(seed_demo(session))
+    table = Table("table", "created", "updated", "unchanged", title="finmatch seed")
+    tables = sorted({k.split(".")[0] for k in counts})
+    for name in tables:
+        table.add_row(name, *(str(counts.get(f"{name}.{s}", 0))
+                              for s in ("created", "updated", "unchanged")))
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("service.main:create_app", factory=True, host=host, port=port,
+                workers=workers, reload=reload, proxy_headers=True)
+
+
+@app.command()
+def synth(
+    enterprises: Annotated[int, typer.Option(help="Enterprises to generate")] = 1000,
+    products: Annotated[int, typer.Option(help="Products to generate")] = 0,
+    projects: Annotated[int | None, typer.Option(help="Projects (default: a share of "
+                                                       "the enterprises)")] = None,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Write JSON files to this directory "
+                                                  "instead of loading the database")] = None,
+) -> None:
+    """Generate a realistic synthetic library (for benchmarks), into the database or files."""
+    from service.core.settings import get_settings
+    from service.synth import run_synth
+
+    if enterprises < 0 or products < 0 or (projects is not None and projects < 0):
+        raise typer.BadParameter("counts must not be negative")
+    result = run_synth(get_settings().database_url, enterprises, products, projects,
+                       seed_value, out)
+    console.print(result)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

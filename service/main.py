@@ -1,0 +1,74 @@
+"""The FastAPI application factory."""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from service import __version__
+from service.core.database import get_engine
+from service.core.errors import Problem, install_error_handlers
+from service.enterprises.router import router as enterprises_router
+from service.products.router import router as products_router
+from service.taxonomy.router import router as taxonomy_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+FinMatch 银企融资对接服务 keeps Wuxi's key-sector enterprise and project libraries (企业库、项目库)
+and the banks' product catalogue (锡科贷、锡信贷、专精特新贷、苏科贷、转贷应急资金 and banks' own
+products).
+
+* Money is in integer fen (分); rates are in basis points; dates are business dates in
+  Asia/Shanghai; timestamps are UTC.
+* Lists are cursor-paginated: pass `next_cursor` back as `cursor`; `limit` is capped.
+* Errors are RFC 9457 `application/problem+json` with a stable `code`.
+"""
+
+TAGS = [
+    {"name": "enterprises", "description": "Enterprise library (企业库) and project library (项目库)"},
+    {"name": "catalogue", "description": "Banks and their versioned products; public to read"},
+    {"name": "reference", "description": "Clusters, districts, qualification types, size table, LPR"},
+    {"name": "service", "description": "Service status"},
+]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="FinMatch 银企融资对接服务", version=__version__, description=DESCRIPTION,
+                  openapi_tags=TAGS)
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(taxonomy_router)
+    api.include_router(enterprises_router)
+    api.include_router(products_router)
+    app.include_router(api)
+
+    @app.get("/", operation_id="serviceIndex", tags=["service"], summary="Service index",
+             description="Name, version and where to start.")
+    def index() -> dict[str, Any]:
+        return {"name": "FinMatch 银企融资对接服务", "version": __version__,
+                "api": API_PREFIX, "docs": "/docs", "openapi": "/openapi.json"}
+
+    @app.get("/healthz", operation_id="health", tags=["service"], summary="Health check",
+             description="200 when the database answers.")
+    def health() -> dict[str, str]:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    _register_problem_schema(app)
+    return app
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            Problem.model_json_schema())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,136 @@
+"""`finmatch seed`: reference data and the demo library from seed/. Idempotent: a second run
+changes nothing.
+
+Reference tables (clusters, districts, qualification types, the size table) follow the files:
+a row that differs is updated. Banks, products, LPR and the demo library are only added when
+missing: the office maintains them through the API afterwards, and a re-seed must not undo it."""
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from service.enterprises import service as enterprises
+from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
+from service.products import queries as product_queries
+from service.products import service as products
+from service.products.models import Bank, BankCreate, ProductCreate
+from service.taxonomy.models import (
+    TIER_RANK,
+    Cluster,
+    District,
+    LprRate,
+    QualificationType,
+    SizeIndustry,
+    SizeThreshold,
+    Tier,
+)
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _upsert(session: Session, model: Any, key: dict[str, Any], values: dict[str, Any],
+            counts: Counter, table: str) -> None:
+    row = session.get(model, tuple(key.values()) if len(key) > 1 else next(iter(key.values())))
+    if row is None:
+        session.add(model(**key, **values))
+        counts[f"{table}.created"] += 1
+        return
+    changed = False
+    for field, value in values.items():
+        if getattr(row, field) != value:
+            setattr(row, field, value)
+            changed = True
+    counts[f"{table}.updated" if changed else f"{table}.unchanged"] += 1
+
+
+def seed_reference(session: Session, seed_dir: Path = SEED_DIR) -> Counter:
+    counts: Counter = Counter()
+    ref = seed_dir / "reference"
+    for item in _load(ref / "clusters.json"):
+        item = dict(item)
+        code = item.pop("code")
+        if item["tier"] not in Tier.__members__:
+            raise ValueError(f"cluster {code}: unknown tier {item['tier']}")
+        item.setdefault("tier_rank", TIER_RANK[Tier(item["tier"])])
+        _upsert(session, Cluster, {"code": code}, item, counts, "cluster")
+    for item in _load(ref / "districts.json"):
+        item = dict(item)
+        _upsert(session, District, {"code": item.pop("code")}, item, counts, "district")
+    for item in _load(ref / "qualification_types.json"):
+        item = dict(item)
+        _upsert(session, QualificationType, {"code": item.pop("code")}, item, counts,
+                "qualification_type")
+    for item in _load(ref / "size_standards.json"):
+        item = dict(item)
+        key = item.pop("key")
+        thresholds = item.pop("thresholds")
+        _upsert(session, SizeIndustry, {"key": key}, item, counts, "size_industry")
+        session.flush()
+        for size_class, bounds in thresholds.items():
+            _upsert(session, SizeThreshold, {"industry_key": key, "size_class": size_class},
+                    bounds, counts, "size_threshold")
+    for item in _load(ref / "lpr.json"):
+        pk = (date.fromisoformat(item["effective_date"]), item["tenor"])
+        if session.get(LprRate, pk) is None:
+            session.add(LprRate(effective_date=pk[0], tenor=pk[1], rate_bp=item["rate_bp"]))
+            counts["lpr_rate.created"] += 1
+        else:
+            counts["lpr_rate.unchanged"] += 1
+    session.commit()
+    banks_file, products_file = ref / "banks.json", ref / "products.json"
+    if banks_file.exists():
+        for item in _load(banks_file):
+            data = BankCreate.model_validate(item)
+            if session.get(Bank, data.code) is None:
+                products.create_bank(session, data)
+                counts["bank.created"] += 1
+            else:
+                counts["bank.unchanged"] += 1
+    if products_file.exists():
+        for item in _load(products_file):
+            data = ProductCreate.model_validate(item)
+            if product_queries.product_by_code(session, data.code) is None:
+                products.create_product(session, data)
+                counts["product.created"] += 1
+            else:
+                counts["product.unchanged"] += 1
+    return counts
+
+
+def seed_demo(session: Session, seed_dir: Path = SEED_DIR) -> Counter:
+    counts: Counter = Counter()
+    demo = seed_dir / "demo"
+    ids: dict[str, int] = {}
+    for item in _load(demo / "enterprises.json"):
+        data = EnterpriseCreate.model_validate(item)
+        existing = session.exec(
+            select(Enterprise).where(Enterprise.credit_code == data.credit_code)).first()
+        if existing is None:
+            existing = enterprises.create_enterprise(session, data)
+            counts["enterprise.created"] += 1
+        else:
+            counts["enterprise.unchanged"] += 1
+        ids[existing.credit_code] = existing.id  # type: ignore[assignment]
+    for item in _load(demo / "projects.json"):
+        item = dict(item)
+        enterprise_id = ids.get(item.pop("enterprise_credit_code"))
+        if enterprise_id is None:
+            counts["project.skipped"] += 1
+            continue
+        exists = session.exec(select(Project).where(
+            Project.enterprise_id == enterprise_id, Project.name == item["name"])).first()
+        if exists is not None:
+            counts["project.unchanged"] += 1
+            continue
+        enterprises.create_project(session, ProjectCreate.model_validate(
+            {**item, "enterprise_id": enterprise_id}))
+        counts["project.created"] += 1
+    return counts

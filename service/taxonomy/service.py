@@ -1,0 +1,122 @@
+"""Reference-data use cases: lookups, validation with suggestions, the size table as rows."""
+
+from collections.abc import Iterable, Sequence
+
+from sqlmodel import Session, select
+
+from service.core.errors import Unprocessable
+from service.taxonomy.models import (
+    Cluster,
+    District,
+    LprRate,
+    QualificationType,
+    SizeIndustry,
+    SizeThreshold,
+)
+from service.taxonomy.sizing import SizeRow, Threshold
+from service.taxonomy.suggest import closest
+
+
+def list_clusters(session: Session) -> list[Cluster]:
+    return list(session.exec(select(Cluster).order_by(Cluster.tier_rank, Cluster.priority_rank)))
+
+
+def list_districts(session: Session) -> list[District]:
+    return list(session.exec(select(District).order_by(District.sort_order)))
+
+
+def list_qualification_types(session: Session) -> list[QualificationType]:
+    return list(session.exec(select(QualificationType).order_by(QualificationType.sort_order)))
+
+
+def list_lpr(session: Session) -> list[LprRate]:
+    return list(session.exec(select(LprRate).order_by(LprRate.effective_date.desc(),
+                                                       LprRate.tenor)))
+
+
+def load_size_rows(session: Session) -> list[SizeRow]:
+    industries = session.exec(select(SizeIndustry).order_by(SizeIndustry.sort_order)).all()
+    thresholds = session.exec(select(SizeThreshold)).all()
+    by_key: dict[str, list[Threshold]] = {}
+    for t in thresholds:
+        by_key.setdefault(t.industry_key, []).append(
+            Threshold(str(t.size_class), t.employees_min, t.revenue_min_wan, t.assets_min_wan))
+    return [SizeRow(i.key, i.name, tuple(i.gbt_scope), tuple(i.indicators),
+                    tuple(by_key.get(i.key, ()))) for i in industries]
+
+
+def size_standards(session: Session) -> list[tuple[SizeIndustry, list[SizeThreshold]]]:
+    industries = session.exec(select(SizeIndustry).order_by(SizeIndustry.sort_order)).all()
+    thresholds = session.exec(select(SizeThreshold)).all()
+    order = {"large": 0, "medium": 1, "small": 2}
+    return [(i, sorted((t for t in thresholds if t.industry_key == i.key),
+                       key=lambda t: order.get(str(t.size_class), 9))) for i in industries]
+
+
+def _unknown(kind: str, label: str, field: str, value: str,
+             options: Iterable[tuple[str, str]]) -> Unprocessable:
+    suggestions = closest(value, options)
+    hint = "、".join(f"{s['value']}（{s['label']}）" for s in suggestions)
+    detail = f"未知的{label} '{value}'。" + (f"是否指：{hint}？" if hint else "")
+    return Unprocessable(detail, code=f"unknown_{kind}", field=field, value=value,
+                         suggestions=suggestions)
+
+
+class Vocabulary:
+    """The valid codes of the reference data, loaded once per use case."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._clusters: dict[str, str] | None = None
+        self._districts: dict[str, str] | None = None
+        self._qualifications: dict[str, str] | None = None
+
+    @property
+    def clusters(self) -> dict[str, str]:
+        if self._clusters is None:
+            self._clusters = {c.code: c.name for c in list_clusters(self._session)}
+        return self._clusters
+
+    @property
+    def districts(self) -> dict[str, str]:
+        if self._districts is None:
+            self._districts = {d.code: d.name for d in list_districts(self._session)}
+        return self._districts
+
+    @property
+    def qualifications(self) -> dict[str, str]:
+        if self._qualifications is None:
+            self._qualifications = {q.code: q.name
+                                    for q in list_qualification_types(self._session)}
+        return self._qualifications
+
+    def cluster(self, value: str | None, field: str = "cluster_code") -> str | None:
+        return self._check("cluster", "产业集群代码", field, value, self.clusters)
+
+    def district(self, value: str | None, field: str = "district_code") -> str | None:
+        return self._check("district", "区县代码", field, value, self.districts)
+
+    def qualification(self, value: str | None, field: str = "type_code") -> str | None:
+        return self._check("qualification", "资质类型代码", field, value, self.qualifications)
+
+    def clusters_list(self, values: Sequence[str], field: str) -> list[str]:
+        return [self.cluster(v, field) for v in values]  # type: ignore[misc]
+
+    def districts_list(self, values: Sequence[str], field: str) -> list[str]:
+        return [self.district(v, field) for v in values]  # type: ignore[misc]
+
+    def qualifications_list(self, values: Sequence[str], field: str) -> list[str]:
+        return [self.qualification(v, field) for v in values]  # type: ignore[misc]
+
+    @staticmethod
+    def _check(kind: str, label: str, field: str, value: str | None,
+               known: dict[str, str]) -> str | None:
+        if value is None:
+            return None
+        if value in known:
+            return value
+        # A name given instead of a code is accepted ("新吴区" for "xinwu").
+        for code, name in known.items():
+            if value == name:
+                return code
+        raise _unknown(kind, label, field, value, known.items())

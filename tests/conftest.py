@@ -1,0 +1,90 @@
+"""Test database: a fresh one per run (SQLite file by default; PostgreSQL when
+TEST_DATABASE_URL names a server), schema from `alembic upgrade head`, reference data seeded
+once. Each test runs in a transaction that is rolled back (commits become savepoints)."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+
+def _create_database(tmp_root: Path) -> tuple[str, callable]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base or make_url(base).get_backend_name() == "sqlite":
+        path = tmp_root / "test.db"
+        return f"sqlite:///{path}", lambda: None
+    url = make_url(base)
+    name = f"finmatch_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name})
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = _create_database(tmp_path_factory.mktemp("db"))
+    os.environ["DATABASE_URL"] = url
+    from service.core.database import get_engine
+    from service.core.settings import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    from service.cli import run_migrations
+
+    run_migrations("head", url)
+    from service.seeding import seed_reference
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        seed_reference(session)
+    yield url
+    get_engine().dispose()
+    get_engine.cache_clear()
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Engine:
+    from service.core.database import get_engine
+
+    return get_engine()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    transaction = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint",
+                 expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    from service.core.database import get_session
+    from service.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as test_client:
+        yield test_client
