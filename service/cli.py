@@ -14,7 +14,9 @@ console = Console()
 def _alembic_config(database_url: str | None = None):
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
+    from service.core.settings import project_root
+
+    root = project_root()
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "migrations"))
     if database_url:

@@ -17,6 +17,7 @@ from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
 from service.products import queries as product_queries
 from service.products import service as products
+from service.core.settings import project_root
 from service.products.models import Bank, BankCreate, ProductCreate
 from service.taxonomy.models import (
     TIER_RANK,
@@ -29,7 +30,7 @@ from service.taxonomy.models import (
     Tier,
 )
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+
 
 
 def _load(path: Path) -> Any:
@@ -51,8 +52,9 @@ def _upsert(session: Session, model: Any, key: dict[str, Any], values: dict[str,
     counts[f"{table}.updated" if changed else f"{table}.unchanged"] += 1
 
 
-def seed_reference(session: Session, seed_dir: Path = SEED_DIR) -> Counter:
+def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
     counts: Counter = Counter()
+    seed_dir = seed_dir or project_root() / "seed"
     ref = seed_dir / "reference"
     for item in _load(ref / "clusters.json"):
         item = dict(item)
@@ -105,8 +107,9 @@ def seed_reference(session: Session, seed_dir: Path = SEED_DIR) -> Counter:
     return counts
 
 
-def seed_demo(session: Session, seed_dir: Path = SEED_DIR) -> Counter:
+def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
     counts: Counter = Counter()
+    seed_dir = seed_dir or project_root() / "seed"
     demo = seed_dir / "demo"
     ids: dict[str, int] = {}
     for item in _load(demo / "enterprises.json"):

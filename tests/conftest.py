@@ -4,7 +4,7 @@ once. Each test runs in a transaction that is rolled back (commits become savepo
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,15 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 
-def _create_database(tmp_root: Path) -> tuple[str, callable]:
+def create_database(tmp_root: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh, empty database on the test backend, and how to drop it."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base or make_url(base).get_backend_name() == "sqlite":
-        path = tmp_root / "test.db"
+        path = tmp_root / f"test-{uuid.uuid4().hex[:8]}.db"
         return f"sqlite:///{path}", lambda: None
     url = make_url(base)
     name = f"finmatch_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
 
@@ -38,7 +39,7 @@ def _create_database(tmp_root: Path) -> tuple[str, callable]:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, drop = _create_database(tmp_path_factory.mktemp("db"))
+    url, drop = create_database(tmp_path_factory.mktemp("db"))
     os.environ["DATABASE_URL"] = url
     from service.core.database import get_engine
     from service.core.settings import get_settings

@@ -54,3 +54,8 @@ def today_local() -> date:
     from service.core.settings import get_settings
 
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """A table row's column values (without serialising through the table model)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}

@@ -30,3 +30,16 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def project_root() -> Path:
+    """Where alembic.ini, migrations/ and seed/ live: FINMATCH_HOME, the source checkout, or
+    the working directory (the container's /app)."""
+    import os
+
+    candidates = [os.environ.get("FINMATCH_HOME"), Path(__file__).resolve().parents[2],
+                  Path.cwd()]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "alembic.ini").is_file():
+            return Path(candidate)
+    raise RuntimeError("alembic.ini not found: set FINMATCH_HOME to the FinMatch directory")

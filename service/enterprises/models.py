@@ -72,8 +72,8 @@ class Contact(ContactBase, table=True):
 
 
 class ContactCreate(ContactBase):
-    email: str | None = Field(default=None, max_length=120, regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                              schema_extra={"examples": ["wangmin@example.com"]})
+    email: str | None = Field(default=None, max_length=120, schema_extra={"pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                                            "examples": ["wangmin@example.com"]})
 
 
 class ContactPublic(ContactBase):

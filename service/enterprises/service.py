@@ -13,7 +13,7 @@ from sqlmodel import Session, delete
 
 from service.core.concurrency import PreconditionFailed, check_version
 from service.core.errors import Unprocessable
-from service.core.models import today_local, utcnow
+from service.core.models import row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.core.settings import get_settings
 from service.enterprises import queries
@@ -138,7 +138,7 @@ def enterprise_public(session: Session, enterprise: Enterprise,
     if enterprise.cluster_code:
         cluster = session.get(Cluster, enterprise.cluster_code)
         tier = cluster.tier if cluster else None
-    data = enterprise.model_dump()
+    data = row_dict(enterprise)
     data.update(qualifications=quals, contacts=contacts, size_reason=size.size_reason,
                 cluster_tier=tier)
     return EnterprisePublic.model_validate(data)
@@ -395,7 +395,7 @@ def get_project(session: Session, project_id: int) -> Project:
 def project_public(session: Session, project: Project) -> ProjectPublic:
     enterprise = session.get(Enterprise, project.enterprise_id)
     return ProjectPublic.model_validate(
-        {**project.model_dump(), "enterprise_name": enterprise.name if enterprise else None})
+        {**row_dict(project), "enterprise_name": enterprise.name if enterprise else None})
 
 
 def create_project(session: Session, data: ProjectCreate) -> Project:
@@ -423,7 +423,7 @@ def update_project(session: Session, project_id: int, data: ProjectUpdate,
             raise Unprocessable(f"{field} 不能为空。", code="missing_field", field=field)
     if "cluster_code" in changes:
         changes["cluster_code"] = Vocabulary(session).cluster(changes["cluster_code"])
-    merged = {**project.model_dump(), **changes}
+    merged = {**row_dict(project), **changes}
     _check_project_amounts(merged["total_investment_fen"], merged["equipment_investment_fen"],
                            merged["financing_need_fen"])
     for field, value in changes.items():
@@ -473,7 +473,7 @@ def list_projects(session: Session, f: ProjectFilters, page: PageParams) -> Page
     key = cursor_key(page, 1)
     rows = queries.project_page(session, conditions, int(key[0]) if key else None, page.limit)
     result = make_page(rows, page.limit, lambda r: [r[0].id])
-    result.items = [ProjectPublic.model_validate({**p.model_dump(), "enterprise_name": name})
+    result.items = [ProjectPublic.model_validate({**row_dict(p), "enterprise_name": name})
                     for p, name in result.items]
     return result
 

@@ -152,8 +152,7 @@ class Bank(BankBase, table=True):
 
 
 class BankCreate(BankBase):
-    code: str = Field(min_length=2, max_length=32, regex=r"^[a-z0-9][a-z0-9_-]*$",
-                      schema_extra={"examples": ["jsbank-wx"]})
+    code: str = Field(min_length=2, max_length=32, schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["jsbank-wx"]})
 
 
 class BankUpdate(SQLModel):
@@ -225,8 +224,8 @@ class ProductVersion(ProductSpec, table=True):
 
 
 class ProductCreate(ProductSpec):
-    code: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9][a-z0-9_-]*$",
-                      schema_extra={"examples": ["jsbank-xikedai"]})
+    code: str = Field(min_length=2, max_length=64, schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$",
+                                    "examples": ["jsbank-xikedai"]})
     bank_code: str = Field(max_length=32, schema_extra={"examples": ["jsbank-wx"]})
     rate: RateSpec
 
