@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from service import __version__
 from service.core.database import get_engine
-from service.core.errors import Problem, install_error_handlers
+from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.enterprises.router import router as enterprises_router
 from service.products.router import router as products_router
 from service.taxonomy.router import router as taxonomy_router
@@ -67,8 +67,18 @@ def _register_problem_schema(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-            Problem.model_json_schema())
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema()
+        problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        # FastAPI documents its own validation error body; ours is problem+json.
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status.startswith(("4", "5")):
+                        response["content"] = problem
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -67,7 +67,7 @@ def upgrade() -> None:
     )
     op.create_table('size_industry',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('gbt_scope', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('indicators', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('sort_order', sa.Integer(), nullable=False),

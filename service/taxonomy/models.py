@@ -94,7 +94,7 @@ class QualificationTypePublic(QualificationTypeBase):
 
 class SizeIndustryBase(SQLModel):
     key: str = Field(primary_key=True, max_length=32, schema_extra={"examples": ["industry"]})
-    name: str = Field(max_length=64)
+    name: str = Field(max_length=200)
     gbt_scope: list[str] = Field(
         sa_column=Column(JSONType, nullable=False),
         description="GB/T 4754 sections (letters) or code prefixes covered by this row",

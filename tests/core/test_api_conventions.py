@@ -1,0 +1,97 @@
+"""What every route shares: problem+json errors, a complete OpenAPI document."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def test_index_and_health(client) -> None:
+    assert client.get("/").json()["api"] == "/api/v1"
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_unknown_route_and_method_are_problems(client) -> None:
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["code"] == "not_found"
+    wrong = client.delete("/api/v1/enterprises")
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
+
+
+def test_malformed_json_is_a_clear_422(client) -> None:
+    response = client.post("/api/v1/enterprises", content=b"{not json",
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error" and body["errors"]
+    assert body["type"].endswith("/validation_error") and body["status"] == 422
+
+
+def test_unexpected_failure_is_a_500_problem_without_internals(session) -> None:
+    from service.core.database import get_session
+    from service.main import create_app
+
+    app = create_app()
+
+    def broken():
+        raise RuntimeError("secret internals")
+        yield session  # pragma: no cover
+
+    app.dependency_overrides[get_session] = broken
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/reference/clusters")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "secret" not in response.text
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict:
+    from service.main import create_app
+
+    return create_app().openapi()
+
+
+def _operations(openapi: dict):
+    for path, item in openapi["paths"].items():
+        for method, op in item.items():
+            yield path, method, op
+
+
+def test_every_operation_is_documented(openapi: dict) -> None:
+    ids = set()
+    for path, method, op in _operations(openapi):
+        where = f"{method.upper()} {path}"
+        assert op.get("operationId"), where
+        assert op["operationId"] not in ids, where
+        ids.add(op["operationId"])
+        assert op.get("summary") and op.get("description"), where
+        assert op.get("tags"), where
+        if path.startswith("/api/v1") and method in {"post", "patch"}:
+            body = op["requestBody"]["content"]["application/json"]
+            assert body.get("examples") or body.get("example"), f"{where}: no request example"
+        if path.startswith("/api/v1"):
+            errors = [s for s in op["responses"] if s.startswith("4")]
+            for status in errors:
+                content = op["responses"][status]["content"]
+                assert "application/problem+json" in content, f"{where} {status}"
+
+
+def test_list_operations_are_paged_and_capped(openapi: dict) -> None:
+    small = {"/api/v1/reference/clusters", "/api/v1/reference/districts",
+             "/api/v1/reference/qualification-types", "/api/v1/reference/size-standards",
+             "/api/v1/reference/lpr", "/api/v1/reference/clusters/match",
+             "/api/v1/products/{product_code}/versions"}
+    for path, method, op in _operations(openapi):
+        if method != "get" or path in small or not path.startswith("/api/v1"):
+            continue
+        schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+        ref = schema.get("$ref", "")
+        if ref.split("/")[-1].startswith("Page_"):
+            names = {p["name"] for p in op["parameters"]}
+            assert {"limit", "cursor"} <= names, path
+
+
+def test_problem_schema_is_published(openapi: dict) -> None:
+    problem = openapi["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "code", "detail"} <= set(problem["properties"])
