@@ -21,6 +21,7 @@ numbers are random, e-mail addresses are under example.com."""
 import json
 import math
 import time
+from itertools import islice
 from array import array
 from bisect import bisect
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,9 +31,9 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 
-from service.core.database import is_sqlite, make_engine
+from service.core.database import make_engine
 from service.enterprises.derive import derive
 from service.enterprises.models import ProjectKind, ProjectStatus
 from service.products.models import ProductCreate, ProductSpec
@@ -573,14 +574,20 @@ class Generator:
         by_size = {"large": 1.15, "medium": 1.45, "small": 1.1, "micro": 0.55}[size]
         age = year_now - established.year
 
-        def first(earliest: int, span: int) -> int:
+        def first(earliest: int) -> int:
             low = max(start, earliest)
-            return rng.randint(low, max(low, year_now - span))
+            return rng.randint(low, max(low, year_now))
+
+        def once(code: str, earliest: int, source: Any) -> None:
+            low = date(max(start, earliest), 1, 1)
+            if low <= self.as_of:
+                issued = low + timedelta(days=rng.randrange((self.as_of - low).days + 1))
+                self._record(out, code, issued, source(issued.year))
 
         # 高新技术企业: recognised in the autumn batches, three-year certificates.
         high_tech = rng.random() < 0.27 * tech * by_size
         if high_tech:
-            self._cycles(rng, out, "high_tech", first(2013, 0), (10, 12),
+            self._cycles(rng, out, "high_tech", first(2013), (10, 12),
                          lambda y: f"江苏省{y}年第{rng.choice('一二三')}批高新技术企业名单")
         # 科技型中小企业: evaluated every year; SMEs of ≤500 staff and ≤2亿 revenue and assets.
         small_enough = (employees <= 500 and revenue_fen <= 20_000 * FEN_PER_WAN
@@ -595,49 +602,41 @@ class Generator:
         innovative = srdi = False
         if sme and rng.random() < (0.42 if high_tech else 0.1) * by_size * tech:
             innovative = True
-            self._cycles(rng, out, "innovative_sme", first(2022, 0), (4, 9),
+            self._cycles(rng, out, "innovative_sme", first(2022), (4, 9),
                          lambda y: f"江苏省{y}年创新型中小企业名单")
         if sme and rng.random() < (0.55 if innovative else 0.05) * by_size * min(tech, 1.2):
             srdi = True
-            self._cycles(rng, out, "srdi_sme", first(2018, 0), (5, 11),
+            self._cycles(rng, out, "srdi_sme", first(2018), (5, 11),
                          lambda y: f"江苏省{y}年专精特新中小企业名单")
         if sme and srdi and rng.random() < 0.2 * by_size:
-            self._cycles(rng, out, "little_giant", first(2019, 0), (6, 8), lambda y: (
+            self._cycles(rng, out, "little_giant", first(2019), (6, 8), lambda y: (
                 f"工业和信息化部第{'一二三四五六七八九'[min(8, y - 2019)]}批专精特新“小巨人”企业名单"),
                 lapse=0.1)
         # 无锡市科技创新创业企业培育: 雏鹰 (young), 瞪羚 (growing fast), 准独角兽 (rare).
         if age <= 6 and rng.random() < 0.14 * tech:
-            self._cycles(rng, out, "eaglet", first(2019, 0), (9, 12),
+            self._cycles(rng, out, "eaglet", first(2019), (9, 12),
                          lambda y: f"无锡市{y}年度雏鹰企业名单", keep=1)
         if 3 <= age <= 15 and rng.random() < 0.045 * tech * by_size:
-            self._cycles(rng, out, "gazelle", first(2019, 0), (9, 12),
+            self._cycles(rng, out, "gazelle", first(2019), (9, 12),
                          lambda y: f"无锡市{y}年度瞪羚企业名单", keep=1)
         if age <= 12 and high_tech and rng.random() < 0.03 * tech:
-            self._cycles(rng, out, "quasi_unicorn", first(2020, 0), (9, 12),
+            self._cycles(rng, out, "quasi_unicorn", first(2020), (9, 12),
                          lambda y: f"无锡市{y}年度准独角兽企业名单", keep=1)
         if manufacturing and size in ("large", "medium") and rng.random() < (
                 0.06 if size == "large" else 0.02):
-            self._cycles(rng, out, "single_champion", first(2016, 0), (11, 12), lambda y: (
+            self._cycles(rng, out, "single_champion", first(2016), (11, 12), lambda y: (
                 f"工业和信息化部第{'一二三四五六七八九十'[min(9, y - 2016)]}批制造业单项冠军名单"),
                 keep=1, lapse=0.1)
         # Green factories and technology centres: no fixed term (dynamically managed).
         if manufacturing and rng.random() < {"large": 0.25, "medium": 0.08, "small": 0.02,
                                              "micro": 0.002}[size]:
-            y = first(2017, 0)
-            self._record(out, "green_factory_national",
-                         date(y, rng.randint(1, 12), rng.randint(1, 28)),
-                         f"工业和信息化部{y}年度绿色制造名单")
+            once("green_factory_national", 2017, lambda y: f"工业和信息化部{y}年度绿色制造名单")
         if manufacturing and rng.random() < {"large": 0.35, "medium": 0.15, "small": 0.04,
                                              "micro": 0.005}[size]:
-            y = first(2017, 0)
-            self._record(out, "green_factory_provincial",
-                         date(y, rng.randint(1, 12), rng.randint(1, 28)),
-                         f"江苏省{y}年度绿色工厂名单")
+            once("green_factory_provincial", 2017, lambda y: f"江苏省{y}年度绿色工厂名单")
         if rng.random() < {"large": 0.45, "medium": 0.2, "small": 0.04, "micro": 0.005}[size] * (
                 tech if not industry.startswith("F51") else 0):
-            y = first(2010, 0)
-            self._record(out, "tech_center", date(y, rng.randint(1, 12), rng.randint(1, 28)),
-                         f"江苏省{y}年省级企业技术中心认定名单")
+            once("tech_center", 2010, lambda y: f"江苏省{y}年省级企业技术中心认定名单")
         return out
 
     # contacts -----------------------------------------------------------------------------
@@ -770,9 +769,9 @@ class Generator:
 
     # the library --------------------------------------------------------------------------
 
-    def library(self, enterprises: int, projects: int,
-                start: int = 0) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """Yield (enterprise, its projects) for indexes ``start`` … ``enterprises - 1``.
+    def library(self, enterprises: int,
+                projects: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Yield (enterprise, its projects) for every index.
         Projects go to owners drawn uniformly, so their number is exact; an enterprise that
         has projects leans larger."""
         if enterprises > MAX_ENTERPRISES:
@@ -787,8 +786,6 @@ class Generator:
         for index in range(enterprises):
             k = counts[index]
             enterprise = self.enterprise(rng, index, with_projects if k else without)
-            if index < start:
-                continue
             taken: set[str] = set()
             yield enterprise, [self.project(project_rng, enterprise, taken) for _ in range(k)]
 
@@ -813,8 +810,8 @@ CLUSTER_PRODUCTS: dict[str | None, tuple[tuple[str, str | None, int, int], ...]]
            ("集成电路封装测试", "亿块", 5, 80), ("MEMS传感器芯片", "亿颗", 1, 20)),
     "biomed": (("高端医用耗材", "万件", 100, 5000), ("体外诊断试剂", "万人份", 100, 10000),
                ("特色原料药", "吨", 10, 500), ("医学影像设备", "台", 100, 2000)),
-    "software": (("工业互联网平台", None, 0, 0), ("智慧园区管理系统", None, 0, 0),
-                 ("企业数字化SaaS平台", None, 0, 0), ("行业大数据中心", None, 0, 0)),
+    "software": (("工业互联网平台", None, 0), ("智慧园区管理系统", None, 0, 0),
+                 ("企业数字化SaaS平台", None, 0), ("行业大数据中心", None, 0, 0)),
     "hi_equip": (("高档数控机床", "台", 100, 3000), ("工业机器人", "台", 200, 5000),
                  ("高端液压元件", "万件", 10, 500), ("精密轴承", "万套", 50, 2000),
                  ("大型精密锻件", "吨", 1000, 50000)),
@@ -1170,14 +1167,19 @@ def _progress(enabled: bool) -> Any:
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="cyan")
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.speed:>8.0f}/s" if False else ""), TimeElapsedColumn(),
-                    TimeRemainingColumn(), disable=not enabled)
+                    Rate(), TimeElapsedColumn(), TimeRemainingColumn(), disable=not enabled)
 
 
 def bulk_load(engine: Engine, enterprises: int, projects: int | None = None, products: int = 0,
@@ -1205,7 +1207,7 @@ def bulk_load(engine: Engine, enterprises: int, projects: int | None = None, pro
         task = bar.add_task("企业 enterprises", total=enterprises)
         done = 0
         while done < enterprises:
-            batch = [next(stream) for _ in range(min(batch_size, enterprises - done))]
+            batch = list(islice(stream, min(batch_size, enterprises - done)))
             done += len(batch)
             with engine.begin() as conn:
                 present = _existing_codes(conn, [e["credit_code"] for e, _ in batch])
@@ -1255,7 +1257,7 @@ def bulk_load(engine: Engine, enterprises: int, projects: int | None = None, pro
                                       reference=reference, as_of=as_of)
             loaded = 0
             while loaded < products:
-                chunk = [next(items) for _ in range(min(1000, products - loaded))]
+                chunk = list(islice(items, min(1000, products - loaded)))
                 loaded += len(chunk)
                 added, skipped = _load_products(engine, chunk)
                 counts["products"] += added
@@ -1338,8 +1340,7 @@ def run_synth(database_url: str, enterprises: int, products: int, projects: int 
                 "seconds": round(time.perf_counter() - started, 2), "out": str(out)}
     engine = make_engine(database_url)
     try:
-        counts = bulk_load(engine, enterprises, projects, products, seed,
-                           progress=not is_sqlite(database_url) or enterprises > 1000)
+        counts = bulk_load(engine, enterprises, projects, products, seed)
     finally:
         engine.dispose()
     return {**counts, "seconds": round(time.perf_counter() - started, 2)}

@@ -43,7 +43,7 @@ from service.enterprises.models import (
 from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
 from service.taxonomy.models import Cluster, SizeClass, Tier
-from service.taxonomy.names import name_score, normalize_company_name
+from service.taxonomy.names import best_matches, normalize_company_name
 from service.taxonomy.service import Vocabulary, list_districts, load_size_rows
 
 # --- validation helpers -------------------------------------------------------------------
@@ -354,10 +354,8 @@ def _search_by_name(session: Session, name: str, conditions: list[ColumnElement[
     if not query:
         query = name.strip()
     minimum = get_settings().name_search_min_score
-    scored = sorted(
-        ((-score, eid) for eid, norm in queries.enterprise_names(session, conditions)
-         if (score := name_score(query, norm)) >= minimum),
-    )
+    scored = [(-score, eid) for score, eid in
+              best_matches(query, queries.enterprise_names(session, conditions), minimum)]
     key = cursor_key(page, 2)
     if key:
         last = (float(key[0]), int(key[1]))

@@ -5,8 +5,9 @@
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 # Longest first, so "股份有限公司" goes before "有限公司" and "公司".
 LEGAL_SUFFIXES = sorted(
@@ -58,3 +59,20 @@ def name_score(query_normalized: str, candidate_normalized: str) -> float:
     coverage = min(len(query_normalized), len(candidate_normalized)) / max(
         len(query_normalized), len(candidate_normalized))
     return round(max(full, partial * (0.75 + 0.2 * coverage)), 2)
+
+
+def best_matches(query_normalized: str, candidates: Sequence[tuple[int, str]],
+                 minimum: float) -> list[tuple[float, int]]:
+    """(score, id) of the candidates scoring at least ``minimum``, best first. A C-level
+    partial_ratio pass (an upper bound of name_score) discards most names before the exact
+    score is computed."""
+    names = [name for _, name in candidates]
+    survivors = process.extract(query_normalized, names, scorer=fuzz.partial_ratio,
+                                score_cutoff=minimum, limit=None)
+    scored = []
+    for _, _, index in survivors:
+        score = name_score(query_normalized, names[index])
+        if score >= minimum:
+            scored.append((score, candidates[index][0]))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return scored
