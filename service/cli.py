@@ -47,9 +47,10 @@ def _safe_url(url: str) -> str:
 
 @app.command()
 def seed(
-    demo: Annotated[bool, typer.Option("--demo/--no-demo",
-                                       help="Also load the demo enterprise and project library")]
-    = False,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo/--no-demo", help="Also load the demo enterprise and project library"),
+    ] = False,
 ) -> None:
     """Load reference data (and the demo library). A second run changes nothing."""
     from sqlmodel import Session
@@ -64,8 +65,9 @@ def seed(
     table = Table("table", "created", "updated", "unchanged", title="finmatch seed")
     tables = sorted({k.split(".")[0] for k in counts})
     for name in tables:
-        table.add_row(name, *(str(counts.get(f"{name}.{s}", 0))
-                              for s in ("created", "updated", "unchanged")))
+        table.add_row(
+            name, *(str(counts.get(f"{name}.{s}", 0)) for s in ("created", "updated", "unchanged"))
+        )
     console.print(table)
 
 
@@ -79,19 +81,29 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port,
-                workers=workers, reload=reload, proxy_headers=True)
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
 
 
 @app.command()
 def synth(
     enterprises: Annotated[int, typer.Option(help="Enterprises to generate")] = 1000,
     products: Annotated[int, typer.Option(help="Products to generate")] = 0,
-    projects: Annotated[int | None, typer.Option(help="Projects (default: a share of "
-                                                       "the enterprises)")] = None,
+    projects: Annotated[
+        int | None, typer.Option(help="Projects (default: a share of the enterprises)")
+    ] = None,
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Write JSON files to this directory "
-                                                  "instead of loading the database")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write JSON files to this directory instead of loading the database"),
+    ] = None,
 ) -> None:
     """Generate a realistic synthetic library (for benchmarks), into the database or files."""
     from service.core.settings import get_settings
@@ -99,8 +111,9 @@ def synth(
 
     if enterprises < 0 or products < 0 or (projects is not None and projects < 0):
         raise typer.BadParameter("counts must not be negative")
-    result = run_synth(get_settings().database_url, enterprises, products, projects,
-                       seed_value, out)
+    result = run_synth(
+        get_settings().database_url, enterprises, products, projects, seed_value, out
+    )
     console.print(result)
 
 

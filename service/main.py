@@ -26,16 +26,26 @@ products).
 """
 
 TAGS = [
-    {"name": "enterprises", "description": "Enterprise library (企业库) and project library (项目库)"},
+    {
+        "name": "enterprises",
+        "description": "Enterprise library (企业库) and project library (项目库)",
+    },
     {"name": "catalogue", "description": "Banks and their versioned products; public to read"},
-    {"name": "reference", "description": "Clusters, districts, qualification types, size table, LPR"},
+    {
+        "name": "reference",
+        "description": "Clusters, districts, qualification types, size table, LPR",
+    },
     {"name": "service", "description": "Service status"},
 ]
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="FinMatch 银企融资对接服务", version=__version__, description=DESCRIPTION,
-                  openapi_tags=TAGS)
+    app = FastAPI(
+        title="FinMatch 银企融资对接服务",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+    )
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)
@@ -43,14 +53,29 @@ def create_app() -> FastAPI:
     api.include_router(products_router)
     app.include_router(api)
 
-    @app.get("/", operation_id="serviceIndex", tags=["service"], summary="Service index",
-             description="Name, version and where to start.")
+    @app.get(
+        "/",
+        operation_id="serviceIndex",
+        tags=["service"],
+        summary="Service index",
+        description="Name, version and where to start.",
+    )
     def index() -> dict[str, Any]:
-        return {"name": "FinMatch 银企融资对接服务", "version": __version__,
-                "api": API_PREFIX, "docs": "/docs", "openapi": "/openapi.json"}
+        return {
+            "name": "FinMatch 银企融资对接服务",
+            "version": __version__,
+            "api": API_PREFIX,
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+        }
 
-    @app.get("/healthz", operation_id="health", tags=["service"], summary="Health check",
-             description="200 when the database answers.")
+    @app.get(
+        "/healthz",
+        operation_id="health",
+        tags=["service"],
+        summary="Health check",
+        description="200 when the database answers.",
+    )
     def health() -> dict[str, str]:
         with get_engine().connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -13,7 +13,17 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
-    "Bank", "Cluster", "Contact", "District", "Enterprise", "LprRate", "Product",
-    "ProductVersion", "Project", "Qualification", "QualificationType", "SizeIndustry",
+    "Bank",
+    "Cluster",
+    "Contact",
+    "District",
+    "Enterprise",
+    "LprRate",
+    "Product",
+    "ProductVersion",
+    "Project",
+    "Qualification",
+    "QualificationType",
+    "SizeIndustry",
     "SizeThreshold",
 ]

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from service.core.settings import project_root
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
 from service.products import queries as product_queries
 from service.products import service as products
-from service.core.settings import project_root
 from service.products.models import Bank, BankCreate, ProductCreate
 from service.taxonomy.models import (
     TIER_RANK,
@@ -31,14 +31,18 @@ from service.taxonomy.models import (
 )
 
 
-
-
 def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _upsert(session: Session, model: Any, key: dict[str, Any], values: dict[str, Any],
-            counts: Counter, table: str) -> None:
+def _upsert(
+    session: Session,
+    model: Any,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    counts: Counter,
+    table: str,
+) -> None:
     row = session.get(model, tuple(key.values()) if len(key) > 1 else next(iter(key.values())))
     if row is None:
         session.add(model(**key, **values))
@@ -68,8 +72,14 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
         _upsert(session, District, {"code": item.pop("code")}, item, counts, "district")
     for item in _load(ref / "qualification_types.json"):
         item = dict(item)
-        _upsert(session, QualificationType, {"code": item.pop("code")}, item, counts,
-                "qualification_type")
+        _upsert(
+            session,
+            QualificationType,
+            {"code": item.pop("code")},
+            item,
+            counts,
+            "qualification_type",
+        )
     for item in _load(ref / "size_standards.json"):
         item = dict(item)
         key = item.pop("key")
@@ -77,8 +87,14 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
         _upsert(session, SizeIndustry, {"key": key}, item, counts, "size_industry")
         session.flush()
         for size_class, bounds in thresholds.items():
-            _upsert(session, SizeThreshold, {"industry_key": key, "size_class": size_class},
-                    bounds, counts, "size_threshold")
+            _upsert(
+                session,
+                SizeThreshold,
+                {"industry_key": key, "size_class": size_class},
+                bounds,
+                counts,
+                "size_threshold",
+            )
     for item in _load(ref / "lpr.json"):
         pk = (date.fromisoformat(item["effective_date"]), item["tenor"])
         if session.get(LprRate, pk) is None:
@@ -115,7 +131,8 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
     for item in _load(demo / "enterprises.json"):
         data = EnterpriseCreate.model_validate(item)
         existing = session.exec(
-            select(Enterprise).where(Enterprise.credit_code == data.credit_code)).first()
+            select(Enterprise).where(Enterprise.credit_code == data.credit_code)
+        ).first()
         if existing is None:
             existing = enterprises.create_enterprise(session, data)
             counts["enterprise.created"] += 1
@@ -128,12 +145,16 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
         if enterprise_id is None:
             counts["project.skipped"] += 1
             continue
-        exists = session.exec(select(Project).where(
-            Project.enterprise_id == enterprise_id, Project.name == item["name"])).first()
+        exists = session.exec(
+            select(Project).where(
+                Project.enterprise_id == enterprise_id, Project.name == item["name"]
+            )
+        ).first()
         if exists is not None:
             counts["project.unchanged"] += 1
             continue
-        enterprises.create_project(session, ProjectCreate.model_validate(
-            {**item, "enterprise_id": enterprise_id}))
+        enterprises.create_project(
+            session, ProjectCreate.model_validate({**item, "enterprise_id": enterprise_id})
+        )
         counts["project.created"] += 1
     return counts

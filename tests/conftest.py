@@ -28,9 +28,10 @@ def create_database(tmp_root: Path) -> tuple[str, Callable[[], None]]:
 
     def drop() -> None:
         with admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -70,8 +71,7 @@ def engine(database_url: str) -> Engine:
 def session(engine: Engine) -> Iterator[Session]:
     connection = engine.connect()
     transaction = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint",
-                 expire_on_commit=False)
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
         yield db
     finally:

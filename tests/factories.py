@@ -31,8 +31,9 @@ def enterprise_payload(**overrides: Any) -> dict[str, Any]:
         "established_date": "2015-03-01",
         "credit_grade": "A",
         "qualifications": [],
-        "contacts": [{"name": "李华", "title": "财务经理", "phone": "0510-81234567",
-                      "is_primary": True}],
+        "contacts": [
+            {"name": "李华", "title": "财务经理", "phone": "0510-81234567", "is_primary": True}
+        ],
     }
     data.update(overrides)
     return data
@@ -45,23 +46,39 @@ def create_enterprise(client: Any, **overrides: Any) -> dict[str, Any]:
 
 
 def bank_payload(**overrides: Any) -> dict[str, Any]:
-    data = {"code": f"test-bank-{next(_serial)}", "name": "测试银行股份有限公司无锡分行",
-            "short_name": "测试银行", "kind": "joint_stock", "bridge_fund_partner": True}
+    data = {
+        "code": f"test-bank-{next(_serial)}",
+        "name": "测试银行股份有限公司无锡分行",
+        "short_name": "测试银行",
+        "kind": "joint_stock",
+        "bridge_fund_partner": True,
+    }
     data.update(overrides)
     return data
 
 
 def product_payload(bank_code: str, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "code": f"test-product-{next(_serial)}", "bank_code": bank_code, "name": "测试科创贷",
-        "category": "credit", "scheme": "own",
-        "eligibility": {"size_classes": ["small", "micro"], "qualifications_any": ["tech_sme"],
-                        "min_credit_grade": "BBB"},
-        "amount_min_fen": 10_000_000, "amount_max_fen": 300_000_000,
-        "term_unit": "month", "term_min": 6, "term_max": 12,
+        "code": f"test-product-{next(_serial)}",
+        "bank_code": bank_code,
+        "name": "测试科创贷",
+        "category": "credit",
+        "scheme": "own",
+        "eligibility": {
+            "size_classes": ["small", "micro"],
+            "qualifications_any": ["tech_sme"],
+            "min_credit_grade": "BBB",
+        },
+        "amount_min_fen": 10_000_000,
+        "amount_max_fen": 300_000_000,
+        "term_unit": "month",
+        "term_min": 6,
+        "term_max": 12,
         "rate": {"base": "LPR1Y", "spread_bp": 45},
-        "collateral_types": ["none"], "purposes": ["working_capital"],
-        "effective_from": "2026-01-01", "is_sample": True,
+        "collateral_types": ["none"],
+        "purposes": ["working_capital"],
+        "effective_from": "2026-01-01",
+        "is_sample": True,
     }
     data.update(overrides)
     return data

@@ -25,12 +25,13 @@ def parse_if_match(header: str | None) -> int | None:
         return int(value)
     except ValueError as exc:
         raise PreconditionFailed(
-            f"If-Match 应为此前响应的 ETag（如 \"3\"），收到 {header!r}。",
-            code="invalid_if_match") from exc
+            f'If-Match 应为此前响应的 ETag（如 "3"），收到 {header!r}。', code="invalid_if_match"
+        ) from exc
 
 
 def check_version(expected: int | None, actual: int, what: str) -> None:
     if expected is not None and expected != actual:
         raise PreconditionFailed(
             f"{what}已被修改（当前版本 {actual}，请求基于版本 {expected}）；请重新读取后再提交。",
-            current_version=actual)
+            current_version=actual,
+        )

@@ -21,8 +21,9 @@ class AppError(Exception):
     code: str = "bad_request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, *, code: str | None = None, status: int | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, code: str | None = None, status: int | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code is not None:
@@ -53,15 +54,22 @@ class Unprocessable(AppError):
 class Problem(BaseModel):
     """The body of every error response (RFC 9457)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "type": PROBLEM_TYPE_BASE + "unknown_cluster",
-        "title": "Invalid request",
-        "status": 422,
-        "code": "unknown_cluster",
-        "detail": "未知的产业集群代码 'iott'。",
-        "instance": "/api/v1/enterprises",
-        "suggestions": [{"value": "iot", "label": "物联网", "score": 85.7}],
-    }]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": PROBLEM_TYPE_BASE + "unknown_cluster",
+                    "title": "Invalid request",
+                    "status": 422,
+                    "code": "unknown_cluster",
+                    "detail": "未知的产业集群代码 'iott'。",
+                    "instance": "/api/v1/enterprises",
+                    "suggestions": [{"value": "iot", "label": "物联网", "score": 85.7}],
+                }
+            ]
+        },
+    )
 
     type: str = Field(description="URI identifying the problem type")
     title: str
@@ -71,8 +79,9 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-def problem_response(request: Request, status: int, code: str, title: str, detail: str,
-                     **extra: Any) -> JSONResponse:
+def problem_response(
+    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
@@ -86,9 +95,17 @@ def problem_response(request: Request, status: int, code: str, title: str, detai
 
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
 }
 
 
@@ -111,8 +128,9 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"请求参数不合法: {first['loc']}: {first['message']}"
         if len(errors) > 1:
             detail += f" (另有 {len(errors) - 1} 处错误)"
-        return problem_response(request, 422, "validation_error", "Invalid request", detail,
-                                errors=errors)
+        return problem_response(
+            request, 422, "validation_error", "Invalid request", detail, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -121,16 +139,22 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         if status == 404 and detail == "Not Found":
             detail = f"没有这个地址: {request.url.path}"
-        response = problem_response(request, status, _HTTP_CODES.get(status, "http_error"),
-                                    phrase, detail)
+        response = problem_response(
+            request, status, _HTTP_CODES.get(status, "http_error"), phrase, detail
+        )
         if exc.headers:
             response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(request, 500, "internal_error", "Internal Server Error",
-                                "服务内部错误，请稍后再试；如持续出现请联系管理员。")
+        return problem_response(
+            request,
+            500,
+            "internal_error",
+            "Internal Server Error",
+            "服务内部错误，请稍后再试；如持续出现请联系管理员。",
+        )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -139,7 +163,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     for status in statuses:
         out[status] = {
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {
-                "schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return out

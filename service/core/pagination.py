@@ -36,16 +36,18 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Unprocessable("分页游标无效，请使用上一页返回的 next_cursor。",
-                            code="invalid_cursor") from exc
+        raise Unprocessable(
+            "分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor"
+        ) from exc
     if not isinstance(key, list) or len(key) != arity:
         raise Unprocessable("分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor")
     return key
 
 
 def page_params(
-    limit: Annotated[int | None, Query(ge=1, description="Page size (capped; see maximum).",
-                                       examples=[50])] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Page size (capped; see maximum).", examples=[50])
+    ] = None,
     cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")] = None,
 ) -> PageParams:
     settings = get_settings()
@@ -53,7 +55,8 @@ def page_params(
         limit = settings.page_limit_default
     if limit > settings.page_limit_max:
         raise Unprocessable(
-            f"limit 最大为 {settings.page_limit_max}，收到 {limit}。", code="limit_too_large",
+            f"limit 最大为 {settings.page_limit_max}，收到 {limit}。",
+            code="limit_too_large",
             maximum=settings.page_limit_max,
         )
     return PageParams(limit=limit, cursor=cursor)

@@ -37,8 +37,7 @@ def project_root() -> Path:
     the working directory (the container's /app)."""
     import os
 
-    candidates = [os.environ.get("FINMATCH_HOME"), Path(__file__).resolve().parents[2],
-                  Path.cwd()]
+    candidates = [os.environ.get("FINMATCH_HOME"), Path(__file__).resolve().parents[2], Path.cwd()]
     for candidate in candidates:
         if candidate and (Path(candidate) / "alembic.ini").is_file():
             return Path(candidate)

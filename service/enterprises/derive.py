@@ -27,9 +27,15 @@ class Derived:
         }
 
 
-def derive(credit_code: CreditCode, name: str, industry_code: str | None,
-           employees: int | None, revenue_fen: int | None, total_assets_fen: int | None,
-           size_rows: Sequence[SizeRow]) -> Derived:
+def derive(
+    credit_code: CreditCode,
+    name: str,
+    industry_code: str | None,
+    employees: int | None,
+    revenue_fen: int | None,
+    total_assets_fen: int | None,
+    size_rows: Sequence[SizeRow],
+) -> Derived:
     size = classify(industry_code, Figures(employees, revenue_fen, total_assets_fen), size_rows)
     return Derived(
         name_normalized=normalize_company_name(name),

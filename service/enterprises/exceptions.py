@@ -15,6 +15,5 @@ class DuplicateCreditCode(Conflict):
     code = "duplicate_credit_code"
 
 
-
 class InvalidEnterprise(Unprocessable):
     pass

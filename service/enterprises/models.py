@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.models import UTCDateTime, utcnow
@@ -24,15 +24,22 @@ def _grade(value: str | None) -> str | None:
 
 # --- qualifications -----------------------------------------------------------------------
 
+
 class QualificationBase(SQLModel):
-    type_code: str = Field(foreign_key="qualification_type.code", max_length=32,
-                           schema_extra={"examples": ["high_tech"]})
+    type_code: str = Field(
+        foreign_key="qualification_type.code",
+        max_length=32,
+        schema_extra={"examples": ["high_tech"]},
+    )
     issued_date: date = Field(schema_extra={"examples": ["2024-12-01"]})
     expires_date: date | None = Field(
         default=None, description="Defaults to issued_date + the type's term of validity"
     )
-    source: str | None = Field(default=None, max_length=200,
-                               schema_extra={"examples": ["江苏省2024年第一批高新技术企业名单"]})
+    source: str | None = Field(
+        default=None,
+        max_length=200,
+        schema_extra={"examples": ["江苏省2024年第一批高新技术企业名单"]},
+    )
 
 
 class Qualification(QualificationBase, table=True):
@@ -56,10 +63,13 @@ class QualificationPublic(QualificationBase):
 
 # --- contacts -----------------------------------------------------------------------------
 
+
 class ContactBase(SQLModel):
     name: str = Field(min_length=1, max_length=50, schema_extra={"examples": ["王敏"]})
     title: str | None = Field(default=None, max_length=50, schema_extra={"examples": ["财务总监"]})
-    phone: str | None = Field(default=None, max_length=30, schema_extra={"examples": ["0510-85212345"]})
+    phone: str | None = Field(
+        default=None, max_length=30, schema_extra={"examples": ["0510-85212345"]}
+    )
     email: str | None = Field(default=None, max_length=120)
     is_primary: bool = False
 
@@ -72,8 +82,14 @@ class Contact(ContactBase, table=True):
 
 
 class ContactCreate(ContactBase):
-    email: str | None = Field(default=None, max_length=120, schema_extra={"pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                                            "examples": ["wangmin@example.com"]})
+    email: str | None = Field(
+        default=None,
+        max_length=120,
+        schema_extra={
+            "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "examples": ["wangmin@example.com"],
+        },
+    )
 
 
 class ContactPublic(ContactBase):
@@ -82,28 +98,51 @@ class ContactPublic(ContactBase):
 
 # --- enterprises --------------------------------------------------------------------------
 
+
 class EnterpriseBase(SQLModel):
-    name: str = Field(min_length=2, max_length=200, schema_extra={"examples": ["无锡华光电子股份有限公司"]})
-    district_code: str | None = Field(default=None, foreign_key="district.code", max_length=32,
-                                      schema_extra={"examples": ["xinwu"]})
-    industry_code: str | None = Field(default=None, max_length=5,
-                                      description="GB/T 4754-2017 code, e.g. C3973",
-                                      schema_extra={"examples": ["C3973"]})
-    cluster_code: str | None = Field(default=None, foreign_key="cluster.code", max_length=32,
-                                     schema_extra={"examples": ["ic"]})
-    chain_tag: str | None = Field(default=None, max_length=64,
-                                  description="Industrial chain tag kept by the office")
+    name: str = Field(
+        min_length=2, max_length=200, schema_extra={"examples": ["无锡华光电子股份有限公司"]}
+    )
+    district_code: str | None = Field(
+        default=None,
+        foreign_key="district.code",
+        max_length=32,
+        schema_extra={"examples": ["xinwu"]},
+    )
+    industry_code: str | None = Field(
+        default=None,
+        max_length=5,
+        description="GB/T 4754-2017 code, e.g. C3973",
+        schema_extra={"examples": ["C3973"]},
+    )
+    cluster_code: str | None = Field(
+        default=None, foreign_key="cluster.code", max_length=32, schema_extra={"examples": ["ic"]}
+    )
+    chain_tag: str | None = Field(
+        default=None, max_length=64, description="Industrial chain tag kept by the office"
+    )
     employees: int | None = Field(default=None, ge=0, schema_extra={"examples": [260]})
-    revenue_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger,
-                                    description="Annual operating revenue in fen (分)",
-                                    schema_extra={"examples": [18_500_000_000]})
-    total_assets_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger,
-                                         description="Total assets in fen (分)",
-                                         schema_extra={"examples": [32_000_000_000]})
+    revenue_fen: int | None = Field(
+        default=None,
+        ge=0,
+        sa_type=BigInteger,
+        description="Annual operating revenue in fen (分)",
+        schema_extra={"examples": [18_500_000_000]},
+    )
+    total_assets_fen: int | None = Field(
+        default=None,
+        ge=0,
+        sa_type=BigInteger,
+        description="Total assets in fen (分)",
+        schema_extra={"examples": [32_000_000_000]},
+    )
     established_date: date | None = Field(default=None, schema_extra={"examples": ["2009-06-18"]})
-    credit_grade: str | None = Field(default=None, max_length=4,
-                                     description="City credit rating, AAA … D",
-                                     schema_extra={"examples": ["A"]})
+    credit_grade: str | None = Field(
+        default=None,
+        max_length=4,
+        description="City credit rating, AAA … D",
+        schema_extra={"examples": ["A"]},
+    )
 
 
 class Enterprise(EnterpriseBase, table=True):
@@ -127,8 +166,9 @@ class Enterprise(EnterpriseBase, table=True):
 
 
 class EnterpriseCreate(EnterpriseBase):
-    credit_code: str = Field(min_length=1, max_length=40,
-                             schema_extra={"examples": [CREDIT_CODE_EXAMPLE]})
+    credit_code: str = Field(
+        min_length=1, max_length=40, schema_extra={"examples": [CREDIT_CODE_EXAMPLE]}
+    )
     qualifications: list[QualificationCreate] = Field(default_factory=list)
     contacts: list[ContactCreate] = Field(default_factory=list)
 
@@ -165,7 +205,9 @@ class EnterprisePublic(EnterpriseBase):
     id: int
     credit_code: str
     registered_area_code: str
-    registered_in_wuxi: bool = Field(description="False flags an enterprise registered outside Wuxi")
+    registered_in_wuxi: bool = Field(
+        description="False flags an enterprise registered outside Wuxi"
+    )
     size_class: str | None = Field(description="Derived from the size table and the figures")
     size_industry_key: str | None
     size_reason: str | None = None
@@ -190,13 +232,15 @@ class EnterpriseSummary(SQLModel):
     size_class: str | None
     registered_in_wuxi: bool
     credit_grade: str | None
-    qualification_codes: list[str] = Field(default_factory=list,
-                                           description="Types valid on the filter date (today)")
+    qualification_codes: list[str] = Field(
+        default_factory=list, description="Types valid on the filter date (today)"
+    )
     match_score: float | None = Field(default=None, description="Name-search score, 0–100")
     updated_at: datetime
 
 
 # --- projects -----------------------------------------------------------------------------
+
 
 class ProjectKind(StrEnum):
     tech_transformation = "tech_transformation"  # 技术改造
@@ -217,16 +261,22 @@ class ProjectStatus(StrEnum):
 
 
 class ProjectBase(SQLModel):
-    name: str = Field(min_length=2, max_length=200,
-                      schema_extra={"examples": ["12英寸功率器件产线智能化改造项目"]})
+    name: str = Field(
+        min_length=2,
+        max_length=200,
+        schema_extra={"examples": ["12英寸功率器件产线智能化改造项目"]},
+    )
     kind: ProjectKind = Field(sa_type=String(32))
-    cluster_code: str | None = Field(default=None, foreign_key="cluster.code", max_length=32,
-                                     schema_extra={"examples": ["ic"]})
-    total_investment_fen: int = Field(ge=0, sa_type=BigInteger,
-                                      schema_extra={"examples": [120_000_000_000]})
+    cluster_code: str | None = Field(
+        default=None, foreign_key="cluster.code", max_length=32, schema_extra={"examples": ["ic"]}
+    )
+    total_investment_fen: int = Field(
+        ge=0, sa_type=BigInteger, schema_extra={"examples": [120_000_000_000]}
+    )
     equipment_investment_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
-    financing_need_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger,
-                                           schema_extra={"examples": [30_000_000_000]})
+    financing_need_fen: int | None = Field(
+        default=None, ge=0, sa_type=BigInteger, schema_extra={"examples": [30_000_000_000]}
+    )
     year: int = Field(ge=2000, le=2100, schema_extra={"examples": [2026]})
     status: ProjectStatus = Field(default=ProjectStatus.planned, sa_type=String(32))
     description: str | None = Field(default=None, max_length=2000)

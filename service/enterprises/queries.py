@@ -24,15 +24,18 @@ def tier_condition(tier: str) -> ColumnElement[bool]:
     return Enterprise.cluster_code.in_(select(Cluster.code).where(Cluster.tier == tier))
 
 
-def valid_qualification_codes(session: Session, enterprise_ids: Sequence[int],
-                              on: date) -> dict[int, list[str]]:
+def valid_qualification_codes(
+    session: Session, enterprise_ids: Sequence[int], on: date
+) -> dict[int, list[str]]:
     if not enterprise_ids:
         return {}
     rows = session.execute(
         select(Qualification.enterprise_id, Qualification.type_code)
-        .where(Qualification.enterprise_id.in_(enterprise_ids),
-               Qualification.issued_date <= on,
-               or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on))
+        .where(
+            Qualification.enterprise_id.in_(enterprise_ids),
+            Qualification.issued_date <= on,
+            or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on),
+        )
         .order_by(Qualification.enterprise_id, Qualification.type_code)
     ).all()
     out: dict[int, list[str]] = {}
@@ -44,30 +47,39 @@ def valid_qualification_codes(session: Session, enterprise_ids: Sequence[int],
 
 
 def qualifications_of(session: Session, enterprise_id: int) -> list[Qualification]:
-    return list(session.scalars(
-        select(Qualification).where(Qualification.enterprise_id == enterprise_id)
-        .order_by(Qualification.issued_date, Qualification.id)))
+    return list(
+        session.scalars(
+            select(Qualification)
+            .where(Qualification.enterprise_id == enterprise_id)
+            .order_by(Qualification.issued_date, Qualification.id)
+        )
+    )
 
 
 def contacts_of(session: Session, enterprise_id: int) -> list[Contact]:
-    return list(session.scalars(
-        select(Contact).where(Contact.enterprise_id == enterprise_id).order_by(Contact.id)))
+    return list(
+        session.scalars(
+            select(Contact).where(Contact.enterprise_id == enterprise_id).order_by(Contact.id)
+        )
+    )
 
 
 def enterprise_by_credit_code(session: Session, credit_code: str) -> Enterprise | None:
     return session.scalars(select(Enterprise).where(Enterprise.credit_code == credit_code)).first()
 
 
-def enterprise_page(session: Session, conditions: Sequence[ColumnElement[bool]],
-                    after_id: int | None, limit: int) -> list[Enterprise]:
+def enterprise_page(
+    session: Session, conditions: Sequence[ColumnElement[bool]], after_id: int | None, limit: int
+) -> list[Enterprise]:
     stmt = select(Enterprise).where(and_(True, *conditions))
     if after_id is not None:
         stmt = stmt.where(Enterprise.id > after_id)
     return list(session.scalars(stmt.order_by(Enterprise.id).limit(limit + 1)))
 
 
-def enterprise_names(session: Session,
-                     conditions: Sequence[ColumnElement[bool]]) -> list[tuple[int, str]]:
+def enterprise_names(
+    session: Session, conditions: Sequence[ColumnElement[bool]]
+) -> list[tuple[int, str]]:
     stmt = select(Enterprise.id, Enterprise.name_normalized).where(and_(True, *conditions))
     return [(row[0], row[1]) for row in session.execute(stmt)]
 
@@ -78,10 +90,14 @@ def enterprises_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Enterp
     return {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
 
 
-def project_page(session: Session, conditions: Sequence[ColumnElement[bool]],
-                 after_id: int | None, limit: int) -> list[tuple[Project, str]]:
-    stmt = (select(Project, Enterprise.name).join(Enterprise, Enterprise.id == Project.enterprise_id)
-            .where(and_(True, *conditions)))
+def project_page(
+    session: Session, conditions: Sequence[ColumnElement[bool]], after_id: int | None, limit: int
+) -> list[tuple[Project, str]]:
+    stmt = (
+        select(Project, Enterprise.name)
+        .join(Enterprise, Enterprise.id == Project.enterprise_id)
+        .where(and_(True, *conditions))
+    )
     if after_id is not None:
         stmt = stmt.where(Project.id > after_id)
     return [(row[0], row[1]) for row in session.execute(stmt.order_by(Project.id).limit(limit + 1))]

@@ -30,8 +30,9 @@ from service.taxonomy.models import SizeClass, Tier
 router = APIRouter(tags=["enterprises"])
 SessionDep = Annotated[Session, Depends(get_session)]
 EnterpriseId = Annotated[int, Path(description="Enterprise id", examples=[1])]
-IfMatch = Annotated[str | None, Header(description="ETag of the version the change is based on",
-                                       examples=['"3"'])]
+IfMatch = Annotated[
+    str | None, Header(description="ETag of the version the change is based on", examples=['"3"'])
+]
 
 ENTERPRISE_EXAMPLE = {
     "credit_code": CREDIT_CODE_EXAMPLE,
@@ -44,23 +45,41 @@ ENTERPRISE_EXAMPLE = {
     "total_assets_fen": 32_000_000_000,
     "established_date": "2009-06-18",
     "credit_grade": "A",
-    "qualifications": [{"type_code": "high_tech", "issued_date": "2024-12-01",
-                        "source": "江苏省2024年第一批高新技术企业名单"}],
-    "contacts": [{"name": "王敏", "title": "财务总监", "phone": "0510-85212345",
-                  "is_primary": True}],
+    "qualifications": [
+        {
+            "type_code": "high_tech",
+            "issued_date": "2024-12-01",
+            "source": "江苏省2024年第一批高新技术企业名单",
+        }
+    ],
+    "contacts": [
+        {"name": "王敏", "title": "财务总监", "phone": "0510-85212345", "is_primary": True}
+    ],
 }
 
 
-@router.post("/enterprises", operation_id="createEnterprise", status_code=status.HTTP_201_CREATED,
-             summary="Add an enterprise to the library",
-             description="The credit code is validated (GB 32100-2015); the size class is "
-             "derived from the size table and the figures. An enterprise registered outside "
-             "Wuxi is accepted and flagged (`registered_in_wuxi: false`).",
-             response_model=EnterprisePublic, responses=problem_responses(409, 422))
+@router.post(
+    "/enterprises",
+    operation_id="createEnterprise",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an enterprise to the library",
+    description="The credit code is validated (GB 32100-2015); the size class is "
+    "derived from the size table and the figures. An enterprise registered outside "
+    "Wuxi is accepted and flagged (`registered_in_wuxi: false`).",
+    response_model=EnterprisePublic,
+    responses=problem_responses(409, 422),
+)
 def create_enterprise(
-    session: SessionDep, response: Response,
-    data: Annotated[EnterpriseCreate, Body(openapi_examples={
-        "enterprise": {"summary": "A high-tech IC enterprise", "value": ENTERPRISE_EXAMPLE}})],
+    session: SessionDep,
+    response: Response,
+    data: Annotated[
+        EnterpriseCreate,
+        Body(
+            openapi_examples={
+                "enterprise": {"summary": "A high-tech IC enterprise", "value": ENTERPRISE_EXAMPLE}
+            }
+        ),
+    ],
 ) -> EnterprisePublic:
     enterprise = service.create_enterprise(session, data)
     response.headers["Location"] = f"/api/v1/enterprises/{enterprise.id}"
@@ -68,116 +87,204 @@ def create_enterprise(
     return service.enterprise_public(session, enterprise)
 
 
-@router.get("/enterprises", operation_id="listEnterprises", summary="List and search enterprises",
-            description="Filters combine with AND. `name` searches fuzzily and tolerates "
-            "有限公司 / 股份有限公司 / 无锡市 variations; results are then ranked by "
-            "`match_score`. `qualification` keeps enterprises holding a qualification valid on "
-            "`valid_on` (default today). Unknown codes are a 422 with suggestions.",
-            response_model=Page[EnterpriseSummary], responses=problem_responses(422))
+@router.get(
+    "/enterprises",
+    operation_id="listEnterprises",
+    summary="List and search enterprises",
+    description="Filters combine with AND. `name` searches fuzzily and tolerates "
+    "有限公司 / 股份有限公司 / 无锡市 variations; results are then ranked by "
+    "`match_score`. `qualification` keeps enterprises holding a qualification valid on "
+    "`valid_on` (default today). Unknown codes are a 422 with suggestions.",
+    response_model=Page[EnterpriseSummary],
+    responses=problem_responses(422),
+)
 def list_enterprises(
-    session: SessionDep, page: PageDep,
+    session: SessionDep,
+    page: PageDep,
     cluster: Annotated[str | None, Query(description="Cluster code", examples=["ic"])] = None,
     tier: Annotated[Tier | None, Query(description="Cluster tier")] = None,
     district: Annotated[str | None, Query(description="District code", examples=["xinwu"])] = None,
     size_class: Annotated[SizeClass | None, Query()] = None,
-    qualification: Annotated[str | None, Query(description="Qualification type code",
-                                               examples=["high_tech"])] = None,
-    valid_on: Annotated[date | None, Query(description="Date the qualification must be "
-                                           "valid on (default today)")] = None,
+    qualification: Annotated[
+        str | None, Query(description="Qualification type code", examples=["high_tech"])
+    ] = None,
+    valid_on: Annotated[
+        date | None, Query(description="Date the qualification must be valid on (default today)")
+    ] = None,
     name: Annotated[str | None, Query(max_length=100, examples=["华光电子"])] = None,
     credit_code: Annotated[str | None, Query(max_length=18)] = None,
     registered_in_wuxi: Annotated[bool | None, Query()] = None,
     chain_tag: Annotated[str | None, Query(max_length=64)] = None,
-    industry: Annotated[str | None, Query(max_length=5, description="GB/T 4754 code prefix",
-                                          examples=["C39"])] = None,
+    industry: Annotated[
+        str | None, Query(max_length=5, description="GB/T 4754 code prefix", examples=["C39"])
+    ] = None,
 ) -> Page[EnterpriseSummary]:
     filters = service.EnterpriseFilters(
-        cluster=cluster, tier=tier, district=district, size_class=size_class,
-        qualification=qualification, valid_on=valid_on, name=name, credit_code=credit_code,
-        registered_in_wuxi=registered_in_wuxi, chain_tag=chain_tag, industry=industry)
+        cluster=cluster,
+        tier=tier,
+        district=district,
+        size_class=size_class,
+        qualification=qualification,
+        valid_on=valid_on,
+        name=name,
+        credit_code=credit_code,
+        registered_in_wuxi=registered_in_wuxi,
+        chain_tag=chain_tag,
+        industry=industry,
+    )
     return service.list_enterprises(session, filters, page)
 
 
-@router.get("/enterprises/{enterprise_id}", operation_id="getEnterprise",
-            summary="Read an enterprise", description="With qualifications, contacts and how "
-            "the size class was derived. The ETag carries the version for If-Match.",
-            response_model=EnterprisePublic, responses=problem_responses(404))
-def get_enterprise(session: SessionDep, response: Response,
-                   enterprise_id: EnterpriseId) -> EnterprisePublic:
+@router.get(
+    "/enterprises/{enterprise_id}",
+    operation_id="getEnterprise",
+    summary="Read an enterprise",
+    description="With qualifications, contacts and how "
+    "the size class was derived. The ETag carries the version for If-Match.",
+    response_model=EnterprisePublic,
+    responses=problem_responses(404),
+)
+def get_enterprise(
+    session: SessionDep, response: Response, enterprise_id: EnterpriseId
+) -> EnterprisePublic:
     enterprise = service.get_enterprise(session, enterprise_id)
     response.headers["ETag"] = etag(enterprise.version)
     return service.enterprise_public(session, enterprise)
 
 
-@router.patch("/enterprises/{enterprise_id}", operation_id="updateEnterprise",
-              summary="Update an enterprise",
-              description="Only the fields sent change; `qualifications` and `contacts`, when "
-              "sent, replace the lists. The size class is derived again. Send `If-Match` with "
-              "the ETag to refuse a change based on a stale read (412).",
-              response_model=EnterprisePublic, responses=problem_responses(404, 412, 422))
+@router.patch(
+    "/enterprises/{enterprise_id}",
+    operation_id="updateEnterprise",
+    summary="Update an enterprise",
+    description="Only the fields sent change; `qualifications` and `contacts`, when "
+    "sent, replace the lists. The size class is derived again. Send `If-Match` with "
+    "the ETag to refuse a change based on a stale read (412).",
+    response_model=EnterprisePublic,
+    responses=problem_responses(404, 412, 422),
+)
 def update_enterprise(
-    session: SessionDep, response: Response, enterprise_id: EnterpriseId,
-    data: Annotated[EnterpriseUpdate, Body(openapi_examples={
-        "figures": {"summary": "New annual figures",
-                    "value": {"employees": 320, "revenue_fen": 25_000_000_000}}})],
+    session: SessionDep,
+    response: Response,
+    enterprise_id: EnterpriseId,
+    data: Annotated[
+        EnterpriseUpdate,
+        Body(
+            openapi_examples={
+                "figures": {
+                    "summary": "New annual figures",
+                    "value": {"employees": 320, "revenue_fen": 25_000_000_000},
+                }
+            }
+        ),
+    ],
     if_match: IfMatch = None,
 ) -> EnterprisePublic:
-    enterprise = service.update_enterprise(session, enterprise_id, data,
-                                           parse_if_match(if_match))
+    enterprise = service.update_enterprise(session, enterprise_id, data, parse_if_match(if_match))
     response.headers["ETag"] = etag(enterprise.version)
     return service.enterprise_public(session, enterprise)
 
 
-@router.post("/enterprises/{enterprise_id}/qualifications", operation_id="addQualification",
-             status_code=status.HTTP_201_CREATED, summary="Add a qualification",
-             description="The expiry defaults to the issue date plus the type's term.",
-             response_model=QualificationPublic, responses=problem_responses(404, 409, 422))
+@router.post(
+    "/enterprises/{enterprise_id}/qualifications",
+    operation_id="addQualification",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a qualification",
+    description="The expiry defaults to the issue date plus the type's term.",
+    response_model=QualificationPublic,
+    responses=problem_responses(404, 409, 422),
+)
 def add_qualification(
-    session: SessionDep, enterprise_id: EnterpriseId,
-    data: Annotated[QualificationCreate, Body(openapi_examples={
-        "srdi": {"summary": "Provincial 专精特新", "value": {
-            "type_code": "srdi_sme", "issued_date": "2025-01-10",
-            "source": "2024年度江苏省专精特新中小企业名单"}}})],
+    session: SessionDep,
+    enterprise_id: EnterpriseId,
+    data: Annotated[
+        QualificationCreate,
+        Body(
+            openapi_examples={
+                "srdi": {
+                    "summary": "Provincial 专精特新",
+                    "value": {
+                        "type_code": "srdi_sme",
+                        "issued_date": "2025-01-10",
+                        "source": "2024年度江苏省专精特新中小企业名单",
+                    },
+                }
+            }
+        ),
+    ],
 ) -> QualificationPublic:
     q = service.add_qualification(session, enterprise_id, data)
     return QualificationPublic.model_validate(q, from_attributes=True)
 
 
-@router.delete("/enterprises/{enterprise_id}/qualifications/{qualification_id}",
-               operation_id="removeQualification", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Remove a qualification", description="Removes one qualification "
-               "record (e.g. entered by mistake).", responses=problem_responses(404))
-def remove_qualification(session: SessionDep, enterprise_id: EnterpriseId,
-                         qualification_id: Annotated[int, Path(examples=[1])]) -> Response:
+@router.delete(
+    "/enterprises/{enterprise_id}/qualifications/{qualification_id}",
+    operation_id="removeQualification",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a qualification",
+    description="Removes one qualification record (e.g. entered by mistake).",
+    responses=problem_responses(404),
+)
+def remove_qualification(
+    session: SessionDep,
+    enterprise_id: EnterpriseId,
+    qualification_id: Annotated[int, Path(examples=[1])],
+) -> Response:
     service.remove_qualification(session, enterprise_id, qualification_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/enterprises/{enterprise_id}/projects", operation_id="listEnterpriseProjects",
-            summary="An enterprise's projects", description="The library projects of one "
-            "enterprise.", response_model=Page[ProjectPublic], responses=problem_responses(404, 422))
-def list_enterprise_projects(session: SessionDep, page: PageDep,
-                             enterprise_id: EnterpriseId) -> Page[ProjectPublic]:
+@router.get(
+    "/enterprises/{enterprise_id}/projects",
+    operation_id="listEnterpriseProjects",
+    summary="An enterprise's projects",
+    description="The library projects of one enterprise.",
+    response_model=Page[ProjectPublic],
+    responses=problem_responses(404, 422),
+)
+def list_enterprise_projects(
+    session: SessionDep, page: PageDep, enterprise_id: EnterpriseId
+) -> Page[ProjectPublic]:
     service.get_enterprise(session, enterprise_id)
     return service.list_projects(session, service.ProjectFilters(enterprise_id=enterprise_id), page)
 
 
 PROJECT_EXAMPLE = {
-    "enterprise_id": 1, "name": "12英寸功率器件产线智能化改造项目", "kind": "intelligent_digital",
-    "cluster_code": "ic", "total_investment_fen": 120_000_000_000,
-    "equipment_investment_fen": 80_000_000_000, "financing_need_fen": 30_000_000_000,
-    "year": 2026, "status": "approved",
+    "enterprise_id": 1,
+    "name": "12英寸功率器件产线智能化改造项目",
+    "kind": "intelligent_digital",
+    "cluster_code": "ic",
+    "total_investment_fen": 120_000_000_000,
+    "equipment_investment_fen": 80_000_000_000,
+    "financing_need_fen": 30_000_000_000,
+    "year": 2026,
+    "status": "approved",
 }
 
 
-@router.post("/projects", operation_id="createProject", status_code=status.HTTP_201_CREATED,
-             summary="Add a key-sector project", description="A project of an enterprise in "
-             "the library; the cluster defaults to the enterprise's.",
-             response_model=ProjectPublic, responses=problem_responses(422))
+@router.post(
+    "/projects",
+    operation_id="createProject",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a key-sector project",
+    description="A project of an enterprise in "
+    "the library; the cluster defaults to the enterprise's.",
+    response_model=ProjectPublic,
+    responses=problem_responses(422),
+)
 def create_project(
-    session: SessionDep, response: Response,
-    data: Annotated[ProjectCreate, Body(openapi_examples={
-        "project": {"summary": "A technology transformation project", "value": PROJECT_EXAMPLE}})],
+    session: SessionDep,
+    response: Response,
+    data: Annotated[
+        ProjectCreate,
+        Body(
+            openapi_examples={
+                "project": {
+                    "summary": "A technology transformation project",
+                    "value": PROJECT_EXAMPLE,
+                }
+            }
+        ),
+    ],
 ) -> ProjectPublic:
     project = service.create_project(session, data)
     response.headers["Location"] = f"/api/v1/projects/{project.id}"
@@ -185,11 +292,17 @@ def create_project(
     return service.project_public(session, project)
 
 
-@router.get("/projects", operation_id="listProjects", summary="List and filter projects",
-            description="Filters combine with AND; `district` is the enterprise's district.",
-            response_model=Page[ProjectPublic], responses=problem_responses(422))
+@router.get(
+    "/projects",
+    operation_id="listProjects",
+    summary="List and filter projects",
+    description="Filters combine with AND; `district` is the enterprise's district.",
+    response_model=Page[ProjectPublic],
+    responses=problem_responses(422),
+)
 def list_projects(
-    session: SessionDep, page: PageDep,
+    session: SessionDep,
+    page: PageDep,
     enterprise_id: Annotated[int | None, Query()] = None,
     cluster: Annotated[str | None, Query(examples=["ic"])] = None,
     tier: Annotated[Tier | None, Query()] = None,
@@ -200,28 +313,57 @@ def list_projects(
     min_financing_need_fen: Annotated[int | None, Query(ge=0)] = None,
 ) -> Page[ProjectPublic]:
     filters = service.ProjectFilters(
-        enterprise_id=enterprise_id, cluster=cluster, tier=tier, district=district, kind=kind,
-        status=project_status, year=year, min_financing_need_fen=min_financing_need_fen)
+        enterprise_id=enterprise_id,
+        cluster=cluster,
+        tier=tier,
+        district=district,
+        kind=kind,
+        status=project_status,
+        year=year,
+        min_financing_need_fen=min_financing_need_fen,
+    )
     return service.list_projects(session, filters, page)
 
 
-@router.get("/projects/{project_id}", operation_id="getProject", summary="Read a project",
-            description="One library project.", response_model=ProjectPublic,
-            responses=problem_responses(404))
-def get_project(session: SessionDep, response: Response,
-                project_id: Annotated[int, Path(examples=[1])]) -> ProjectPublic:
+@router.get(
+    "/projects/{project_id}",
+    operation_id="getProject",
+    summary="Read a project",
+    description="One library project.",
+    response_model=ProjectPublic,
+    responses=problem_responses(404),
+)
+def get_project(
+    session: SessionDep, response: Response, project_id: Annotated[int, Path(examples=[1])]
+) -> ProjectPublic:
     project = service.get_project(session, project_id)
     response.headers["ETag"] = etag(project.version)
     return service.project_public(session, project)
 
 
-@router.patch("/projects/{project_id}", operation_id="updateProject", summary="Update a project",
-              description="Only the fields sent change; If-Match guards against stale writes.",
-              response_model=ProjectPublic, responses=problem_responses(404, 412, 422))
+@router.patch(
+    "/projects/{project_id}",
+    operation_id="updateProject",
+    summary="Update a project",
+    description="Only the fields sent change; If-Match guards against stale writes.",
+    response_model=ProjectPublic,
+    responses=problem_responses(404, 412, 422),
+)
 def update_project(
-    session: SessionDep, response: Response, project_id: Annotated[int, Path(examples=[1])],
-    data: Annotated[ProjectUpdate, Body(openapi_examples={
-        "status": {"summary": "Construction started", "value": {"status": "under_construction"}}})],
+    session: SessionDep,
+    response: Response,
+    project_id: Annotated[int, Path(examples=[1])],
+    data: Annotated[
+        ProjectUpdate,
+        Body(
+            openapi_examples={
+                "status": {
+                    "summary": "Construction started",
+                    "value": {"status": "under_construction"},
+                }
+            }
+        ),
+    ],
     if_match: IfMatch = None,
 ) -> ProjectPublic:
     project = service.update_project(session, project_id, data, parse_if_match(if_match))

@@ -53,8 +53,7 @@ def _credit_code(raw: str):
     try:
         return parse_credit_code(raw)
     except CreditCodeError as exc:
-        raise InvalidEnterprise(exc.message, code=exc.code, field="credit_code",
-                                value=raw) from exc
+        raise InvalidEnterprise(exc.message, code=exc.code, field="credit_code", value=raw) from exc
 
 
 def _industry(raw: str | None) -> str | None:
@@ -63,19 +62,22 @@ def _industry(raw: str | None) -> str | None:
     try:
         return normalize_industry_code(raw)
     except IndustryCodeError as exc:
-        raise InvalidEnterprise(str(exc), code="invalid_industry_code", field="industry_code",
-                                value=raw) from exc
+        raise InvalidEnterprise(
+            str(exc), code="invalid_industry_code", field="industry_code", value=raw
+        ) from exc
 
 
 def _established(value: date | None) -> date | None:
     if value is not None and value > today_local():
-        raise InvalidEnterprise("成立日期不能晚于今天。", code="invalid_established_date",
-                                field="established_date")
+        raise InvalidEnterprise(
+            "成立日期不能晚于今天。", code="invalid_established_date", field="established_date"
+        )
     return value
 
 
-def _qualification_rows(session: Session, vocabulary: Vocabulary,
-                        items: list[QualificationCreate]) -> list[dict[str, Any]]:
+def _qualification_rows(
+    session: Session, vocabulary: Vocabulary, items: list[QualificationCreate]
+) -> list[dict[str, Any]]:
     from service.taxonomy.service import list_qualification_types
 
     terms = {q.code: q.term_months for q in list_qualification_types(session)}
@@ -88,15 +90,26 @@ def _qualification_rows(session: Session, vocabulary: Vocabulary,
         if expires is None and terms.get(code):
             expires = item.issued_date + relativedelta(months=terms[code]) - relativedelta(days=1)
         if expires is not None and expires < item.issued_date:
-            raise InvalidEnterprise("资质的到期日不能早于认定日。", code="invalid_qualification_dates",
-                                    field=f"qualifications.{i}.expires_date")
+            raise InvalidEnterprise(
+                "资质的到期日不能早于认定日。",
+                code="invalid_qualification_dates",
+                field=f"qualifications.{i}.expires_date",
+            )
         if (code, item.issued_date) in seen:
             raise InvalidEnterprise(
-                f"同一资质（{code}，{item.issued_date}）重复出现。", code="duplicate_qualification",
-                field=f"qualifications.{i}")
+                f"同一资质（{code}，{item.issued_date}）重复出现。",
+                code="duplicate_qualification",
+                field=f"qualifications.{i}",
+            )
         seen.add((code, item.issued_date))
-        rows.append({"type_code": code, "issued_date": item.issued_date,
-                     "expires_date": expires, "source": item.source})
+        rows.append(
+            {
+                "type_code": code,
+                "issued_date": item.issued_date,
+                "expires_date": expires,
+                "source": item.source,
+            }
+        )
     return rows
 
 
@@ -117,30 +130,44 @@ def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
     return enterprise
 
 
-def enterprise_public(session: Session, enterprise: Enterprise,
-                      on: date | None = None) -> EnterprisePublic:
+def enterprise_public(
+    session: Session, enterprise: Enterprise, on: date | None = None
+) -> EnterprisePublic:
     on = on or today_local()
     names = Vocabulary(session).qualifications
     quals = [
         QualificationPublic(
-            id=q.id, type_code=q.type_code, issued_date=q.issued_date,
-            expires_date=q.expires_date, source=q.source, name=names.get(q.type_code),
+            id=q.id,
+            type_code=q.type_code,
+            issued_date=q.issued_date,
+            expires_date=q.expires_date,
+            source=q.source,
+            name=names.get(q.type_code),
             valid_today=q.issued_date <= on and (q.expires_date is None or q.expires_date >= on),
         )
         for q in queries.qualifications_of(session, enterprise.id)
     ]
-    contacts = [ContactPublic.model_validate(c, from_attributes=True)
-                for c in queries.contacts_of(session, enterprise.id)]
-    size = derive(parse_credit_code(enterprise.credit_code), enterprise.name,
-                  enterprise.industry_code, enterprise.employees, enterprise.revenue_fen,
-                  enterprise.total_assets_fen, load_size_rows(session))
+    contacts = [
+        ContactPublic.model_validate(c, from_attributes=True)
+        for c in queries.contacts_of(session, enterprise.id)
+    ]
+    size = derive(
+        parse_credit_code(enterprise.credit_code),
+        enterprise.name,
+        enterprise.industry_code,
+        enterprise.employees,
+        enterprise.revenue_fen,
+        enterprise.total_assets_fen,
+        load_size_rows(session),
+    )
     tier = None
     if enterprise.cluster_code:
         cluster = session.get(Cluster, enterprise.cluster_code)
         tier = cluster.tier if cluster else None
     data = row_dict(enterprise)
-    data.update(qualifications=quals, contacts=contacts, size_reason=size.size_reason,
-                cluster_tier=tier)
+    data.update(
+        qualifications=quals, contacts=contacts, size_reason=size.size_reason, cluster_tier=tier
+    )
     return EnterprisePublic.model_validate(data)
 
 
@@ -149,20 +176,35 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
     code = _credit_code(data.credit_code)
     existing = queries.enterprise_by_credit_code(session, code.value)
     if existing is not None:
-        raise DuplicateCreditCode(f"统一社会信用代码 {code.value} 已在企业库中。",
-                                  existing_id=existing.id)
+        raise DuplicateCreditCode(
+            f"统一社会信用代码 {code.value} 已在企业库中。", existing_id=existing.id
+        )
     industry = _industry(data.industry_code)
     district = vocabulary.district(data.district_code)
     if district is None and code.registered_in_wuxi:
         district = _default_district(session, code.area_code)
-    derived = derive(code, data.name, industry, data.employees, data.revenue_fen,
-                     data.total_assets_fen, load_size_rows(session))
+    derived = derive(
+        code,
+        data.name,
+        industry,
+        data.employees,
+        data.revenue_fen,
+        data.total_assets_fen,
+        load_size_rows(session),
+    )
     enterprise = Enterprise(
-        credit_code=code.value, name=data.name.strip(), district_code=district,
-        industry_code=industry, cluster_code=vocabulary.cluster(data.cluster_code),
-        chain_tag=data.chain_tag, employees=data.employees, revenue_fen=data.revenue_fen,
-        total_assets_fen=data.total_assets_fen, established_date=_established(data.established_date),
-        credit_grade=data.credit_grade, **derived.columns(),
+        credit_code=code.value,
+        name=data.name.strip(),
+        district_code=district,
+        industry_code=industry,
+        cluster_code=vocabulary.cluster(data.cluster_code),
+        chain_tag=data.chain_tag,
+        employees=data.employees,
+        revenue_fen=data.revenue_fen,
+        total_assets_fen=data.total_assets_fen,
+        established_date=_established(data.established_date),
+        credit_grade=data.credit_grade,
+        **derived.columns(),
     )
     qualification_rows = _qualification_rows(session, vocabulary, data.qualifications)
     session.add(enterprise)
@@ -180,8 +222,12 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
     return enterprise
 
 
-def update_enterprise(session: Session, enterprise_id: int, data: EnterpriseUpdate,
-                      expected_version: int | None = None) -> Enterprise:
+def update_enterprise(
+    session: Session,
+    enterprise_id: int,
+    data: EnterpriseUpdate,
+    expected_version: int | None = None,
+) -> Enterprise:
     enterprise = get_enterprise(session, enterprise_id)
     check_version(expected_version, enterprise.version, "企业信息")
     vocabulary = Vocabulary(session)
@@ -199,13 +245,22 @@ def update_enterprise(session: Session, enterprise_id: int, data: EnterpriseUpda
         _established(changes["established_date"])
     qualifications = changes.pop("qualifications", None)
     contacts = changes.pop("contacts", None)
-    qualification_rows = (_qualification_rows(session, vocabulary, data.qualifications or [])
-                          if qualifications is not None else None)
+    qualification_rows = (
+        _qualification_rows(session, vocabulary, data.qualifications or [])
+        if qualifications is not None
+        else None
+    )
     for field, value in changes.items():
         setattr(enterprise, field, value.strip() if field == "name" else value)
-    derived = derive(parse_credit_code(enterprise.credit_code), enterprise.name,
-                     enterprise.industry_code, enterprise.employees, enterprise.revenue_fen,
-                     enterprise.total_assets_fen, load_size_rows(session))
+    derived = derive(
+        parse_credit_code(enterprise.credit_code),
+        enterprise.name,
+        enterprise.industry_code,
+        enterprise.employees,
+        enterprise.revenue_fen,
+        enterprise.total_assets_fen,
+        load_size_rows(session),
+    )
     for field, value in derived.columns().items():
         setattr(enterprise, field, value)
     if qualification_rows is not None:
@@ -228,18 +283,22 @@ def _bump_version(session: Session, model: Any, row: Any, what: str) -> None:
     old = row.version
     session.flush()
     result = session.execute(
-        update(model).where(model.id == row.id, model.version == old)
+        update(model)
+        .where(model.id == row.id, model.version == old)
         .values(version=old + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         session.rollback()
-        raise PreconditionFailed(f"{what}刚被其他请求修改，请重新读取后再提交。",
-                                 code="concurrent_update")
+        raise PreconditionFailed(
+            f"{what}刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
+        )
     session.expire(row, ["version", "updated_at"])
 
 
-def add_qualification(session: Session, enterprise_id: int,
-                      data: QualificationCreate) -> Qualification:
+def add_qualification(
+    session: Session, enterprise_id: int, data: QualificationCreate
+) -> Qualification:
     enterprise = get_enterprise(session, enterprise_id)
     (row,) = _qualification_rows(session, Vocabulary(session), [data])
     qualification = Qualification(enterprise_id=enterprise.id, **row)
@@ -249,8 +308,10 @@ def add_qualification(session: Session, enterprise_id: int,
     except IntegrityError as exc:
         session.rollback()
         raise InvalidEnterprise(
-            f"该企业已有 {row['issued_date']} 认定的同一资质。", code="duplicate_qualification",
-            status=409) from exc
+            f"该企业已有 {row['issued_date']} 认定的同一资质。",
+            code="duplicate_qualification",
+            status=409,
+        ) from exc
     _bump_version(session, Enterprise, enterprise, "企业信息")
     session.commit()
     session.refresh(qualification)
@@ -261,8 +322,10 @@ def remove_qualification(session: Session, enterprise_id: int, qualification_id:
     enterprise = get_enterprise(session, enterprise_id)
     qualification = session.get(Qualification, qualification_id)
     if qualification is None or qualification.enterprise_id != enterprise.id:
-        raise EnterpriseNotFound(f"企业 {enterprise_id} 没有编号为 {qualification_id} 的资质。",
-                                 code="qualification_not_found")
+        raise EnterpriseNotFound(
+            f"企业 {enterprise_id} 没有编号为 {qualification_id} 的资质。",
+            code="qualification_not_found",
+        )
     session.delete(qualification)
     _bump_version(session, Enterprise, enterprise, "企业信息")
     session.commit()
@@ -290,8 +353,11 @@ def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bo
         out.append(Enterprise.cluster_code == vocabulary.cluster(f.cluster, field="cluster"))
     if f.tier:
         if f.tier not in Tier.__members__:
-            raise Unprocessable(f"未知的产业层级 '{f.tier}'，应为 landmark、advantage 或 future。",
-                                code="unknown_tier", field="tier")
+            raise Unprocessable(
+                f"未知的产业层级 '{f.tier}'，应为 landmark、advantage 或 future。",
+                code="unknown_tier",
+                field="tier",
+            )
         out.append(queries.tier_condition(f.tier))
     if f.district:
         out.append(Enterprise.district_code == vocabulary.district(f.district, field="district"))
@@ -299,7 +365,9 @@ def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bo
         if f.size_class not in SizeClass.__members__:
             raise Unprocessable(
                 f"未知的企业规模 '{f.size_class}'，应为 large、medium、small 或 micro。",
-                code="unknown_size_class", field="size_class")
+                code="unknown_size_class",
+                field="size_class",
+            )
         out.append(Enterprise.size_class == f.size_class)
     if f.qualification:
         code = vocabulary.qualification(f.qualification, field="qualification")
@@ -319,23 +387,33 @@ def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bo
     return out
 
 
-def _summaries(session: Session, rows: list[Enterprise], on: date,
-               scores: dict[int, float] | None = None) -> list[EnterpriseSummary]:
+def _summaries(
+    session: Session, rows: list[Enterprise], on: date, scores: dict[int, float] | None = None
+) -> list[EnterpriseSummary]:
     codes = queries.valid_qualification_codes(session, [e.id for e in rows], on)
     return [
         EnterpriseSummary(
-            id=e.id, credit_code=e.credit_code, name=e.name, district_code=e.district_code,
-            industry_code=e.industry_code, cluster_code=e.cluster_code, chain_tag=e.chain_tag,
-            size_class=e.size_class, registered_in_wuxi=e.registered_in_wuxi,
-            credit_grade=e.credit_grade, qualification_codes=codes.get(e.id, []),
-            match_score=(scores or {}).get(e.id), updated_at=e.updated_at,
+            id=e.id,
+            credit_code=e.credit_code,
+            name=e.name,
+            district_code=e.district_code,
+            industry_code=e.industry_code,
+            cluster_code=e.cluster_code,
+            chain_tag=e.chain_tag,
+            size_class=e.size_class,
+            registered_in_wuxi=e.registered_in_wuxi,
+            credit_grade=e.credit_grade,
+            qualification_codes=codes.get(e.id, []),
+            match_score=(scores or {}).get(e.id),
+            updated_at=e.updated_at,
         )
         for e in rows
     ]
 
 
-def list_enterprises(session: Session, filters: EnterpriseFilters,
-                     page: PageParams) -> Page[EnterpriseSummary]:
+def list_enterprises(
+    session: Session, filters: EnterpriseFilters, page: PageParams
+) -> Page[EnterpriseSummary]:
     conditions = _conditions(session, filters)
     on = filters.valid_on or today_local()
     if not filters.name or not filters.name.strip():
@@ -348,14 +426,19 @@ def list_enterprises(session: Session, filters: EnterpriseFilters,
     return _search_by_name(session, filters.name, conditions, page, on)
 
 
-def _search_by_name(session: Session, name: str, conditions: list[ColumnElement[bool]],
-                    page: PageParams, on: date) -> Page[EnterpriseSummary]:
+def _search_by_name(
+    session: Session, name: str, conditions: list[ColumnElement[bool]], page: PageParams, on: date
+) -> Page[EnterpriseSummary]:
     query = normalize_company_name(name)
     if not query:
         query = name.strip()
     minimum = get_settings().name_search_min_score
-    scored = [(-score, eid) for score, eid in
-              best_matches(query, queries.enterprise_names(session, conditions), minimum)]
+    scored = [
+        (-score, eid)
+        for score, eid in best_matches(
+            query, queries.enterprise_names(session, conditions), minimum
+        )
+    ]
     key = cursor_key(page, 2)
     if key:
         last = (float(key[0]), int(key[1]))
@@ -364,8 +447,11 @@ def _search_by_name(session: Session, name: str, conditions: list[ColumnElement[
     by_id = queries.enterprises_by_ids(session, [eid for _, eid in window[: page.limit]])
     rows = [by_id[eid] for _, eid in window[: page.limit]]
     items = _summaries(session, rows, on, {eid: -neg for neg, eid in window})
-    next_cursor = (encode_cursor([window[page.limit - 1][0], window[page.limit - 1][1]])
-                   if len(window) > page.limit else None)
+    next_cursor = (
+        encode_cursor([window[page.limit - 1][0], window[page.limit - 1][1]])
+        if len(window) > page.limit
+        else None
+    )
     return Page(items=items, next_cursor=next_cursor, limit=page.limit)
 
 
@@ -376,11 +462,17 @@ def _check_project_amounts(total: int | None, equipment: int | None, need: int |
     if total is None:
         return
     if equipment is not None and equipment > total:
-        raise Unprocessable("设备投资不能超过项目总投资。", code="invalid_project_amounts",
-                            field="equipment_investment_fen")
+        raise Unprocessable(
+            "设备投资不能超过项目总投资。",
+            code="invalid_project_amounts",
+            field="equipment_investment_fen",
+        )
     if need is not None and need > total:
-        raise Unprocessable("融资需求不能超过项目总投资。", code="invalid_project_amounts",
-                            field="financing_need_fen")
+        raise Unprocessable(
+            "融资需求不能超过项目总投资。",
+            code="invalid_project_amounts",
+            field="financing_need_fen",
+        )
 
 
 def get_project(session: Session, project_id: int) -> Project:
@@ -393,17 +485,22 @@ def get_project(session: Session, project_id: int) -> Project:
 def project_public(session: Session, project: Project) -> ProjectPublic:
     enterprise = session.get(Enterprise, project.enterprise_id)
     return ProjectPublic.model_validate(
-        {**row_dict(project), "enterprise_name": enterprise.name if enterprise else None})
+        {**row_dict(project), "enterprise_name": enterprise.name if enterprise else None}
+    )
 
 
 def create_project(session: Session, data: ProjectCreate) -> Project:
     enterprise = session.get(Enterprise, data.enterprise_id)
     if enterprise is None:
-        raise Unprocessable(f"企业 {data.enterprise_id} 不存在，项目须属于企业库中的企业。",
-                            code="unknown_enterprise", field="enterprise_id")
+        raise Unprocessable(
+            f"企业 {data.enterprise_id} 不存在，项目须属于企业库中的企业。",
+            code="unknown_enterprise",
+            field="enterprise_id",
+        )
     cluster = Vocabulary(session).cluster(data.cluster_code) or enterprise.cluster_code
-    _check_project_amounts(data.total_investment_fen, data.equipment_investment_fen,
-                           data.financing_need_fen)
+    _check_project_amounts(
+        data.total_investment_fen, data.equipment_investment_fen, data.financing_need_fen
+    )
     project = Project(**{**data.model_dump(), "cluster_code": cluster})
     session.add(project)
     session.commit()
@@ -411,8 +508,9 @@ def create_project(session: Session, data: ProjectCreate) -> Project:
     return project
 
 
-def update_project(session: Session, project_id: int, data: ProjectUpdate,
-                   expected_version: int | None = None) -> Project:
+def update_project(
+    session: Session, project_id: int, data: ProjectUpdate, expected_version: int | None = None
+) -> Project:
     project = get_project(session, project_id)
     check_version(expected_version, project.version, "项目信息")
     changes = data.model_dump(exclude_unset=True)
@@ -422,8 +520,11 @@ def update_project(session: Session, project_id: int, data: ProjectUpdate,
     if "cluster_code" in changes:
         changes["cluster_code"] = Vocabulary(session).cluster(changes["cluster_code"])
     merged = {**row_dict(project), **changes}
-    _check_project_amounts(merged["total_investment_fen"], merged["equipment_investment_fen"],
-                           merged["financing_need_fen"])
+    _check_project_amounts(
+        merged["total_investment_fen"],
+        merged["equipment_investment_fen"],
+        merged["financing_need_fen"],
+    )
     for field, value in changes.items():
         setattr(project, field, value)
     _bump_version(session, Project, project, "项目信息")
@@ -453,13 +554,18 @@ def list_projects(session: Session, f: ProjectFilters, page: PageParams) -> Page
         conditions.append(Project.cluster_code == vocabulary.cluster(f.cluster, field="cluster"))
     if f.tier:
         if f.tier not in Tier.__members__:
-            raise Unprocessable(f"未知的产业层级 '{f.tier}'，应为 landmark、advantage 或 future。",
-                                code="unknown_tier", field="tier")
-        conditions.append(Project.cluster_code.in_(
-            select(Cluster.code).where(Cluster.tier == f.tier)))
+            raise Unprocessable(
+                f"未知的产业层级 '{f.tier}'，应为 landmark、advantage 或 future。",
+                code="unknown_tier",
+                field="tier",
+            )
+        conditions.append(
+            Project.cluster_code.in_(select(Cluster.code).where(Cluster.tier == f.tier))
+        )
     if f.district:
-        conditions.append(Enterprise.district_code == vocabulary.district(f.district,
-                                                                          field="district"))
+        conditions.append(
+            Enterprise.district_code == vocabulary.district(f.district, field="district")
+        )
     if f.kind:
         conditions.append(Project.kind == f.kind)
     if f.status:
@@ -471,7 +577,8 @@ def list_projects(session: Session, f: ProjectFilters, page: PageParams) -> Page
     key = cursor_key(page, 1)
     rows = queries.project_page(session, conditions, int(key[0]) if key else None, page.limit)
     result = make_page(rows, page.limit, lambda r: [r[0].id])
-    result.items = [ProjectPublic.model_validate({**row_dict(p), "enterprise_name": name})
-                    for p, name in result.items]
+    result.items = [
+        ProjectPublic.model_validate({**row_dict(p), "enterprise_name": name})
+        for p, name in result.items
+    ]
     return result
-

@@ -133,12 +133,14 @@ class TermUnit(StrEnum):
 
 # --- banks --------------------------------------------------------------------------------
 
+
 class BankBase(SQLModel):
     name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["江苏银行无锡分行"]})
     short_name: str = Field(min_length=1, max_length=30, schema_extra={"examples": ["江苏银行"]})
     kind: BankKind = Field(sa_type=String(32))
     bridge_fund_partner: bool = Field(
-        default=False, description="Has a cooperation agreement with the 转贷应急资金 fund")
+        default=False, description="Has a cooperation agreement with the 转贷应急资金 fund"
+    )
     address: str | None = Field(default=None, max_length=200)
     website: str | None = Field(default=None, max_length=200)
 
@@ -152,7 +154,11 @@ class Bank(BankBase, table=True):
 
 
 class BankCreate(BankBase):
-    code: str = Field(min_length=2, max_length=32, schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["jsbank-wx"]})
+    code: str = Field(
+        min_length=2,
+        max_length=32,
+        schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["jsbank-wx"]},
+    )
 
 
 class BankUpdate(SQLModel):
@@ -172,29 +178,39 @@ class BankPublic(BankBase):
 
 # --- products -----------------------------------------------------------------------------
 
+
 class ProductSpec(SQLModel):
     """The content of one product version."""
 
     name: str = Field(min_length=2, max_length=100, schema_extra={"examples": ["锡科贷"]})
     category: ProductCategory = Field(sa_type=String(32))
-    scheme: str = Field(max_length=32, description="xikedai / xixindai / zhuanjingtexin / "
-                        "sukedai / bridge_fund / own", schema_extra={"examples": ["xikedai"]})
+    scheme: str = Field(
+        max_length=32,
+        description="xikedai / xixindai / zhuanjingtexin / sukedai / bridge_fund / own",
+        schema_extra={"examples": ["xikedai"]},
+    )
     description: str | None = Field(default=None, max_length=2000)
-    eligibility: Eligibility = Field(default_factory=Eligibility,
-                                     sa_column=Column(JSONType, nullable=False))
+    eligibility: Eligibility = Field(
+        default_factory=Eligibility, sa_column=Column(JSONType, nullable=False)
+    )
     amount_min_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
     amount_max_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
     term_unit: TermUnit = Field(default=TermUnit.month, sa_type=String(8))
     term_min: int | None = Field(default=None, ge=1)
     term_max: int | None = Field(default=None, ge=1)
     rate: RateSpec = Field(sa_column=Column(JSONType, nullable=False))
-    collateral_types: list[Collateral] = Field(default_factory=list,
-                                               sa_column=Column(JSONType, nullable=False))
-    purposes: list[Purpose] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    collateral_types: list[Collateral] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    purposes: list[Purpose] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
     fees: list[Fee] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     effective_from: date | None = None
     effective_to: date | None = None
-    is_sample: bool = Field(default=False, description="Terms are sample values, not published ones")
+    is_sample: bool = Field(
+        default=False, description="Terms are sample values, not published ones"
+    )
     source: str | None = Field(default=None, max_length=300)
 
 
@@ -224,8 +240,11 @@ class ProductVersion(ProductSpec, table=True):
 
 
 class ProductCreate(ProductSpec):
-    code: str = Field(min_length=2, max_length=64, schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$",
-                                    "examples": ["jsbank-xikedai"]})
+    code: str = Field(
+        min_length=2,
+        max_length=64,
+        schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["jsbank-xikedai"]},
+    )
     bank_code: str = Field(max_length=32, schema_extra={"examples": ["jsbank-wx"]})
     rate: RateSpec
 

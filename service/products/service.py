@@ -22,12 +22,11 @@ from service.products.exceptions import (
 )
 from service.products.models import (
     Bank,
-    Eligibility,
-    Fee,
-    RateSpec,
     BankCreate,
     BankPublic,
     BankUpdate,
+    Eligibility,
+    Fee,
     Product,
     ProductCreate,
     ProductPublic,
@@ -35,6 +34,7 @@ from service.products.models import (
     ProductStatus,
     ProductUpdate,
     ProductVersion,
+    RateSpec,
 )
 from service.taxonomy.grades import CREDIT_GRADES, normalize_grade
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
@@ -102,8 +102,13 @@ def _bank_code(session: Session, code: str) -> str:
         return code
     options = [(b.code, b.name) for b in session.exec(select(Bank))]
     suggestions = closest(code, options)
-    raise InvalidProduct(f"未知的银行代码 '{code}'。", code="unknown_bank", field="bank_code",
-                         value=code, suggestions=suggestions)
+    raise InvalidProduct(
+        f"未知的银行代码 '{code}'。",
+        code="unknown_bank",
+        field="bank_code",
+        value=code,
+        suggestions=suggestions,
+    )
 
 
 def _check_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
@@ -118,38 +123,44 @@ def _check_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
     vocabulary.clusters_list(eligibility.clusters_included, "eligibility.clusters_included")
     vocabulary.clusters_list(eligibility.clusters_excluded, "eligibility.clusters_excluded")
     vocabulary.districts_list(eligibility.districts, "eligibility.districts")
-    vocabulary.qualifications_list(eligibility.qualifications_any,
-                                   "eligibility.qualifications_any")
-    vocabulary.qualifications_list(eligibility.qualifications_all,
-                                   "eligibility.qualifications_all")
+    vocabulary.qualifications_list(eligibility.qualifications_any, "eligibility.qualifications_any")
+    vocabulary.qualifications_list(eligibility.qualifications_all, "eligibility.qualifications_all")
     for tier in eligibility.tiers:
         if tier not in Tier.__members__:
-            raise InvalidProduct(f"未知的产业层级 '{tier}'。", code="unknown_tier",
-                                 field="eligibility.tiers")
+            raise InvalidProduct(
+                f"未知的产业层级 '{tier}'。", code="unknown_tier", field="eligibility.tiers"
+            )
     for size in eligibility.size_classes:
         if size not in SizeClass.__members__:
-            raise InvalidProduct(f"未知的企业规模 '{size}'。", code="unknown_size_class",
-                                 field="eligibility.size_classes")
+            raise InvalidProduct(
+                f"未知的企业规模 '{size}'。",
+                code="unknown_size_class",
+                field="eligibility.size_classes",
+            )
     if eligibility.min_credit_grade is not None:
         grade = normalize_grade(eligibility.min_credit_grade)
         if grade is None:
             raise InvalidProduct(
                 f"未知的信用等级 '{eligibility.min_credit_grade}'，应为 {'、'.join(CREDIT_GRADES)} 之一。",
-                code="unknown_credit_grade", field="eligibility.min_credit_grade")
+                code="unknown_credit_grade",
+                field="eligibility.min_credit_grade",
+            )
         eligibility.min_credit_grade = grade
     for prefix in eligibility.industries_excluded:
         try:
             if not (len(prefix) == 1 and prefix.isalpha()):
                 normalize_industry_code(prefix)
         except IndustryCodeError as exc:
-            raise InvalidProduct(str(exc), code="invalid_industry_code",
-                                 field="eligibility.industries_excluded") from exc
+            raise InvalidProduct(
+                str(exc), code="invalid_industry_code", field="eligibility.industries_excluded"
+            ) from exc
     _ordered(eligibility.revenue_min_fen, eligibility.revenue_max_fen, "eligibility.revenue")
     _ordered(model.amount_min_fen, model.amount_max_fen, "amount")
     _ordered(model.term_min, model.term_max, "term")
     if model.effective_from and model.effective_to and model.effective_to < model.effective_from:
-        raise InvalidProduct("失效日期不能早于生效日期。", code="invalid_effective_dates",
-                             field="effective_to")
+        raise InvalidProduct(
+            "失效日期不能早于生效日期。", code="invalid_effective_dates", field="effective_to"
+        )
     for i, tier in enumerate(rate.tiers):
         _ordered(tier.amount_min_fen, tier.amount_max_fen, f"rate.tiers.{i}.amount")
         _ordered(tier.term_min_months, tier.term_max_months, f"rate.tiers.{i}.term")
@@ -163,8 +174,9 @@ def _check_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
 
 def _ordered(low: int | None, high: int | None, field: str) -> None:
     if low is not None and high is not None and low > high:
-        raise InvalidProduct(f"{field} 的下限 {low} 大于上限 {high}。", code="invalid_range",
-                             field=field)
+        raise InvalidProduct(
+            f"{field} 的下限 {low} 大于上限 {high}。", code="invalid_range", field=field
+        )
 
 
 # --- products -----------------------------------------------------------------------------
@@ -177,8 +189,9 @@ def get_product(session: Session, code: str) -> Product:
     return product
 
 
-def product_public(session: Session, product: Product,
-                   version: ProductVersion | None = None) -> ProductPublic:
+def product_public(
+    session: Session, product: Product, version: ProductVersion | None = None
+) -> ProductPublic:
     version = version or queries.version_of(session, product.id, product.current_version)
     assert version is not None
     bank = session.get(Bank, product.bank_code)
@@ -187,27 +200,39 @@ def product_public(session: Session, product: Product,
 
 def _public(product: Product, version: ProductVersion, bank_name: str | None) -> ProductPublic:
     spec = {field: getattr(version, field) for field in SPEC_FIELDS}
-    return ProductPublic.model_validate({
-        **spec, "code": product.code, "bank_code": product.bank_code, "bank_name": bank_name,
-        "version": version.version, "current_version": product.current_version,
-        "status": product.status, "created_at": product.created_at,
-        "updated_at": product.updated_at, "version_created_at": version.created_at,
-    })
+    return ProductPublic.model_validate(
+        {
+            **spec,
+            "code": product.code,
+            "bank_code": product.bank_code,
+            "bank_name": bank_name,
+            "version": version.version,
+            "current_version": product.current_version,
+            "status": product.status,
+            "created_at": product.created_at,
+            "updated_at": product.updated_at,
+            "version_created_at": version.created_at,
+        }
+    )
 
 
 def get_product_version(session: Session, code: str, version: int) -> ProductPublic:
     product = get_product(session, code)
     row = queries.version_of(session, product.id, version)
     if row is None:
-        raise ProductNotFound(f"产品 {code} 没有第 {version} 版。", code="product_version_not_found")
+        raise ProductNotFound(
+            f"产品 {code} 没有第 {version} 版。", code="product_version_not_found"
+        )
     return product_public(session, product, row)
 
 
 def list_product_versions(session: Session, code: str) -> list[ProductPublic]:
     product = get_product(session, code)
     bank = session.get(Bank, product.bank_code)
-    return [_public(product, v, bank.name if bank else None)
-            for v in queries.versions_of(session, product.id)]
+    return [
+        _public(product, v, bank.name if bank else None)
+        for v in queries.versions_of(session, product.id)
+    ]
 
 
 def create_product(session: Session, data: ProductCreate) -> Product:
@@ -216,8 +241,14 @@ def create_product(session: Session, data: ProductCreate) -> Product:
     bank_code = _bank_code(session, data.bank_code)
     spec = _check_spec(session, {f: getattr(data, f) for f in SPEC_FIELDS})
     now = utcnow()
-    product = Product(code=data.code, bank_code=bank_code, current_version=1,
-                      status=ProductStatus.active, created_at=now, updated_at=now)
+    product = Product(
+        code=data.code,
+        bank_code=bank_code,
+        current_version=1,
+        status=ProductStatus.active,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(product)
     try:
         session.flush()
@@ -230,8 +261,9 @@ def create_product(session: Session, data: ProductCreate) -> Product:
     return product
 
 
-def update_product(session: Session, code: str, data: ProductUpdate,
-                   expected_version: int | None = None) -> Product:
+def update_product(
+    session: Session, code: str, data: ProductUpdate, expected_version: int | None = None
+) -> Product:
     """Sent fields replace the current ones; if the content changes, a new version is made.
     Sending what is already there changes nothing."""
     product = get_product(session, code)
@@ -255,22 +287,29 @@ def update_product(session: Session, code: str, data: ProductUpdate,
     result = session.execute(
         update(Product)
         .where(Product.id == product.id, Product.current_version == product.current_version)
-        .values(current_version=new_version, updated_at=now,
-                status=status if status_changed else product.status)
-        .execution_options(synchronize_session=False))
+        .values(
+            current_version=new_version,
+            updated_at=now,
+            status=status if status_changed else product.status,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         session.rollback()
-        raise PreconditionFailed("产品刚被其他请求修改，请重新读取后再提交。",
-                                 code="concurrent_update")
+        raise PreconditionFailed(
+            "产品刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
+        )
     if content_changed:
-        session.add(ProductVersion(product_id=product.id, version=new_version, created_at=now,
-                                   **new_stored))
+        session.add(
+            ProductVersion(product_id=product.id, version=new_version, created_at=now, **new_stored)
+        )
     try:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise PreconditionFailed("产品刚被其他请求修改，请重新读取后再提交。",
-                                 code="concurrent_update") from exc
+        raise PreconditionFailed(
+            "产品刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
+        ) from exc
     session.refresh(product)
     return product
 
@@ -299,14 +338,19 @@ def list_products(session: Session, f: ProductFilters, page: PageParams) -> Page
     if f.updated_since is not None:
         since = f.updated_since
         if since.tzinfo is None:
-            raise InvalidProduct("updated_since 须带时区，如 2026-01-01T00:00:00Z。",
-                                 code="naive_timestamp", field="updated_since")
+            raise InvalidProduct(
+                "updated_since 须带时区，如 2026-01-01T00:00:00Z。",
+                code="naive_timestamp",
+                field="updated_since",
+            )
         conditions.append(Product.updated_at > since)
     by_updated = f.updated_since is not None
     key = cursor_key(page, 2 if by_updated else 1)
     rows = queries.current_page(session, conditions, by_updated, key, page.limit)
-    result = make_page(rows, page.limit,
-                       (lambda r: [r[0].updated_at.isoformat(), r[0].id]) if by_updated
-                       else (lambda r: [r[0].id]))
+    result = make_page(
+        rows,
+        page.limit,
+        (lambda r: [r[0].updated_at.isoformat(), r[0].id]) if by_updated else (lambda r: [r[0].id]),
+    )
     result.items = [_public(p, v, bank_name) for p, v, bank_name in result.items]
     return result

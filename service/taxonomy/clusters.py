@@ -1,7 +1,9 @@
 """Map a free-text industry description to 465 clusters by their keyword lists. Pure."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,28 @@ class ClusterHit:
     matched: list[str]
 
 
-def match_clusters(text: str, clusters: Iterable[ClusterKeywords], limit: int = 3) -> list[ClusterHit]:
+@lru_cache(maxsize=1024)
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A Latin keyword ("AI", "SiC") must stand as a word of its own, not inside "email" or
+    "basic"; Chinese keywords match anywhere."""
+    left = r"(?<![a-z0-9])" if re.match(r"[a-z0-9]", keyword.lower()) else ""
+    right = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", keyword.lower()) else ""
+    return re.compile(left + re.escape(keyword.lower()) + right)
+
+
+def match_clusters(
+    text: str, clusters: Iterable[ClusterKeywords], limit: int = 3
+) -> list[ClusterHit]:
     """Rank clusters by the keywords found in ``text``; a longer keyword weighs more, and a
     keyword inside a longer matched one ("芯片" within "芯片设计") is not counted twice."""
     lowered = text.lower()
     hits: list[ClusterHit] = []
     for cluster in clusters:
-        found = sorted({k for k in cluster.keywords if k.lower() in lowered}, key=len, reverse=True)
+        found = sorted(
+            {k for k in cluster.keywords if _keyword_pattern(k).search(lowered)},
+            key=len,
+            reverse=True,
+        )
         kept: list[str] = []
         for keyword in found:
             if not any(keyword.lower() in longer.lower() for longer in kept):

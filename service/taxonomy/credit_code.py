@@ -1,5 +1,6 @@
 """Unified social credit codes (统一社会信用代码, GB 32100-2015). Pure: no I/O."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from stdnum.cn import uscc
@@ -32,18 +33,18 @@ class CreditCode:
 def parse_credit_code(raw: str) -> CreditCode:
     """Validate with python-stdnum; raise CreditCodeError with a reason a person understands."""
     try:
-        value = uscc.validate(raw)
+        value = uscc.validate(unicodedata.normalize("NFKC", raw))
     except InvalidLength as exc:
-        raise CreditCodeError("invalid_credit_code_length",
-                              "统一社会信用代码应为 18 位。") from exc
+        raise CreditCodeError("invalid_credit_code_length", "统一社会信用代码应为 18 位。") from exc
     except InvalidFormat as exc:
         raise CreditCodeError(
             "invalid_credit_code_format",
             "统一社会信用代码格式不对：前 8 位应为数字，其余为数字或除 I、O、Z、S、V 外的大写字母。",
         ) from exc
     except InvalidChecksum as exc:
-        raise CreditCodeError("invalid_credit_code_checksum",
-                              "统一社会信用代码校验位不符，请核对是否抄错。") from exc
+        raise CreditCodeError(
+            "invalid_credit_code_checksum", "统一社会信用代码校验位不符，请核对是否抄错。"
+        ) from exc
     except ValidationError as exc:  # pragma: no cover - stdnum's other failures
         raise CreditCodeError("invalid_credit_code", "统一社会信用代码无效。") from exc
     return CreditCode(value)

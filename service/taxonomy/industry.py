@@ -4,15 +4,32 @@ Codes are kept canonical as the section letter followed by 2–4 digits ("C3562"
 numeric code ("3562") gets its section from the division (its first two digits)."""
 
 import re
+import unicodedata
 
 # Division ranges of each section in GB/T 4754-2017.
 _SECTIONS: list[tuple[str, int, int]] = [
-    ("A", 1, 5), ("B", 6, 12), ("C", 13, 43), ("D", 44, 46), ("E", 47, 50), ("F", 51, 52),
-    ("G", 53, 60), ("H", 61, 62), ("I", 63, 65), ("J", 66, 69), ("K", 70, 70), ("L", 71, 72),
-    ("M", 73, 75), ("N", 76, 79), ("O", 80, 82), ("P", 83, 83), ("Q", 84, 85), ("R", 86, 90),
-    ("S", 91, 96), ("T", 97, 97),
+    ("A", 1, 5),
+    ("B", 6, 12),
+    ("C", 13, 43),
+    ("D", 44, 46),
+    ("E", 47, 50),
+    ("F", 51, 52),
+    ("G", 53, 60),
+    ("H", 61, 62),
+    ("I", 63, 65),
+    ("J", 66, 69),
+    ("K", 70, 70),
+    ("L", 71, 72),
+    ("M", 73, 75),
+    ("N", 76, 79),
+    ("O", 80, 82),
+    ("P", 83, 83),
+    ("Q", 84, 85),
+    ("R", 86, 90),
+    ("S", 91, 96),
+    ("T", 97, 97),
 ]
-_PATTERN = re.compile(r"^([A-T])?(\d{2,4})$")
+_PATTERN = re.compile(r"^([A-T])?([0-9]{2,4})$")
 
 
 class IndustryCodeError(ValueError):
@@ -28,7 +45,7 @@ def section_of_division(division: int) -> str | None:
 
 def normalize_industry_code(raw: str) -> str:
     """Return the canonical form ("C3562") or raise IndustryCodeError."""
-    text = raw.strip().upper().replace(" ", "")
+    text = unicodedata.normalize("NFKC", raw).strip().upper().replace(" ", "")
     match = _PATTERN.match(text)
     if not match:
         raise IndustryCodeError(

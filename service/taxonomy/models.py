@@ -39,7 +39,8 @@ class ClusterBase(SQLModel):
     priority_rank: int = Field(description="Policy priority within the tier, 1 first")
     keywords: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     industry_codes: list[str] = Field(
-        default_factory=list, sa_column=Column(JSONType, nullable=False),
+        default_factory=list,
+        sa_column=Column(JSONType, nullable=False),
         description="GB/T 4754 codes (prefixes) typical of the cluster",
     )
     description: str | None = None
@@ -72,8 +73,7 @@ class DistrictPublic(DistrictBase):
 
 
 class QualificationTypeBase(SQLModel):
-    code: str = Field(primary_key=True, max_length=32,
-                      schema_extra={"examples": ["high_tech"]})
+    code: str = Field(primary_key=True, max_length=32, schema_extra={"examples": ["high_tech"]})
     name: str = Field(max_length=64, schema_extra={"examples": ["高新技术企业"]})
     level: QualificationLevel = Field(sa_type=String(16))
     category: str = Field(max_length=32, description="tech / specialised / growth / green / ...")

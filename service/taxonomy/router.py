@@ -25,10 +25,14 @@ router = APIRouter(prefix="/reference", tags=["reference"])
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-@router.get("/clusters", operation_id="listClusters", summary="The 465 industrial clusters",
-            description="15 clusters with tier (landmark / advantage / future), policy "
-            "priority and the keywords used to map free-text industry descriptions.",
-            response_model=list[ClusterPublic])
+@router.get(
+    "/clusters",
+    operation_id="listClusters",
+    summary="The 465 industrial clusters",
+    description="15 clusters with tier (landmark / advantage / future), policy "
+    "priority and the keywords used to map free-text industry descriptions.",
+    response_model=list[ClusterPublic],
+)
 def list_clusters(session: SessionDep) -> list:
     return service.list_clusters(session)
 
@@ -40,50 +44,74 @@ class ClusterMatch(BaseModel):
     matched_keywords: list[str]
 
 
-@router.get("/clusters/match", operation_id="matchClusters",
-            summary="Map a free-text industry description to clusters",
-            description="Ranks clusters by the keywords found in the text (e.g. a business "
-            "scope). Empty when nothing matches.",
-            response_model=list[ClusterMatch], responses=problem_responses(422))
+@router.get(
+    "/clusters/match",
+    operation_id="matchClusters",
+    summary="Map a free-text industry description to clusters",
+    description="Ranks clusters by the keywords found in the text (e.g. a business "
+    "scope). Empty when nothing matches.",
+    response_model=list[ClusterMatch],
+    responses=problem_responses(422),
+)
 def match_cluster_text(
     session: SessionDep,
-    text: Annotated[str, Query(min_length=1, max_length=2000,
-                               examples=["碳化硅功率器件的研发、生产和销售"])],
+    text: Annotated[
+        str, Query(min_length=1, max_length=2000, examples=["碳化硅功率器件的研发、生产和销售"])
+    ],
     limit: Annotated[int, Query(ge=1, le=15)] = 3,
 ) -> list[ClusterMatch]:
-    clusters = [ClusterKeywords(c.code, c.name, tuple(c.keywords))
-                for c in service.list_clusters(session)]
-    return [ClusterMatch(code=h.code, name=h.name, score=h.score, matched_keywords=h.matched)
-            for h in match_clusters(text, clusters, limit)]
+    clusters = [
+        ClusterKeywords(c.code, c.name, tuple(c.keywords)) for c in service.list_clusters(session)
+    ]
+    return [
+        ClusterMatch(code=h.code, name=h.name, score=h.score, matched_keywords=h.matched)
+        for h in match_clusters(text, clusters, limit)
+    ]
 
 
-@router.get("/districts", operation_id="listDistricts", summary="Wuxi districts",
-            description="Districts and county-level cities with GB/T 2260 area codes; "
-            "无锡经济开发区 has no area code of its own.",
-            response_model=list[DistrictPublic])
+@router.get(
+    "/districts",
+    operation_id="listDistricts",
+    summary="Wuxi districts",
+    description="Districts and county-level cities with GB/T 2260 area codes; "
+    "无锡经济开发区 has no area code of its own.",
+    response_model=list[DistrictPublic],
+)
 def list_districts(session: SessionDep) -> list:
     return service.list_districts(session)
 
 
-@router.get("/qualification-types", operation_id="listQualificationTypes",
-            summary="Qualification types", description="Qualifications an enterprise can hold "
-            "with their terms of validity in months.",
-            response_model=list[QualificationTypePublic])
+@router.get(
+    "/qualification-types",
+    operation_id="listQualificationTypes",
+    summary="Qualification types",
+    description="Qualifications an enterprise can hold with their terms of validity in months.",
+    response_model=list[QualificationTypePublic],
+)
 def list_qualification_types(session: SessionDep) -> list:
     return service.list_qualification_types(session)
 
 
-@router.get("/size-standards", operation_id="listSizeStandards",
-            summary="Enterprise size classification table",
-            description="统计上大中小微型企业划分办法 (2017) as data: one row per industry with "
-            "the lower bounds of each class (revenue and assets in 万元).",
-            response_model=list[SizeStandardPublic])
+@router.get(
+    "/size-standards",
+    operation_id="listSizeStandards",
+    summary="Enterprise size classification table",
+    description="统计上大中小微型企业划分办法 (2017) as data: one row per industry with "
+    "the lower bounds of each class (revenue and assets in 万元).",
+    response_model=list[SizeStandardPublic],
+)
 def list_size_standards(session: SessionDep) -> list[SizeStandardPublic]:
-    return [SizeStandardPublic(
-        key=i.key, name=i.name, gbt_scope=i.gbt_scope, indicators=i.indicators,
-        sort_order=i.sort_order,
-        thresholds=[SizeThresholdBase.model_validate(t, from_attributes=True) for t in ts])
-        for i, ts in service.size_standards(session)]
+    return [
+        SizeStandardPublic(
+            key=i.key,
+            name=i.name,
+            gbt_scope=i.gbt_scope,
+            indicators=i.indicators,
+            sort_order=i.sort_order,
+            thresholds=[SizeThresholdBase.model_validate(t, from_attributes=True) for t in ts],
+        )
+        for i, ts in service.size_standards(session)
+    ]
 
 
 class SizeClassification(BaseModel):
@@ -93,10 +121,14 @@ class SizeClassification(BaseModel):
     reason: str
 
 
-@router.get("/size-classification", operation_id="classifySize",
-            summary="Classify an enterprise's size from its figures",
-            description="Applies the size table to an industry code and figures (money in fen).",
-            response_model=SizeClassification, responses=problem_responses(422))
+@router.get(
+    "/size-classification",
+    operation_id="classifySize",
+    summary="Classify an enterprise's size from its figures",
+    description="Applies the size table to an industry code and figures (money in fen).",
+    response_model=SizeClassification,
+    responses=problem_responses(422),
+)
 def classify_size(
     session: SessionDep,
     industry_code: Annotated[str, Query(examples=["C3973"])],
@@ -108,16 +140,23 @@ def classify_size(
         code = normalize_industry_code(industry_code)
     except IndustryCodeError as exc:
         raise Unprocessable(str(exc), code="invalid_industry_code", field="industry_code") from exc
-    result = classify(code, Figures(employees, revenue_fen, total_assets_fen),
-                      service.load_size_rows(session))
-    return SizeClassification(industry_code=code, size_class=result.size_class,
-                              size_industry_key=result.industry_key, reason=result.reason)
+    result = classify(
+        code, Figures(employees, revenue_fen, total_assets_fen), service.load_size_rows(session)
+    )
+    return SizeClassification(
+        industry_code=code,
+        size_class=result.size_class,
+        size_industry_key=result.industry_key,
+        reason=result.reason,
+    )
 
 
-@router.get("/lpr", operation_id="listLpr", summary="Loan prime rate history",
-            description="One-year and five-year LPR by effective date, newest first, in basis "
-            "points.", response_model=list[LprRatePublic])
+@router.get(
+    "/lpr",
+    operation_id="listLpr",
+    summary="Loan prime rate history",
+    description="One-year and five-year LPR by effective date, newest first, in basis points.",
+    response_model=list[LprRatePublic],
+)
 def list_lpr(session: SessionDep) -> list:
     return service.list_lpr(session)
-
-

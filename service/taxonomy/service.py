@@ -30,8 +30,9 @@ def list_qualification_types(session: Session) -> list[QualificationType]:
 
 
 def list_lpr(session: Session) -> list[LprRate]:
-    return list(session.exec(select(LprRate).order_by(LprRate.effective_date.desc(),
-                                                       LprRate.tenor)))
+    return list(
+        session.exec(select(LprRate).order_by(LprRate.effective_date.desc(), LprRate.tenor))
+    )
 
 
 def load_size_rows(session: Session) -> list[SizeRow]:
@@ -40,26 +41,41 @@ def load_size_rows(session: Session) -> list[SizeRow]:
     by_key: dict[str, list[Threshold]] = {}
     for t in thresholds:
         by_key.setdefault(t.industry_key, []).append(
-            Threshold(str(t.size_class), t.employees_min, t.revenue_min_wan, t.assets_min_wan))
-    return [SizeRow(i.key, i.name, tuple(i.gbt_scope), tuple(i.indicators),
-                    tuple(by_key.get(i.key, ()))) for i in industries]
+            Threshold(str(t.size_class), t.employees_min, t.revenue_min_wan, t.assets_min_wan)
+        )
+    return [
+        SizeRow(
+            i.key, i.name, tuple(i.gbt_scope), tuple(i.indicators), tuple(by_key.get(i.key, ()))
+        )
+        for i in industries
+    ]
 
 
 def size_standards(session: Session) -> list[tuple[SizeIndustry, list[SizeThreshold]]]:
     industries = session.exec(select(SizeIndustry).order_by(SizeIndustry.sort_order)).all()
     thresholds = session.exec(select(SizeThreshold)).all()
     order = {"large": 0, "medium": 1, "small": 2}
-    return [(i, sorted((t for t in thresholds if t.industry_key == i.key),
-                       key=lambda t: order.get(str(t.size_class), 9))) for i in industries]
+    return [
+        (
+            i,
+            sorted(
+                (t for t in thresholds if t.industry_key == i.key),
+                key=lambda t: order.get(str(t.size_class), 9),
+            ),
+        )
+        for i in industries
+    ]
 
 
-def _unknown(kind: str, label: str, field: str, value: str,
-             options: Iterable[tuple[str, str]]) -> Unprocessable:
+def _unknown(
+    kind: str, label: str, field: str, value: str, options: Iterable[tuple[str, str]]
+) -> Unprocessable:
     suggestions = closest(value, options)
     hint = "、".join(f"{s['value']}（{s['label']}）" for s in suggestions)
     detail = f"未知的{label} '{value}'。" + (f"是否指：{hint}？" if hint else "")
-    return Unprocessable(detail, code=f"unknown_{kind}", field=field, value=value,
-                         suggestions=suggestions)
+    return Unprocessable(
+        detail, code=f"unknown_{kind}", field=field, value=value, suggestions=suggestions
+    )
 
 
 class Vocabulary:
@@ -86,8 +102,7 @@ class Vocabulary:
     @property
     def qualifications(self) -> dict[str, str]:
         if self._qualifications is None:
-            self._qualifications = {q.code: q.name
-                                    for q in list_qualification_types(self._session)}
+            self._qualifications = {q.code: q.name for q in list_qualification_types(self._session)}
         return self._qualifications
 
     def cluster(self, value: str | None, field: str = "cluster_code") -> str | None:
@@ -109,8 +124,9 @@ class Vocabulary:
         return [self.qualification(v, field) for v in values]  # type: ignore[misc]
 
     @staticmethod
-    def _check(kind: str, label: str, field: str, value: str | None,
-               known: dict[str, str]) -> str | None:
+    def _check(
+        kind: str, label: str, field: str, value: str | None, known: dict[str, str]
+    ) -> str | None:
         if value is None:
             return None
         if value in known:

@@ -64,8 +64,11 @@ def find_row(industry_code: str, rows: Iterable[SizeRow]) -> SizeRow | None:
 
 
 def _value(indicator: str, figures: Figures) -> int | None:
-    return {"employees": figures.employees, "revenue": figures.revenue_fen,
-            "assets": figures.assets_fen}[indicator]
+    return {
+        "employees": figures.employees,
+        "revenue": figures.revenue_fen,
+        "assets": figures.assets_fen,
+    }[indicator]
 
 
 def _lower_bound(indicator: str, threshold: Threshold) -> int | None:
@@ -97,5 +100,9 @@ def classify(industry_code: str | None, figures: Figures, rows: Iterable[SizeRow
                 reached = False
                 break
         if reached:
-            return SizeResult(size_class, row.key, f"按{row.name}标准各项指标达到{SIZE_LABEL[size_class]}企业下限。")
+            return SizeResult(
+                size_class,
+                row.key,
+                f"按{row.name}标准各项指标达到{SIZE_LABEL[size_class]}企业下限。",
+            )
     return SizeResult("micro", row.key, f"按{row.name}标准低于小型下限，为微型。")

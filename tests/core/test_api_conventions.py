@@ -19,8 +19,9 @@ def test_unknown_route_and_method_are_problems(client) -> None:
 
 
 def test_malformed_json_is_a_clear_422(client) -> None:
-    response = client.post("/api/v1/enterprises", content=b"{not json",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/enterprises", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "validation_error" and body["errors"]
@@ -78,10 +79,15 @@ def test_every_operation_is_documented(openapi: dict) -> None:
 
 
 def test_list_operations_are_paged_and_capped(openapi: dict) -> None:
-    small = {"/api/v1/reference/clusters", "/api/v1/reference/districts",
-             "/api/v1/reference/qualification-types", "/api/v1/reference/size-standards",
-             "/api/v1/reference/lpr", "/api/v1/reference/clusters/match",
-             "/api/v1/products/{product_code}/versions"}
+    small = {
+        "/api/v1/reference/clusters",
+        "/api/v1/reference/districts",
+        "/api/v1/reference/qualification-types",
+        "/api/v1/reference/size-standards",
+        "/api/v1/reference/lpr",
+        "/api/v1/reference/clusters/match",
+        "/api/v1/products/{product_code}/versions",
+    }
     for path, method, op in _operations(openapi):
         if method != "get" or path in small or not path.startswith("/api/v1"):
             continue

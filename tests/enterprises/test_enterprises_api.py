@@ -22,13 +22,15 @@ def test_create_read_derives_size_and_area(client) -> None:
 def test_size_class_follows_the_figures(client) -> None:
     body = create_enterprise(client, employees=19, revenue_fen=10_000 * 1_000_000)
     assert body["size_class"] == "micro"  # one indicator below the small line
-    updated = client.patch(f"{API}/{body['id']}", json={"employees": 1000,
-                                                         "revenue_fen": 40_000 * 1_000_000})
+    updated = client.patch(
+        f"{API}/{body['id']}", json={"employees": 1000, "revenue_fen": 40_000 * 1_000_000}
+    )
     assert updated.status_code == 200, updated.text
     assert updated.json()["size_class"] == "large"
     assert updated.json()["version"] == 2
-    assert client.patch(f"{API}/{body['id']}", json={"revenue_fen": None}).json()[
-        "size_class"] is None
+    assert (
+        client.patch(f"{API}/{body['id']}", json={"revenue_fen": None}).json()["size_class"] is None
+    )
 
 
 def test_size_class_cannot_be_typed_in(client) -> None:
@@ -54,12 +56,15 @@ def test_name_of_district_accepted_for_code(client) -> None:
     assert create_enterprise(client, district_code="惠山区")["district_code"] == "huishan"
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("91320200134757148", "invalid_credit_code_length"),
-    ("91320200134757148K", "invalid_credit_code_checksum"),
-    ("9132020013475714IJ", "invalid_credit_code_format"),
-    ("X1320200134757148J", "invalid_credit_code_format"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("91320200134757148", "invalid_credit_code_length"),
+        ("91320200134757148K", "invalid_credit_code_checksum"),
+        ("9132020013475714IJ", "invalid_credit_code_format"),
+        ("X1320200134757148J", "invalid_credit_code_format"),
+    ],
+)
 def test_invalid_credit_code(client, raw: str, code: str) -> None:
     response = client.post(API, json=enterprise_payload(credit_code=raw))
     assert response.status_code == 422
@@ -81,10 +86,13 @@ def test_duplicate_credit_code_is_409(client) -> None:
     assert again.json()["existing_id"] == first["id"]
 
 
-@pytest.mark.parametrize("field, value, code", [
-    ("cluster_code", "iott", "unknown_cluster"),
-    ("district_code", "xinwoo", "unknown_district"),
-])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("cluster_code", "iott", "unknown_cluster"),
+        ("district_code", "xinwoo", "unknown_district"),
+    ],
+)
 def test_unknown_reference_code_suggests(client, field: str, value: str, code: str) -> None:
     response = client.post(API, json=enterprise_payload(**{field: value}))
     assert response.status_code == 422
@@ -96,26 +104,43 @@ def test_unknown_reference_code_suggests(client, field: str, value: str, code: s
 
 
 def test_unknown_qualification_suggests(client) -> None:
-    response = client.post(API, json=enterprise_payload(
-        qualifications=[{"type_code": "hightech", "issued_date": "2024-01-01"}]))
+    response = client.post(
+        API,
+        json=enterprise_payload(
+            qualifications=[{"type_code": "hightech", "issued_date": "2024-01-01"}]
+        ),
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "unknown_qualification"
     assert response.json()["suggestions"][0]["value"] == "high_tech"
     assert response.json()["field"] == "qualifications.0.type_code"
 
 
-@pytest.mark.parametrize("overrides, code", [
-    ({"industry_code": "D3973"}, "invalid_industry_code"),
-    ({"industry_code": "ZZ"}, "invalid_industry_code"),
-    ({"credit_grade": "A++"}, "validation_error"),
-    ({"employees": -1}, "validation_error"),
-    ({"revenue_fen": -5}, "validation_error"),
-    ({"name": ""}, "validation_error"),
-    ({"established_date": "2999-01-01"}, "invalid_established_date"),
-    ({"qualifications": [{"type_code": "high_tech", "issued_date": "2024-01-01",
-                          "expires_date": "2023-01-01"}]}, "invalid_qualification_dates"),
-    ({"contacts": [{"name": "张三", "email": "not-an-email"}]}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"industry_code": "D3973"}, "invalid_industry_code"),
+        ({"industry_code": "ZZ"}, "invalid_industry_code"),
+        ({"credit_grade": "A++"}, "validation_error"),
+        ({"employees": -1}, "validation_error"),
+        ({"revenue_fen": -5}, "validation_error"),
+        ({"name": ""}, "validation_error"),
+        ({"established_date": "2999-01-01"}, "invalid_established_date"),
+        (
+            {
+                "qualifications": [
+                    {
+                        "type_code": "high_tech",
+                        "issued_date": "2024-01-01",
+                        "expires_date": "2023-01-01",
+                    }
+                ]
+            },
+            "invalid_qualification_dates",
+        ),
+        ({"contacts": [{"name": "张三", "email": "not-an-email"}]}, "validation_error"),
+    ],
+)
 def test_bad_input_is_422_and_nothing_is_written(client, overrides, code) -> None:
     payload = enterprise_payload(**overrides)
     response = client.post(API, json=payload)
@@ -125,21 +150,34 @@ def test_bad_input_is_422_and_nothing_is_written(client, overrides, code) -> Non
 
 
 def test_qualification_expiry_defaults_to_term(client) -> None:
-    body = create_enterprise(client, qualifications=[
-        {"type_code": "high_tech", "issued_date": "2024-12-01"},
-        {"type_code": "tech_sme", "issued_date": "2026-05-01"},
-        {"type_code": "tech_center", "issued_date": "2020-01-01"}])
+    body = create_enterprise(
+        client,
+        qualifications=[
+            {"type_code": "high_tech", "issued_date": "2024-12-01"},
+            {"type_code": "tech_sme", "issued_date": "2026-05-01"},
+            {"type_code": "tech_center", "issued_date": "2020-01-01"},
+        ],
+    )
     expiry = {q["type_code"]: q["expires_date"] for q in body["qualifications"]}
     assert expiry == {"high_tech": "2027-11-30", "tech_sme": "2027-04-30", "tech_center": None}
 
 
 def test_filters(client) -> None:
-    a = create_enterprise(client, cluster_code="iot", district_code="binhu",
-                          qualifications=[{"type_code": "high_tech", "issued_date": "2023-01-01",
-                                           "expires_date": "2025-12-31"}])
-    b = create_enterprise(client, cluster_code="auto", district_code="jiangyin",
-                          industry_code="C3670",
-                          qualifications=[{"type_code": "srdi_sme", "issued_date": "2025-01-01"}])
+    a = create_enterprise(
+        client,
+        cluster_code="iot",
+        district_code="binhu",
+        qualifications=[
+            {"type_code": "high_tech", "issued_date": "2023-01-01", "expires_date": "2025-12-31"}
+        ],
+    )
+    b = create_enterprise(
+        client,
+        cluster_code="auto",
+        district_code="jiangyin",
+        industry_code="C3670",
+        qualifications=[{"type_code": "srdi_sme", "issued_date": "2025-01-01"}],
+    )
 
     def ids(**params) -> list[int]:
         response = client.get(API, params=params)
@@ -161,14 +199,17 @@ def test_filters(client) -> None:
     assert listed[0]["qualification_codes"] == ["srdi_sme"]
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"cluster": "bio"}, "unknown_cluster"),
-    ({"district": "wuxi"}, "unknown_district"),
-    ({"qualification": "little-giant"}, "unknown_qualification"),
-    ({"tier": "gold"}, "validation_error"),
-    ({"size_class": "huge"}, "validation_error"),
-    ({"valid_on": "yesterday"}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"cluster": "bio"}, "unknown_cluster"),
+        ({"district": "wuxi"}, "unknown_district"),
+        ({"qualification": "little-giant"}, "unknown_qualification"),
+        ({"tier": "gold"}, "validation_error"),
+        ({"size_class": "huge"}, "validation_error"),
+        ({"valid_on": "yesterday"}, "validation_error"),
+    ],
+)
 def test_bad_filters_are_422(client, params, code) -> None:
     response = client.get(API, params=params)
     assert response.status_code == 422
@@ -177,11 +218,17 @@ def test_bad_filters_are_422(client, params, code) -> None:
 
 def test_fuzzy_name_search_tolerates_legal_form_and_place(client) -> None:
     target = create_enterprise(client, name="无锡市华光电子股份有限公司")
-    create_enterprise(client, name="江阴华光纺织有限公司", cluster_code="textile",
-                      industry_code="C1711")
+    create_enterprise(
+        client, name="江阴华光纺织有限公司", cluster_code="textile", industry_code="C1711"
+    )
     create_enterprise(client, name="无锡新锐传感科技有限公司", cluster_code="iot")
-    for query in ("华光电子有限公司", "华光电子", "江苏华光电子股份有限公司", "华光电子（无锡）有限公司",
-                  "无锡华光电子"):
+    for query in (
+        "华光电子有限公司",
+        "华光电子",
+        "江苏华光电子股份有限公司",
+        "华光电子（无锡）有限公司",
+        "无锡华光电子",
+    ):
         items = client.get(API, params={"name": query}).json()["items"]
         assert items and items[0]["id"] == target["id"], (query, items)
         assert items[0]["match_score"] >= 90
@@ -190,8 +237,15 @@ def test_fuzzy_name_search_tolerates_legal_form_and_place(client) -> None:
 
 
 def test_name_search_combines_with_filters_and_pages(client) -> None:
-    made = [create_enterprise(client, name=f"无锡精工{n}号机械有限公司", cluster_code="hi_equip",
-                              industry_code="C3421") for n in range(5)]
+    made = [
+        create_enterprise(
+            client,
+            name=f"无锡精工{n}号机械有限公司",
+            cluster_code="hi_equip",
+            industry_code="C3421",
+        )
+        for n in range(5)
+    ]
     seen: list[int] = []
     cursor = None
     while True:
@@ -219,11 +273,14 @@ def test_pagination_loses_and_repeats_nothing(client) -> None:
     assert seen == made
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"limit": 201}, "limit_too_large"),
-    ({"limit": 0}, "validation_error"),
-    ({"cursor": "not-a-cursor"}, "invalid_cursor"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"limit": 201}, "limit_too_large"),
+        ({"limit": 0}, "validation_error"),
+        ({"cursor": "not-a-cursor"}, "invalid_cursor"),
+    ],
+)
 def test_bad_paging_is_422(client, params, code) -> None:
     response = client.get(API, params=params)
     assert response.status_code == 422
@@ -231,11 +288,16 @@ def test_bad_paging_is_422(client, params, code) -> None:
 
 
 def test_update_replaces_lists_and_validates(client) -> None:
-    body = create_enterprise(client, qualifications=[
-        {"type_code": "high_tech", "issued_date": "2024-01-01"}])
-    response = client.patch(f"{API}/{body['id']}", json={
-        "qualifications": [{"type_code": "tech_sme", "issued_date": "2026-01-01"}],
-        "contacts": []})
+    body = create_enterprise(
+        client, qualifications=[{"type_code": "high_tech", "issued_date": "2024-01-01"}]
+    )
+    response = client.patch(
+        f"{API}/{body['id']}",
+        json={
+            "qualifications": [{"type_code": "tech_sme", "issued_date": "2026-01-01"}],
+            "contacts": [],
+        },
+    )
     assert response.status_code == 200
     assert [q["type_code"] for q in response.json()["qualifications"]] == ["tech_sme"]
     assert response.json()["contacts"] == []
@@ -270,8 +332,14 @@ def test_not_found(client) -> None:
 def test_qualification_subresource(client) -> None:
     body = create_enterprise(client)
     url = f"{API}/{body['id']}/qualifications"
-    added = client.post(url, json={"type_code": "little_giant", "issued_date": "2025-07-01",
-                                   "source": "第七批专精特新小巨人"})
+    added = client.post(
+        url,
+        json={
+            "type_code": "little_giant",
+            "issued_date": "2025-07-01",
+            "source": "第七批专精特新小巨人",
+        },
+    )
     assert added.status_code == 201, added.text
     assert added.json()["expires_date"] == "2028-06-30"
     dup = client.post(url, json={"type_code": "little_giant", "issued_date": "2025-07-01"})
@@ -281,7 +349,9 @@ def test_qualification_subresource(client) -> None:
     assert client.delete(f"{url}/{qid}").status_code == 204
     assert client.delete(f"{url}/{qid}").status_code == 404
     other = create_enterprise(client)
-    q2 = client.post(f"{API}/{other['id']}/qualifications",
-                     json={"type_code": "tech_sme", "issued_date": "2026-01-01"}).json()
+    q2 = client.post(
+        f"{API}/{other['id']}/qualifications",
+        json={"type_code": "tech_sme", "issued_date": "2026-01-01"},
+    ).json()
     # a qualification of another enterprise is not reachable through this one
     assert client.delete(f"{url}/{q2['id']}").status_code == 404

@@ -8,10 +8,16 @@ API = "/api/v1/projects"
 
 
 def _project(enterprise_id: int, **overrides) -> dict:
-    data = {"enterprise_id": enterprise_id, "name": "年产50万套电驱系统扩产项目",
-            "kind": "capacity_expansion", "total_investment_fen": 50_000_000_000,
-            "equipment_investment_fen": 30_000_000_000, "financing_need_fen": 20_000_000_000,
-            "year": 2026, "status": "approved"}
+    data = {
+        "enterprise_id": enterprise_id,
+        "name": "年产50万套电驱系统扩产项目",
+        "kind": "capacity_expansion",
+        "total_investment_fen": 50_000_000_000,
+        "equipment_investment_fen": 30_000_000_000,
+        "financing_need_fen": 20_000_000_000,
+        "year": 2026,
+        "status": "approved",
+    }
     data.update(overrides)
     return data
 
@@ -30,12 +36,19 @@ def test_create_defaults_cluster_and_reads_back(client) -> None:
 
 def test_filters(client) -> None:
     a = create_enterprise(client, cluster_code="ic", district_code="xinwu")
-    b = create_enterprise(client, cluster_code="new_energy", district_code="yixing",
-                          industry_code="C3825")
+    b = create_enterprise(
+        client, cluster_code="new_energy", district_code="yixing", industry_code="C3825"
+    )
     pa = client.post(API, json=_project(a["id"], kind="rnd", year=2025)).json()
-    pb = client.post(API, json=_project(b["id"], kind="green_upgrade",
-                                        financing_need_fen=1_000_000_000,
-                                        status="under_construction")).json()
+    pb = client.post(
+        API,
+        json=_project(
+            b["id"],
+            kind="green_upgrade",
+            financing_need_fen=1_000_000_000,
+            status="under_construction",
+        ),
+    ).json()
 
     def ids(**params) -> list[int]:
         response = client.get(API, params=params)
@@ -52,15 +65,18 @@ def test_filters(client) -> None:
     assert ids(enterprise_id=b["id"]) == [pb["id"]]
 
 
-@pytest.mark.parametrize("overrides, status, code", [
-    ({"enterprise_id": 999999}, 422, "unknown_enterprise"),
-    ({"cluster_code": "chip"}, 422, "unknown_cluster"),
-    ({"kind": "shopping"}, 422, "validation_error"),
-    ({"total_investment_fen": -1}, 422, "validation_error"),
-    ({"equipment_investment_fen": 60_000_000_000}, 422, "invalid_project_amounts"),
-    ({"financing_need_fen": 60_000_000_000}, 422, "invalid_project_amounts"),
-    ({"year": 1990}, 422, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "overrides, status, code",
+    [
+        ({"enterprise_id": 999999}, 422, "unknown_enterprise"),
+        ({"cluster_code": "chip"}, 422, "unknown_cluster"),
+        ({"kind": "shopping"}, 422, "validation_error"),
+        ({"total_investment_fen": -1}, 422, "validation_error"),
+        ({"equipment_investment_fen": 60_000_000_000}, 422, "invalid_project_amounts"),
+        ({"financing_need_fen": 60_000_000_000}, 422, "invalid_project_amounts"),
+        ({"year": 1990}, 422, "validation_error"),
+    ],
+)
 def test_bad_input(client, overrides, status, code) -> None:
     enterprise = create_enterprise(client)
     response = client.post(API, json={**_project(enterprise["id"]), **overrides})
@@ -74,12 +90,14 @@ def test_update_and_concurrency(client) -> None:
     url = f"{API}/{project['id']}"
     ok = client.patch(url, json={"status": "under_construction"}, headers={"If-Match": '"1"'})
     assert ok.status_code == 200 and ok.json()["version"] == 2
-    assert client.patch(url, json={"status": "completed"},
-                        headers={"If-Match": '"1"'}).status_code == 412
+    assert (
+        client.patch(url, json={"status": "completed"}, headers={"If-Match": '"1"'}).status_code
+        == 412
+    )
     too_much = client.patch(url, json={"financing_need_fen": 90_000_000_000})
     assert too_much.status_code == 422
     assert client.patch(url, json={"name": None}).status_code == 422
     assert client.get(url).json()["status"] == "under_construction"
     assert client.get(f"{API}/424242").json()["code"] == "project_not_found"
     assert client.get(API, params={"cluster": "xx"}).json()["code"] == "unknown_cluster"
-    assert client.get(f"/api/v1/enterprises/424242/projects").status_code == 404
+    assert client.get("/api/v1/enterprises/424242/projects").status_code == 404

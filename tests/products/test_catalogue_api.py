@@ -83,25 +83,28 @@ def test_withdraw_and_incremental_sync(client, bank) -> None:
     assert naive.status_code == 422 and naive.json()["code"] == "naive_timestamp"
 
 
-@pytest.mark.parametrize("overrides, code", [
-    ({"bank_code": "jsbank"}, "unknown_bank"),
-    ({"eligibility": {"clusters_included": ["iot", "ai"]}}, "unknown_cluster"),
-    ({"eligibility": {"districts": ["pudong"]}}, "unknown_district"),
-    ({"eligibility": {"qualifications_any": ["hightech"]}}, "unknown_qualification"),
-    ({"eligibility": {"size_classes": ["tiny"]}}, "unknown_size_class"),
-    ({"eligibility": {"tiers": ["gold"]}}, "unknown_tier"),
-    ({"eligibility": {"min_credit_grade": "Q"}}, "unknown_credit_grade"),
-    ({"eligibility": {"industries_excluded": ["X99"]}}, "invalid_industry_code"),
-    ({"eligibility": {"colour": "red"}}, "validation_error"),
-    ({"amount_min_fen": 900_000_000}, "invalid_range"),
-    ({"term_min": 24}, "invalid_range"),
-    ({"effective_to": "2025-01-01"}, "invalid_effective_dates"),
-    ({"rate": {"base": "LPR1Y"}}, "validation_error"),
-    ({"rate": {"base": "FIXED"}}, "validation_error"),
-    ({"category": "magic"}, "validation_error"),
-    ({"code": "Bad Code"}, "validation_error"),
-    ({"collateral_types": ["gold"]}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"bank_code": "jsbank"}, "unknown_bank"),
+        ({"eligibility": {"clusters_included": ["iot", "ai"]}}, "unknown_cluster"),
+        ({"eligibility": {"districts": ["pudong"]}}, "unknown_district"),
+        ({"eligibility": {"qualifications_any": ["hightech"]}}, "unknown_qualification"),
+        ({"eligibility": {"size_classes": ["tiny"]}}, "unknown_size_class"),
+        ({"eligibility": {"tiers": ["gold"]}}, "unknown_tier"),
+        ({"eligibility": {"min_credit_grade": "Q"}}, "unknown_credit_grade"),
+        ({"eligibility": {"industries_excluded": ["X99"]}}, "invalid_industry_code"),
+        ({"eligibility": {"colour": "red"}}, "validation_error"),
+        ({"amount_min_fen": 900_000_000}, "invalid_range"),
+        ({"term_min": 24}, "invalid_range"),
+        ({"effective_to": "2025-01-01"}, "invalid_effective_dates"),
+        ({"rate": {"base": "LPR1Y"}}, "validation_error"),
+        ({"rate": {"base": "FIXED"}}, "validation_error"),
+        ({"category": "magic"}, "validation_error"),
+        ({"code": "Bad Code"}, "validation_error"),
+        ({"collateral_types": ["gold"]}, "validation_error"),
+    ],
+)
 def test_bad_products_are_422(client, bank, overrides, code) -> None:
     payload = {**product_payload(bank["code"]), **overrides}
     response = client.post("/api/v1/products", json=payload)

@@ -18,15 +18,20 @@ def test_reference_lists(client) -> None:
     assert industry["thresholds"][0]["employees_min"] == 1000
     lpr = client.get("/api/v1/reference/lpr").json()
     assert lpr[0]["effective_date"] == "2025-05-20" and {r["rate_bp"] for r in lpr[:2]} == {
-        300, 350}
+        300,
+        350,
+    }
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"industry_code": "3973", "employees": 300, "revenue_fen": 2_000 * 1_000_000}, "medium"),
-    ({"industry_code": "I6513", "employees": 10, "revenue_fen": 50 * 1_000_000}, "small"),
-    ({"industry_code": "F5191", "employees": 4, "revenue_fen": 99_999 * 1_000_000}, "micro"),
-    ({"industry_code": "J6620", "employees": 500}, None),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"industry_code": "3973", "employees": 300, "revenue_fen": 2_000 * 1_000_000}, "medium"),
+        ({"industry_code": "I6513", "employees": 10, "revenue_fen": 50 * 1_000_000}, "small"),
+        ({"industry_code": "F5191", "employees": 4, "revenue_fen": 99_999 * 1_000_000}, "micro"),
+        ({"industry_code": "J6620", "employees": 500}, None),
+    ],
+)
 def test_size_classification(client, params, expected) -> None:
     response = client.get("/api/v1/reference/size-classification", params=params)
     assert response.status_code == 200, response.text
@@ -35,14 +40,17 @@ def test_size_classification(client, params, expected) -> None:
 
 
 def test_size_classification_rejects_bad_code(client) -> None:
-    response = client.get("/api/v1/reference/size-classification",
-                          params={"industry_code": "Q9999"})
+    response = client.get(
+        "/api/v1/reference/size-classification", params={"industry_code": "Q9999"}
+    )
     assert response.status_code == 422 and response.json()["code"] == "invalid_industry_code"
 
 
 def test_cluster_text_matching(client) -> None:
-    hits = client.get("/api/v1/reference/clusters/match",
-                      params={"text": "碳化硅功率器件、氮化镓外延片的研发与生产"}).json()
+    hits = client.get(
+        "/api/v1/reference/clusters/match",
+        params={"text": "碳化硅功率器件、氮化镓外延片的研发与生产"},
+    ).json()
     assert hits[0]["code"] == "semi3"
     assert client.get("/api/v1/reference/clusters/match", params={"text": "餐饮服务"}).json() == []
     assert client.get("/api/v1/reference/clusters/match", params={"text": ""}).status_code == 422
