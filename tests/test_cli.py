@@ -1,0 +1,45 @@
+"""The `finmatch` console command, run as a user would."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FINMATCH = shutil.which("finmatch") or str(Path(sys.executable).parent / "finmatch")
+
+
+def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+    return subprocess.run([FINMATCH, *args], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = _run("--help", db=tmp_path / "x.db")
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "seed", "synth"):
+        assert command in result.stdout
+    serve = _run("serve", "--help", db=tmp_path / "x.db")
+    assert "--host" in serve.stdout and "--port" in serve.stdout
+
+
+def test_migrate_then_seed_twice_on_a_new_file(tmp_path: Path) -> None:
+    db = tmp_path / "nested" / "dir" / "finmatch.db"  # directories are created on demand
+    assert _run("migrate", db=db).returncode == 0
+    first = _run("seed", db=db)
+    assert first.returncode == 0, first.stderr
+    second = _run("seed", db=db)
+    assert second.returncode == 0, second.stderr
+    rows = [line for line in second.stdout.splitlines() if line.startswith("│")]
+    assert rows and all(cells.split("│")[2].strip() == "0" for cells in rows), second.stdout
+    assert all(cells.split("│")[3].strip() == "0" for cells in rows), second.stdout
+
+
+@pytest.mark.parametrize("args", [["synth", "--enterprises", "-1"], ["serve", "--port", "x"]])
+def test_bad_arguments_are_refused(tmp_path: Path, args: list[str]) -> None:
+    result = _run(*args, db=tmp_path / "x.db")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
