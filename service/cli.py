@@ -107,13 +107,17 @@ def synth(
 ) -> None:
     """Generate a realistic synthetic library (for benchmarks), into the database or files."""
     from service.core.settings import get_settings
-    from service.synth import run_synth
+    from service.synth import NotSeeded, run_synth
 
     if enterprises < 0 or products < 0 or (projects is not None and projects < 0):
         raise typer.BadParameter("counts must not be negative")
-    result = run_synth(
-        get_settings().database_url, enterprises, products, projects, seed_value, out
-    )
+    try:
+        result = run_synth(
+            get_settings().database_url, enterprises, products, projects, seed_value, out
+        )
+    except NotSeeded as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
     console.print(result)
 
 
