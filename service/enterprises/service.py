@@ -123,8 +123,12 @@ def _default_district(session: Session, area_code: str) -> str | None:
 # --- enterprises --------------------------------------------------------------------------
 
 
-def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
-    enterprise = session.get(Enterprise, enterprise_id)
+def get_enterprise(session: Session, enterprise_id: int, for_update: bool = False) -> Enterprise:
+    # For a write, lock the row first (PostgreSQL) so concurrent writers queue up and each
+    # sees the version the previous one left.
+    enterprise = session.get(
+        Enterprise, enterprise_id, with_for_update=for_update or None, populate_existing=for_update
+    )
     if enterprise is None:
         raise EnterpriseNotFound(f"企业 {enterprise_id} 不存在。")
     return enterprise
@@ -228,7 +232,7 @@ def update_enterprise(
     data: EnterpriseUpdate,
     expected_version: int | None = None,
 ) -> Enterprise:
-    enterprise = get_enterprise(session, enterprise_id)
+    enterprise = get_enterprise(session, enterprise_id, for_update=True)
     check_version(expected_version, enterprise.version, "企业信息")
     vocabulary = Vocabulary(session)
     changes = data.model_dump(exclude_unset=True)
@@ -299,7 +303,7 @@ def _bump_version(session: Session, model: Any, row: Any, what: str) -> None:
 def add_qualification(
     session: Session, enterprise_id: int, data: QualificationCreate
 ) -> Qualification:
-    enterprise = get_enterprise(session, enterprise_id)
+    enterprise = get_enterprise(session, enterprise_id, for_update=True)
     (row,) = _qualification_rows(session, Vocabulary(session), [data])
     qualification = Qualification(enterprise_id=enterprise.id, **row)
     session.add(qualification)
@@ -319,7 +323,7 @@ def add_qualification(
 
 
 def remove_qualification(session: Session, enterprise_id: int, qualification_id: int) -> None:
-    enterprise = get_enterprise(session, enterprise_id)
+    enterprise = get_enterprise(session, enterprise_id, for_update=True)
     qualification = session.get(Qualification, qualification_id)
     if qualification is None or qualification.enterprise_id != enterprise.id:
         raise EnterpriseNotFound(
@@ -475,8 +479,10 @@ def _check_project_amounts(total: int | None, equipment: int | None, need: int |
         )
 
 
-def get_project(session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
+def get_project(session: Session, project_id: int, for_update: bool = False) -> Project:
+    project = session.get(
+        Project, project_id, with_for_update=for_update or None, populate_existing=for_update
+    )
     if project is None:
         raise ProjectNotFound(f"项目 {project_id} 不存在。")
     return project
@@ -511,7 +517,7 @@ def create_project(session: Session, data: ProjectCreate) -> Project:
 def update_project(
     session: Session, project_id: int, data: ProjectUpdate, expected_version: int | None = None
 ) -> Project:
-    project = get_project(session, project_id)
+    project = get_project(session, project_id, for_update=True)
     check_version(expected_version, project.version, "项目信息")
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "kind", "total_investment_fen", "year", "status"):

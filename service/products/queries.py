@@ -9,8 +9,11 @@ from sqlmodel import Session
 from service.products.models import Bank, Product, ProductVersion
 
 
-def product_by_code(session: Session, code: str) -> Product | None:
-    return session.scalars(select(Product).where(Product.code == code)).first()
+def product_by_code(session: Session, code: str, for_update: bool = False) -> Product | None:
+    stmt = select(Product).where(Product.code == code)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
 
 
 def version_of(session: Session, product_id: int, version: int) -> ProductVersion | None:

@@ -47,8 +47,8 @@ SPEC_FIELDS = tuple(ProductSpec.model_fields)
 # --- banks --------------------------------------------------------------------------------
 
 
-def get_bank(session: Session, code: str) -> Bank:
-    bank = session.get(Bank, code)
+def get_bank(session: Session, code: str, for_update: bool = False) -> Bank:
+    bank = session.get(Bank, code, with_for_update=for_update or None, populate_existing=for_update)
     if bank is None:
         raise BankNotFound(f"银行 {code} 不存在。")
     return bank
@@ -77,7 +77,7 @@ def create_bank(session: Session, data: BankCreate) -> Bank:
 
 
 def update_bank(session: Session, code: str, data: BankUpdate) -> Bank:
-    bank = get_bank(session, code)
+    bank = get_bank(session, code, for_update=True)
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "short_name", "kind", "bridge_fund_partner"):
         if field in changes and changes[field] is None:
@@ -182,8 +182,8 @@ def _ordered(low: int | None, high: int | None, field: str) -> None:
 # --- products -----------------------------------------------------------------------------
 
 
-def get_product(session: Session, code: str) -> Product:
-    product = queries.product_by_code(session, code)
+def get_product(session: Session, code: str, for_update: bool = False) -> Product:
+    product = queries.product_by_code(session, code, for_update)
     if product is None:
         raise ProductNotFound(f"产品 {code} 不存在。")
     return product
@@ -266,7 +266,7 @@ def update_product(
 ) -> Product:
     """Sent fields replace the current ones; if the content changes, a new version is made.
     Sending what is already there changes nothing."""
-    product = get_product(session, code)
+    product = get_product(session, code, for_update=True)
     check_version(expected_version, product.current_version, "产品")
     current = queries.version_of(session, product.id, product.current_version)
     assert current is not None
