@@ -84,6 +84,23 @@ def enterprise_names(
     return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
+def filtered_ids(
+    session: Session, conditions: Sequence[ColumnElement[bool]], at_most: int
+) -> list[int] | None:
+    """Ids passing the filters, or None when there are more than ``at_most``."""
+    ids = list(session.scalars(select(Enterprise.id).where(*conditions).limit(at_most + 1)))
+    return None if len(ids) > at_most else ids
+
+
+def existing_ids(
+    session: Session, ids: Sequence[int], conditions: Sequence[ColumnElement[bool]]
+) -> set[int]:
+    if not ids:
+        return set()
+    stmt = select(Enterprise.id).where(Enterprise.id.in_(ids), *conditions)
+    return set(session.scalars(stmt))
+
+
 def enterprises_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Enterprise]:
     if not ids:
         return {}

@@ -40,6 +40,7 @@ from service.enterprises.models import (
     QualificationCreate,
     QualificationPublic,
 )
+from service.enterprises.name_index import library_names
 from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
 from service.taxonomy.models import Cluster, SizeClass, Tier
@@ -431,23 +432,42 @@ def list_enterprises(
 
 
 def _search_by_name(
-    session: Session, name: str, conditions: list[ColumnElement[bool]], page: PageParams, on: date
+    session: Session,
+    name: str,
+    conditions: list[ColumnElement[bool]],
+    page: PageParams,
+    on: date,
 ) -> Page[EnterpriseSummary]:
-    query = normalize_company_name(name)
-    if not query:
-        query = name.strip()
+    query = normalize_company_name(name) or name.strip()
     minimum = get_settings().name_search_min_score
-    scored = [
-        (-score, eid)
-        for score, eid in best_matches(
-            query, queries.enterprise_names(session, conditions), minimum
-        )
-    ]
+    ids, names, position = library_names(session)
+    verified = False
+    if conditions:
+        # A selective filter is cheaper to apply first: score only the names it keeps, which
+        # also exist for sure.
+        subset = queries.filtered_ids(session, conditions, _SUBSET_MAX)
+        if subset is not None:
+            kept = [position[eid] for eid in subset if eid in position]
+            ids, names = [ids[i] for i in kept], [names[i] for i in kept]
+            verified = True
+    scored = [(-score, eid) for score, eid in best_matches(query, ids, names, minimum)]
     key = cursor_key(page, 2)
     if key:
         last = (float(key[0]), int(key[1]))
         scored = [s for s in scored if s > last]
-    window = scored[: page.limit + 1]
+    if verified:
+        window = scored[: page.limit + 1]
+    else:
+        # The names are a cached copy: keep only what exists now and passes the filters,
+        # reading ahead in chunks until the page is full.
+        window = []
+        chunk_size = 2 * page.limit + 2
+        for start in range(0, len(scored), chunk_size):
+            chunk = scored[start : start + chunk_size]
+            present = queries.existing_ids(session, [eid for _, eid in chunk], conditions)
+            window += [s for s in chunk if s[1] in present]
+            if len(window) > page.limit:
+                break
     by_id = queries.enterprises_by_ids(session, [eid for _, eid in window[: page.limit]])
     rows = [by_id[eid] for _, eid in window[: page.limit]]
     items = _summaries(session, rows, on, {eid: -neg for neg, eid in window})
@@ -457,6 +477,9 @@ def _search_by_name(
         else None
     )
     return Page(items=items, next_cursor=next_cursor, limit=page.limit)
+
+
+_SUBSET_MAX = 100_000
 
 
 # --- projects -----------------------------------------------------------------------------

@@ -101,12 +101,11 @@ def name_score(query_normalized: str, candidate_normalized: str) -> float:
 
 
 def best_matches(
-    query_normalized: str, candidates: Sequence[tuple[int, str]], minimum: float
+    query_normalized: str, ids: Sequence[int], names: Sequence[str], minimum: float
 ) -> list[tuple[float, int]]:
-    """(score, id) of the candidates scoring at least ``minimum``, best first. A C-level
+    """(score, id) of the names scoring at least ``minimum``, best first. A C-level
     partial_ratio pass (an upper bound of name_score) discards most names before the exact
     score is computed."""
-    names = [name for _, name in candidates]
     survivors = process.extract(
         query_normalized, names, scorer=fuzz.partial_ratio, score_cutoff=minimum, limit=None
     )
@@ -114,6 +113,6 @@ def best_matches(
     for _, _, index in survivors:
         score = name_score(query_normalized, names[index])
         if score >= minimum:
-            scored.append((score, candidates[index][0]))
+            scored.append((score, ids[index]))
     scored.sort(key=lambda s: (-s[0], s[1]))
     return scored

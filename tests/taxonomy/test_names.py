@@ -155,3 +155,13 @@ def test_score_is_between_0_and_100() -> None:
     for a in names:
         for b in names:
             assert 0 <= name_score(a, b) <= 100
+
+
+def test_best_matches_ranks_and_cuts() -> None:
+    from service.taxonomy.names import best_matches
+
+    names = ["华光电子", "华光纺织", "新锐传感科技", "华光"]
+    got = best_matches("华光电子", [10, 11, 12, 13], names, 60)
+    assert got[0] == (100.0, 10)
+    assert 12 not in [i for _, i in got]
+    assert [s for s, _ in got] == sorted((s for s, _ in got), reverse=True)
