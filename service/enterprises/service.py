@@ -41,16 +41,21 @@ from service.enterprises.models import (
     QualificationPublic,
 )
 from service.enterprises.name_index import library_names
-from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
+from service.taxonomy.credit_code import CreditCode, CreditCodeError, parse_credit_code
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
 from service.taxonomy.models import Cluster, SizeClass, Tier
 from service.taxonomy.names import best_matches, normalize_company_name
-from service.taxonomy.service import Vocabulary, list_districts, load_size_rows
+from service.taxonomy.service import (
+    Vocabulary,
+    list_districts,
+    list_qualification_types,
+    load_size_rows,
+)
 
 # --- validation helpers -------------------------------------------------------------------
 
 
-def _credit_code(raw: str):
+def _credit_code(raw: str) -> CreditCode:
     try:
         return parse_credit_code(raw)
     except CreditCodeError as exc:
@@ -79,8 +84,6 @@ def _established(value: date | None) -> date | None:
 def _qualification_rows(
     session: Session, vocabulary: Vocabulary, items: list[QualificationCreate]
 ) -> list[dict[str, Any]]:
-    from service.taxonomy.service import list_qualification_types
-
     terms = {q.code: q.term_months for q in list_qualification_types(session)}
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, date]] = set()
