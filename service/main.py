@@ -1,12 +1,13 @@
 """The FastAPI application factory."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
+from sqlmodel import Session
 
 from service import __version__
-from service.core.database import get_engine
+from service.core.database import get_session
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.enterprises.router import router as enterprises_router
 from service.products.router import router as products_router
@@ -76,9 +77,8 @@ def create_app() -> FastAPI:
         summary="Health check",
         description="200 when the database answers.",
     )
-    def health() -> dict[str, str]:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+    def health(session: Annotated[Session, Depends(get_session)]) -> dict[str, str]:
+        session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
     _register_problem_schema(app)
