@@ -114,9 +114,9 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
                 counts["bank.unchanged"] += 1
     if products_file.exists():
         for item in _load(products_file):
-            data = ProductCreate.model_validate(item)
-            if product_queries.product_by_code(session, data.code) is None:
-                products.create_product(session, data)
+            product = ProductCreate.model_validate(item)
+            if product_queries.product_by_code(session, product.code) is None:
+                products.create_product(session, product)
                 counts["product.created"] += 1
             else:
                 counts["product.unchanged"] += 1
