@@ -2,6 +2,7 @@
 
 from service.core import models as core_models  # noqa: F401  (naming convention first)
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import (
     Cluster,
@@ -16,6 +17,10 @@ __all__ = [
     "Bank",
     "Cluster",
     "Contact",
+    "EnterpriseMatch",
+    "FinancingNeed",
+    "NeedMatch",
+    "ScoringConfigRow",
     "District",
     "Enterprise",
     "LprRate",

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.core.settings import project_root
+from service.matching.models import ScoringConfigRow
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
 from service.products import queries as product_queries
@@ -102,6 +103,15 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
             counts["lpr_rate.created"] += 1
         else:
             counts["lpr_rate.unchanged"] += 1
+    scoring = _load(ref / "scoring.json")
+    row = session.get(ScoringConfigRow, scoring["version"])
+    config = {k: v for k, v in scoring.items() if k not in ("version", "note")}
+    if row is None:
+        session.add(ScoringConfigRow(version=scoring["version"], config=config,
+                                     note=scoring.get("note")))
+        counts["scoring_config.created"] += 1
+    else:
+        counts["scoring_config.unchanged"] += 1
     session.commit()
     banks_file, products_file = ref / "banks.json", ref / "products.json"
     if banks_file.exists():

@@ -1,0 +1,161 @@
+"""Financing needs (融资需求), versioned scoring configuration and stored matches."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import BigInteger, Column, Index, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.core.models import JSONType, UTCDateTime, utcnow
+
+
+class NeedPurpose(StrEnum):
+    working_capital = "working_capital"  # 流动资金
+    equipment = "equipment"  # 设备购置/技术改造
+    rnd = "rnd"  # 研发
+    project = "project"  # 项目建设
+    renewal = "renewal"  # 续贷
+    trade = "trade"  # 贸易融资
+
+
+class CollateralOffer(StrEnum):
+    none = "none"
+    guarantee = "guarantee"
+    property = "property"
+    equipment = "equipment"
+    ip = "ip"
+    receivables = "receivables"
+
+
+# 64-bit ids on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY (64-bit anyway).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class NeedStatus(StrEnum):
+    open = "open"
+    matched = "matched"  # leads were made (set by the lead workflow)
+    fulfilled = "fulfilled"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+
+class NeedBase(SQLModel):
+    amount_fen: int = Field(gt=0, sa_type=BigInteger, schema_extra={"examples": [300_000_000]})
+    term_months: int = Field(ge=1, le=360, schema_extra={"examples": [12]})
+    purpose: NeedPurpose = Field(sa_type=String(32))
+    collateral: list[CollateralOffer] = Field(
+        default_factory=lambda: [CollateralOffer.none], sa_column=Column(JSONType, nullable=False),
+        description="What the enterprise can offer; `none` means a credit loan is wanted")
+    wanted_by_date: date | None = Field(default=None, schema_extra={"examples": ["2027-01-31"]})
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL")
+    consent_share_details: bool = Field(
+        default=False, description="Banks may see the enterprise's name and details")
+    max_banks: int = Field(default=3, ge=1, le=5, description="At most this many banks")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class FinancingNeed(NeedBase, table=True):
+    __tablename__ = "financing_need"
+    __table_args__ = (Index("ix_financing_need_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE", index=True)
+    status: NeedStatus = Field(default=NeedStatus.open, sa_type=String(16))
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _collateral(value: list[CollateralOffer] | None) -> list[CollateralOffer] | None:
+    if value is not None and not value:
+        raise ValueError("至少选择一种担保方式；不提供担保请选 none")
+    return sorted(set(value), key=list(CollateralOffer).index) if value else value
+
+
+class NeedCreate(NeedBase):
+    enterprise_id: int
+
+    @field_validator("collateral")
+    @classmethod
+    def _check_collateral(cls, value: list[CollateralOffer]) -> list[CollateralOffer]:
+        return _collateral(value) or []
+
+
+class NeedUpdate(SQLModel):
+    amount_fen: int | None = Field(default=None, gt=0)
+    term_months: int | None = Field(default=None, ge=1, le=360)
+    purpose: NeedPurpose | None = None
+    collateral: list[CollateralOffer] | None = None
+    wanted_by_date: date | None = None
+    project_id: int | None = None
+    consent_share_details: bool | None = None
+    max_banks: int | None = Field(default=None, ge=1, le=5)
+    note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("collateral")
+    @classmethod
+    def _check_collateral(cls, value: list[CollateralOffer] | None) -> list[CollateralOffer] | None:
+        return _collateral(value)
+
+
+class NeedPublic(NeedBase):
+    id: int
+    enterprise_id: int
+    status: NeedStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ScoringConfigRow(SQLModel, table=True):
+    """A version of the weights and thresholds; the highest version is in force."""
+
+    __tablename__ = "scoring_config"
+
+    version: int = Field(primary_key=True)
+    config: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EnterpriseMatch(SQLModel, table=True):
+    """A stored match of an enterprise's profile (no need) with a product: the enterprise's
+    top products and each product's top prospects."""
+
+    __tablename__ = "enterprise_match"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "product_id"),
+        Index("ix_enterprise_match_product_id_score", "product_id", "score_centi"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE")
+    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE")
+    product_version: int
+    config_version: int
+    score_centi: int
+    enterprise_rank: int | None = None  # 1-based among the enterprise's kept products
+    product_rank: int | None = None  # 1-based among the product's kept prospects
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NeedMatch(SQLModel, table=True):
+    """A stored match of a financing need with a product."""
+
+    __tablename__ = "need_match"
+    __table_args__ = (
+        UniqueConstraint("need_id", "product_id"),
+        Index("ix_need_match_product_id_score", "product_id", "score_centi"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    need_id: int = Field(foreign_key="financing_need.id", ondelete="CASCADE")
+    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE", index=True)
+    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE")
+    product_version: int
+    config_version: int
+    score_centi: int
+    need_rank: int
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,422 @@
+"""Scoring an enterprise's need against a product. Pure: no database, no I/O.
+
+Hard gates first: every eligibility rule of the product; each failed gate is named, with what
+would make the pair eligible. An ineligible pair gets no score and is never recommended. Then
+a score from 0 to 100: weighted factors (sector, size, need, qualifications, cost), each with
+its weight, value, contribution and a short reason in Chinese; contributions add up to the
+score exactly (both are kept in hundredths of a point). Weights and thresholds come in as a
+versioned ScoringConfig."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from service.taxonomy.grades import grade_at_least
+
+FEN_PER_WAN = 1_000_000
+SIZE_LABEL = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+TIER_LABEL = {"landmark": "地标产业", "advantage": "优势产业", "future": "未来产业"}
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """A qualification the enterprise holds."""
+
+    code: str
+    issued: date
+    expires: date | None
+
+    def valid_on(self, day: date) -> bool:
+        return self.issued <= day and (self.expires is None or self.expires >= day)
+
+
+@dataclass(frozen=True)
+class EnterpriseFacts:
+    id: int
+    cluster: str | None = None
+    tier: str | None = None
+    size_class: str | None = None
+    qualifications: tuple[Held, ...] = ()
+    established: date | None = None
+    revenue_fen: int | None = None
+    credit_grade: str | None = None
+    district: str | None = None
+    registered_in_wuxi: bool = True
+    industry_code: str | None = None
+
+    def valid_codes(self, day: date) -> frozenset[str]:
+        return frozenset(q.code for q in self.qualifications if q.valid_on(day))
+
+
+@dataclass(frozen=True)
+class NeedFacts:
+    amount_fen: int
+    term_months: int
+    purpose: str
+    collateral: frozenset[str] = frozenset({"none"})
+
+
+@dataclass(frozen=True)
+class ProductRules:
+    id: int
+    code: str
+    bank_code: str
+    name: str = ""
+    scheme: str = "own"
+    category: str = "credit"
+    active: bool = True
+    clusters_included: frozenset[str] = frozenset()
+    clusters_excluded: frozenset[str] = frozenset()
+    tiers: frozenset[str] = frozenset()
+    size_classes: frozenset[str] = frozenset()
+    qualifications_any: frozenset[str] = frozenset()
+    qualifications_all: frozenset[str] = frozenset()
+    min_years_in_business: int | None = None
+    revenue_min_fen: int | None = None
+    revenue_max_fen: int | None = None
+    min_credit_grade: str | None = None
+    districts: frozenset[str] = frozenset()
+    registered_in_wuxi: bool | None = None
+    industries_excluded: tuple[str, ...] = ()
+    amount_min_fen: int | None = None
+    amount_max_fen: int | None = None
+    term_unit: str = "month"
+    term_min: int | None = None
+    term_max: int | None = None
+    collateral_types: frozenset[str] = frozenset()
+    purposes: frozenset[str] = frozenset()
+    effective_from: date | None = None
+    effective_to: date | None = None
+    rate_base: str = "LPR1Y"
+    spread_bp: int | None = None
+    fixed_rate_bp: int | None = None
+    rate_tiers: tuple[tuple[int | None, int | None, int | None, int | None, int], ...] = ()
+    annual_fee_bp: int = 0
+    daily_fee_bp: int = 0
+
+    def term_months_range(self) -> tuple[float | None, float | None]:
+        if self.term_unit == "day":
+            return (None if self.term_min is None else self.term_min / 30,
+                    None if self.term_max is None else self.term_max / 30)
+        return self.term_min, self.term_max
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    version: int
+    weights: Mapping[str, int]  # factor → points; they add up to 100
+    top_per_enterprise: int = 10  # stored matches kept per enterprise (or need)
+    top_per_product: int = 200  # stored prospects kept per product
+    near_miss_max_failures: int = 2  # ineligible pairs shown with what would fix them
+    tier_value: Mapping[str, float] = field(default_factory=lambda: {
+        "landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4})
+    size_value: Mapping[str, float] = field(default_factory=lambda: {
+        "micro": 1.0, "small": 1.0, "medium": 0.8, "large": 0.5, "unknown": 0.3})
+    spread_best_bp: int = -30
+    spread_worst_bp: int = 200
+    lpr_bp: Mapping[str, int] = field(default_factory=lambda: {"LPR1Y": 300, "LPR5Y": 350})
+
+    def __post_init__(self) -> None:
+        if sorted(self.weights) != sorted(FACTORS):
+            raise ValueError(f"weights must name exactly {FACTORS}")
+        if sum(self.weights.values()) != 100 or min(self.weights.values()) < 0:
+            raise ValueError("weights must be non-negative and add up to 100")
+
+
+FACTORS = ("sector", "size", "need", "qualification", "cost")
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    gate: str
+    reason: str
+    remedy: str
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    weight: int
+    value: float  # 0–1
+    contribution_centi: int  # hundredths of a point
+    reason: str
+
+    @property
+    def contribution(self) -> float:
+        return self.contribution_centi / 100
+
+
+@dataclass(frozen=True)
+class Result:
+    enterprise_id: int
+    product_id: int
+    config_version: int
+    eligible: bool
+    failures: tuple[GateFailure, ...]
+    factors: tuple[Factor, ...]
+    rate_bp: int | None
+
+    @property
+    def score_centi(self) -> int:
+        return sum(f.contribution_centi for f in self.factors) if self.eligible else 0
+
+    @property
+    def score(self) -> float:
+        return self.score_centi / 100
+
+
+
+# --- gates ----------------------------------------------------------------------------------
+
+
+def _wan(fen: int) -> str:
+    wan = fen / FEN_PER_WAN
+    return f"{wan:,.0f}万" if wan == int(wan) else f"{wan:,.2f}万"
+
+
+def _years_between(start: date, end: date) -> int:
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def gates(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
+          names: Mapping[str, str] | None = None) -> list[GateFailure]:
+    """Every rule of the product the pair fails, in a fixed order. ``names`` maps codes to
+    Chinese names for the messages."""
+    n = names or {}
+    out: list[GateFailure] = []
+
+    def fail(gate: str, reason: str, remedy: str) -> None:
+        out.append(GateFailure(gate, reason, remedy))
+
+    if not p.active:
+        fail("product_active", "产品已下架", "选择其他在售产品")
+    if p.effective_from and on < p.effective_from:
+        fail("effective_dates", f"产品自 {p.effective_from} 起生效", f"{p.effective_from} 后再申请")
+    if p.effective_to and on > p.effective_to:
+        fail("effective_dates", f"产品已于 {p.effective_to} 失效", "选择其他在售产品")
+    if p.clusters_included and e.cluster not in p.clusters_included:
+        wanted = "、".join(sorted(n.get(c, c) for c in p.clusters_included))
+        fail("cluster_included", f"产品只面向{wanted}", f"属于{wanted}的企业方可申请")
+    if e.cluster and e.cluster in p.clusters_excluded:
+        fail("cluster_excluded", f"产品不面向{n.get(e.cluster, e.cluster)}", "选择不限行业的产品")
+    if p.tiers and e.tier not in p.tiers:
+        wanted = "、".join(TIER_LABEL.get(t, t) for t in sorted(p.tiers))
+        fail("tier", f"产品只面向{wanted}集群的企业", f"属于{wanted}集群的企业方可申请")
+    if p.size_classes and e.size_class not in p.size_classes:
+        wanted = "、".join(SIZE_LABEL.get(s, s) for s in ("large", "medium", "small", "micro")
+                          if s in p.size_classes)
+        have = SIZE_LABEL.get(e.size_class or "", "未划型")
+        fail("size_class", f"产品只面向{wanted}企业，该企业为{have}",
+             "补充从业人员、营业收入等数据以划型" if e.size_class is None
+             else f"{wanted}企业方可申请")
+    valid = e.valid_codes(on)
+    if p.qualifications_any and not (valid & p.qualifications_any):
+        wanted = "或".join(n.get(q, q) for q in sorted(p.qualifications_any))
+        fail("qualifications_any", f"需要有效的{wanted}资质", f"取得有效的{wanted}资质")
+    missing = sorted(p.qualifications_all - valid)
+    if missing:
+        wanted = "、".join(n.get(q, q) for q in missing)
+        fail("qualifications_all", f"需要有效的{wanted}资质", f"取得有效的{wanted}资质")
+    if p.min_years_in_business:
+        if e.established is None:
+            fail("years_in_business", "成立日期未知", "补充企业成立日期")
+        elif _years_between(e.established, on) < p.min_years_in_business:
+            fail("years_in_business", f"成立不满 {p.min_years_in_business} 年",
+                 f"成立满 {p.min_years_in_business} 年后申请")
+    if p.revenue_min_fen is not None or p.revenue_max_fen is not None:
+        if e.revenue_fen is None:
+            fail("revenue", "营业收入未知", "补充年营业收入")
+        elif p.revenue_min_fen is not None and e.revenue_fen < p.revenue_min_fen:
+            fail("revenue", f"营业收入低于产品下限 {_wan(p.revenue_min_fen)}",
+                 f"营业收入达到 {_wan(p.revenue_min_fen)}")
+        elif p.revenue_max_fen is not None and e.revenue_fen >= p.revenue_max_fen:
+            fail("revenue", f"营业收入超出产品上限 {_wan(p.revenue_max_fen)}",
+                 "选择面向更大规模企业的产品")
+    if p.min_credit_grade:
+        if e.credit_grade is None:
+            fail("credit_grade", "信用等级未知", "取得市企业信用评价等级")
+        elif not grade_at_least(e.credit_grade, p.min_credit_grade):
+            fail("credit_grade", f"信用等级 {e.credit_grade} 低于产品要求的 {p.min_credit_grade}",
+                 f"信用等级达到 {p.min_credit_grade} 及以上")
+    if p.districts and e.district not in p.districts:
+        wanted = "、".join(n.get(d, d) for d in sorted(p.districts))
+        fail("district", f"产品只面向{wanted}的企业", f"注册或经营地在{wanted}的企业方可申请")
+    if p.registered_in_wuxi and not e.registered_in_wuxi:
+        fail("registered_in_wuxi", "产品只面向在无锡注册的企业", "在无锡注册的企业方可申请")
+    if e.industry_code and any(_in_scope(e.industry_code, s) for s in p.industries_excluded):
+        fail("industry_excluded", f"产品不面向行业 {e.industry_code}", "选择不限行业的产品")
+    if need is not None:
+        if p.amount_min_fen is not None and need.amount_fen < p.amount_min_fen:
+            fail("amount_min", f"金额低于产品下限 {_wan(p.amount_min_fen)}",
+                 f"金额提高到 {_wan(p.amount_min_fen)} 以上")
+        if p.amount_max_fen is not None and need.amount_fen > p.amount_max_fen:
+            fail("amount_max", f"金额高于产品上限 {_wan(p.amount_max_fen)}",
+                 f"金额降到 {_wan(p.amount_max_fen)} 以内")
+        low, high = p.term_months_range()
+        if low is not None and need.term_months < low:
+            fail("term_min", f"期限短于产品下限 {p.term_min}{_unit(p)}",
+                 f"期限延长到 {p.term_min}{_unit(p)} 以上")
+        if high is not None and need.term_months > high:
+            fail("term_max", f"期限长于产品上限 {p.term_max}{_unit(p)}",
+                 f"期限缩短到 {p.term_max}{_unit(p)} 以内")
+        if p.purposes and need.purpose not in p.purposes:
+            fail("purpose", "产品不支持该用途", "选择支持该用途的产品")
+        if p.collateral_types and not (need.collateral & p.collateral_types):
+            wanted = "、".join(COLLATERAL_LABEL.get(c, c) for c in sorted(p.collateral_types))
+            fail("collateral", f"产品需要的担保方式为{wanted}", f"提供{wanted}")
+    return out
+
+
+COLLATERAL_LABEL = {"none": "信用（无担保）", "guarantee": "保证担保", "property": "房产抵押",
+                    "equipment": "设备抵押", "ip": "知识产权质押", "receivables": "应收账款质押"}
+
+
+def _unit(p: ProductRules) -> str:
+    return "天" if p.term_unit == "day" else "个月"
+
+
+def _in_scope(code: str, scope: str) -> bool:
+    if len(scope) == 1 and scope.isalpha():
+        return code[0] == scope
+    digits = scope[1:] if scope[0].isalpha() else scope
+    return code[1:].startswith(digits)
+
+
+# --- factors --------------------------------------------------------------------------------
+
+
+def rate_bp(p: ProductRules, need: NeedFacts | None, config: ScoringConfig) -> int | None:
+    """All-in annual cost in basis points: LPR + spread (the matching tier), plus yearly fees;
+    None for a fee-priced product."""
+    if p.rate_base == "NONE":
+        return None
+    if p.rate_base == "FIXED":
+        base = p.fixed_rate_bp or 0
+        return base + p.annual_fee_bp
+    spread = p.spread_bp or 0
+    if need is not None:
+        for a_min, a_max, t_min, t_max, tier_spread in p.rate_tiers:
+            if ((a_min is None or need.amount_fen >= a_min)
+                    and (a_max is None or need.amount_fen <= a_max)
+                    and (t_min is None or need.term_months >= t_min)
+                    and (t_max is None or need.term_months <= t_max)):
+                spread = tier_spread
+                break
+    return config.lpr_bp.get(p.rate_base, 300) + spread + p.annual_fee_bp
+
+
+def _clamp(x: float) -> float:
+    return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+def _sector(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig,
+            n: Mapping[str, str]) -> tuple[float, str]:
+    tier_value = c.tier_value.get(e.tier or "none", c.tier_value.get("none", 0.4))
+    cluster = n.get(e.cluster or "", e.cluster or "")
+    if e.cluster and e.cluster in p.clusters_included:
+        targeted, why = 1.0, f"产品定向支持{cluster}"
+    elif p.tiers and e.tier in p.tiers:
+        targeted, why = 0.85, f"产品面向{TIER_LABEL.get(e.tier or '', '')}集群"
+    else:
+        targeted, why = 0.5, "产品不限产业集群"
+    tier_why = (f"{cluster}属{TIER_LABEL[e.tier]}，政策优先" if e.tier in TIER_LABEL
+                else "未归入465产业集群")
+    return 0.6 * targeted + 0.4 * tier_value, f"{why}；{tier_why}"
+
+
+def _size(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
+    base = c.size_value.get(e.size_class or "unknown", 0.3)
+    label = SIZE_LABEL.get(e.size_class or "", "未划型")
+    if p.size_classes:
+        return 0.5 + 0.5 * base, f"产品面向{label}企业"
+    return 0.3 + 0.5 * base, f"{label}企业，产品不限规模"
+
+
+def _need(need: NeedFacts | None, p: ProductRules) -> tuple[float, str]:
+    if need is None:
+        return 0.5, "未提出具体融资需求，按企业画像匹配"
+    parts: list[float] = []
+    reasons: list[str] = []
+    if p.amount_max_fen:
+        use = need.amount_fen / p.amount_max_fen
+        parts.append(1.0 if 0.1 <= use <= 1 else 0.6 + 4 * use if use < 0.1 else 0.0)
+        reasons.append(f"金额占产品上限{use:.0%}")
+    else:
+        parts.append(0.8)
+    low, high = p.term_months_range()
+    parts.append(1.0 if high is not None and need.term_months <= high else 0.8)
+    if p.purposes:
+        parts.append(1.0)
+        reasons.append("用途相符")
+    else:
+        parts.append(0.7)
+    if p.collateral_types:
+        parts.append(1.0 if "none" in (need.collateral & p.collateral_types) else 0.85)
+        if "none" in p.collateral_types:
+            reasons.append("无需抵押担保")
+    else:
+        parts.append(0.7)
+    return sum(parts) / len(parts), "；".join(reasons) or "需求在产品范围内"
+
+
+def _qualification(e: EnterpriseFacts, p: ProductRules, on: date,
+                   n: Mapping[str, str]) -> tuple[float, str]:
+    valid = e.valid_codes(on)
+    targeted = bool(p.qualifications_any or p.qualifications_all)
+    held = min(1.0, len(valid) / 3)
+    value = 0.5 * (1.0 if targeted else 0.4) + 0.5 * held
+    if targeted:
+        matched = sorted((p.qualifications_any | p.qualifications_all) & valid)
+        why = f"产品面向持有{'、'.join(n.get(q, q) for q in matched)}的企业"
+    else:
+        why = "产品不限资质"
+    return value, f"{why}；有效资质 {len(valid)} 项"
+
+
+def _cost(rate: int | None, p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
+    if rate is None:
+        if p.daily_fee_bp:
+            return 0.5, f"按日收费，约每日{p.daily_fee_bp / 10:.1f}‰，仅用于短期周转"
+        return 0.5, "无利率信息"
+    base = c.lpr_bp.get(p.rate_base, rate)
+    spread = rate - base if p.rate_base != "FIXED" else rate - c.lpr_bp.get("LPR1Y", 300)
+    value = _clamp((c.spread_worst_bp - spread) / (c.spread_worst_bp - c.spread_best_bp))
+    sign = "+" if spread >= 0 else "-"
+    return value, f"年化约{rate / 100:.2f}%（LPR{sign}{abs(spread)}BP）"
+
+
+def score(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
+          config: ScoringConfig, names: Mapping[str, str] | None = None) -> Result:
+    n = names or {}
+    failures = tuple(gates(e, need, p, on, n))
+    rate = rate_bp(p, need, config)
+    if failures:
+        return Result(e.id, p.id, config.version, False, failures, (), rate)
+    raw = {
+        "sector": _sector(e, p, config, n),
+        "size": _size(e, p, config),
+        "need": _need(need, p),
+        "qualification": _qualification(e, p, on, n),
+        "cost": _cost(rate, p, config),
+    }
+    factors = tuple(
+        Factor(name, config.weights[name], round(value, 4),
+               round(config.weights[name] * _clamp(value) * 100), why)
+        for name, (value, why) in raw.items()
+    )
+    return Result(e.id, p.id, config.version, True, (), factors, rate)
+
+
+def rank(results: Sequence[Result]) -> list[Result]:
+    """Eligible results, best first; ties by product id so the order is stable. Every eligible
+    pair is a match (no score threshold): tightening a rule can then never add one."""
+    return sorted((r for r in results if r.eligible), key=lambda r: (-r.score_centi, r.product_id))
