@@ -10,6 +10,8 @@ from service import __version__
 from service.core.database import get_session
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.enterprises.router import router as enterprises_router
+from service.matching.router import router as matching_router
+from service.matching.wiring import connect as connect_matching
 from service.products.router import router as products_router
 from service.taxonomy.router import router as taxonomy_router
 
@@ -48,10 +50,12 @@ def create_app() -> FastAPI:
         openapi_tags=TAGS,
     )
     install_error_handlers(app)
+    connect_matching()
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)
     api.include_router(enterprises_router)
     api.include_router(products_router)
+    api.include_router(matching_router)
     app.include_router(api)
 
     @app.get(

@@ -14,9 +14,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.core.settings import project_root
-from service.matching.models import ScoringConfigRow
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
+from service.matching.models import ScoringConfigRow
 from service.products import queries as product_queries
 from service.products import service as products
 from service.products.models import Bank, BankCreate, ProductCreate
@@ -107,8 +107,9 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
     row = session.get(ScoringConfigRow, scoring["version"])
     config = {k: v for k, v in scoring.items() if k not in ("version", "note")}
     if row is None:
-        session.add(ScoringConfigRow(version=scoring["version"], config=config,
-                                     note=scoring.get("note")))
+        session.add(
+            ScoringConfigRow(version=scoring["version"], config=config, note=scoring.get("note"))
+        )
         counts["scoring_config.created"] += 1
     else:
         counts["scoring_config.unchanged"] += 1

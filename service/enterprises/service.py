@@ -13,6 +13,7 @@ from sqlmodel import Session, delete
 
 from service.core.concurrency import PreconditionFailed, check_version
 from service.core.errors import Unprocessable
+from service.core.events import emit
 from service.core.models import row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.core.settings import get_settings
@@ -222,6 +223,8 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
             session.add(Qualification(enterprise_id=enterprise.id, **row))
         for contact in data.contacts:
             session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
+        session.flush()
+        emit(session, "enterprise.changed", enterprise_id=enterprise.id)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -280,6 +283,7 @@ def update_enterprise(
         for contact in data.contacts or []:
             session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
     _bump_version(session, Enterprise, enterprise, "企业信息")
+    emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
     session.refresh(enterprise)
     return enterprise
@@ -321,6 +325,7 @@ def add_qualification(
             status=409,
         ) from exc
     _bump_version(session, Enterprise, enterprise, "企业信息")
+    emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
     session.refresh(qualification)
     return qualification
@@ -336,6 +341,7 @@ def remove_qualification(session: Session, enterprise_id: int, qualification_id:
         )
     session.delete(qualification)
     _bump_version(session, Enterprise, enterprise, "企业信息")
+    emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
 
 

@@ -46,12 +46,15 @@ class NeedBase(SQLModel):
     term_months: int = Field(ge=1, le=360, schema_extra={"examples": [12]})
     purpose: NeedPurpose = Field(sa_type=String(32))
     collateral: list[CollateralOffer] = Field(
-        default_factory=lambda: [CollateralOffer.none], sa_column=Column(JSONType, nullable=False),
-        description="What the enterprise can offer; `none` means a credit loan is wanted")
+        default_factory=lambda: [CollateralOffer.none],
+        sa_column=Column(JSONType, nullable=False),
+        description="What the enterprise can offer; `none` means a credit loan is wanted",
+    )
     wanted_by_date: date | None = Field(default=None, schema_extra={"examples": ["2027-01-31"]})
     project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL")
     consent_share_details: bool = Field(
-        default=False, description="Banks may see the enterprise's name and details")
+        default=False, description="Banks may see the enterprise's name and details"
+    )
     max_banks: int = Field(default=3, ge=1, le=5, description="At most this many banks")
     note: str | None = Field(default=None, max_length=1000)
 

@@ -99,8 +99,10 @@ class ProductRules:
 
     def term_months_range(self) -> tuple[float | None, float | None]:
         if self.term_unit == "day":
-            return (None if self.term_min is None else self.term_min / 30,
-                    None if self.term_max is None else self.term_max / 30)
+            return (
+                None if self.term_min is None else self.term_min / 30,
+                None if self.term_max is None else self.term_max / 30,
+            )
         return self.term_min, self.term_max
 
 
@@ -111,10 +113,18 @@ class ScoringConfig:
     top_per_enterprise: int = 10  # stored matches kept per enterprise (or need)
     top_per_product: int = 200  # stored prospects kept per product
     near_miss_max_failures: int = 2  # ineligible pairs shown with what would fix them
-    tier_value: Mapping[str, float] = field(default_factory=lambda: {
-        "landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4})
-    size_value: Mapping[str, float] = field(default_factory=lambda: {
-        "micro": 1.0, "small": 1.0, "medium": 0.8, "large": 0.5, "unknown": 0.3})
+    tier_value: Mapping[str, float] = field(
+        default_factory=lambda: {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4}
+    )
+    size_value: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "micro": 1.0,
+            "small": 1.0,
+            "medium": 0.8,
+            "large": 0.5,
+            "unknown": 0.3,
+        }
+    )
     spread_best_bp: int = -30
     spread_worst_bp: int = 200
     lpr_bp: Mapping[str, int] = field(default_factory=lambda: {"LPR1Y": 300, "LPR5Y": 350})
@@ -171,7 +181,6 @@ class Result:
         return self.score_centi / 100
 
 
-
 # --- gates ----------------------------------------------------------------------------------
 
 
@@ -187,8 +196,13 @@ def _years_between(start: date, end: date) -> int:
     return years
 
 
-def gates(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
-          names: Mapping[str, str] | None = None) -> list[GateFailure]:
+def gates(
+    e: EnterpriseFacts,
+    need: NeedFacts | None,
+    p: ProductRules,
+    on: date,
+    names: Mapping[str, str] | None = None,
+) -> list[GateFailure]:
     """Every rule of the product the pair fails, in a fixed order. ``names`` maps codes to
     Chinese names for the messages."""
     n = names or {}
@@ -212,12 +226,19 @@ def gates(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
         wanted = "、".join(TIER_LABEL.get(t, t) for t in sorted(p.tiers))
         fail("tier", f"产品只面向{wanted}集群的企业", f"属于{wanted}集群的企业方可申请")
     if p.size_classes and e.size_class not in p.size_classes:
-        wanted = "、".join(SIZE_LABEL.get(s, s) for s in ("large", "medium", "small", "micro")
-                          if s in p.size_classes)
+        wanted = "、".join(
+            SIZE_LABEL.get(s, s)
+            for s in ("large", "medium", "small", "micro")
+            if s in p.size_classes
+        )
         have = SIZE_LABEL.get(e.size_class or "", "未划型")
-        fail("size_class", f"产品只面向{wanted}企业，该企业为{have}",
-             "补充从业人员、营业收入等数据以划型" if e.size_class is None
-             else f"{wanted}企业方可申请")
+        fail(
+            "size_class",
+            f"产品只面向{wanted}企业，该企业为{have}",
+            "补充从业人员、营业收入等数据以划型"
+            if e.size_class is None
+            else f"{wanted}企业方可申请",
+        )
     valid = e.valid_codes(on)
     if p.qualifications_any and not (valid & p.qualifications_any):
         wanted = "或".join(n.get(q, q) for q in sorted(p.qualifications_any))
@@ -230,23 +251,35 @@ def gates(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
         if e.established is None:
             fail("years_in_business", "成立日期未知", "补充企业成立日期")
         elif _years_between(e.established, on) < p.min_years_in_business:
-            fail("years_in_business", f"成立不满 {p.min_years_in_business} 年",
-                 f"成立满 {p.min_years_in_business} 年后申请")
+            fail(
+                "years_in_business",
+                f"成立不满 {p.min_years_in_business} 年",
+                f"成立满 {p.min_years_in_business} 年后申请",
+            )
     if p.revenue_min_fen is not None or p.revenue_max_fen is not None:
         if e.revenue_fen is None:
             fail("revenue", "营业收入未知", "补充年营业收入")
         elif p.revenue_min_fen is not None and e.revenue_fen < p.revenue_min_fen:
-            fail("revenue", f"营业收入低于产品下限 {_wan(p.revenue_min_fen)}",
-                 f"营业收入达到 {_wan(p.revenue_min_fen)}")
+            fail(
+                "revenue",
+                f"营业收入低于产品下限 {_wan(p.revenue_min_fen)}",
+                f"营业收入达到 {_wan(p.revenue_min_fen)}",
+            )
         elif p.revenue_max_fen is not None and e.revenue_fen >= p.revenue_max_fen:
-            fail("revenue", f"营业收入超出产品上限 {_wan(p.revenue_max_fen)}",
-                 "选择面向更大规模企业的产品")
+            fail(
+                "revenue",
+                f"营业收入超出产品上限 {_wan(p.revenue_max_fen)}",
+                "选择面向更大规模企业的产品",
+            )
     if p.min_credit_grade:
         if e.credit_grade is None:
             fail("credit_grade", "信用等级未知", "取得市企业信用评价等级")
         elif not grade_at_least(e.credit_grade, p.min_credit_grade):
-            fail("credit_grade", f"信用等级 {e.credit_grade} 低于产品要求的 {p.min_credit_grade}",
-                 f"信用等级达到 {p.min_credit_grade} 及以上")
+            fail(
+                "credit_grade",
+                f"信用等级 {e.credit_grade} 低于产品要求的 {p.min_credit_grade}",
+                f"信用等级达到 {p.min_credit_grade} 及以上",
+            )
     if p.districts and e.district not in p.districts:
         wanted = "、".join(n.get(d, d) for d in sorted(p.districts))
         fail("district", f"产品只面向{wanted}的企业", f"注册或经营地在{wanted}的企业方可申请")
@@ -256,18 +289,30 @@ def gates(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
         fail("industry_excluded", f"产品不面向行业 {e.industry_code}", "选择不限行业的产品")
     if need is not None:
         if p.amount_min_fen is not None and need.amount_fen < p.amount_min_fen:
-            fail("amount_min", f"金额低于产品下限 {_wan(p.amount_min_fen)}",
-                 f"金额提高到 {_wan(p.amount_min_fen)} 以上")
+            fail(
+                "amount_min",
+                f"金额低于产品下限 {_wan(p.amount_min_fen)}",
+                f"金额提高到 {_wan(p.amount_min_fen)} 以上",
+            )
         if p.amount_max_fen is not None and need.amount_fen > p.amount_max_fen:
-            fail("amount_max", f"金额高于产品上限 {_wan(p.amount_max_fen)}",
-                 f"金额降到 {_wan(p.amount_max_fen)} 以内")
+            fail(
+                "amount_max",
+                f"金额高于产品上限 {_wan(p.amount_max_fen)}",
+                f"金额降到 {_wan(p.amount_max_fen)} 以内",
+            )
         low, high = p.term_months_range()
         if low is not None and need.term_months < low:
-            fail("term_min", f"期限短于产品下限 {p.term_min}{_unit(p)}",
-                 f"期限延长到 {p.term_min}{_unit(p)} 以上")
+            fail(
+                "term_min",
+                f"期限短于产品下限 {p.term_min}{_unit(p)}",
+                f"期限延长到 {p.term_min}{_unit(p)} 以上",
+            )
         if high is not None and need.term_months > high:
-            fail("term_max", f"期限长于产品上限 {p.term_max}{_unit(p)}",
-                 f"期限缩短到 {p.term_max}{_unit(p)} 以内")
+            fail(
+                "term_max",
+                f"期限长于产品上限 {p.term_max}{_unit(p)}",
+                f"期限缩短到 {p.term_max}{_unit(p)} 以内",
+            )
         if p.purposes and need.purpose not in p.purposes:
             fail("purpose", "产品不支持该用途", "选择支持该用途的产品")
         if p.collateral_types and not (need.collateral & p.collateral_types):
@@ -276,8 +321,14 @@ def gates(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
     return out
 
 
-COLLATERAL_LABEL = {"none": "信用（无担保）", "guarantee": "保证担保", "property": "房产抵押",
-                    "equipment": "设备抵押", "ip": "知识产权质押", "receivables": "应收账款质押"}
+COLLATERAL_LABEL = {
+    "none": "信用（无担保）",
+    "guarantee": "保证担保",
+    "property": "房产抵押",
+    "equipment": "设备抵押",
+    "ip": "知识产权质押",
+    "receivables": "应收账款质押",
+}
 
 
 def _unit(p: ProductRules) -> str:
@@ -305,10 +356,12 @@ def rate_bp(p: ProductRules, need: NeedFacts | None, config: ScoringConfig) -> i
     spread = p.spread_bp or 0
     if need is not None:
         for a_min, a_max, t_min, t_max, tier_spread in p.rate_tiers:
-            if ((a_min is None or need.amount_fen >= a_min)
-                    and (a_max is None or need.amount_fen <= a_max)
-                    and (t_min is None or need.term_months >= t_min)
-                    and (t_max is None or need.term_months <= t_max)):
+            if (
+                (a_min is None or need.amount_fen >= a_min)
+                and (a_max is None or need.amount_fen <= a_max)
+                and (t_min is None or need.term_months >= t_min)
+                and (t_max is None or need.term_months <= t_max)
+            ):
                 spread = tier_spread
                 break
     return config.lpr_bp.get(p.rate_base, 300) + spread + p.annual_fee_bp
@@ -318,8 +371,9 @@ def _clamp(x: float) -> float:
     return 0.0 if x < 0 else 1.0 if x > 1 else x
 
 
-def _sector(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig,
-            n: Mapping[str, str]) -> tuple[float, str]:
+def _sector(
+    e: EnterpriseFacts, p: ProductRules, c: ScoringConfig, n: Mapping[str, str]
+) -> tuple[float, str]:
     tier_value = c.tier_value.get(e.tier or "none", c.tier_value.get("none", 0.4))
     cluster = n.get(e.cluster or "", e.cluster or "")
     if e.cluster and e.cluster in p.clusters_included:
@@ -328,8 +382,11 @@ def _sector(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig,
         targeted, why = 0.85, f"产品面向{TIER_LABEL.get(e.tier or '', '')}集群"
     else:
         targeted, why = 0.5, "产品不限产业集群"
-    tier_why = (f"{cluster}属{TIER_LABEL[e.tier]}，政策优先" if e.tier in TIER_LABEL
-                else "未归入465产业集群")
+    tier_why = (
+        f"{cluster}属{TIER_LABEL[e.tier]}，政策优先"
+        if e.tier in TIER_LABEL
+        else "未归入465产业集群"
+    )
     return 0.6 * targeted + 0.4 * tier_value, f"{why}；{tier_why}"
 
 
@@ -368,8 +425,9 @@ def _need(need: NeedFacts | None, p: ProductRules) -> tuple[float, str]:
     return sum(parts) / len(parts), "；".join(reasons) or "需求在产品范围内"
 
 
-def _qualification(e: EnterpriseFacts, p: ProductRules, on: date,
-                   n: Mapping[str, str]) -> tuple[float, str]:
+def _qualification(
+    e: EnterpriseFacts, p: ProductRules, on: date, n: Mapping[str, str]
+) -> tuple[float, str]:
     valid = e.valid_codes(on)
     targeted = bool(p.qualifications_any or p.qualifications_all)
     held = min(1.0, len(valid) / 3)
@@ -394,8 +452,14 @@ def _cost(rate: int | None, p: ProductRules, c: ScoringConfig) -> tuple[float, s
     return value, f"年化约{rate / 100:.2f}%（LPR{sign}{abs(spread)}BP）"
 
 
-def score(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
-          config: ScoringConfig, names: Mapping[str, str] | None = None) -> Result:
+def score(
+    e: EnterpriseFacts,
+    need: NeedFacts | None,
+    p: ProductRules,
+    on: date,
+    config: ScoringConfig,
+    names: Mapping[str, str] | None = None,
+) -> Result:
     n = names or {}
     failures = tuple(gates(e, need, p, on, n))
     rate = rate_bp(p, need, config)
@@ -409,8 +473,13 @@ def score(e: EnterpriseFacts, need: NeedFacts | None, p: ProductRules, on: date,
         "cost": _cost(rate, p, config),
     }
     factors = tuple(
-        Factor(name, config.weights[name], round(value, 4),
-               round(config.weights[name] * _clamp(value) * 100), why)
+        Factor(
+            name,
+            config.weights[name],
+            round(value, 4),
+            round(config.weights[name] * _clamp(value) * 100),
+            why,
+        )
         for name, (value, why) in raw.items()
     )
     return Result(e.id, p.id, config.version, True, (), factors, rate)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.core.concurrency import PreconditionFailed, check_version
+from service.core.events import emit
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.products import queries
@@ -253,6 +254,8 @@ def create_product(session: Session, data: ProductCreate) -> Product:
     try:
         session.flush()
         session.add(ProductVersion(product_id=product.id, version=1, created_at=now, **spec))
+        session.flush()
+        emit(session, "product.changed", product_id=product.id)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -304,6 +307,9 @@ def update_product(
             ProductVersion(product_id=product.id, version=new_version, created_at=now, **new_stored)
         )
     try:
+        session.flush()
+        session.expire(product)
+        emit(session, "product.changed", product_id=product.id)
         session.commit()
     except IntegrityError as exc:
         session.rollback()

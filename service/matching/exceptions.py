@@ -1,0 +1,15 @@
+"""Errors of matching."""
+
+from service.core.errors import Conflict, NotFound, Unprocessable
+
+
+class NeedNotFound(NotFound):
+    code = "need_not_found"
+
+
+class NeedClosed(Conflict):
+    code = "need_closed"
+
+
+class InvalidNeed(Unprocessable):
+    code = "invalid_need"

@@ -1,0 +1,202 @@
+"""HTTP for financing needs, recommendations, explanations and prospects."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+from sqlmodel import Session
+
+from service.core.concurrency import etag, parse_if_match
+from service.core.database import get_session
+from service.core.errors import problem_responses
+from service.core.pagination import Page, PageDep
+from service.matching import service
+from service.matching.models import NeedCreate, NeedPublic, NeedStatus, NeedUpdate
+from service.matching.schemas import Explanation, Prospect, Recommendations
+
+router = APIRouter(tags=["matching"])
+SessionDep = Annotated[Session, Depends(get_session)]
+NeedId = Annotated[int, Path(description="Financing need id", examples=[1])]
+IfMatch = Annotated[str | None, Header(description="ETag the change is based on", examples=['"1"'])]
+
+NEED_EXAMPLE = {
+    "enterprise_id": 1,
+    "amount_fen": 300_000_000,
+    "term_months": 12,
+    "purpose": "working_capital",
+    "collateral": ["none"],
+    "wanted_by_date": "2027-01-31",
+    "consent_share_details": True,
+    "max_banks": 3,
+}
+
+
+@router.post(
+    "/needs",
+    operation_id="createNeed",
+    status_code=status.HTTP_201_CREATED,
+    summary="Post a financing need",
+    description="An enterprise (or the office on its "
+    "behalf) posts a need; it is matched against the catalogue at once. "
+    "`consent_share_details` lets banks see who it is; `max_banks` caps how many "
+    "banks may contact it (1–5).",
+    response_model=NeedPublic,
+    responses=problem_responses(422),
+)
+def create_need(
+    session: SessionDep,
+    response: Response,
+    data: Annotated[
+        NeedCreate,
+        Body(
+            openapi_examples={
+                "credit": {"summary": "3 million of working capital, credit", "value": NEED_EXAMPLE}
+            }
+        ),
+    ],
+) -> NeedPublic:
+    need = service.create_need(session, data)
+    response.headers["Location"] = f"/api/v1/needs/{need.id}"
+    response.headers["ETag"] = etag(need.version)
+    return service.need_public(need)
+
+
+@router.get(
+    "/needs",
+    operation_id="listNeeds",
+    summary="List financing needs",
+    description="Filter by enterprise and status.",
+    response_model=Page[NeedPublic],
+    responses=problem_responses(422),
+)
+def list_needs(
+    session: SessionDep,
+    page: PageDep,
+    enterprise_id: Annotated[int | None, Query()] = None,
+    need_status: Annotated[NeedStatus | None, Query(alias="status")] = None,
+) -> Page[NeedPublic]:
+    return service.list_needs(session, page, enterprise_id, need_status)
+
+
+@router.get(
+    "/needs/{need_id}",
+    operation_id="getNeed",
+    summary="Read a financing need",
+    description="One need; the ETag carries its version.",
+    response_model=NeedPublic,
+    responses=problem_responses(404),
+)
+def get_need(session: SessionDep, response: Response, need_id: NeedId) -> NeedPublic:
+    need = service.get_need(session, need_id)
+    response.headers["ETag"] = etag(need.version)
+    return service.need_public(need)
+
+
+@router.patch(
+    "/needs/{need_id}",
+    operation_id="updateNeed",
+    summary="Change a financing need",
+    description="Only the fields sent change; the need is matched again. A withdrawn "
+    "or fulfilled need cannot change (409).",
+    response_model=NeedPublic,
+    responses=problem_responses(404, 409, 412, 422),
+)
+def update_need(
+    session: SessionDep,
+    response: Response,
+    need_id: NeedId,
+    data: Annotated[
+        NeedUpdate,
+        Body(
+            openapi_examples={
+                "amount": {"summary": "A larger amount", "value": {"amount_fen": 500_000_000}}
+            }
+        ),
+    ],
+    if_match: IfMatch = None,
+) -> NeedPublic:
+    need = service.update_need(session, need_id, data, parse_if_match(if_match))
+    response.headers["ETag"] = etag(need.version)
+    return service.need_public(need)
+
+
+@router.post(
+    "/needs/{need_id}/withdraw",
+    operation_id="withdrawNeed",
+    summary="Withdraw a financing need",
+    description="Idempotent; its stored matches are removed.",
+    response_model=NeedPublic,
+    responses=problem_responses(404, 409, 412),
+)
+def withdraw_need(
+    session: SessionDep, response: Response, need_id: NeedId, if_match: IfMatch = None
+) -> NeedPublic:
+    need = service.withdraw_need(session, need_id, parse_if_match(if_match))
+    response.headers["ETag"] = etag(need.version)
+    return service.need_public(need)
+
+
+@router.get(
+    "/needs/{need_id}/recommendations",
+    operation_id="recommendForNeed",
+    summary="Products recommended for a need",
+    description="Every eligible product, best first, with its score, the factor "
+    "breakdown (contributions add up to the score) and the bank; then near misses "
+    "with what would make them eligible.",
+    response_model=Recommendations,
+    responses=problem_responses(404, 409),
+)
+def recommend_for_need(session: SessionDep, need_id: NeedId) -> Recommendations:
+    return service.recommend_for_need(session, need_id)
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/recommendations",
+    operation_id="recommendForEnterprise",
+    summary="Products recommended for an enterprise",
+    description="From its profile and its library projects (each project's financing "
+    "need), without a posted need: `basis` says which fits best.",
+    response_model=Recommendations,
+    responses=problem_responses(404),
+)
+def recommend_for_enterprise(
+    session: SessionDep, enterprise_id: Annotated[int, Path(examples=[1])]
+) -> Recommendations:
+    return service.recommend_for_enterprise(session, enterprise_id)
+
+
+@router.get(
+    "/explanations",
+    operation_id="explainMatch",
+    summary="Explain one pair",
+    description="Why a product fits (or not) an enterprise's profile or a need: every "
+    "failed gate with its remedy, or the score with each factor's weight, value, "
+    "contribution and reason.",
+    response_model=Explanation,
+    responses=problem_responses(404, 422),
+)
+def explain(
+    session: SessionDep,
+    product: Annotated[str, Query(description="Product code", examples=["jsbank-wx-xikedai"])],
+    enterprise_id: Annotated[int | None, Query()] = None,
+    need_id: Annotated[int | None, Query()] = None,
+) -> Explanation:
+    return service.explain(session, product, enterprise_id, need_id)
+
+
+@router.get(
+    "/products/{product_code}/prospects",
+    operation_id="listProspects",
+    summary="Prospects for a product",
+    description="Library enterprises that fit the "
+    "product, best first: those with a posted need first by score, with their profile "
+    "otherwise. Anonymised (cluster, district, size, qualifications, need) unless the "
+    "enterprise consented to share its details.",
+    response_model=Page[Prospect],
+    responses=problem_responses(404, 422),
+)
+def list_prospects(
+    session: SessionDep,
+    page: PageDep,
+    product_code: Annotated[str, Path(examples=["jsbank-wx-xikedai"])],
+) -> Page[Prospect]:
+    return service.prospects(session, product_code, page)

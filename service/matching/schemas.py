@@ -1,0 +1,98 @@
+"""What the matching API returns."""
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+FACTOR_LABEL = {
+    "sector": "产业契合",
+    "size": "规模契合",
+    "need": "需求契合",
+    "qualification": "资质契合",
+    "cost": "融资成本",
+}
+
+
+class FactorOut(BaseModel):
+    name: str = Field(examples=["sector"])
+    label: str = Field(examples=["产业契合"])
+    weight: int = Field(description="Points this factor can give (weights add up to 100)")
+    value: float = Field(description="0–1")
+    contribution: float = Field(description="weight × value; contributions add up to the score")
+    reason: str = Field(examples=["产品定向支持集成电路；集成电路属地标产业，政策优先"])
+
+
+class GateOut(BaseModel):
+    gate: str = Field(examples=["amount_max"])
+    reason: str = Field(examples=["金额高于产品上限 500万"])
+    remedy: str = Field(examples=["金额降到 500万 以内"])
+
+
+class ProductRef(BaseModel):
+    product_code: str
+    product_name: str
+    product_version: int
+    bank_code: str
+    bank_name: str | None
+    scheme: str
+    category: str
+
+
+class Recommendation(ProductRef):
+    score: float = Field(description="0–100")
+    rate_bp: int | None = Field(description="Indicative annual cost in basis points")
+    basis: str = Field(description="profile, need, or project:<id>")
+    factors: list[FactorOut]
+
+
+class NearMiss(ProductRef):
+    failures: list[GateOut] = Field(description="What fails, and what would make it eligible")
+
+
+class Recommendations(BaseModel):
+    enterprise_id: int
+    need_id: int | None = None
+    as_of: date
+    config_version: int
+    items: list[Recommendation]
+    near_misses: list[NearMiss]
+
+
+class Explanation(ProductRef):
+    enterprise_id: int
+    need_id: int | None
+    as_of: date
+    config_version: int
+    eligible: bool
+    score: float | None
+    rate_bp: int | None
+    factors: list[FactorOut]
+    failures: list[GateOut]
+
+
+class ProspectNeed(BaseModel):
+    amount_fen: int
+    term_months: int
+    purpose: str
+    collateral: list[str]
+    wanted_by_date: date | None
+
+
+class Prospect(BaseModel):
+    """A library enterprise that fits the product. Anonymised unless the enterprise consented
+    (through a financing need) to share its details with banks."""
+
+    prospect_id: str = Field(description="Stable reference for asking to contact the enterprise")
+    basis: str = Field(description="need (a posted financing need) or profile")
+    score: float
+    rank: int
+    consented: bool
+    cluster_code: str | None
+    district_code: str | None
+    size_class: str | None
+    qualification_codes: list[str]
+    registered_in_wuxi: bool
+    need: ProspectNeed | None = None
+    enterprise_id: int | None = Field(default=None, description="Only with consent")
+    enterprise_name: str | None = Field(default=None, description="Only with consent")
+    credit_code: str | None = Field(default=None, description="Only with consent")

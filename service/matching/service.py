@@ -1,0 +1,544 @@
+"""Use cases of matching: financing needs, recommendations, explanations, prospects, and
+keeping stored matches current when enterprises, needs or products change."""
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from service.core.concurrency import PreconditionFailed, check_version
+from service.core.errors import NotFound, Unprocessable
+from service.core.models import row_dict, today_local, utcnow
+from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
+from service.enterprises.models import Enterprise, Project
+from service.enterprises.queries import valid_qualification_codes
+from service.matching import facts, scoring
+from service.matching.exceptions import InvalidNeed, NeedClosed, NeedNotFound
+from service.matching.models import (
+    EnterpriseMatch,
+    FinancingNeed,
+    NeedCreate,
+    NeedMatch,
+    NeedPublic,
+    NeedStatus,
+    NeedUpdate,
+)
+from service.matching.schemas import (
+    FACTOR_LABEL,
+    Explanation,
+    FactorOut,
+    GateOut,
+    NearMiss,
+    Prospect,
+    ProspectNeed,
+    Recommendation,
+    Recommendations,
+)
+from service.products.models import Bank, Product, ProductVersion
+from service.products.service import get_product
+
+CLOSED = (NeedStatus.withdrawn, NeedStatus.fulfilled, NeedStatus.expired)
+PROJECT_PURPOSE = {
+    "tech_transformation": "equipment",
+    "intelligent_digital": "equipment",
+    "rnd": "rnd",
+    "capacity_expansion": "project",
+    "green_upgrade": "equipment",
+    "new_build": "project",
+    "other": "project",
+}
+PROJECT_TERM_MONTHS = 36
+ANY_COLLATERAL = frozenset({"none", "guarantee", "property", "equipment", "ip", "receivables"})
+
+
+@dataclass
+class Catalogue:
+    """The active products at their current versions, with what the answers need."""
+
+    entries: list[tuple[Product, ProductVersion, scoring.ProductRules]]
+    banks: dict[str, str]
+    names: dict[str, str]
+    config: scoring.ScoringConfig
+    on: date
+
+    @classmethod
+    def load(cls, session: Session, on: date | None = None) -> "Catalogue":
+        on = on or today_local()
+        banks = {code: name for code, name in session.execute(select(Bank.code, Bank.name))}
+        return cls(
+            facts.catalogue(session),
+            banks,
+            facts.names(session),
+            facts.current_config(session, on),
+            on,
+        )
+
+    def score_all(
+        self, enterprise: scoring.EnterpriseFacts, need: scoring.NeedFacts | None
+    ) -> list[scoring.Result]:
+        return [
+            scoring.score(enterprise, need, rules, self.on, self.config, self.names)
+            for _, _, rules in self.entries
+        ]
+
+    def ref(self, index: int) -> dict:
+        product, version, _ = self.entries[index]
+        return {
+            "product_code": product.code,
+            "product_name": version.name,
+            "product_version": version.version,
+            "bank_code": product.bank_code,
+            "bank_name": self.banks.get(product.bank_code),
+            "scheme": version.scheme,
+            "category": str(version.category),
+        }
+
+
+def _factors(result: scoring.Result) -> list[FactorOut]:
+    return [
+        FactorOut(
+            name=f.name,
+            label=FACTOR_LABEL[f.name],
+            weight=f.weight,
+            value=f.value,
+            contribution=f.contribution,
+            reason=f.reason,
+        )
+        for f in result.factors
+    ]
+
+
+def _gates(result: scoring.Result) -> list[GateOut]:
+    return [GateOut(gate=g.gate, reason=g.reason, remedy=g.remedy) for g in result.failures]
+
+
+# --- needs ----------------------------------------------------------------------------------
+
+
+def get_need(session: Session, need_id: int, for_update: bool = False) -> FinancingNeed:
+    need = session.get(
+        FinancingNeed, need_id, with_for_update=for_update or None, populate_existing=for_update
+    )
+    if need is None:
+        raise NeedNotFound(f"融资需求 {need_id} 不存在。")
+    return need
+
+
+def _check_project(session: Session, enterprise_id: int, project_id: int | None) -> None:
+    if project_id is None:
+        return
+    project = session.get(Project, project_id)
+    if project is None:
+        raise InvalidNeed(f"项目 {project_id} 不存在。", code="unknown_project", field="project_id")
+    if project.enterprise_id != enterprise_id:
+        raise InvalidNeed(
+            f"项目 {project_id} 不属于企业 {enterprise_id}。",
+            code="project_not_of_enterprise",
+            field="project_id",
+        )
+
+
+def _check_wanted_by(value: date | None) -> None:
+    if value is not None and value < today_local():
+        raise InvalidNeed(
+            "期望到位日期不能早于今天。", code="invalid_wanted_by_date", field="wanted_by_date"
+        )
+
+
+def create_need(session: Session, data: NeedCreate) -> FinancingNeed:
+    enterprise = session.get(Enterprise, data.enterprise_id)
+    if enterprise is None:
+        raise InvalidNeed(
+            f"企业 {data.enterprise_id} 不存在。", code="unknown_enterprise", field="enterprise_id"
+        )
+    _check_project(session, enterprise.id, data.project_id)
+    _check_wanted_by(data.wanted_by_date)
+    need = FinancingNeed(**{**data.model_dump(), "collateral": [str(c) for c in data.collateral]})
+    session.add(need)
+    session.flush()
+    rematch_need(session, need)
+    session.commit()
+    session.refresh(need)
+    return need
+
+
+def update_need(
+    session: Session, need_id: int, data: NeedUpdate, expected_version: int | None = None
+) -> FinancingNeed:
+    need = get_need(session, need_id, for_update=True)
+    check_version(expected_version, need.version, "融资需求")
+    if need.status in CLOSED:
+        raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}，不能再修改。")
+    changes = data.model_dump(exclude_unset=True)
+    for field in (
+        "amount_fen",
+        "term_months",
+        "purpose",
+        "collateral",
+        "consent_share_details",
+        "max_banks",
+    ):
+        if field in changes and changes[field] is None:
+            raise InvalidNeed(f"{field} 不能为空。", code="missing_field", field=field)
+    if "project_id" in changes:
+        _check_project(session, need.enterprise_id, changes["project_id"])
+    if "wanted_by_date" in changes:
+        _check_wanted_by(changes["wanted_by_date"])
+    if "collateral" in changes:
+        changes["collateral"] = [str(c) for c in changes["collateral"]]
+    for field, value in changes.items():
+        setattr(need, field, value)
+    _bump(session, need)
+    rematch_need(session, need)
+    session.commit()
+    session.refresh(need)
+    return need
+
+
+def withdraw_need(
+    session: Session, need_id: int, expected_version: int | None = None
+) -> FinancingNeed:
+    need = get_need(session, need_id, for_update=True)
+    check_version(expected_version, need.version, "融资需求")
+    if need.status == NeedStatus.withdrawn:
+        return need  # withdrawing twice is the same as once
+    if need.status in CLOSED:
+        raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}，不能撤回。")
+    need.status = NeedStatus.withdrawn
+    _bump(session, need)
+    session.execute(delete(NeedMatch).where(NeedMatch.need_id == need.id))
+    session.commit()
+    session.refresh(need)
+    return need
+
+
+def _status_label(status: str) -> str:
+    return {"withdrawn": "撤回", "fulfilled": "完成", "expired": "过期"}.get(str(status), "关闭")
+
+
+def _bump(session: Session, need: FinancingNeed) -> None:
+    old = need.version
+    session.flush()
+    result = session.execute(
+        update(FinancingNeed)
+        .where(FinancingNeed.id == need.id, FinancingNeed.version == old)
+        .values(version=old + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise PreconditionFailed(
+            "融资需求刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
+        )
+    session.expire(need, ["version", "updated_at"])
+
+
+def need_public(need: FinancingNeed) -> NeedPublic:
+    return NeedPublic.model_validate(row_dict(need))
+
+
+def list_needs(
+    session: Session, page: PageParams, enterprise_id: int | None = None, status: str | None = None
+) -> Page[NeedPublic]:
+    stmt = select(FinancingNeed)
+    if enterprise_id is not None:
+        stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
+    if status is not None:
+        stmt = stmt.where(FinancingNeed.status == status)
+    key = cursor_key(page, 1)
+    if key:
+        stmt = stmt.where(FinancingNeed.id > int(key[0]))
+    rows = list(session.scalars(stmt.order_by(FinancingNeed.id).limit(page.limit + 1)))
+    result = make_page(rows, page.limit, lambda n: [n.id])
+    result.items = [need_public(n) for n in result.items]
+    return result
+
+
+# --- stored matches -------------------------------------------------------------------------
+
+
+def rematch_need(session: Session, need: FinancingNeed, catalogue: Catalogue | None = None) -> int:
+    """Replace the need's stored matches with its current top products. No commit."""
+    session.execute(delete(NeedMatch).where(NeedMatch.need_id == need.id))
+    if need.status in CLOSED:
+        return 0
+    catalogue = catalogue or Catalogue.load(session)
+    enterprise = session.get(Enterprise, need.enterprise_id)
+    assert enterprise is not None
+    (facts_,) = facts.enterprise_facts(session, [enterprise])
+    results = catalogue.score_all(facts_, facts.need_facts(need))
+    ranked = scoring.rank(results)[: catalogue.config.top_per_enterprise]
+    versions = {rules.id: version.version for _, version, rules in catalogue.entries}
+    now = utcnow()
+    for rank, result in enumerate(ranked, start=1):
+        session.add(
+            NeedMatch(
+                need_id=need.id,
+                enterprise_id=need.enterprise_id,
+                product_id=result.product_id,
+                product_version=versions[result.product_id],
+                config_version=result.config_version,
+                score_centi=result.score_centi,
+                need_rank=rank,
+                computed_at=now,
+            )
+        )
+    session.flush()
+    return len(ranked)
+
+
+def rematch_open_needs(session: Session, enterprise_id: int | None = None) -> int:
+    stmt = select(FinancingNeed).where(
+        FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched])
+    )
+    if enterprise_id is not None:
+        stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
+    needs = list(session.scalars(stmt))
+    if not needs:
+        return 0
+    catalogue = Catalogue.load(session)
+    for need in needs:
+        rematch_need(session, need, catalogue)
+    return len(needs)
+
+
+# --- recommendations and explanations -------------------------------------------------------
+
+
+def _project_needs(session: Session, enterprise_id: int) -> list[tuple[str, scoring.NeedFacts]]:
+    projects = session.scalars(
+        select(Project)
+        .where(
+            Project.enterprise_id == enterprise_id,
+            Project.financing_need_fen > 0,
+            Project.status.notin_(["completed", "suspended"]),
+        )
+        .order_by(Project.id)
+    )
+    return [
+        (
+            f"project:{p.id}",
+            scoring.NeedFacts(
+                amount_fen=p.financing_need_fen or 0,
+                term_months=PROJECT_TERM_MONTHS,
+                purpose=PROJECT_PURPOSE.get(str(p.kind), "project"),
+                collateral=ANY_COLLATERAL,
+            ),
+        )
+        for p in projects
+    ]
+
+
+def _recommend(
+    catalogue: Catalogue,
+    enterprise: scoring.EnterpriseFacts,
+    bases: list[tuple[str, scoring.NeedFacts | None]],
+) -> tuple[list, list]:
+    best: dict[int, tuple[scoring.Result, str]] = {}
+    near: dict[int, scoring.Result] = {}
+    for basis, need in bases:
+        for index, result in enumerate(catalogue.score_all(enterprise, need)):
+            if result.eligible:
+                if index not in best or result.score_centi > best[index][0].score_centi:
+                    best[index] = (result, basis)
+            elif len(result.failures) <= catalogue.config.near_miss_max_failures and (
+                index not in near or len(result.failures) < len(near[index].failures)
+            ):
+                near[index] = result
+    items = [
+        Recommendation(
+            **catalogue.ref(i), score=r.score, rate_bp=r.rate_bp, basis=basis, factors=_factors(r)
+        )
+        for i, (r, basis) in sorted(
+            best.items(), key=lambda kv: (-kv[1][0].score_centi, kv[1][0].product_id)
+        )
+    ]
+    misses = [
+        NearMiss(**catalogue.ref(i), failures=_gates(r))
+        for i, r in sorted(near.items(), key=lambda kv: (len(kv[1].failures), kv[1].product_id))
+        if i not in best
+    ]
+    return items, misses
+
+
+def recommend_for_need(session: Session, need_id: int) -> Recommendations:
+    need = get_need(session, need_id)
+    if need.status in CLOSED:
+        raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}。")
+    enterprise = session.get(Enterprise, need.enterprise_id)
+    assert enterprise is not None
+    catalogue = Catalogue.load(session)
+    (facts_,) = facts.enterprise_facts(session, [enterprise])
+    items, misses = _recommend(catalogue, facts_, [("need", facts.need_facts(need))])
+    return Recommendations(
+        enterprise_id=enterprise.id,
+        need_id=need.id,
+        as_of=catalogue.on,
+        config_version=catalogue.config.version,
+        items=items,
+        near_misses=misses,
+    )
+
+
+def recommend_for_enterprise(session: Session, enterprise_id: int) -> Recommendations:
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"企业 {enterprise_id} 不存在。", code="enterprise_not_found")
+    catalogue = Catalogue.load(session)
+    (facts_,) = facts.enterprise_facts(session, [enterprise])
+    bases: list[tuple[str, scoring.NeedFacts | None]] = [("profile", None)]
+    bases += _project_needs(session, enterprise_id)
+    items, misses = _recommend(catalogue, facts_, bases)
+    return Recommendations(
+        enterprise_id=enterprise.id,
+        as_of=catalogue.on,
+        config_version=catalogue.config.version,
+        items=items,
+        near_misses=misses,
+    )
+
+
+def explain(
+    session: Session,
+    product_code: str,
+    enterprise_id: int | None = None,
+    need_id: int | None = None,
+) -> Explanation:
+    if enterprise_id is None and need_id is None:
+        raise Unprocessable("请给出 enterprise_id 或 need_id。", code="missing_subject")
+    need = get_need(session, need_id) if need_id is not None else None
+    if need is not None and enterprise_id is not None and need.enterprise_id != enterprise_id:
+        raise Unprocessable(
+            f"融资需求 {need_id} 不属于企业 {enterprise_id}。",
+            code="need_not_of_enterprise",
+            field="need_id",
+        )
+    subject_id = need.enterprise_id if need is not None else enterprise_id
+    enterprise = session.get(Enterprise, subject_id)
+    if enterprise is None:
+        raise NotFound(f"企业 {subject_id} 不存在。", code="enterprise_not_found")
+    product = get_product(session, product_code)
+    version = session.scalars(
+        select(ProductVersion).where(
+            ProductVersion.product_id == product.id,
+            ProductVersion.version == product.current_version,
+        )
+    ).one()
+    rules = facts.product_rules(product, version)
+    catalogue = Catalogue(
+        [(product, version, rules)],
+        {},
+        facts.names(session),
+        facts.current_config(session, today_local()),
+        today_local(),
+    )
+    bank = session.get(Bank, product.bank_code)
+    catalogue.banks = {product.bank_code: bank.name if bank else ""}
+    (facts_,) = facts.enterprise_facts(session, [enterprise])
+    result = scoring.score(
+        facts_,
+        facts.need_facts(need) if need else None,
+        rules,
+        catalogue.on,
+        catalogue.config,
+        catalogue.names,
+    )
+    return Explanation(
+        **catalogue.ref(0),
+        enterprise_id=enterprise.id,
+        need_id=need.id if need else None,
+        as_of=catalogue.on,
+        config_version=catalogue.config.version,
+        eligible=result.eligible,
+        score=result.score if result.eligible else None,
+        rate_bp=result.rate_bp,
+        factors=_factors(result),
+        failures=_gates(result),
+    )
+
+
+# --- prospects ------------------------------------------------------------------------------
+
+
+def prospects(session: Session, product_code: str, page: PageParams) -> Page[Prospect]:
+    """The product's kept prospects: enterprises whose posted needs fit it, then library
+    enterprises whose profile fits it; best first. Anonymised without consent."""
+    product = get_product(session, product_code)
+    need_rows = session.execute(
+        select(NeedMatch, FinancingNeed)
+        .join(FinancingNeed, FinancingNeed.id == NeedMatch.need_id)
+        .where(
+            NeedMatch.product_id == product.id,
+            FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched]),
+        )
+    ).all()
+    profile_rows = session.scalars(
+        select(EnterpriseMatch).where(
+            EnterpriseMatch.product_id == product.id, EnterpriseMatch.product_rank.is_not(None)
+        )
+    ).all()
+    entries = [(-m.score_centi, 0, m.id, "need", m.enterprise_id, m, need) for m, need in need_rows]
+    entries += [
+        (-m.score_centi, 1, m.id, "profile", m.enterprise_id, m, None) for m in profile_rows
+    ]
+    entries.sort(key=lambda e: e[:3])
+    key = cursor_key(page, 3)
+    start = 0
+    if key:
+        start = bisect_right([e[:3] for e in entries], (int(key[0]), int(key[1]), int(key[2])))
+    window = entries[start : start + page.limit + 1]
+    shown = window[: page.limit]
+    ids = [e[4] for e in shown]
+    enterprises = (
+        {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    quals = valid_qualification_codes(session, ids, today_local())
+    items = []
+    for position, (neg, _, match_id, basis, enterprise_id, _, need) in enumerate(shown, 1):
+        enterprise = enterprises[enterprise_id]
+        consented = bool(need is not None and need.consent_share_details)
+        items.append(
+            Prospect(
+                prospect_id=f"{basis}-{match_id}",
+                basis=basis,
+                score=-neg / 100,
+                rank=start + position,
+                consented=consented,
+                cluster_code=enterprise.cluster_code,
+                district_code=enterprise.district_code,
+                size_class=enterprise.size_class,
+                qualification_codes=quals.get(enterprise_id, []),
+                registered_in_wuxi=enterprise.registered_in_wuxi,
+                need=ProspectNeed(
+                    amount_fen=need.amount_fen,
+                    term_months=need.term_months,
+                    purpose=str(need.purpose),
+                    collateral=list(need.collateral),
+                    wanted_by_date=need.wanted_by_date,
+                )
+                if need
+                else None,
+                enterprise_id=enterprise.id if consented else None,
+                enterprise_name=enterprise.name if consented else None,
+                credit_code=enterprise.credit_code if consented else None,
+            )
+        )
+    next_cursor = (
+        encode_cursor(list(window[page.limit - 1][:3])) if len(window) > page.limit else None
+    )
+    return Page(items=items, next_cursor=next_cursor, limit=page.limit)
+
+
+# --- keeping matches current ----------------------------------------------------------------
+
+
+def on_enterprise_changed(session: Session, enterprise_id: int) -> None:
+    rematch_open_needs(session, enterprise_id)
+
+
+def on_product_changed(session: Session, product_id: int) -> None:
+    rematch_open_needs(session)
