@@ -1,0 +1,245 @@
+"""Needs, recommendations, explanations and prospects through the API."""
+
+import pytest
+
+from tests.factories import bank_payload, create_enterprise, product_payload
+
+
+@pytest.fixture
+def bank(client) -> dict:
+    return client.post("/api/v1/banks", json=bank_payload()).json()
+
+
+@pytest.fixture
+def chip_product(client, bank) -> dict:
+    """A credit product for small IC enterprises with a valid high-tech qualification."""
+    payload = product_payload(
+        bank["code"], name="芯片科创贷",
+        eligibility={"clusters_included": ["ic"], "size_classes": ["small", "micro"],
+                     "qualifications_any": ["high_tech"], "min_credit_grade": "BBB",
+                     "registered_in_wuxi": True},
+        amount_min_fen=10_000_000, amount_max_fen=500_000_000, term_min=6, term_max=24,
+        purposes=["working_capital", "rnd"], collateral_types=["none"],
+        rate={"base": "LPR1Y", "spread_bp": 40})
+    response = client.post("/api/v1/products", json=payload)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def chip_firm(client) -> dict:
+    return create_enterprise(client, cluster_code="ic", qualifications=[
+        {"type_code": "high_tech", "issued_date": "2025-06-01"}])
+
+
+def _need(client, enterprise_id: int, **overrides) -> dict:
+    body = {"enterprise_id": enterprise_id, "amount_fen": 200_000_000, "term_months": 12,
+            "purpose": "working_capital", "collateral": ["none"],
+            "consent_share_details": False, "max_banks": 3} | overrides
+    response = client.post("/api/v1/needs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_need_lifecycle(client, chip_firm) -> None:
+    need = _need(client, chip_firm["id"])
+    assert need["status"] == "open" and need["version"] == 1 and need["max_banks"] == 3
+    url = f"/api/v1/needs/{need['id']}"
+    changed = client.patch(url, json={"amount_fen": 300_000_000}, headers={"If-Match": '"1"'})
+    assert changed.status_code == 200 and changed.json()["version"] == 2
+    stale = client.patch(url, json={"amount_fen": 1}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    withdrawn = client.post(f"{url}/withdraw")
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert client.post(f"{url}/withdraw").status_code == 200  # idempotent
+    closed = client.patch(url, json={"amount_fen": 100_000_000})
+    assert closed.status_code == 409 and closed.json()["code"] == "need_closed"
+    listed = client.get("/api/v1/needs", params={"enterprise_id": chip_firm["id"],
+                                                 "status": "withdrawn"}).json()["items"]
+    assert [n["id"] for n in listed] == [need["id"]]
+
+
+@pytest.mark.parametrize("overrides, code", [
+    ({"amount_fen": 0}, "validation_error"),
+    ({"amount_fen": -5}, "validation_error"),
+    ({"term_months": 0}, "validation_error"),
+    ({"purpose": "holiday"}, "validation_error"),
+    ({"collateral": []}, "validation_error"),
+    ({"collateral": ["gold"]}, "validation_error"),
+    ({"max_banks": 6}, "validation_error"),
+    ({"max_banks": 0}, "validation_error"),
+    ({"enterprise_id": 999999}, "unknown_enterprise"),
+    ({"project_id": 999999}, "unknown_project"),
+    ({"wanted_by_date": "2020-01-01"}, "invalid_wanted_by_date"),
+])
+def test_bad_needs_are_422(client, chip_firm, overrides, code) -> None:
+    body = {"enterprise_id": chip_firm["id"], "amount_fen": 200_000_000, "term_months": 12,
+            "purpose": "working_capital"} | overrides
+    response = client.post("/api/v1/needs", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code
+
+
+def test_need_cannot_use_another_enterprises_project(client, chip_firm) -> None:
+    other = create_enterprise(client)
+    project = client.post("/api/v1/projects", json={
+        "enterprise_id": other["id"], "name": "另一家企业的项目", "kind": "rnd",
+        "total_investment_fen": 100_000_000, "year": 2026}).json()
+    response = client.post("/api/v1/needs", json={
+        "enterprise_id": chip_firm["id"], "amount_fen": 1_000_000, "term_months": 6,
+        "purpose": "rnd", "project_id": project["id"]})
+    assert response.status_code == 422 and response.json()["code"] == "project_not_of_enterprise"
+
+
+def test_recommendations_for_a_need(client, chip_firm, chip_product) -> None:
+    need = _need(client, chip_firm["id"])
+    body = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
+    codes = [r["product_code"] for r in body["items"]]
+    assert chip_product["code"] in codes
+    scores = [r["score"] for r in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    ours = next(r for r in body["items"] if r["product_code"] == chip_product["code"])
+    assert ours["bank_code"] == chip_product["bank_code"] and ours["basis"] == "need"
+    assert abs(sum(f["contribution"] for f in ours["factors"]) - ours["score"]) < 1e-9
+    assert {f["name"] for f in ours["factors"]} == {"sector", "size", "need", "qualification",
+                                                    "cost"}
+    assert sum(f["weight"] for f in ours["factors"]) == 100
+    assert all(f["reason"] for f in ours["factors"])
+    assert body["config_version"] == 1
+
+
+def test_an_ineligible_product_is_a_near_miss_with_remedies(client, chip_firm,
+                                                            chip_product) -> None:
+    need = _need(client, chip_firm["id"], amount_fen=800_000_000)
+    body = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
+    assert chip_product["code"] not in [r["product_code"] for r in body["items"]]
+    miss = next(m for m in body["near_misses"] if m["product_code"] == chip_product["code"])
+    assert [f["gate"] for f in miss["failures"]] == ["amount_max"]
+    assert "500万" in miss["failures"][0]["reason"] and "500万" in miss["failures"][0]["remedy"]
+
+
+def test_explanations(client, chip_firm, chip_product) -> None:
+    ok = client.get("/api/v1/explanations", params={"product": chip_product["code"],
+                                                    "enterprise_id": chip_firm["id"]}).json()
+    assert ok["eligible"] is True and ok["failures"] == []
+    assert abs(sum(f["contribution"] for f in ok["factors"]) - ok["score"]) < 1e-9
+    outsider = create_enterprise(client, cluster_code="textile", industry_code="C1711")
+    no = client.get("/api/v1/explanations", params={"product": chip_product["code"],
+                                                    "enterprise_id": outsider["id"]}).json()
+    assert no["eligible"] is False and no["score"] is None
+    gates = {f["gate"]: f for f in no["failures"]}
+    assert {"cluster_included", "qualifications_any"} <= set(gates)
+    assert "高新技术企业" in gates["qualifications_any"]["remedy"]
+    need = _need(client, chip_firm["id"], term_months=36)
+    by_need = client.get("/api/v1/explanations", params={"product": chip_product["code"],
+                                                         "need_id": need["id"]}).json()
+    assert [f["gate"] for f in by_need["failures"]] == ["term_max"]
+
+
+@pytest.mark.parametrize("params, status, code", [
+    ({"product": "no-such-product", "enterprise_id": 1}, 404, "product_not_found"),
+    ({"product": "PLACEHOLDER"}, 422, "missing_subject"),
+    ({"product": "PLACEHOLDER", "enterprise_id": 999999}, 404, "enterprise_not_found"),
+    ({"product": "PLACEHOLDER", "need_id": 999999}, 404, "need_not_found"),
+])
+def test_explanation_errors(client, chip_firm, chip_product, params, status, code) -> None:
+    params = {k: (chip_product["code"] if v == "PLACEHOLDER" else v) for k, v in params.items()}
+    response = client.get("/api/v1/explanations", params=params)
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+
+
+def test_need_of_another_enterprise_is_refused(client, chip_firm, chip_product) -> None:
+    other = create_enterprise(client)
+    need = _need(client, other["id"])
+    response = client.get("/api/v1/explanations", params={
+        "product": chip_product["code"], "enterprise_id": chip_firm["id"], "need_id": need["id"]})
+    assert response.status_code == 422 and response.json()["code"] == "need_not_of_enterprise"
+
+
+def test_recommendations_for_an_enterprise_use_its_projects(client, chip_firm, bank) -> None:
+    equipment = client.post("/api/v1/products", json=product_payload(
+        bank["code"], name="技改设备贷", category="equipment",
+        eligibility={"clusters_included": ["ic"]}, purposes=["equipment"],
+        collateral_types=["equipment"], amount_min_fen=100_000_000,
+        amount_max_fen=5_000_000_000, term_min=12, term_max=60,
+        rate={"base": "LPR5Y", "spread_bp": -10})).json()
+    before = client.get(f"/api/v1/enterprises/{chip_firm['id']}/recommendations").json()
+    assert equipment["code"] in [r["product_code"] for r in before["items"]]
+    project = client.post("/api/v1/projects", json={
+        "enterprise_id": chip_firm["id"], "name": "封测产线技术改造项目",
+        "kind": "tech_transformation", "total_investment_fen": 2_000_000_000,
+        "financing_need_fen": 800_000_000, "year": 2026}).json()
+    after = client.get(f"/api/v1/enterprises/{chip_firm['id']}/recommendations").json()
+    item = next(r for r in after["items"] if r["product_code"] == equipment["code"])
+    assert item["basis"] == f"project:{project['id']}"
+    assert client.get("/api/v1/enterprises/999999/recommendations").status_code == 404
+
+
+def test_prospects_are_anonymised_without_consent(client, chip_firm, chip_product) -> None:
+    consenting = create_enterprise(client, cluster_code="ic", qualifications=[
+        {"type_code": "high_tech", "issued_date": "2025-06-01"}])
+    _need(client, chip_firm["id"], consent_share_details=False)
+    _need(client, consenting["id"], consent_share_details=True)
+    page = client.get(f"/api/v1/products/{chip_product['code']}/prospects").json()
+    by_basis = [p for p in page["items"] if p["basis"] == "need"]
+    assert len(by_basis) == 2
+    hidden = next(p for p in by_basis if not p["consented"])
+    shown = next(p for p in by_basis if p["consented"])
+    assert hidden["enterprise_name"] is None and hidden["credit_code"] is None
+    assert hidden["enterprise_id"] is None
+    assert chip_firm["name"] not in str(page) and chip_firm["credit_code"] not in str(page)
+    assert hidden["cluster_code"] == "ic" and hidden["need"]["amount_fen"] == 200_000_000
+    assert shown["enterprise_name"] == consenting["name"]
+    assert [p["rank"] for p in page["items"]] == list(range(1, len(page["items"]) + 1))
+    assert client.get("/api/v1/products/nope/prospects").status_code == 404
+
+
+def test_prospect_pages_continue_ranks(client, chip_product) -> None:
+    for _ in range(3):
+        firm = create_enterprise(client, cluster_code="ic", qualifications=[
+            {"type_code": "high_tech", "issued_date": "2025-06-01"}])
+        _need(client, firm["id"])
+    first = client.get(f"/api/v1/products/{chip_product['code']}/prospects",
+                       params={"limit": 2}).json()
+    second = client.get(f"/api/v1/products/{chip_product['code']}/prospects",
+                        params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [p["rank"] for p in first["items"] + second["items"]] == [1, 2, 3]
+    ids = [p["prospect_id"] for p in first["items"] + second["items"]]
+    assert len(set(ids)) == 3
+
+
+def test_changes_rematch_stored_need_matches(client, session, chip_firm, chip_product) -> None:
+    from sqlmodel import select
+
+    from service.matching.models import NeedMatch
+
+    need = _need(client, chip_firm["id"])
+
+    def stored() -> set[int]:
+        session.expire_all()
+        return {m.product_id for m in session.exec(
+            select(NeedMatch).where(NeedMatch.need_id == need["id"]))}
+
+    ours = _product_id(session, chip_product["code"])
+    assert ours in stored()
+    # the product tightens its amount cap below the need: the match goes
+    client.patch(f"/api/v1/products/{chip_product['code']}", json={"amount_max_fen": 100_000_000})
+    assert ours not in stored()
+    # the need shrinks: it comes back
+    client.patch(f"/api/v1/needs/{need['id']}", json={"amount_fen": 50_000_000})
+    assert ours in stored()
+    # the enterprise loses its qualification: it goes again
+    client.patch(f"/api/v1/enterprises/{chip_firm['id']}", json={"qualifications": []})
+    assert ours not in stored()
+    rows = session.exec(select(NeedMatch).where(NeedMatch.need_id == need["id"])).all()
+    assert all(r.config_version == 1 for r in rows)
+    assert sorted(r.need_rank for r in rows) == list(range(1, len(rows) + 1))
+
+
+def _product_id(session, code: str) -> int:
+    from sqlmodel import select
+
+    from service.products.models import Product
+
+    return session.exec(select(Product.id).where(Product.code == code)).one()
