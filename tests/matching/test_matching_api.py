@@ -137,13 +137,14 @@ def test_explanations(client, chip_firm, chip_product) -> None:
 
 
 @pytest.mark.parametrize("params, status, code", [
-    ({"product": "no-such-product", "enterprise_id": 1}, 404, "product_not_found"),
+    ({"product": "no-such-product", "enterprise_id": "FIRM"}, 404, "product_not_found"),
     ({"product": "PLACEHOLDER"}, 422, "missing_subject"),
     ({"product": "PLACEHOLDER", "enterprise_id": 999999}, 404, "enterprise_not_found"),
     ({"product": "PLACEHOLDER", "need_id": 999999}, 404, "need_not_found"),
 ])
 def test_explanation_errors(client, chip_firm, chip_product, params, status, code) -> None:
-    params = {k: (chip_product["code"] if v == "PLACEHOLDER" else v) for k, v in params.items()}
+    fill = {"PLACEHOLDER": chip_product["code"], "FIRM": chip_firm["id"]}
+    params = {k: fill.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
     response = client.get("/api/v1/explanations", params=params)
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
