@@ -5,7 +5,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from service.core.concurrency import PreconditionFailed, check_version
@@ -24,6 +24,7 @@ from service.matching.models import (
     NeedPublic,
     NeedStatus,
     NeedUpdate,
+    ScoringConfigRow,
 )
 from service.matching.schemas import (
     FACTOR_LABEL,
@@ -38,6 +39,7 @@ from service.matching.schemas import (
 )
 from service.products.models import Bank, Product, ProductVersion
 from service.products.service import get_product
+from service.taxonomy.models import LprRate
 
 CLOSED = (NeedStatus.withdrawn, NeedStatus.fulfilled, NeedStatus.expired)
 PROJECT_PURPOSE = {
@@ -53,47 +55,79 @@ PROJECT_TERM_MONTHS = 36
 ANY_COLLATERAL = frozenset({"none", "guarantee", "property", "equipment", "ip", "receivables"})
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A product at its current version, as the answers show it, with its rules."""
+
+    ref: dict
+    rules: scoring.ProductRules
+
+    @property
+    def version(self) -> int:
+        return int(self.ref["product_version"])
+
+
 @dataclass
 class Catalogue:
     """The active products at their current versions, with what the answers need."""
 
-    entries: list[tuple[Product, ProductVersion, scoring.ProductRules]]
-    banks: dict[str, str]
+    offers: list[Offer]
     names: dict[str, str]
     config: scoring.ScoringConfig
     on: date
 
     @classmethod
     def load(cls, session: Session, on: date | None = None) -> "Catalogue":
+        """The catalogue in force, from a per-process copy that a cheap stamp query (the
+        newest product, bank and configuration changes, and row counts) keeps current."""
         on = on or today_local()
+        bind = session.get_bind()
+        key = getattr(bind, "engine", bind).url.render_as_string(hide_password=True)
+        stamp = (on, *session.execute(_STAMP).one())
+        cached = _catalogues.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         banks = {code: name for code, name in session.execute(select(Bank.code, Bank.name))}
-        return cls(
-            facts.catalogue(session),
-            banks,
-            facts.names(session),
-            facts.current_config(session, on),
-            on,
-        )
+        offers = [
+            Offer(_ref(product, version, banks.get(product.bank_code)), rules)
+            for product, version, rules in facts.catalogue(session)
+        ]
+        catalogue = cls(offers, facts.names(session), facts.current_config(session, on), on)
+        _catalogues[key] = (stamp, catalogue)
+        return catalogue
 
     def score_all(
         self, enterprise: scoring.EnterpriseFacts, need: scoring.NeedFacts | None
     ) -> list[scoring.Result]:
         return [
-            scoring.score(enterprise, need, rules, self.on, self.config, self.names)
-            for _, _, rules in self.entries
+            scoring.score(enterprise, need, offer.rules, self.on, self.config, self.names)
+            for offer in self.offers
         ]
 
     def ref(self, index: int) -> dict:
-        product, version, _ = self.entries[index]
-        return {
-            "product_code": product.code,
-            "product_name": version.name,
-            "product_version": version.version,
-            "bank_code": product.bank_code,
-            "bank_name": self.banks.get(product.bank_code),
-            "scheme": version.scheme,
-            "category": str(version.category),
-        }
+        return self.offers[index].ref
+
+
+def _ref(product: Product, version: ProductVersion, bank_name: str | None) -> dict:
+    return {
+        "product_code": product.code,
+        "product_name": version.name,
+        "product_version": version.version,
+        "bank_code": product.bank_code,
+        "bank_name": bank_name,
+        "scheme": version.scheme,
+        "category": str(version.category),
+    }
+
+
+_STAMP = select(
+    select(func.max(Product.updated_at)).scalar_subquery(),
+    select(func.count()).select_from(Product).scalar_subquery(),
+    select(func.max(Bank.updated_at)).scalar_subquery(),
+    select(func.max(ScoringConfigRow.version)).scalar_subquery(),
+    select(func.count()).select_from(LprRate).scalar_subquery(),
+)
+_catalogues: dict[str, tuple[tuple, Catalogue]] = {}
 
 
 def _factors(result: scoring.Result) -> list[FactorOut]:
@@ -270,7 +304,7 @@ def rematch_need(session: Session, need: FinancingNeed, catalogue: Catalogue | N
     (facts_,) = facts.enterprise_facts(session, [enterprise])
     results = catalogue.score_all(facts_, facts.need_facts(need))
     ranked = scoring.rank(results)[: catalogue.config.top_per_enterprise]
-    versions = {rules.id: version.version for _, version, rules in catalogue.entries}
+    versions = {offer.rules.id: offer.version for offer in catalogue.offers}
     now = utcnow()
     for rank, result in enumerate(ranked, start=1):
         session.add(
@@ -427,15 +461,13 @@ def explain(
         )
     ).one()
     rules = facts.product_rules(product, version)
+    bank = session.get(Bank, product.bank_code)
     catalogue = Catalogue(
-        [(product, version, rules)],
-        {},
+        [Offer(_ref(product, version, bank.name if bank else None), rules)],
         facts.names(session),
         facts.current_config(session, today_local()),
         today_local(),
     )
-    bank = session.get(Bank, product.bank_code)
-    catalogue.banks = {product.bank_code: bank.name if bank else ""}
     (facts_,) = facts.enterprise_facts(session, [enterprise])
     result = scoring.score(
         facts_,
