@@ -43,3 +43,21 @@ def test_bad_arguments_are_refused(tmp_path: Path, args: list[str]) -> None:
     result = _run(*args, db=tmp_path / "x.db")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+def test_match_all_after_seeding_the_demo(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    assert _run("migrate", db=db).returncode == 0
+    assert _run("seed", "--demo", db=db).returncode == 0
+    result = _run("match", "--all", db=db)
+    assert result.returncode == 0, result.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        rows, versions = c.execute(
+            "SELECT count(*), count(DISTINCT config_version) FROM enterprise_match").fetchone()
+        assert rows > 0 and versions == 1
+        top = c.execute("SELECT max(enterprise_rank) FROM enterprise_match").fetchone()[0]
+        assert top <= 10
+    refused = _run("match", db=db)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr

@@ -14,7 +14,8 @@ from service.core.models import row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.queries import valid_qualification_codes
-from service.matching import facts, scoring
+from service.matching import facts, jobs, scoring
+from service.matching.engine import ProductArrays, score_one
 from service.matching.exceptions import InvalidNeed, NeedClosed, NeedNotFound
 from service.matching.models import (
     EnterpriseMatch,
@@ -75,6 +76,7 @@ class Catalogue:
     names: dict[str, str]
     config: scoring.ScoringConfig
     on: date
+    arrays: ProductArrays | None = None
 
     @classmethod
     def load(cls, session: Session, on: date | None = None) -> "Catalogue":
@@ -92,20 +94,32 @@ class Catalogue:
             Offer(_ref(product, version, banks.get(product.bank_code)), rules)
             for product, version, rules in facts.catalogue(session)
         ]
-        catalogue = cls(offers, facts.names(session), facts.current_config(session, on), on)
+        catalogue = cls(
+            offers,
+            facts.names(session),
+            facts.current_config(session, on),
+            on,
+            ProductArrays([offer.rules for offer in offers]),
+        )
         _catalogues[key] = (stamp, catalogue)
         return catalogue
 
     def score_all(
         self, enterprise: scoring.EnterpriseFacts, need: scoring.NeedFacts | None
     ) -> list[scoring.Result]:
-        return [
-            scoring.score(enterprise, need, offer.rules, self.on, self.config, self.names)
-            for offer in self.offers
-        ]
+        """The results of every product that is eligible or a near miss (the vectorised gates
+        leave out the rest without scoring them)."""
+        if self.arrays is None:
+            return [
+                scoring.score(enterprise, need, offer.rules, self.on, self.config, self.names)
+                for offer in self.offers
+            ]
+        return score_one(enterprise, need, self.arrays, self.on, self.config, self.names)
 
-    def ref(self, index: int) -> dict:
-        return self.offers[index].ref
+    def ref_of(self, product_id: int) -> dict:
+        if not hasattr(self, "_by_id"):
+            self._by_id = {offer.rules.id: offer.ref for offer in self.offers}
+        return self._by_id[product_id]
 
 
 def _ref(product: Product, version: ProductVersion, bank_name: str | None) -> dict:
@@ -373,26 +387,30 @@ def _recommend(
     best: dict[int, tuple[scoring.Result, str]] = {}
     near: dict[int, scoring.Result] = {}
     for basis, need in bases:
-        for index, result in enumerate(catalogue.score_all(enterprise, need)):
+        for result in catalogue.score_all(enterprise, need):
+            pid = result.product_id
             if result.eligible:
-                if index not in best or result.score_centi > best[index][0].score_centi:
-                    best[index] = (result, basis)
+                if pid not in best or result.score_centi > best[pid][0].score_centi:
+                    best[pid] = (result, basis)
             elif len(result.failures) <= catalogue.config.near_miss_max_failures and (
-                index not in near or len(result.failures) < len(near[index].failures)
+                pid not in near or len(result.failures) < len(near[pid].failures)
             ):
-                near[index] = result
+                near[pid] = result
+    ranked = sorted(best.values(), key=lambda rb: (-rb[0].score_centi, rb[0].product_id))
     items = [
         Recommendation(
-            **catalogue.ref(i), score=r.score, rate_bp=r.rate_bp, basis=basis, factors=_factors(r)
+            **catalogue.ref_of(r.product_id),
+            score=r.score,
+            rate_bp=r.rate_bp,
+            basis=basis,
+            factors=_factors(r),
         )
-        for i, (r, basis) in sorted(
-            best.items(), key=lambda kv: (-kv[1][0].score_centi, kv[1][0].product_id)
-        )
+        for r, basis in ranked
     ]
     misses = [
-        NearMiss(**catalogue.ref(i), failures=_gates(r))
-        for i, r in sorted(near.items(), key=lambda kv: (len(kv[1].failures), kv[1].product_id))
-        if i not in best
+        NearMiss(**catalogue.ref_of(r.product_id), failures=_gates(r))
+        for r in sorted(near.values(), key=lambda r: (len(r.failures), r.product_id))
+        if r.product_id not in best
     ]
     return items, misses
 
@@ -478,7 +496,7 @@ def explain(
         catalogue.names,
     )
     return Explanation(
-        **catalogue.ref(0),
+        **catalogue.offers[0].ref,
         enterprise_id=enterprise.id,
         need_id=need.id if need else None,
         as_of=catalogue.on,
@@ -569,8 +587,10 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
 
 
 def on_enterprise_changed(session: Session, enterprise_id: int) -> None:
+    jobs.rematch_enterprises(session, [enterprise_id])
     rematch_open_needs(session, enterprise_id)
 
 
 def on_product_changed(session: Session, product_id: int) -> None:
+    jobs.rematch_product(session, product_id)
     rematch_open_needs(session)

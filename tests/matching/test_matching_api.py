@@ -197,17 +197,28 @@ def test_prospects_are_anonymised_without_consent(client, chip_firm, chip_produc
 
 
 def test_prospect_pages_continue_ranks(client, chip_product) -> None:
+    firms = []
     for _ in range(3):
         firm = create_enterprise(client, cluster_code="ic", qualifications=[
             {"type_code": "high_tech", "issued_date": "2025-06-01"}])
         _need(client, firm["id"])
-    first = client.get(f"/api/v1/products/{chip_product['code']}/prospects",
-                       params={"limit": 2}).json()
-    second = client.get(f"/api/v1/products/{chip_product['code']}/prospects",
-                        params={"limit": 2, "cursor": first["next_cursor"]}).json()
-    assert [p["rank"] for p in first["items"] + second["items"]] == [1, 2, 3]
-    ids = [p["prospect_id"] for p in first["items"] + second["items"]]
-    assert len(set(ids)) == 3
+        firms.append(firm)
+    items, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get(f"/api/v1/products/{chip_product['code']}/prospects",
+                          params=params).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert [p["rank"] for p in items] == list(range(1, len(items) + 1))
+    assert len({p["prospect_id"] for p in items}) == len(items)
+    assert sum(p["basis"] == "need" for p in items) == 3
+    # the enterprises' profiles fit too (kept by the rematch their creation triggered)
+    assert sum(p["basis"] == "profile" for p in items) >= 3
+    scores = [p["score"] for p in items]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_changes_rematch_stored_need_matches(client, session, chip_firm, chip_product) -> None:

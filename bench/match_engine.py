@@ -1,0 +1,438 @@
+"""Matching engine at city scale: the full profile rematch of 500,000 enterprises × 500 products,
+against a plain vectorised reference kernel written here, and one need against the catalogue.
+
+    .venv/bin/python bench/match_engine.py --enterprises 500000 --products 500
+
+No database: the library comes from `finmatch synth`'s generator (fixed seed, drawn in worker
+processes and turned into the engine's arrays there), the products from its product generator.
+Prints the compute time of the engine (median of --repeat runs, data generation excluded),
+the same for the reference kernel, their ratio, the engine's peak memory (tracemalloc peak of one
+call, and the process's ru_maxrss), whether both give identical top-K lists, a spot check of
+sampled pairs against scoring.score, and the median time of one enterprise (with and without a
+need) against the whole catalogue in process."""
+
+import argparse
+import gc
+import json
+import math
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+from random import Random
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from service.enterprises.derive import derive  # noqa: E402
+from service.matching import facts, scoring  # noqa: E402
+from service.matching.engine import (  # noqa: E402
+    GRADE_MISSING,
+    EnterpriseArrays,
+    ProductArrays,
+    match_all,
+    score_one,
+    score_plain,
+)
+from service.matching.scoring import EnterpriseFacts, Held, NeedFacts, ProductRules  # noqa: E402
+from service.products.models import Product, ProductCreate, ProductSpec, ProductVersion  # noqa: E402
+from service.synth import AS_OF, CHUNK, Generator, generate_products, load_reference  # noqa: E402
+from service.taxonomy.credit_code import CreditCode  # noqa: E402
+from service.taxonomy.grades import CREDIT_GRADES  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "seed" / "reference"
+SEED = 1
+ON = AS_OF  # the day the synthetic library describes
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def _tiers() -> dict[str, str]:
+    return {
+        c["code"]: c["tier"]
+        for c in json.loads((REFERENCE / "clusters.json").read_text(encoding="utf-8"))
+    }
+
+
+def _qualification_codes() -> list[str]:
+    items = json.loads((REFERENCE / "qualification_types.json").read_text(encoding="utf-8"))
+    return [q["code"] for q in sorted(items, key=lambda q: q.get("sort_order", 0))]
+
+
+def enterprise_facts(generator: Generator, number: int, size: int, tiers: dict) -> list:
+    """Facts of enterprises CHUNK × number … (ids = index + 1), as the loader would store them
+    (size class and registration derived as in `finmatch synth`)."""
+    out = []
+    mix = generator.size_mix(0.0)
+    for offset, (e, _) in enumerate(generator.chunk(number, [0] * size, mix)):
+        industry = e["industry_code"]
+        row = generator._row(industry) if industry else None
+        d = derive(
+            CreditCode(e["credit_code"]),
+            e["name"],
+            industry,
+            e["employees"],
+            e["revenue_fen"],
+            e["total_assets_fen"],
+            (row,) if row else (),
+        )
+        out.append(
+            EnterpriseFacts(
+                id=number * CHUNK + offset + 1,
+                cluster=e["cluster_code"],
+                tier=tiers.get(e["cluster_code"] or ""),
+                size_class=d.size_class,
+                qualifications=tuple(
+                    Held(
+                        q["type_code"],
+                        date.fromisoformat(q["issued_date"]),
+                        date.fromisoformat(q["expires_date"]) if q["expires_date"] else None,
+                    )
+                    for q in e["qualifications"]
+                ),
+                established=date.fromisoformat(e["established_date"]),
+                revenue_fen=e["revenue_fen"],
+                credit_grade=e["credit_grade"],
+                district=e["district_code"],
+                registered_in_wuxi=d.registered_in_wuxi,
+                industry_code=industry,
+            )
+        )
+    return out
+
+
+_worker: dict = {}
+
+
+def _start() -> None:
+    _worker.update(generator=Generator(SEED, load_reference()), tiers=_tiers())
+
+
+def _chunk_arrays(job: tuple[int, int]) -> EnterpriseArrays:
+    number, size = job
+    chunk = enterprise_facts(_worker["generator"], number, size, _worker["tiers"])
+    return EnterpriseArrays.from_facts(chunk, ON, _qualification_codes())
+
+
+def library_arrays(n: int, workers: int) -> EnterpriseArrays:
+    """The first n enterprises of seed 1's library (what `finmatch synth --enterprises n`
+    loads), as arrays; drawn in worker processes, so only the arrays reach this one."""
+    jobs = [(k, min(CHUNK, n - k * CHUNK)) for k in range(math.ceil(n / CHUNK))]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start) as pool:
+        parts = list(pool.map(_chunk_arrays, jobs, chunksize=8))
+    return EnterpriseArrays.concat(parts)
+
+
+def catalogue(p: int) -> list[ProductRules]:
+    banks = json.loads((REFERENCE / "banks.json").read_text(encoding="utf-8"))
+    own = [b["code"] for b in banks if b["kind"] != "fund"]
+    funds = [b["code"] for b in banks if b["kind"] == "fund"]
+    out = []
+    for i, item in enumerate(generate_products(p, own or funds, SEED, fund_codes=funds)):
+        create = ProductCreate.model_validate(item)
+        product = Product(id=i + 1, code=create.code, bank_code=create.bank_code, status="active")
+        spec = {f: getattr(create, f) for f in ProductSpec.model_fields}
+        version = ProductVersion(**spec, product_id=i + 1, version=1)
+        out.append(facts.product_rules(product, version))
+    return out
+
+
+def scoring_config() -> scoring.ScoringConfig:
+    data = json.loads((REFERENCE / "scoring.json").read_text(encoding="utf-8"))
+    return facts.config_from_dict(data["version"], data, {"LPR1Y": 300, "LPR5Y": 350})
+
+
+# --- the plain vectorised reference kernel ---------------------------------------------------
+
+
+def reference_kernel(
+    a: EnterpriseArrays,
+    products: list[ProductRules],
+    config: scoring.ScoringConfig,
+    block: int = 16,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Straightforward numpy over all enterprises: for each product every gate and factor as a
+    full-length array (the factor formulas of scoring written as array expressions), then the
+    product's top prospects by np.argsort; the enterprises' top products by np.argsort of their
+    kept products and a block of new scores. Same results as the engine."""
+    n, k_e, k_p = len(a), config.top_per_enterprise, config.top_per_product
+    on = a.on
+    products = sorted(products, key=lambda p: p.id)
+    w = config.weights
+    cluster_truthy = np.array([bool(c) for c in a.clusters])[a.cluster]
+    tier_value = np.array(
+        [config.tier_value.get(t or "none", config.tier_value.get("none", 0.4)) for t in a.tiers]
+    )[a.tier]
+    size_base = np.array([config.size_value.get(s or "unknown", 0.3) for s in a.size_classes])[
+        a.size_class
+    ]
+    valid_count = np.bitwise_count(a.qualifications).astype(np.float64)
+    bit = {c: 1 << i for i, c in enumerate(a.qualification_codes)}
+    rank = {g: i for i, g in enumerate(CREDIT_GRADES)}
+
+    def indices(vocab: tuple, wanted: frozenset) -> list[int]:
+        return [i for i, v in enumerate(vocab) if v in wanted]
+
+    top_s = np.full((n, k_e), -1, dtype=np.int16)
+    top_p = np.full((n, k_e), -1, dtype=np.int32)
+    block_s = np.full((n, block), -1, dtype=np.int16)
+    block_p = np.full(block, -1, dtype=np.int32)
+    prospects = []
+    for j, p in enumerate(products):
+        ok = np.full(n, p.active, dtype=bool)
+        if p.effective_from and on < p.effective_from:
+            ok[:] = False
+        if p.effective_to and on > p.effective_to:
+            ok[:] = False
+        in_included = np.isin(a.cluster, indices(a.clusters, p.clusters_included))
+        if p.clusters_included:
+            ok &= in_included
+        ok &= ~(cluster_truthy & np.isin(a.cluster, indices(a.clusters, p.clusters_excluded)))
+        in_tiers = np.isin(a.tier, indices(a.tiers, p.tiers))
+        if p.tiers:
+            ok &= in_tiers
+        if p.size_classes:
+            ok &= np.isin(a.size_class, indices(a.size_classes, p.size_classes))
+        if p.qualifications_any:
+            wanted = np.uint64(sum(bit.get(c, 0) for c in p.qualifications_any))
+            ok &= (a.qualifications & wanted) != 0
+        if p.qualifications_all:
+            wanted = np.uint64(sum(bit.get(c, 0) for c in p.qualifications_all))
+            ok &= (a.qualifications & wanted) == wanted
+            if any(c not in bit for c in p.qualifications_all):
+                ok[:] = False
+        if p.min_years_in_business:
+            ok &= a.has_established & (a.years_in_business >= p.min_years_in_business)
+        if p.revenue_min_fen is not None or p.revenue_max_fen is not None:
+            ok &= a.has_revenue
+            if p.revenue_min_fen is not None:
+                ok &= a.revenue_fen >= p.revenue_min_fen
+            if p.revenue_max_fen is not None:
+                ok &= a.revenue_fen < p.revenue_max_fen
+        if p.min_credit_grade:
+            ok &= (a.grade_rank != GRADE_MISSING) & (a.grade_rank <= rank[p.min_credit_grade])
+        if p.districts:
+            ok &= np.isin(a.district, indices(a.districts, p.districts))
+        if p.registered_in_wuxi:
+            ok &= a.registered_in_wuxi
+        if p.industries_excluded:
+            excluded = [
+                i
+                for i, code in enumerate(a.industries)
+                if code and any(scoring._in_scope(code, s) for s in p.industries_excluded)
+            ]
+            ok &= ~np.isin(a.industry, excluded)
+        # factors
+        targeted = np.where(
+            cluster_truthy & in_included, 1.0, np.where(bool(p.tiers) & in_tiers, 0.85, 0.5)
+        )
+        sector = 0.6 * targeted + 0.4 * tier_value
+        size = (0.5 + 0.5 * size_base) if p.size_classes else (0.3 + 0.5 * size_base)
+        q_targeted = 1.0 if (p.qualifications_any or p.qualifications_all) else 0.4
+        qualification = 0.5 * q_targeted + 0.5 * np.minimum(1.0, valid_count / 3)
+        need = scoring._need(None, p)[0]
+        cost = scoring._cost(scoring.rate_bp(p, None, config), p, config)[0]
+        score = (
+            np.rint(w["sector"] * np.clip(sector, 0, 1) * 100)
+            + np.rint(w["size"] * np.clip(size, 0, 1) * 100)
+            + round(w["need"] * scoring._clamp(need) * 100)
+            + np.rint(w["qualification"] * np.clip(qualification, 0, 1) * 100)
+            + round(w["cost"] * scoring._clamp(cost) * 100)
+        )
+        s = np.where(ok, score, -1).astype(np.int16)
+        # the product's prospects: argsort by (score desc, position)
+        eligible = np.flatnonzero(ok)
+        order = np.argsort((10_001 - s[eligible].astype(np.int64)) * n + eligible, kind="stable")
+        best = eligible[order[:k_p]]
+        prospects.append((best.astype(np.int64), s[best]))
+        # the enterprises' top products, merged a block of products at a time
+        b = j % block
+        block_s[:, b] = s
+        block_p[b] = j
+        if b == block - 1 or j == len(products) - 1:
+            width = b + 1
+            all_s = np.concatenate((top_s, block_s[:, :width]), axis=1)
+            all_p = np.concatenate((top_p, np.broadcast_to(block_p[:width], (n, width))), axis=1)
+            key = np.where(
+                all_s >= 0,
+                (10_001 - all_s.astype(np.int32)) * 65_536 + all_p,
+                np.iinfo(np.int32).max,
+            )
+            pick = np.argsort(key, axis=1, kind="stable")[:, :k_e]
+            top_s = np.take_along_axis(all_s, pick, axis=1)
+            top_p = np.where(top_s >= 0, np.take_along_axis(all_p, pick, axis=1), -1)
+            block_s[:] = -1
+    return top_p, top_s, prospects
+
+
+# --- one need against the catalogue ----------------------------------------------------------
+
+PURPOSES = ("working_capital", "equipment", "rnd", "project", "renewal", "trade")
+COLLATERAL = ("none", "guarantee", "property", "equipment", "ip", "receivables")
+
+
+def random_need(rng: Random) -> NeedFacts:
+    return NeedFacts(
+        amount_fen=rng.choice((50, 100, 200, 300, 500, 1000, 2000, 5000)) * 1_000_000,
+        term_months=rng.choice((3, 6, 12, 24, 36, 60)),
+        purpose=rng.choice(PURPOSES),
+        collateral=frozenset(rng.sample(COLLATERAL, rng.choice((1, 1, 2)))),
+    )
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=500_000)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of the engine and the reference"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--single", type=int, default=300, help="enterprises for the single path")
+    args = parser.parse_args()
+
+    config = scoring_config()
+    started = time.perf_counter()
+    arrays = library_arrays(args.enterprises, args.workers)
+    products = catalogue(args.products)
+    print(
+        f"data: {len(arrays):,} enterprises × {len(products)} products on {ON} "
+        f"(generated in {time.perf_counter() - started:.1f} s, not counted below)"
+    )
+
+    engine_times = []
+    matches = None
+    for _ in range(args.repeat):
+        matches = None  # not held while the next run computes
+        gc.collect()
+        t = time.perf_counter()
+        matches = match_all(arrays, products, config)
+        engine_times.append(time.perf_counter() - t)
+    rss_after_engine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    matches = None
+    gc.collect()
+    tracemalloc.start()
+    matches = match_all(arrays, products, config)
+    _, engine_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    kept = int((matches.top_products >= 0).sum())
+    prospects = sum(len(pos) for pos, _ in matches.prospects)
+    print(
+        f"engine (match_all): median {statistics.median(engine_times):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in engine_times)}); "
+        f"{kept:,} enterprise matches, {prospects:,} product prospects kept"
+    )
+    print(
+        f"engine peak memory: tracemalloc {engine_peak / 2**20:.0f} MiB; "
+        f"process ru_maxrss {rss_after_engine:.0f} MiB after the engine runs "
+        f"(library arrays and interpreter included)"
+    )
+    rows_times = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        rows = matches.rows()
+        rows_times.append(time.perf_counter() - t)
+        del rows
+    tracemalloc.start()
+    rows = matches.rows()
+    _, rows_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"rows for storage (Matches.rows, both ranks merged): median "
+        f"{statistics.median(rows_times):.2f} s for {len(rows['enterprise_id']):,} rows, "
+        f"tracemalloc peak {rows_peak / 2**20:.0f} MiB"
+    )
+    del rows
+
+    reference_times = []
+    for _ in range(args.repeat):
+        gc.collect()
+        t = time.perf_counter()
+        ref_p, ref_s, ref_prospects = reference_kernel(arrays, products, config)
+        reference_times.append(time.perf_counter() - t)
+    engine_median = statistics.median(engine_times)
+    reference_median = statistics.median(reference_times)
+    print(
+        f"reference kernel: median {reference_median:.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in reference_times)})"
+    )
+    print(f"ratio reference / engine: {reference_median / engine_median:.1f}×")
+    same = (
+        np.array_equal(ref_p, matches.top_products)
+        and np.array_equal(ref_s, matches.top_scores)
+        and all(
+            np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+            for a, b in zip(ref_prospects, matches.prospects, strict=True)
+        )
+    )
+    print(f"identical top-K (per enterprise and per product): {same}")
+
+    # spot check against the pure scoring, on the first chunks' enterprises
+    generator = Generator(SEED, load_reference())
+    tiers = _tiers()
+    sample = [
+        f
+        for k in range(min(2, math.ceil(args.enterprises / CHUNK)))
+        for f in enterprise_facts(generator, k, min(CHUNK, args.enterprises - k * CHUNK), tiers)
+    ]
+    rng = Random(7)
+    checked = mismatched = 0
+    for i in rng.sample(range(len(sample)), min(200, len(sample))):
+        ranked = scoring.rank([scoring.score(sample[i], None, p, ON, config) for p in products])
+        want = [(r.product_id, r.score_centi) for r in ranked[: config.top_per_enterprise]]
+        got = [
+            (int(matches.product_ids[j]), int(s))
+            for j, s in zip(matches.top_products[i], matches.top_scores[i], strict=True)
+            if j >= 0
+        ]
+        checked += 1
+        mismatched += want != got
+    print(
+        f"spot check, top products of {checked} sampled enterprises vs "
+        f"scoring.rank(scoring.score(...)): {checked - mismatched}/{checked} equal"
+    )
+
+    # one enterprise (with and without a need) against the catalogue
+    cat = ProductArrays(products)
+    singles = sample[: args.single]
+    needs = [random_need(rng) for _ in singles]
+    for label, with_need in (("with a need", True), ("profile only", False)):
+        fast, plain, kept_counts = [], [], []
+        equal = True
+        for e, need in zip(singles, needs, strict=True):
+            nd = need if with_need else None
+            t = time.perf_counter()
+            results = score_one(e, nd, cat, ON, config)
+            fast.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            everything = score_plain(e, nd, products, ON, config)
+            plain.append(time.perf_counter() - t)
+            near = [r for r in everything if len(r.failures) <= config.near_miss_max_failures]
+            equal &= results == near
+            kept_counts.append(len(results))
+        print(
+            f"one enterprise {label} × {len(products)} products: median {_median_ms(fast):.2f} ms "
+            f"(plain loop {_median_ms(plain):.2f} ms; {statistics.median(kept_counts):.0f} results "
+            f"kept: eligible + near misses; identical to the plain loop: {equal})"
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process ru_maxrss at the end: {rss:.0f} MiB (includes the reference kernel)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,436 @@
+"""Stored profile matches (``enterprise_match``) kept current: the full rematch behind
+`finmatch match --all`, and the incremental rematches a change of an enterprise or a product
+triggers.
+
+A stored row is a pair kept for the enterprise (its top ``top_per_enterprise`` products:
+``enterprise_rank``), for the product (its top ``top_per_product`` prospects:
+``product_rank``), or both.
+
+Incremental rematches and what they guarantee:
+
+- ``rematch_product`` is exact: it scores the product against the whole library (the batch
+  engine over every enterprise, a few seconds at 500,000), replaces the product's prospects,
+  and recomputes from scratch the top products of every enterprise whose list held the
+  product or now takes it.
+- ``rematch_enterprises`` recomputes the enterprises' own top products exactly, and places
+  them among each product's *stored* prospects (merged by score, then enterprise id, the
+  lowest evicted beyond ``top_per_product``): the enterprises of a product's list are always
+  ranked correctly among themselves, but an enterprise whose score fell keeps its place at the
+  end of the list even if an enterprise not stored now outranks it (finding that one needs
+  the whole library); the next ``rematch_product`` or full rematch restores the exact list.
+
+The incremental functions take the caller's session and do not commit; the use case does."""
+
+import io
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union_all, update
+from sqlmodel import Session
+
+from service.core.models import today_local, utcnow
+from service.enterprises.models import Enterprise
+from service.matching import facts
+from service.matching.engine import (
+    EnterpriseArrays,
+    load_enterprise_arrays,
+    match_all,
+    score_matrix,
+)
+from service.matching.models import EnterpriseMatch
+from service.matching.scoring import ProductRules, ScoringConfig
+
+TABLE = EnterpriseMatch.__table__  # type: ignore[attr-defined]
+COLUMNS = (
+    "enterprise_id",
+    "product_id",
+    "product_version",
+    "config_version",
+    "score_centi",
+    "enterprise_rank",
+    "product_rank",
+    "computed_at",
+)
+WRITE_CHUNK = 100_000
+NULL = "\\N"  # COPY's text format
+ID_CHUNK = 5_000
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+    )
+
+
+# --- the full rematch ------------------------------------------------------------------------
+
+
+def full_rematch(engine: Engine, on: date | None = None, progress: bool = True) -> dict:
+    """Recompute every stored profile match: the config in force, the active catalogue and the
+    whole library, scored on ``on`` (today in Asia/Shanghai by default); then, in one
+    transaction, delete every stored row and write the new ones (COPY on PostgreSQL). Returns
+    row counts and the seconds spent loading, computing and storing."""
+    on = on or today_local()
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        session = Session(bind=conn)
+        config = facts.current_config(session, on)
+        catalogue = facts.catalogue(session)
+        arrays = load_enterprise_arrays(conn, on)
+        session.close()
+    rules = [r for _, _, r in catalogue]
+    versions = {product.id: version.version for product, version, _ in catalogue}
+    loaded = time.perf_counter()
+    with _progress(progress) as bar:
+        task = bar.add_task("匹配 products", total=len(rules))
+        matches = match_all(arrays, rules, config, progress=lambda _: bar.advance(task))
+    rows = matches.rows()
+    computed = time.perf_counter()
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(delete(TABLE))
+        _write(conn, rows, versions, config.version, now)
+    stored = time.perf_counter()
+    return {
+        "on": on.isoformat(),
+        "config_version": config.version,
+        "enterprises": len(arrays),
+        "products": len(rules),
+        "rows": len(rows["enterprise_id"]),
+        "enterprise_matches": int(np.count_nonzero(rows["enterprise_rank"])),
+        "product_prospects": int(np.count_nonzero(rows["product_rank"])),
+        "load_seconds": round(loaded - started, 3),
+        "compute_seconds": round(computed - loaded, 3),
+        "store_seconds": round(stored - computed, 3),
+    }
+
+
+def _write(
+    conn: Connection,
+    rows: dict[str, np.ndarray],
+    versions: dict[int, int],
+    config_version: int,
+    now: datetime,
+) -> None:
+    """Insert the rows (rank 0 means no rank): COPY on PostgreSQL, executemany on SQLite."""
+    n = len(rows["enterprise_id"])
+    product_ids = rows["product_id"]
+    known = np.array(sorted(versions), dtype=np.int64)
+    version_of = np.array([versions[p] for p in known.tolist()], dtype=np.int64)
+    product_version = version_of[np.searchsorted(known, product_ids)] if n else product_ids
+    postgres = conn.dialect.name == "postgresql"
+    stamp = now.isoformat() if postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    for lo in range(0, n, WRITE_CHUNK):
+        part = slice(lo, lo + WRITE_CHUNK)
+        columns = (
+            rows["enterprise_id"][part].tolist(),
+            product_ids[part].tolist(),
+            product_version[part].tolist(),
+            rows["score_centi"][part].tolist(),
+            rows["enterprise_rank"][part].tolist(),
+            rows["product_rank"][part].tolist(),
+        )
+        if postgres:
+            _copy(conn, columns, config_version, stamp)
+        else:
+            conn.exec_driver_sql(
+                f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (e, p, v, config_version, s, er or None, pr or None, stamp)
+                    for e, p, v, s, er, pr in zip(*columns, strict=True)
+                ],
+            )
+
+
+def _copy(conn: Connection, columns: tuple[list, ...], config_version: int, stamp: str) -> None:
+    buffer = io.StringIO()
+    buffer.writelines(
+        f"{e}\t{p}\t{v}\t{config_version}\t{s}\t{er or NULL}\t{pr or NULL}\t{stamp}\n"
+        for e, p, v, s, er, pr in zip(*columns, strict=True)
+    )
+    driver = conn.connection.driver_connection  # psycopg 3, inside this transaction
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {TABLE.name} ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+    ):
+        copy.write(buffer.getvalue())
+
+
+# --- incremental rematches -------------------------------------------------------------------
+
+Key = tuple[int, int]  # (enterprise_id, product_id)
+_COLUMNS = (
+    TABLE.c.id,
+    TABLE.c.enterprise_id,
+    TABLE.c.product_id,
+    TABLE.c.score_centi,
+    TABLE.c.enterprise_rank,
+    TABLE.c.product_rank,
+    TABLE.c.product_version,
+    TABLE.c.config_version,
+)
+_ENTRY_FIELDS = (
+    "score_centi",
+    "enterprise_rank",
+    "product_rank",
+    "product_version",
+    "config_version",
+)
+PRODUCTS_PER_QUERY = 100
+
+
+@dataclass
+class _Entry:
+    """What a stored row holds, or should hold (no row when it has neither rank)."""
+
+    score_centi: int
+    enterprise_rank: int | None
+    product_rank: int | None
+    product_version: int
+    config_version: int
+    id: int | None = None
+
+
+def _entries(session: Session, statement: Any) -> dict[Key, _Entry]:
+    return {
+        (row.enterprise_id, row.product_id): _Entry(
+            row.score_centi,
+            row.enterprise_rank,
+            row.product_rank,
+            row.product_version,
+            row.config_version,
+            row.id,
+        )
+        for row in session.execute(statement)
+    }
+
+
+def _rows_of_enterprises(session: Session, ids: Iterable[int]) -> dict[Key, _Entry]:
+    out: dict[Key, _Entry] = {}
+    ordered = sorted(set(ids))
+    for lo in range(0, len(ordered), ID_CHUNK):
+        chunk = ordered[lo : lo + ID_CHUNK]
+        out.update(_entries(session, select(*_COLUMNS).where(TABLE.c.enterprise_id.in_(chunk))))
+    return out
+
+
+def _prospect_lists(session: Session, products: Iterable[int], k: int) -> dict[Key, _Entry]:
+    """The stored prospects of the products: per product, its best rows by score through the
+    (product_id, score_centi) index, never a scan of all the product's rows."""
+    out: dict[Key, _Entry] = {}
+    ordered = sorted(set(products))
+    for lo in range(0, len(ordered), PRODUCTS_PER_QUERY):
+        parts = [
+            select(*_COLUMNS)
+            .where(TABLE.c.product_id == p, TABLE.c.product_rank.is_not(None))
+            .order_by(TABLE.c.score_centi.desc(), TABLE.c.enterprise_id)
+            .limit(k)
+            .subquery()
+            for p in ordered[lo : lo + PRODUCTS_PER_QUERY]
+        ]
+        if parts:
+            out.update(_entries(session, union_all(*(select(*part.c) for part in parts))))
+    return out
+
+
+def _context(session: Session, on: date) -> tuple[ScoringConfig, list[ProductRules], dict]:
+    config = facts.current_config(session, on)
+    catalogue = facts.catalogue(session)
+    versions = {product.id: version.version for product, version, _ in catalogue}
+    return config, sorted((r for _, _, r in catalogue), key=lambda r: r.id), versions
+
+
+def _best(pairs: Iterable[tuple[int, int]], k: int) -> list[tuple[int, int]]:
+    """(id, score) pairs, best k first: higher score, then lower id."""
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))[:k]
+
+
+def rematch_enterprises(
+    session: Session, enterprise_ids: Sequence[int], on: date | None = None
+) -> dict:
+    """Recompute the stored rows that the given enterprises affect after a change to them:
+    their own top products (exact) and their places among each product's stored prospects
+    (see the module's notes). Enterprises that no longer exist lose their rows. No commit."""
+    on = on or today_local()
+    changed = set(enterprise_ids)
+    config, rules, versions = _context(session, on)
+    enterprises = list(session.scalars(select(Enterprise).where(Enterprise.id.in_(changed))))
+    arrays = EnterpriseArrays.from_facts(facts.enterprise_facts(session, enterprises), on)
+    matrix = score_matrix(arrays, rules, config)  # rows in ascending enterprise id
+    ours: dict[int, list[tuple[int, int]]] = {}  # product → [(enterprise, score)]
+    desired: dict[Key, _Entry] = {}
+    for row, e in zip(matrix, arrays.ids.tolist(), strict=True):
+        eligible = [(rules[j].id, int(row[j])) for j in np.flatnonzero(row >= 0).tolist()]
+        for p, score in eligible:
+            desired[(e, p)] = _Entry(score, None, None, versions[p], config.version)
+            ours.setdefault(p, []).append((e, score))
+        for rank, (p, _) in enumerate(_best(eligible, config.top_per_enterprise), start=1):
+            desired[(e, p)].enterprise_rank = rank
+    stored = _rows_of_enterprises(session, changed)
+    products = set(ours) | {p for (_, p), row in stored.items() if row.product_rank is not None}
+    lists: dict[int, list[tuple[int, _Entry]]] = {p: [] for p in products}
+    for (e, p), entry in _prospect_lists(session, products, config.top_per_product).items():
+        if e not in changed:
+            lists[p].append((e, entry))
+    for p in products:
+        merged = _best(
+            [(e, entry.score_centi) for e, entry in lists[p]] + ours.get(p, []),
+            config.top_per_product,
+        )
+        rank_of = {e: rank for rank, (e, _) in enumerate(merged, start=1)}
+        for e, _ in ours.get(p, []):
+            desired[(e, p)].product_rank = rank_of.get(e)
+        # Other enterprises' rows are touched only where their place changes.
+        for e, entry in lists[p]:
+            rank = rank_of.get(e)
+            if rank != entry.product_rank:
+                stored[(e, p)] = entry
+                desired[(e, p)] = _Entry(
+                    entry.score_centi,
+                    entry.enterprise_rank,
+                    rank,
+                    entry.product_version,
+                    entry.config_version,
+                )
+    return _apply(session, stored, desired)
+
+
+def rematch_product(session: Session, product_id: int, on: date | None = None) -> dict:
+    """Recompute, exactly, the stored rows that a change of one product affects: its prospects
+    (scored against the whole library) and the top products of every enterprise whose score
+    for it changed while it held it, or that now takes it. A product no longer active loses
+    its rows. No commit."""
+    on = on or today_local()
+    config, rules, versions = _context(session, on)
+    arrays = load_enterprise_arrays(session.connection(), on)
+    matches = match_all(arrays, rules, config, scores_for=[product_id])
+    ids = matches.enterprise_ids
+    new_scores = matches.scores.get(product_id)
+    if new_scores is None:  # no longer in the catalogue
+        new_scores = np.full(len(ids), -1, dtype=np.int16)
+    version = versions.get(product_id)
+    if version is not None:
+        # A new version that leaves a row's score alone still produced it: one statement.
+        session.execute(
+            update(TABLE)
+            .where(TABLE.c.product_id == product_id, TABLE.c.product_version != version)
+            .values(product_version=version)
+        )
+    stored = _entries(session, select(*_COLUMNS).where(TABLE.c.product_id == product_id))
+    at = np.searchsorted(ids, np.array([e for e, _ in stored], dtype=np.int64))
+    at = np.minimum(at, max(len(ids) - 1, 0))
+    changed: set[int] = set()
+    for (e, _), pos in zip(stored, at.tolist(), strict=True):
+        entry = stored[(e, product_id)]
+        now = int(new_scores[pos]) if len(ids) and ids[pos] == e else -1
+        if entry.enterprise_rank is not None and now != entry.score_centi:
+            changed.add(e)  # its list may change: recompute it
+    index = np.flatnonzero(matches.product_ids == product_id)
+    if index.size:
+        taking = ids[np.flatnonzero((matches.top_products == index[0]).any(axis=1))]
+        changed |= {
+            e
+            for e in taking.tolist()
+            if (e, product_id) not in stored or stored[(e, product_id)].enterprise_rank is None
+        }
+    stored.update(_rows_of_enterprises(session, changed))
+    desired: dict[Key, _Entry] = {}
+    # The changed enterprises keep their places in other products' lists …
+    for (e, p), entry in stored.items():
+        if e in changed and p != product_id and entry.product_rank is not None:
+            desired[(e, p)] = _Entry(
+                entry.score_centi,
+                None,
+                entry.product_rank,
+                entry.product_version,
+                entry.config_version,
+            )
+    # … and get their new top products.
+    wanted = np.array(sorted(changed), dtype=np.int64)
+    at = np.searchsorted(ids, wanted)
+    at = at[at < len(ids)]
+    for pos in np.unique(at[np.isin(ids[at], wanted)]).tolist():
+        e = int(ids[pos])
+        top = zip(matches.top_products[pos].tolist(), matches.top_scores[pos].tolist(), strict=True)
+        for rank, (j, score) in enumerate(top, start=1):
+            if j < 0:
+                break
+            p = int(matches.product_ids[j])
+            entry = desired.setdefault((e, p), _Entry(score, None, None, 0, 0))
+            entry.score_centi, entry.enterprise_rank = score, rank
+            entry.product_version, entry.config_version = versions[p], config.version
+    # The product's rows: unchanged holders keep their rank; the prospects are new.
+    for (e, p), entry in stored.items():
+        if p == product_id and e not in changed and entry.enterprise_rank is not None:
+            desired[(e, p)] = _Entry(
+                entry.score_centi,
+                entry.enterprise_rank,
+                None,
+                entry.product_version,
+                entry.config_version,
+            )
+    if index.size:
+        positions, scores = matches.prospects[int(index[0])]
+        for rank, (pos, score) in enumerate(
+            zip(positions.tolist(), scores.tolist(), strict=True), 1
+        ):
+            key = (int(ids[pos]), product_id)
+            entry = desired.setdefault(
+                key, _Entry(score, None, None, versions[product_id], config.version)
+            )
+            entry.score_centi, entry.product_rank = score, rank
+    return _apply(session, stored, desired)
+
+
+def _apply(session: Session, stored: dict[Key, _Entry], desired: dict[Key, _Entry]) -> dict:
+    """Make the stored rows of the affected pairs what ``desired`` says: delete the stored
+    rows it leaves out or leaves without a rank, update those that differ, insert the new."""
+    now = utcnow()
+    deletes: list[int] = []
+    updates: list[dict] = []
+    inserts: list[dict] = []
+    for key, row in stored.items():
+        entry = desired.get(key)
+        if entry is None or (entry.enterprise_rank is None and entry.product_rank is None):
+            deletes.append(row.id)  # type: ignore[arg-type]
+    for key, entry in desired.items():
+        if entry.enterprise_rank is None and entry.product_rank is None:
+            continue
+        values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+        row = stored.get(key)
+        if row is None:
+            inserts.append(
+                {"enterprise_id": key[0], "product_id": key[1], "computed_at": now, **values}
+            )
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            updates.append({"row_id": row.id, "computed_at": now, **values})
+    for lo in range(0, len(deletes), ID_CHUNK):
+        session.execute(delete(TABLE).where(TABLE.c.id.in_(deletes[lo : lo + ID_CHUNK])))
+    if updates:
+        fields = (*_ENTRY_FIELDS, "computed_at")
+        session.execute(
+            update(TABLE)
+            .where(TABLE.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in fields}),
+            updates,
+        )
+    if inserts:
+        session.execute(insert(TABLE), inserts)
+    return {"deleted": len(deletes), "updated": len(updates), "inserted": len(inserts)}
