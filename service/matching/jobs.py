@@ -8,22 +8,26 @@ A stored row is a pair kept for the enterprise (its top ``top_per_enterprise`` p
 
 Incremental rematches and what they guarantee:
 
-- ``rematch_product`` is exact: it scores the product against the whole library (the batch
-  engine over every enterprise, a few seconds at 500,000), replaces the product's prospects,
-  and recomputes from scratch the top products of every enterprise whose list held the
-  product or now takes it.
+- ``rematch_product`` is exact. It scores the catalogue against the whole library with the
+  batch engine (at 500,000 enterprises about 6 s to read the library and 1 s to compute),
+  replaces the product's prospects, and recomputes the top products of the enterprises whose
+  list may change: those that held the product and whose score for it changed, and those that
+  now take it. A change that leaves the scores alone writes nothing but the new product
+  version; one that reshuffles the lists of a large part of the library costs about as much as
+  a full rematch, so callers should run it as a background job rather than in a request.
 - ``rematch_enterprises`` recomputes the enterprises' own top products exactly, and places
   them among each product's *stored* prospects (merged by score, then enterprise id, the
-  lowest evicted beyond ``top_per_product``): the enterprises of a product's list are always
-  ranked correctly among themselves, but an enterprise whose score fell keeps its place at the
-  end of the list even if an enterprise not stored now outranks it (finding that one needs
-  the whole library); the next ``rematch_product`` or full rematch restores the exact list.
+  lowest evicted beyond ``top_per_product``; only lists they were in or can now enter are
+  read). The enterprises of a product's list are always ranked correctly among themselves,
+  but an enterprise whose score fell keeps its place at the end of the list even if an
+  enterprise not stored now outranks it (finding that one needs the whole library); the next
+  ``rematch_product`` or full rematch restores the exact list.
 
 The incremental functions take the caller's session and do not commit; the use case does."""
 
 import io
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -194,6 +198,7 @@ _ENTRY_FIELDS = (
     "config_version",
 )
 PRODUCTS_PER_QUERY = 100
+BULK_ROWS = 5_000  # above this many updates, PostgreSQL gets them through COPY
 
 
 @dataclass
@@ -231,22 +236,36 @@ def _rows_of_enterprises(session: Session, ids: Iterable[int]) -> dict[Key, _Ent
     return out
 
 
-def _prospect_lists(session: Session, products: Iterable[int], k: int) -> dict[Key, _Entry]:
-    """The stored prospects of the products: per product, its best rows by score through the
-    (product_id, score_centi) index, never a scan of all the product's rows."""
-    out: dict[Key, _Entry] = {}
+def _per_product(products: Iterable[int], query: Callable[[int], Any]) -> Iterator[Any]:
+    """One UNION ALL statement per PRODUCTS_PER_QUERY products of ``query(p)`` (a select
+    with its own ORDER BY / LIMIT, so each goes through the (product_id, score_centi) index)."""
     ordered = sorted(set(products))
     for lo in range(0, len(ordered), PRODUCTS_PER_QUERY):
-        parts = [
-            select(*_COLUMNS)
-            .where(TABLE.c.product_id == p, TABLE.c.product_rank.is_not(None))
-            .order_by(TABLE.c.score_centi.desc(), TABLE.c.enterprise_id)
-            .limit(k)
-            .subquery()
-            for p in ordered[lo : lo + PRODUCTS_PER_QUERY]
-        ]
-        if parts:
-            out.update(_entries(session, union_all(*(select(*part.c) for part in parts))))
+        parts = [query(p).subquery() for p in ordered[lo : lo + PRODUCTS_PER_QUERY]]
+        yield union_all(*(select(*part.c) for part in parts))
+
+
+def _prospects_of(p: int) -> Any:
+    return (
+        select(*_COLUMNS)
+        .where(TABLE.c.product_id == p, TABLE.c.product_rank.is_not(None))
+        .order_by(TABLE.c.score_centi.desc())  # never a scan of all the product's rows
+    )
+
+
+def _prospect_lists(session: Session, products: Iterable[int], k: int) -> dict[Key, _Entry]:
+    """The stored prospects of the products (a list holds at most k, so LIMIT cuts nothing)."""
+    out: dict[Key, _Entry] = {}
+    for statement in _per_product(products, lambda p: _prospects_of(p).limit(k)):
+        out.update(_entries(session, statement))
+    return out
+
+
+def _kth_scores(session: Session, products: Iterable[int], k: int) -> dict[int, int]:
+    """The k-th best stored prospect score of each product whose list is full."""
+    out: dict[int, int] = {}
+    for statement in _per_product(products, lambda p: _prospects_of(p).offset(k - 1).limit(1)):
+        out.update((row.product_id, row.score_centi) for row in session.execute(statement))
     return out
 
 
@@ -284,16 +303,21 @@ def rematch_enterprises(
         for rank, (p, _) in enumerate(_best(eligible, config.top_per_enterprise), start=1):
             desired[(e, p)].enterprise_rank = rank
     stored = _rows_of_enterprises(session, changed)
-    products = set(ours) | {p for (_, p), row in stored.items() if row.product_rank is not None}
+    k = config.top_per_product
+    was_prospect = {p for (_, p), row in stored.items() if row.product_rank is not None}
+    # A list changes only where a changed enterprise was in it or may now enter it.
+    full = _kth_scores(session, set(ours) - was_prospect, k) if k else {}
+    products = was_prospect | {
+        p
+        for p, pairs in ours.items()
+        if k and (p not in full or max(score for _, score in pairs) >= full[p])
+    }
     lists: dict[int, list[tuple[int, _Entry]]] = {p: [] for p in products}
-    for (e, p), entry in _prospect_lists(session, products, config.top_per_product).items():
+    for (e, p), entry in _prospect_lists(session, products, k).items():
         if e not in changed:
             lists[p].append((e, entry))
     for p in products:
-        merged = _best(
-            [(e, entry.score_centi) for e, entry in lists[p]] + ours.get(p, []),
-            config.top_per_product,
-        )
+        merged = _best([(e, entry.score_centi) for e, entry in lists[p]] + ours.get(p, []), k)
         rank_of = {e: rank for rank, (e, _) in enumerate(merged, start=1)}
         for e, _ in ours.get(p, []):
             desired[(e, p)].product_rank = rank_of.get(e)
@@ -423,8 +447,11 @@ def _apply(session: Session, stored: dict[Key, _Entry], desired: dict[Key, _Entr
             updates.append({"row_id": row.id, "computed_at": now, **values})
     for lo in range(0, len(deletes), ID_CHUNK):
         session.execute(delete(TABLE).where(TABLE.c.id.in_(deletes[lo : lo + ID_CHUNK])))
-    if updates:
-        fields = (*_ENTRY_FIELDS, "computed_at")
+    fields = (*_ENTRY_FIELDS, "computed_at")
+    connection = session.connection()
+    if updates and connection.dialect.name == "postgresql" and len(updates) > BULK_ROWS:
+        _bulk_update(connection, updates, fields)
+    elif updates:
         session.execute(
             update(TABLE)
             .where(TABLE.c.id == bindparam("row_id"))
@@ -434,3 +461,28 @@ def _apply(session: Session, stored: dict[Key, _Entry], desired: dict[Key, _Entr
     if inserts:
         session.execute(insert(TABLE), inserts)
     return {"deleted": len(deletes), "updated": len(updates), "inserted": len(inserts)}
+
+
+def _bulk_update(connection: Connection, updates: list[dict], fields: Sequence[str]) -> None:
+    """Many updates at once on PostgreSQL: COPY them into a temporary table, then one
+    UPDATE … FROM (row-by-row statements cost about a millisecond each)."""
+    connection.exec_driver_sql("DROP TABLE IF EXISTS match_update")
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE match_update (row_id bigint, score_centi integer, "
+        "enterprise_rank integer, product_rank integer, product_version integer, "
+        "config_version integer, computed_at timestamptz) ON COMMIT DROP"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    columns = ("row_id", *fields)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY match_update ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in updates:
+            copy.write_row([row[c] for c in columns])
+    assignments = ", ".join(f"{name} = u.{name}" for name in fields)
+    connection.exec_driver_sql(
+        f"UPDATE {TABLE.name} AS m SET {assignments} FROM match_update AS u WHERE m.id = u.row_id"
+    )
+    connection.exec_driver_sql("DROP TABLE match_update")
