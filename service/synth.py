@@ -2323,7 +2323,9 @@ def run_synth(
         _write_json(out / "projects.json", project_items)
         product_items: list[dict[str, Any]] = []
         if products:
-            banks = json.loads((project_root() / "seed" / "reference" / "banks.json").read_text("utf-8"))
+            banks = json.loads(
+                (project_root() / "seed" / "reference" / "banks.json").read_text("utf-8")
+            )
             own = [b["code"] for b in banks if b["kind"] != "fund"]
             funds = [b["code"] for b in banks if b["kind"] == "fund"]
             product_items = list(generate_products(products, own or funds, seed, fund_codes=funds))

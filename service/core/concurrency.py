@@ -1,6 +1,12 @@
 """Optimistic concurrency with ETag / If-Match on versioned rows."""
 
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session
+
 from service.core.errors import AppError
+from service.core.models import utcnow
 
 
 class PreconditionFailed(AppError):
@@ -35,3 +41,22 @@ def check_version(expected: int | None, actual: int, what: str) -> None:
             f"{what}已被修改（当前版本 {actual}，请求基于版本 {expected}）；请重新读取后再提交。",
             current_version=actual,
         )
+
+
+def bump_version(session: Session, model: Any, row: Any, what: str) -> None:
+    """Conditional update of the version: a concurrent writer makes this one fail, never
+    silently overwrite."""
+    old = row.version
+    session.flush()
+    result = session.execute(
+        update(model)
+        .where(model.id == row.id, model.version == old)
+        .values(version=old + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise PreconditionFailed(
+            f"{what}刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
+        )
+    session.expire(row, ["version", "updated_at"])

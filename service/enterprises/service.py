@@ -7,14 +7,14 @@ from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete
 
-from service.core.concurrency import PreconditionFailed, check_version
+from service.core.concurrency import bump_version, check_version
 from service.core.errors import Unprocessable
 from service.core.events import emit
-from service.core.models import row_dict, today_local, utcnow
+from service.core.models import row_dict, today_local
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.core.settings import get_settings
 from service.enterprises import queries
@@ -282,30 +282,11 @@ def update_enterprise(
         session.exec(delete(Contact).where(Contact.enterprise_id == enterprise.id))
         for contact in data.contacts or []:
             session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
-    _bump_version(session, Enterprise, enterprise, "企业信息")
+    bump_version(session, Enterprise, enterprise, "企业信息")
     emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
     session.refresh(enterprise)
     return enterprise
-
-
-def _bump_version(session: Session, model: Any, row: Any, what: str) -> None:
-    """Conditional update of the version: a concurrent writer makes this one fail, never
-    silently overwrite."""
-    old = row.version
-    session.flush()
-    result = session.execute(
-        update(model)
-        .where(model.id == row.id, model.version == old)
-        .values(version=old + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.rollback()
-        raise PreconditionFailed(
-            f"{what}刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
-        )
-    session.expire(row, ["version", "updated_at"])
 
 
 def add_qualification(
@@ -324,7 +305,7 @@ def add_qualification(
             code="duplicate_qualification",
             status=409,
         ) from exc
-    _bump_version(session, Enterprise, enterprise, "企业信息")
+    bump_version(session, Enterprise, enterprise, "企业信息")
     emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
     session.refresh(qualification)
@@ -340,7 +321,7 @@ def remove_qualification(session: Session, enterprise_id: int, qualification_id:
             code="qualification_not_found",
         )
     session.delete(qualification)
-    _bump_version(session, Enterprise, enterprise, "企业信息")
+    bump_version(session, Enterprise, enterprise, "企业信息")
     emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
 
@@ -565,7 +546,7 @@ def update_project(
     )
     for field, value in changes.items():
         setattr(project, field, value)
-    _bump_version(session, Project, project, "项目信息")
+    bump_version(session, Project, project, "项目信息")
     session.commit()
     session.refresh(project)
     return project

@@ -55,6 +55,7 @@ from service.matching.scoring import (
     ScoringConfig,
 )
 from service.taxonomy.grades import CREDIT_GRADES, grade_at_least, normalize_grade
+from service.taxonomy.industry import code_matches
 
 # Rank of a missing or unrecognised credit grade: it meets no minimum (grade_at_least is False).
 GRADE_MISSING = len(CREDIT_GRADES)
@@ -788,7 +789,7 @@ class _Plan:
             a.industries,
             lambda p: p.industries_excluded,
             lambda p, code: (
-                not (code and any(scoring._in_scope(code, s) for s in p.industries_excluded))
+                not (code and any(code_matches(code, s) for s in p.industries_excluded))
             ),
         )
 
@@ -1070,10 +1071,7 @@ class ProductArrays:
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = np.array(
-                [
-                    any(scoring._in_scope(code, s) for s in p.industries_excluded)
-                    for p in self.products
-                ],
+                [any(code_matches(code, s) for s in p.industries_excluded) for p in self.products],
                 dtype=bool,
             )
         return hit

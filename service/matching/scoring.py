@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from service.taxonomy.grades import grade_at_least
+from service.taxonomy.industry import code_matches
+from service.taxonomy.sizing import FEN_PER_WAN
 
-FEN_PER_WAN = 1_000_000
 SIZE_LABEL = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
 TIER_LABEL = {"landmark": "地标产业", "advantage": "优势产业", "future": "未来产业"}
 
@@ -285,7 +286,7 @@ def gates(
         fail("district", f"产品只面向{wanted}的企业", f"注册或经营地在{wanted}的企业方可申请")
     if p.registered_in_wuxi and not e.registered_in_wuxi:
         fail("registered_in_wuxi", "产品只面向在无锡注册的企业", "在无锡注册的企业方可申请")
-    if e.industry_code and any(_in_scope(e.industry_code, s) for s in p.industries_excluded):
+    if e.industry_code and any(code_matches(e.industry_code, s) for s in p.industries_excluded):
         fail("industry_excluded", f"产品不面向行业 {e.industry_code}", "选择不限行业的产品")
     if need is not None:
         if p.amount_min_fen is not None and need.amount_fen < p.amount_min_fen:
@@ -333,13 +334,6 @@ COLLATERAL_LABEL = {
 
 def _unit(p: ProductRules) -> str:
     return "天" if p.term_unit == "day" else "个月"
-
-
-def _in_scope(code: str, scope: str) -> bool:
-    if len(scope) == 1 and scope.isalpha():
-        return code[0] == scope
-    digits = scope[1:] if scope[0].isalpha() else scope
-    return code[1:].startswith(digits)
 
 
 # --- factors --------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from service.core.concurrency import PreconditionFailed, check_version
+from service.core.concurrency import bump_version, check_version
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
@@ -238,7 +238,7 @@ def update_need(
         changes["collateral"] = [str(c) for c in changes["collateral"]]
     for field, value in changes.items():
         setattr(need, field, value)
-    _bump(session, need)
+    bump_version(session, FinancingNeed, need, "融资需求")
     rematch_need(session, need)
     session.commit()
     session.refresh(need)
@@ -255,7 +255,7 @@ def withdraw_need(
     if need.status in CLOSED:
         raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}，不能撤回。")
     need.status = NeedStatus.withdrawn
-    _bump(session, need)
+    bump_version(session, FinancingNeed, need, "融资需求")
     session.execute(delete(NeedMatch).where(NeedMatch.need_id == need.id))
     session.commit()
     session.refresh(need)
@@ -264,23 +264,6 @@ def withdraw_need(
 
 def _status_label(status: str) -> str:
     return {"withdrawn": "撤回", "fulfilled": "完成", "expired": "过期"}.get(str(status), "关闭")
-
-
-def _bump(session: Session, need: FinancingNeed) -> None:
-    old = need.version
-    session.flush()
-    result = session.execute(
-        update(FinancingNeed)
-        .where(FinancingNeed.id == need.id, FinancingNeed.version == old)
-        .values(version=old + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.rollback()
-        raise PreconditionFailed(
-            "融资需求刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
-        )
-    session.expire(need, ["version", "updated_at"])
 
 
 def need_public(need: FinancingNeed) -> NeedPublic:
