@@ -1,4 +1,4 @@
-"""The `finmatch` command: serve, migrate, seed, synth."""
+"""The `finmatch` command: serve, migrate, seed, synth, match, worker."""
 
 from pathlib import Path
 from typing import Annotated
@@ -151,6 +151,40 @@ def match(
         stats["needs"] = rematch_open_needs(session)
         session.commit()
     console.print(stats)
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due, then exit (for cron or a check)")
+    ] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls of an empty queue")] = 2.0,
+) -> None:
+    """Run queued jobs (rematching after changes …) until stopped (SIGTERM or Ctrl-C).
+    Any number of workers may run at once; each job runs once."""
+    import signal
+    import threading
+
+    from service.core.database import get_engine
+    from service.jobs.runner import work
+    from service.main import wire
+
+    if poll <= 0:
+        raise typer.BadParameter("--poll must be positive")
+    wire()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if not once:
+        console.print("[green]worker started[/]; waiting for jobs")
+    total = work(
+        get_engine(),
+        poll_seconds=poll,
+        once=once,
+        stop=stop,
+        on_batch=lambda n: console.print(f"ran {n} job(s)"),
+    )
+    console.print(f"jobs run: {total}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,9 +7,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from service import __version__
-from service.core.database import get_session
+from service.core.database import get_engine, get_session
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.enterprises.router import router as enterprises_router
+from service.jobs.router import router as jobs_router
+from service.jobs.runner import RunQueuedJobs
 from service.matching.router import router as matching_router
 from service.matching.wiring import connect as connect_matching
 from service.products.router import router as products_router
@@ -38,6 +40,7 @@ TAGS = [
         "name": "reference",
         "description": "Clusters, districts, qualification types, size table, LPR",
     },
+    {"name": "jobs", "description": "Background work queued by changes"},
     {"name": "service", "description": "Service status"},
 ]
 
@@ -50,12 +53,16 @@ def create_app() -> FastAPI:
         openapi_tags=TAGS,
     )
     install_error_handlers(app)
-    connect_matching()
+    wire()
+    # Tests replace this with their own session; the default opens one on the app's engine.
+    app.state.job_session = lambda: Session(get_engine(), expire_on_commit=False)
+    app.add_middleware(RunQueuedJobs, session_scope=lambda scope: scope["app"].state.job_session)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)
     api.include_router(enterprises_router)
     api.include_router(products_router)
     api.include_router(matching_router)
+    api.include_router(jobs_router)
     app.include_router(api)
 
     @app.get(
@@ -87,6 +94,11 @@ def create_app() -> FastAPI:
 
     _register_problem_schema(app)
     return app
+
+
+def wire() -> None:
+    """Connect the domains' event handlers and job handlers (the API and the worker alike)."""
+    connect_matching()
 
 
 def _register_problem_schema(app: FastAPI) -> None:

@@ -2,6 +2,7 @@
 
 from service.core import models as core_models  # noqa: F401  (naming convention first)
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.jobs.models import Job
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import (
@@ -19,6 +20,7 @@ __all__ = [
     "Contact",
     "EnterpriseMatch",
     "FinancingNeed",
+    "Job",
     "NeedMatch",
     "ScoringConfigRow",
     "District",

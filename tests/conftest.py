@@ -5,6 +5,7 @@ once. Each test runs in a transaction that is rolled back (commits become savepo
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -87,5 +88,6 @@ def client(session: Session) -> Iterator[TestClient]:
 
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
+    app.state.job_session = lambda: nullcontext(session)
     with TestClient(app) as test_client:
         yield test_client

@@ -13,14 +13,15 @@ FINMATCH = shutil.which("finmatch") or str(Path(sys.executable).parent / "finmat
 
 def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
-    return subprocess.run([FINMATCH, *args], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [FINMATCH, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = _run("--help", db=tmp_path / "x.db")
     assert result.returncode == 0
-    for command in ("serve", "migrate", "seed", "synth"):
+    for command in ("serve", "migrate", "seed", "synth", "match", "worker"):
         assert command in result.stdout
     serve = _run("serve", "--help", db=tmp_path / "x.db")
     assert "--host" in serve.stdout and "--port" in serve.stdout
@@ -55,9 +56,32 @@ def test_match_all_after_seeding_the_demo(tmp_path: Path) -> None:
 
     with sqlite3.connect(db) as c:
         rows, versions = c.execute(
-            "SELECT count(*), count(DISTINCT config_version) FROM enterprise_match").fetchone()
+            "SELECT count(*), count(DISTINCT config_version) FROM enterprise_match"
+        ).fetchone()
         assert rows > 0 and versions == 1
         top = c.execute("SELECT max(enterprise_rank) FROM enterprise_match").fetchone()[0]
         assert top <= 10
     refused = _run("match", db=db)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
+
+
+def test_worker_once_runs_what_is_queued(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "worker.db"
+    assert _run("migrate", db=db).returncode == 0
+    assert _run("seed", db=db).returncode == 0
+    with sqlite3.connect(db) as c:
+        product_id = c.execute("SELECT min(id) FROM product").fetchone()[0]
+        c.execute(
+            "INSERT INTO job (kind, key, payload, status, attempts, run_after, created_at) "
+            "VALUES ('matching.product_changed', ?, ?, 'queued', 0, "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            (str(product_id), f'{{"product_id": {product_id}}}'),
+        )
+    result = _run("worker", "--once", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "jobs run: 1" in result.stdout
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT status, attempts FROM job").fetchall() == [("done", 1)]
+    assert _run("worker", "--poll", "0", db=db).returncode != 0

@@ -1,11 +1,12 @@
 """Engine and sessions. The schema itself comes only from Alembic (migrations/)."""
 
+import zlib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -60,3 +61,13 @@ def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request; use cases commit themselves."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+def serialize(target: Session | Connection, name: str) -> None:
+    """Hold a cluster-wide lock named ``name`` until the transaction ends (PostgreSQL advisory
+    lock), so work that rewrites the same derived rows never interleaves. SQLite needs none:
+    every transaction there already holds the database's write lock."""
+    connection = target.connection() if isinstance(target, Session) else target
+    if connection.dialect.name == "postgresql":
+        key = zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key per name
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")

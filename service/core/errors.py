@@ -146,7 +146,6 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(
             request,
@@ -155,6 +154,31 @@ def install_error_handlers(app: FastAPI) -> None:
             "Internal Server Error",
             "服务内部错误，请稍后再试；如持续出现请联系管理员。",
         )
+
+    async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+        if not _out_of_range(exc):
+            raise exc  # a real fault: the 500 handler answers and it is logged
+        # An id or number that no column can hold (e.g. /enterprises/99999999999999999999):
+        # nothing with that value exists, and the client should hear why.
+        return problem_response(
+            request, 422, "value_out_of_range", "Invalid request", "请求中的数值超出允许范围。"
+        )
+
+    from sqlalchemy.exc import DataError, StatementError
+
+    app.add_exception_handler(Exception, _unexpected)
+    for kind in (DataError, StatementError, OverflowError):
+        app.add_exception_handler(kind, _data_error)
+
+
+def _out_of_range(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DataError, StatementError
+
+    if isinstance(exc, DataError):
+        return "out of range" in str(exc.orig).lower()
+    if isinstance(exc, StatementError):  # SQLite's driver refuses ints beyond 64 bits
+        return isinstance(exc.orig, OverflowError)
+    return isinstance(exc, OverflowError)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         default=60, validation_alias="FINMATCH_NAME_SEARCH_MIN_SCORE"
     )
     timezone: str = Field(default="Asia/Shanghai", validation_alias="FINMATCH_TIMEZONE")
+    jobs_inline: bool = Field(
+        default=True,
+        validation_alias="FINMATCH_JOBS_INLINE",
+        description="The API process also runs the jobs a request queued, after answering it; "
+        "turn off when `finmatch worker` processes run them.",
+    )
+    job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
+    job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")
 
 
 @lru_cache

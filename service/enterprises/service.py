@@ -218,17 +218,17 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
     qualification_rows = _qualification_rows(session, vocabulary, data.qualifications)
     session.add(enterprise)
     try:
-        session.flush()
-        for row in qualification_rows:
-            session.add(Qualification(enterprise_id=enterprise.id, **row))
-        for contact in data.contacts:
-            session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
-        session.flush()
-        emit(session, "enterprise.changed", enterprise_id=enterprise.id)
-        session.commit()
+        session.flush()  # a concurrent create of the same code fails here, on the unique key
     except IntegrityError as exc:
         session.rollback()
         raise DuplicateCreditCode(f"统一社会信用代码 {code.value} 已在企业库中。") from exc
+    for row in qualification_rows:
+        session.add(Qualification(enterprise_id=enterprise.id, **row))
+    for contact in data.contacts:
+        session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
+    session.flush()
+    emit(session, "enterprise.changed", enterprise_id=enterprise.id)
+    session.commit()
     session.refresh(enterprise)
     return enterprise
 

@@ -13,3 +13,11 @@ class NeedClosed(Conflict):
 
 class InvalidNeed(Unprocessable):
     code = "invalid_need"
+
+
+class InvalidScoringConfig(Unprocessable):
+    code = "invalid_scoring_config"
+
+
+class ScoringConfigNotFound(NotFound):
+    code = "scoring_config_not_found"

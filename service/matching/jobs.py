@@ -36,6 +36,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union_all, update
 from sqlmodel import Session
 
+from service.core.database import serialize
 from service.core.models import today_local, utcnow
 from service.enterprises.models import Enterprise
 from service.matching import facts
@@ -62,6 +63,8 @@ COLUMNS = (
 WRITE_CHUNK = 100_000
 NULL = "\\N"  # COPY's text format
 ID_CHUNK = 5_000
+# Held by every rewrite of stored matches (full rematch, product and enterprise rematches).
+STORED_MATCHES_LOCK = "matching.stored_matches"
 
 
 def _progress(enabled: bool) -> Any:
@@ -86,18 +89,25 @@ def _progress(enabled: bool) -> Any:
 
 
 def full_rematch(engine: Engine, on: date | None = None, progress: bool = True) -> dict:
+    """Recompute every stored profile match in one transaction of its own (the CLI's
+    `finmatch match --all`); see ``rematch_all``."""
+    with engine.begin() as conn:
+        return rematch_all(conn, on, progress)
+
+
+def rematch_all(conn: Connection, on: date | None = None, progress: bool = False) -> dict:
     """Recompute every stored profile match: the config in force, the active catalogue and the
-    whole library, scored on ``on`` (today in Asia/Shanghai by default); then, in one
-    transaction, delete every stored row and write the new ones (COPY on PostgreSQL). Returns
-    row counts and the seconds spent loading, computing and storing."""
+    whole library, scored on ``on`` (today in Asia/Shanghai by default); then delete every
+    stored row and write the new ones (COPY on PostgreSQL), in the caller's transaction (no
+    commit). Returns row counts and the seconds spent loading, computing and storing."""
     on = on or today_local()
     started = time.perf_counter()
-    with engine.connect() as conn:
-        session = Session(bind=conn)
-        config = facts.current_config(session, on)
-        catalogue = facts.catalogue(session)
-        arrays = load_enterprise_arrays(conn, on)
-        session.close()
+    serialize(conn, STORED_MATCHES_LOCK)
+    session = Session(bind=conn)
+    config = facts.current_config(session, on)
+    catalogue = facts.catalogue(session)
+    arrays = load_enterprise_arrays(conn, on)
+    session.close()
     rules = [r for _, _, r in catalogue]
     versions = {product.id: version.version for product, version, _ in catalogue}
     loaded = time.perf_counter()
@@ -106,10 +116,8 @@ def full_rematch(engine: Engine, on: date | None = None, progress: bool = True) 
         matches = match_all(arrays, rules, config, progress=lambda _: bar.advance(task))
     rows = matches.rows()
     computed = time.perf_counter()
-    now = utcnow()
-    with engine.begin() as conn:
-        conn.execute(delete(TABLE))
-        _write(conn, rows, versions, config.version, now)
+    conn.execute(delete(TABLE))
+    _write(conn, rows, versions, config.version, utcnow())
     stored = time.perf_counter()
     return {
         "on": on.isoformat(),

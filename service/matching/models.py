@@ -5,10 +5,10 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from service.core.models import JSONType, UTCDateTime, utcnow
+from service.core.models import BigId, JSONType, UTCDateTime, utcnow
 
 
 class NeedPurpose(StrEnum):
@@ -30,7 +30,6 @@ class CollateralOffer(StrEnum):
 
 
 # 64-bit ids on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY (64-bit anyway).
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class NeedStatus(StrEnum):
@@ -125,17 +124,30 @@ class ScoringConfigRow(SQLModel, table=True):
 
 class EnterpriseMatch(SQLModel, table=True):
     """A stored match of an enterprise's profile (no need) with a product: the enterprise's
-    top products and each product's top prospects."""
+    top products and each product's top prospects.
+
+    Derived data, rewritten whole by a full rematch (millions of rows): it has no foreign keys,
+    whose per-row checks cost the COPY most of its time. Enterprises and products are never
+    deleted (a product is withdrawn, and a withdrawn product's rows are removed by its
+    rematch)."""
 
     __tablename__ = "enterprise_match"
     __table_args__ = (
         UniqueConstraint("enterprise_id", "product_id"),
         Index("ix_enterprise_match_product_id_score", "product_id", "score_centi"),
+        # A product's prospect list, without stepping over the rows kept only for enterprises.
+        Index(
+            "ix_enterprise_match_prospects",
+            "product_id",
+            "product_rank",
+            sqlite_where=text("product_rank IS NOT NULL"),
+            postgresql_where=text("product_rank IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    enterprise_id: int = Field(foreign_key="enterprise.id", ondelete="CASCADE")
-    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE")
+    enterprise_id: int
+    product_id: int
     product_version: int
     config_version: int
     score_centi: int
@@ -162,3 +174,47 @@ class NeedMatch(SQLModel, table=True):
     score_centi: int
     need_rank: int
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ScoringSettings(SQLModel):
+    """Weights and thresholds of the scoring; a new version replaces the one in force."""
+
+    weights: dict[str, int] = Field(
+        description="Points per factor (sector, size, need, qualification, cost); they add up "
+        "to 100.",
+        schema_extra={
+            "examples": [{"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15}]
+        },
+    )
+    top_per_enterprise: int = Field(default=10, ge=1, le=100)
+    top_per_product: int = Field(default=200, ge=1, le=10_000)
+    near_miss_max_failures: int = Field(default=2, ge=0, le=5)
+    tier_value: dict[str, float] = Field(
+        default_factory=lambda: {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4},
+        description="Policy priority of each cluster tier, 0–1",
+    )
+    size_value: dict[str, float] = Field(
+        default_factory=lambda: {
+            "micro": 1.0,
+            "small": 1.0,
+            "medium": 0.8,
+            "large": 0.5,
+            "unknown": 0.3,
+        },
+        description="How much the policy favours each size class, 0–1",
+    )
+    spread_best_bp: int = Field(default=-30, ge=-1000, le=2000)
+    spread_worst_bp: int = Field(default=200, ge=-1000, le=2000)
+
+
+class ScoringConfigCreate(SQLModel):
+    config: ScoringSettings
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ScoringConfigPublic(SQLModel):
+    version: int
+    config: dict[str, Any]
+    note: str | None
+    created_at: datetime
+    in_force: bool = False

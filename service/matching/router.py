@@ -10,7 +10,14 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
 from service.matching import service
-from service.matching.models import NeedCreate, NeedPublic, NeedStatus, NeedUpdate
+from service.matching.models import (
+    NeedCreate,
+    NeedPublic,
+    NeedStatus,
+    NeedUpdate,
+    ScoringConfigCreate,
+    ScoringConfigPublic,
+)
 from service.matching.schemas import Explanation, Prospect, Recommendations
 
 router = APIRouter(tags=["matching"])
@@ -200,3 +207,85 @@ def list_prospects(
     product_code: Annotated[str, Path(examples=["jsbank-wx-xikedai"])],
 ) -> Page[Prospect]:
     return service.prospects(session, product_code, page)
+
+
+CONFIG_EXAMPLE = {
+    "config": {
+        "weights": {"sector": 35, "size": 15, "need": 20, "qualification": 15, "cost": 15},
+        "top_per_enterprise": 10,
+        "top_per_product": 200,
+        "near_miss_max_failures": 2,
+        "tier_value": {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4},
+        "size_value": {"micro": 1.0, "small": 1.0, "medium": 0.8, "large": 0.5, "unknown": 0.3},
+        "spread_best_bp": -30,
+        "spread_worst_bp": 200,
+    },
+    "note": "提高产业契合权重",
+}
+
+
+@router.get(
+    "/scoring-config",
+    operation_id="getScoringConfig",
+    summary="The scoring configuration in force",
+    description="Weights and thresholds of the scoring, at the version in force (the newest).",
+    response_model=ScoringConfigPublic,
+    responses=problem_responses(404),
+)
+def get_scoring_config(session: SessionDep) -> ScoringConfigPublic:
+    return service.scoring_config(session)
+
+
+@router.get(
+    "/scoring-config/versions",
+    operation_id="listScoringConfigs",
+    summary="List scoring configuration versions",
+    description="Every version, newest first; stored matches name the version that made them.",
+    response_model=Page[ScoringConfigPublic],
+    responses=problem_responses(422),
+)
+def list_scoring_configs(session: SessionDep, page: PageDep) -> Page[ScoringConfigPublic]:
+    return service.list_scoring_configs(session, page)
+
+
+@router.get(
+    "/scoring-config/versions/{version}",
+    operation_id="getScoringConfigVersion",
+    summary="Read one scoring configuration version",
+    description="Any version, in force or not.",
+    response_model=ScoringConfigPublic,
+    responses=problem_responses(404, 422),
+)
+def get_scoring_config_version(
+    session: SessionDep,
+    version: Annotated[int, Path(ge=1, le=1_000_000, description="Version", examples=[1])],
+) -> ScoringConfigPublic:
+    return service.scoring_config(session, version)
+
+
+@router.post(
+    "/scoring-config",
+    operation_id="createScoringConfig",
+    status_code=status.HTTP_201_CREATED,
+    summary="Put a new scoring configuration in force",
+    description="Makes a new version (the previous ones stay readable). Recommendations use it "
+    "at once; every stored match is recomputed with it by a background job. Weights must name "
+    "the five factors and add up to 100.",
+    response_model=ScoringConfigPublic,
+    responses=problem_responses(422),
+)
+def create_scoring_config(
+    session: SessionDep,
+    response: Response,
+    data: Annotated[
+        ScoringConfigCreate,
+        Body(
+            openapi_examples={
+                "sector": {"summary": "More weight on sector", "value": CONFIG_EXAMPLE}
+            }
+        ),
+    ],
+) -> ScoringConfigPublic:
+    created = service.create_scoring_config(session, data)
+    response.headers["Location"] = f"/api/v1/scoring-config/versions/{created.version}"
+    return created

@@ -135,6 +135,10 @@ class ScoringConfig:
             raise ValueError(f"weights must name exactly {FACTORS}")
         if sum(self.weights.values()) != 100 or min(self.weights.values()) < 0:
             raise ValueError("weights must be non-negative and add up to 100")
+        if self.spread_best_bp >= self.spread_worst_bp:
+            raise ValueError("spread_best_bp must be below spread_worst_bp")
+        if min(self.top_per_enterprise, self.top_per_product, self.near_miss_max_failures) < 0:
+            raise ValueError("top_per_enterprise, top_per_product, near_miss_max_failures >= 0")
 
 
 FACTORS = ("sector", "size", "need", "qualification", "cost")

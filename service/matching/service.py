@@ -9,14 +9,22 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from service.core.concurrency import bump_version, check_version
+from service.core.database import serialize
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.queries import valid_qualification_codes
+from service.jobs.service import enqueue
 from service.matching import facts, jobs, scoring
 from service.matching.engine import ProductArrays, score_one
-from service.matching.exceptions import InvalidNeed, NeedClosed, NeedNotFound
+from service.matching.exceptions import (
+    InvalidNeed,
+    InvalidScoringConfig,
+    NeedClosed,
+    NeedNotFound,
+    ScoringConfigNotFound,
+)
 from service.matching.models import (
     EnterpriseMatch,
     FinancingNeed,
@@ -25,7 +33,10 @@ from service.matching.models import (
     NeedPublic,
     NeedStatus,
     NeedUpdate,
+    ScoringConfigCreate,
+    ScoringConfigPublic,
     ScoringConfigRow,
+    ScoringSettings,
 )
 from service.matching.schemas import (
     FACTOR_LABEL,
@@ -326,7 +337,8 @@ def rematch_open_needs(session: Session, enterprise_id: int | None = None) -> in
     )
     if enterprise_id is not None:
         stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
-    needs = list(session.scalars(stmt))
+    # Locked, so that a concurrent update of one of them waits instead of racing the rewrite.
+    needs = list(session.scalars(stmt.order_by(FinancingNeed.id).with_for_update()))
     if not needs:
         return 0
     catalogue = Catalogue.load(session)
@@ -566,14 +578,126 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
     return Page(items=items, next_cursor=next_cursor, limit=page.limit)
 
 
+# --- scoring configuration -------------------------------------------------------------------
+
+TIERS = ("landmark", "advantage", "future", "none")
+SIZES = ("micro", "small", "medium", "large", "unknown")
+
+
+def _config_public(row: ScoringConfigRow, in_force: int | None) -> ScoringConfigPublic:
+    return ScoringConfigPublic(
+        version=row.version,
+        config=row.config,
+        note=row.note,
+        created_at=row.created_at,
+        in_force=row.version == in_force,
+    )
+
+
+def _version_in_force(session: Session) -> int | None:
+    return session.scalar(select(func.max(ScoringConfigRow.version)))
+
+
+def scoring_config(session: Session, version: int | None = None) -> ScoringConfigPublic:
+    """A version of the scoring configuration; the one in force (the newest) by default."""
+    in_force = _version_in_force(session)
+    wanted = in_force if version is None else version
+    row = session.get(ScoringConfigRow, wanted) if wanted is not None else None
+    if row is None:
+        raise ScoringConfigNotFound(f"评分配置版本 {version} 不存在。")
+    return _config_public(row, in_force)
+
+
+def list_scoring_configs(session: Session, page: PageParams) -> Page[ScoringConfigPublic]:
+    """Newest first."""
+    stmt = select(ScoringConfigRow)
+    key = cursor_key(page, 1)
+    if key:
+        stmt = stmt.where(ScoringConfigRow.version < int(key[0]))
+    rows = list(
+        session.scalars(stmt.order_by(ScoringConfigRow.version.desc()).limit(page.limit + 1))
+    )
+    in_force = _version_in_force(session)
+    result = make_page(rows, page.limit, lambda r: [r.version])
+    result.items = [_config_public(r, in_force) for r in result.items]
+    return result
+
+
+def _check_settings(settings: ScoringSettings) -> dict:
+    data = settings.model_dump()
+    problems = []
+    if sorted(data["weights"]) != sorted(scoring.FACTORS):
+        problems.append(("weights", f"权重须且只须包含 {', '.join(scoring.FACTORS)}。"))
+    elif min(data["weights"].values()) < 0 or sum(data["weights"].values()) != 100:
+        problems.append(("weights", "各项权重不能为负，且合计须为 100。"))
+    for field, names in (("tier_value", TIERS), ("size_value", SIZES)):
+        values = data[field]
+        if sorted(values) != sorted(names):
+            problems.append((field, f"{field} 须且只须包含 {', '.join(names)}。"))
+        elif not all(0 <= v <= 1 for v in values.values()):
+            problems.append((field, f"{field} 的取值须在 0 到 1 之间。"))
+    if data["spread_best_bp"] >= data["spread_worst_bp"]:
+        problems.append(("spread_best_bp", "spread_best_bp 须小于 spread_worst_bp。"))
+    if problems:
+        field, message = problems[0]
+        raise InvalidScoringConfig(
+            message,
+            field=field,
+            errors=[{"field": f, "message": m} for f, m in problems],
+        )
+    return data
+
+
+def create_scoring_config(session: Session, data: ScoringConfigCreate) -> ScoringConfigPublic:
+    """Put a new version in force; every stored match is recomputed with it by a job."""
+    config = _check_settings(data.config)
+    serialize(session, "matching.scoring_config")  # two creates get consecutive versions
+    version = (_version_in_force(session) or 0) + 1
+    row = ScoringConfigRow(version=version, config=config, note=data.note)
+    session.add(row)
+    session.flush()
+    enqueue(session, CONFIG_CHANGED, {"version": version}, key="all")
+    session.commit()
+    return _config_public(row, version)
+
+
 # --- keeping matches current ----------------------------------------------------------------
+
+ENTERPRISE_CHANGED = "matching.enterprise_changed"
+PRODUCT_CHANGED = "matching.product_changed"
+CONFIG_CHANGED = "matching.config_changed"
+ENTERPRISE_BATCH = 2_000
 
 
 def on_enterprise_changed(session: Session, enterprise_id: int) -> None:
-    jobs.rematch_enterprises(session, [enterprise_id])
+    """In the change's transaction: its open needs (cheap, and what banks' leads follow);
+    after commit, as a job: its profile matches (reads other enterprises' lists)."""
     rematch_open_needs(session, enterprise_id)
+    enqueue(session, ENTERPRISE_CHANGED, {"enterprise_id": enterprise_id}, key=str(enterprise_id))
 
 
 def on_product_changed(session: Session, product_id: int) -> None:
-    jobs.rematch_product(session, product_id)
-    rematch_open_needs(session)
+    """After commit, as a job: the product against the whole library, and every open need."""
+    enqueue(session, PRODUCT_CHANGED, {"product_id": product_id}, key=str(product_id))
+
+
+def run_enterprise_rematch(session: Session, payloads: list[dict]) -> dict:
+    """Job: the stored profile matches of a batch of changed enterprises."""
+    serialize(session, jobs.STORED_MATCHES_LOCK)
+    ids = sorted({int(p["enterprise_id"]) for p in payloads})
+    return {"enterprises": len(ids), **jobs.rematch_enterprises(session, ids)}
+
+
+def run_product_rematch(session: Session, product_id: int) -> dict:
+    """Job: the stored matches a product change affects, and the open needs' matches."""
+    serialize(session, jobs.STORED_MATCHES_LOCK)
+    stats = jobs.rematch_product(session, product_id)
+    stats["needs"] = rematch_open_needs(session)
+    return stats
+
+
+def run_full_rematch(session: Session, version: int | None = None) -> dict:
+    """Job: every stored match, with the configuration in force (after a new version)."""
+    stats = jobs.rematch_all(session.connection())
+    stats["needs"] = rematch_open_needs(session)
+    return stats

@@ -60,8 +60,12 @@ def test_two_updates_from_one_version(engine: Engine, committed: list[str]) -> N
     committed.append(payload.credit_code)
     with Session(engine, expire_on_commit=False) as session:
         enterprise_id = service.create_enterprise(session, payload).id
-    results = _race(engine, lambda s: service.update_enterprise(
-        s, enterprise_id, EnterpriseUpdate(employees=threading.get_ident() % 1000), 1))
+    results = _race(
+        engine,
+        lambda s: service.update_enterprise(
+            s, enterprise_id, EnterpriseUpdate(employees=threading.get_ident() % 1000), 1
+        ),
+    )
     winners = [r for r in results if isinstance(r, Enterprise)]
     losers = [r for r in results if isinstance(r, PreconditionFailed)]
     assert len(winners) == 1 and len(losers) == 1, results
@@ -76,8 +80,13 @@ def test_many_unconditional_updates_all_count(engine: Engine, committed: list[st
     committed.append(payload.credit_code)
     with Session(engine, expire_on_commit=False) as session:
         enterprise_id = service.create_enterprise(session, payload).id
-    results = _race(engine, lambda s: service.update_enterprise(
-        s, enterprise_id, EnterpriseUpdate(chain_tag="集成电路产业链")), n=4)
+    results = _race(
+        engine,
+        lambda s: service.update_enterprise(
+            s, enterprise_id, EnterpriseUpdate(chain_tag="集成电路产业链")
+        ),
+        n=4,
+    )
     assert all(isinstance(r, Enterprise) for r in results), results
     with Session(engine) as session:
         assert session.get(Enterprise, enterprise_id).version == 5

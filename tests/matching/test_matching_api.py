@@ -14,13 +14,23 @@ def bank(client) -> dict:
 def chip_product(client, bank) -> dict:
     """A credit product for small IC enterprises with a valid high-tech qualification."""
     payload = product_payload(
-        bank["code"], name="芯片科创贷",
-        eligibility={"clusters_included": ["ic"], "size_classes": ["small", "micro"],
-                     "qualifications_any": ["high_tech"], "min_credit_grade": "BBB",
-                     "registered_in_wuxi": True},
-        amount_min_fen=10_000_000, amount_max_fen=500_000_000, term_min=6, term_max=24,
-        purposes=["working_capital", "rnd"], collateral_types=["none"],
-        rate={"base": "LPR1Y", "spread_bp": 40})
+        bank["code"],
+        name="芯片科创贷",
+        eligibility={
+            "clusters_included": ["ic"],
+            "size_classes": ["small", "micro"],
+            "qualifications_any": ["high_tech"],
+            "min_credit_grade": "BBB",
+            "registered_in_wuxi": True,
+        },
+        amount_min_fen=10_000_000,
+        amount_max_fen=500_000_000,
+        term_min=6,
+        term_max=24,
+        purposes=["working_capital", "rnd"],
+        collateral_types=["none"],
+        rate={"base": "LPR1Y", "spread_bp": 40},
+    )
     response = client.post("/api/v1/products", json=payload)
     assert response.status_code == 201, response.text
     return response.json()
@@ -28,14 +38,23 @@ def chip_product(client, bank) -> dict:
 
 @pytest.fixture
 def chip_firm(client) -> dict:
-    return create_enterprise(client, cluster_code="ic", qualifications=[
-        {"type_code": "high_tech", "issued_date": "2025-06-01"}])
+    return create_enterprise(
+        client,
+        cluster_code="ic",
+        qualifications=[{"type_code": "high_tech", "issued_date": "2025-06-01"}],
+    )
 
 
 def _need(client, enterprise_id: int, **overrides) -> dict:
-    body = {"enterprise_id": enterprise_id, "amount_fen": 200_000_000, "term_months": 12,
-            "purpose": "working_capital", "collateral": ["none"],
-            "consent_share_details": False, "max_banks": 3} | overrides
+    body = {
+        "enterprise_id": enterprise_id,
+        "amount_fen": 200_000_000,
+        "term_months": 12,
+        "purpose": "working_capital",
+        "collateral": ["none"],
+        "consent_share_details": False,
+        "max_banks": 3,
+    } | overrides
     response = client.post("/api/v1/needs", json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -54,27 +73,35 @@ def test_need_lifecycle(client, chip_firm) -> None:
     assert client.post(f"{url}/withdraw").status_code == 200  # idempotent
     closed = client.patch(url, json={"amount_fen": 100_000_000})
     assert closed.status_code == 409 and closed.json()["code"] == "need_closed"
-    listed = client.get("/api/v1/needs", params={"enterprise_id": chip_firm["id"],
-                                                 "status": "withdrawn"}).json()["items"]
+    listed = client.get(
+        "/api/v1/needs", params={"enterprise_id": chip_firm["id"], "status": "withdrawn"}
+    ).json()["items"]
     assert [n["id"] for n in listed] == [need["id"]]
 
 
-@pytest.mark.parametrize("overrides, code", [
-    ({"amount_fen": 0}, "validation_error"),
-    ({"amount_fen": -5}, "validation_error"),
-    ({"term_months": 0}, "validation_error"),
-    ({"purpose": "holiday"}, "validation_error"),
-    ({"collateral": []}, "validation_error"),
-    ({"collateral": ["gold"]}, "validation_error"),
-    ({"max_banks": 6}, "validation_error"),
-    ({"max_banks": 0}, "validation_error"),
-    ({"enterprise_id": 999999}, "unknown_enterprise"),
-    ({"project_id": 999999}, "unknown_project"),
-    ({"wanted_by_date": "2020-01-01"}, "invalid_wanted_by_date"),
-])
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"amount_fen": 0}, "validation_error"),
+        ({"amount_fen": -5}, "validation_error"),
+        ({"term_months": 0}, "validation_error"),
+        ({"purpose": "holiday"}, "validation_error"),
+        ({"collateral": []}, "validation_error"),
+        ({"collateral": ["gold"]}, "validation_error"),
+        ({"max_banks": 6}, "validation_error"),
+        ({"max_banks": 0}, "validation_error"),
+        ({"enterprise_id": 999999}, "unknown_enterprise"),
+        ({"project_id": 999999}, "unknown_project"),
+        ({"wanted_by_date": "2020-01-01"}, "invalid_wanted_by_date"),
+    ],
+)
 def test_bad_needs_are_422(client, chip_firm, overrides, code) -> None:
-    body = {"enterprise_id": chip_firm["id"], "amount_fen": 200_000_000, "term_months": 12,
-            "purpose": "working_capital"} | overrides
+    body = {
+        "enterprise_id": chip_firm["id"],
+        "amount_fen": 200_000_000,
+        "term_months": 12,
+        "purpose": "working_capital",
+    } | overrides
     response = client.post("/api/v1/needs", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
@@ -82,12 +109,26 @@ def test_bad_needs_are_422(client, chip_firm, overrides, code) -> None:
 
 def test_need_cannot_use_another_enterprises_project(client, chip_firm) -> None:
     other = create_enterprise(client)
-    project = client.post("/api/v1/projects", json={
-        "enterprise_id": other["id"], "name": "另一家企业的项目", "kind": "rnd",
-        "total_investment_fen": 100_000_000, "year": 2026}).json()
-    response = client.post("/api/v1/needs", json={
-        "enterprise_id": chip_firm["id"], "amount_fen": 1_000_000, "term_months": 6,
-        "purpose": "rnd", "project_id": project["id"]})
+    project = client.post(
+        "/api/v1/projects",
+        json={
+            "enterprise_id": other["id"],
+            "name": "另一家企业的项目",
+            "kind": "rnd",
+            "total_investment_fen": 100_000_000,
+            "year": 2026,
+        },
+    ).json()
+    response = client.post(
+        "/api/v1/needs",
+        json={
+            "enterprise_id": chip_firm["id"],
+            "amount_fen": 1_000_000,
+            "term_months": 6,
+            "purpose": "rnd",
+            "project_id": project["id"],
+        },
+    )
     assert response.status_code == 422 and response.json()["code"] == "project_not_of_enterprise"
 
 
@@ -101,15 +142,21 @@ def test_recommendations_for_a_need(client, chip_firm, chip_product) -> None:
     ours = next(r for r in body["items"] if r["product_code"] == chip_product["code"])
     assert ours["bank_code"] == chip_product["bank_code"] and ours["basis"] == "need"
     assert abs(sum(f["contribution"] for f in ours["factors"]) - ours["score"]) < 1e-9
-    assert {f["name"] for f in ours["factors"]} == {"sector", "size", "need", "qualification",
-                                                    "cost"}
+    assert {f["name"] for f in ours["factors"]} == {
+        "sector",
+        "size",
+        "need",
+        "qualification",
+        "cost",
+    }
     assert sum(f["weight"] for f in ours["factors"]) == 100
     assert all(f["reason"] for f in ours["factors"])
     assert body["config_version"] == 1
 
 
-def test_an_ineligible_product_is_a_near_miss_with_remedies(client, chip_firm,
-                                                            chip_product) -> None:
+def test_an_ineligible_product_is_a_near_miss_with_remedies(
+    client, chip_firm, chip_product
+) -> None:
     need = _need(client, chip_firm["id"], amount_fen=800_000_000)
     body = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
     assert chip_product["code"] not in [r["product_code"] for r in body["items"]]
@@ -119,29 +166,37 @@ def test_an_ineligible_product_is_a_near_miss_with_remedies(client, chip_firm,
 
 
 def test_explanations(client, chip_firm, chip_product) -> None:
-    ok = client.get("/api/v1/explanations", params={"product": chip_product["code"],
-                                                    "enterprise_id": chip_firm["id"]}).json()
+    ok = client.get(
+        "/api/v1/explanations",
+        params={"product": chip_product["code"], "enterprise_id": chip_firm["id"]},
+    ).json()
     assert ok["eligible"] is True and ok["failures"] == []
     assert abs(sum(f["contribution"] for f in ok["factors"]) - ok["score"]) < 1e-9
     outsider = create_enterprise(client, cluster_code="textile", industry_code="C1711")
-    no = client.get("/api/v1/explanations", params={"product": chip_product["code"],
-                                                    "enterprise_id": outsider["id"]}).json()
+    no = client.get(
+        "/api/v1/explanations",
+        params={"product": chip_product["code"], "enterprise_id": outsider["id"]},
+    ).json()
     assert no["eligible"] is False and no["score"] is None
     gates = {f["gate"]: f for f in no["failures"]}
     assert {"cluster_included", "qualifications_any"} <= set(gates)
     assert "高新技术企业" in gates["qualifications_any"]["remedy"]
     need = _need(client, chip_firm["id"], term_months=36)
-    by_need = client.get("/api/v1/explanations", params={"product": chip_product["code"],
-                                                         "need_id": need["id"]}).json()
+    by_need = client.get(
+        "/api/v1/explanations", params={"product": chip_product["code"], "need_id": need["id"]}
+    ).json()
     assert [f["gate"] for f in by_need["failures"]] == ["term_max"]
 
 
-@pytest.mark.parametrize("params, status, code", [
-    ({"product": "no-such-product", "enterprise_id": "FIRM"}, 404, "product_not_found"),
-    ({"product": "PLACEHOLDER"}, 422, "missing_subject"),
-    ({"product": "PLACEHOLDER", "enterprise_id": 999999}, 404, "enterprise_not_found"),
-    ({"product": "PLACEHOLDER", "need_id": 999999}, 404, "need_not_found"),
-])
+@pytest.mark.parametrize(
+    "params, status, code",
+    [
+        ({"product": "no-such-product", "enterprise_id": "FIRM"}, 404, "product_not_found"),
+        ({"product": "PLACEHOLDER"}, 422, "missing_subject"),
+        ({"product": "PLACEHOLDER", "enterprise_id": 999999}, 404, "enterprise_not_found"),
+        ({"product": "PLACEHOLDER", "need_id": 999999}, 404, "need_not_found"),
+    ],
+)
 def test_explanation_errors(client, chip_firm, chip_product, params, status, code) -> None:
     fill = {"PLACEHOLDER": chip_product["code"], "FIRM": chip_firm["id"]}
     params = {k: fill.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
@@ -153,24 +208,47 @@ def test_explanation_errors(client, chip_firm, chip_product, params, status, cod
 def test_need_of_another_enterprise_is_refused(client, chip_firm, chip_product) -> None:
     other = create_enterprise(client)
     need = _need(client, other["id"])
-    response = client.get("/api/v1/explanations", params={
-        "product": chip_product["code"], "enterprise_id": chip_firm["id"], "need_id": need["id"]})
+    response = client.get(
+        "/api/v1/explanations",
+        params={
+            "product": chip_product["code"],
+            "enterprise_id": chip_firm["id"],
+            "need_id": need["id"],
+        },
+    )
     assert response.status_code == 422 and response.json()["code"] == "need_not_of_enterprise"
 
 
 def test_recommendations_for_an_enterprise_use_its_projects(client, chip_firm, bank) -> None:
-    equipment = client.post("/api/v1/products", json=product_payload(
-        bank["code"], name="技改设备贷", category="equipment",
-        eligibility={"clusters_included": ["ic"]}, purposes=["equipment"],
-        collateral_types=["equipment"], amount_min_fen=100_000_000,
-        amount_max_fen=5_000_000_000, term_min=12, term_max=60,
-        rate={"base": "LPR5Y", "spread_bp": -10})).json()
+    equipment = client.post(
+        "/api/v1/products",
+        json=product_payload(
+            bank["code"],
+            name="技改设备贷",
+            category="equipment",
+            eligibility={"clusters_included": ["ic"]},
+            purposes=["equipment"],
+            collateral_types=["equipment"],
+            amount_min_fen=100_000_000,
+            amount_max_fen=5_000_000_000,
+            term_min=12,
+            term_max=60,
+            rate={"base": "LPR5Y", "spread_bp": -10},
+        ),
+    ).json()
     before = client.get(f"/api/v1/enterprises/{chip_firm['id']}/recommendations").json()
     assert equipment["code"] in [r["product_code"] for r in before["items"]]
-    project = client.post("/api/v1/projects", json={
-        "enterprise_id": chip_firm["id"], "name": "封测产线技术改造项目",
-        "kind": "tech_transformation", "total_investment_fen": 2_000_000_000,
-        "financing_need_fen": 800_000_000, "year": 2026}).json()
+    project = client.post(
+        "/api/v1/projects",
+        json={
+            "enterprise_id": chip_firm["id"],
+            "name": "封测产线技术改造项目",
+            "kind": "tech_transformation",
+            "total_investment_fen": 2_000_000_000,
+            "financing_need_fen": 800_000_000,
+            "year": 2026,
+        },
+    ).json()
     after = client.get(f"/api/v1/enterprises/{chip_firm['id']}/recommendations").json()
     item = next(r for r in after["items"] if r["product_code"] == equipment["code"])
     assert item["basis"] == f"project:{project['id']}"
@@ -178,8 +256,11 @@ def test_recommendations_for_an_enterprise_use_its_projects(client, chip_firm, b
 
 
 def test_prospects_are_anonymised_without_consent(client, chip_firm, chip_product) -> None:
-    consenting = create_enterprise(client, cluster_code="ic", qualifications=[
-        {"type_code": "high_tech", "issued_date": "2025-06-01"}])
+    consenting = create_enterprise(
+        client,
+        cluster_code="ic",
+        qualifications=[{"type_code": "high_tech", "issued_date": "2025-06-01"}],
+    )
     _need(client, chip_firm["id"], consent_share_details=False)
     _need(client, consenting["id"], consent_share_details=True)
     page = client.get(f"/api/v1/products/{chip_product['code']}/prospects").json()
@@ -199,15 +280,19 @@ def test_prospects_are_anonymised_without_consent(client, chip_firm, chip_produc
 def test_prospect_pages_continue_ranks(client, chip_product) -> None:
     firms = []
     for _ in range(3):
-        firm = create_enterprise(client, cluster_code="ic", qualifications=[
-            {"type_code": "high_tech", "issued_date": "2025-06-01"}])
+        firm = create_enterprise(
+            client,
+            cluster_code="ic",
+            qualifications=[{"type_code": "high_tech", "issued_date": "2025-06-01"}],
+        )
         _need(client, firm["id"])
         firms.append(firm)
     items, cursor = [], None
     while True:
         params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = client.get(f"/api/v1/products/{chip_product['code']}/prospects",
-                          params=params).json()
+        page = client.get(
+            f"/api/v1/products/{chip_product['code']}/prospects", params=params
+        ).json()
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -230,8 +315,10 @@ def test_changes_rematch_stored_need_matches(client, session, chip_firm, chip_pr
 
     def stored() -> set[int]:
         session.expire_all()
-        return {m.product_id for m in session.exec(
-            select(NeedMatch).where(NeedMatch.need_id == need["id"]))}
+        return {
+            m.product_id
+            for m in session.exec(select(NeedMatch).where(NeedMatch.need_id == need["id"]))
+        }
 
     ours = _product_id(session, chip_product["code"])
     assert ours in stored()
@@ -255,3 +342,153 @@ def _product_id(session, code: str) -> int:
     from service.products.models import Product
 
     return session.exec(select(Product.id).where(Product.code == code)).one()
+
+
+def test_a_product_change_is_rematched_by_a_job(
+    client, session, chip_firm, chip_product, monkeypatch
+) -> None:
+    """Without inline jobs (a deployment with `finmatch worker`), the product change only
+    queues its rematch, once however often it changes; a runner applies it later."""
+    from sqlmodel import select
+
+    from service.core.settings import get_settings
+    from service.jobs.models import Job
+    from service.jobs.service import run_pending
+    from service.matching.models import EnterpriseMatch
+
+    ours = _product_id(session, chip_product["code"])
+
+    def prospects() -> set[int]:
+        session.expire_all()
+        return {
+            m.enterprise_id
+            for m in session.exec(
+                select(EnterpriseMatch).where(
+                    EnterpriseMatch.product_id == ours, EnterpriseMatch.product_rank.is_not(None)
+                )
+            )
+        }
+
+    assert chip_firm["id"] in prospects()
+    monkeypatch.setattr(get_settings(), "jobs_inline", False)
+    path = f"/api/v1/products/{chip_product['code']}"
+    for cap in (2_000_000_000, 1_000_000_000):
+        assert client.patch(path, json={"amount_max_fen": cap}).status_code == 200
+    assert client.patch(path, json={"eligibility": {"clusters_included": ["textile"]}}).is_success
+    queued = session.exec(
+        select(Job).where(Job.kind == "matching.product_changed", Job.status == "queued")
+    ).all()
+    assert [j.payload for j in queued] == [{"product_id": ours}]
+    assert chip_firm["id"] in prospects()  # not yet
+    assert run_pending(session) >= 1
+    assert chip_firm["id"] not in prospects()
+    job = client.get(f"/api/v1/jobs/{queued[0].id}").json()
+    assert job["status"] == "done" and job["result"]["needs"] >= 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/enterprises/99999999999999999999",
+        "/api/v1/enterprises/9999999999",
+        "/api/v1/needs/99999999999999999999",
+        "/api/v1/jobs/99999999999999999999",
+    ],
+)
+def test_ids_beyond_any_column_are_a_clear_422(client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code in (404, 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if response.status_code == 422:
+        assert response.json()["code"] == "value_out_of_range"
+
+
+def _settings(**changes) -> dict:
+    config = {
+        "weights": {"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15},
+        "top_per_enterprise": 10,
+        "top_per_product": 200,
+        "near_miss_max_failures": 2,
+        "tier_value": {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4},
+        "size_value": {"micro": 1.0, "small": 1.0, "medium": 0.8, "large": 0.5, "unknown": 0.3},
+        "spread_best_bp": -30,
+        "spread_worst_bp": 200,
+    }
+    return {**config, **changes}
+
+
+def test_a_new_scoring_config_is_in_force_and_rematches_everything(
+    client, session, chip_firm, chip_product
+) -> None:
+    from sqlmodel import select
+
+    from service.matching.models import EnterpriseMatch, NeedMatch
+
+    need = _need(client, chip_firm["id"])
+    current = client.get("/api/v1/scoring-config").json()
+    assert current["in_force"] and current["version"] == 1
+    weights = {"sector": 60, "size": 10, "need": 10, "qualification": 10, "cost": 10}
+    created = client.post(
+        "/api/v1/scoring-config", json={"config": _settings(weights=weights), "note": "产业优先"}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["version"] == 2 and body["in_force"] and body["config"]["weights"] == weights
+    assert created.headers["location"] == "/api/v1/scoring-config/versions/2"
+    old = client.get("/api/v1/scoring-config/versions/1").json()
+    assert old["in_force"] is False and old["config"]["weights"]["sector"] == 30
+    versions = client.get("/api/v1/scoring-config/versions").json()["items"]
+    assert [v["version"] for v in versions] == [2, 1]
+    # recommendations use it at once; the stored matches were recomputed by the job
+    recommended = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
+    assert recommended["config_version"] == 2
+    assert {f["weight"] for f in recommended["items"][0]["factors"]} == {60, 10}
+    session.expire_all()
+    stored = session.exec(select(EnterpriseMatch.config_version)).all()
+    assert stored and set(stored) == {2}
+    assert set(session.exec(select(NeedMatch.config_version)).all()) == {2}
+
+
+@pytest.mark.parametrize(
+    "config, field",
+    [
+        (
+            _settings(
+                weights={"sector": 50, "size": 15, "need": 25, "qualification": 15, "cost": 15}
+            ),
+            "weights",
+        ),
+        (_settings(weights={"sector": 45, "size": 15, "need": 25, "qualification": 15}), "weights"),
+        (
+            _settings(
+                weights={"sector": 130, "size": -15, "need": -15, "qualification": 0, "cost": 0}
+            ),
+            "weights",
+        ),
+        (
+            _settings(tier_value={"landmark": 1.5, "advantage": 0.8, "future": 0.85, "none": 0.4}),
+            "tier_value",
+        ),
+        (_settings(size_value={"small": 1.0}), "size_value"),
+        (_settings(spread_best_bp=100, spread_worst_bp=100), "spread_best_bp"),
+    ],
+)
+def test_a_scoring_config_that_cannot_score_is_refused(client, config, field) -> None:
+    response = client.post("/api/v1/scoring-config", json={"config": config})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "invalid_scoring_config" and problem["field"] == field
+    assert client.get("/api/v1/scoring-config").json()["version"] == 1
+
+
+def test_scoring_config_bad_requests(client) -> None:
+    assert (
+        client.post(
+            "/api/v1/scoring-config", json={"config": _settings(top_per_product=0)}
+        ).status_code
+        == 422
+    )
+    assert client.post("/api/v1/scoring-config", json={}).status_code == 422
+    missing = client.get("/api/v1/scoring-config/versions/99")
+    assert missing.status_code == 404 and missing.json()["code"] == "scoring_config_not_found"
+    assert client.get("/api/v1/scoring-config/versions/0").status_code == 422

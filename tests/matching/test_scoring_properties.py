@@ -4,6 +4,7 @@ import dataclasses
 import random
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,15 +13,24 @@ from service.taxonomy.grades import CREDIT_GRADES
 
 ON = date(2026, 11, 25)
 CLUSTERS = ["iot", "ic", "biomed", "software", "hi_equip", "textile", "auto", "semi3"]
-TIER = {"iot": "landmark", "ic": "landmark", "biomed": "landmark", "software": "landmark",
-        "hi_equip": "advantage", "textile": "advantage", "auto": "advantage", "semi3": "future"}
+TIER = {
+    "iot": "landmark",
+    "ic": "landmark",
+    "biomed": "landmark",
+    "software": "landmark",
+    "hi_equip": "advantage",
+    "textile": "advantage",
+    "auto": "advantage",
+    "semi3": "future",
+}
 QUALS = ["high_tech", "tech_sme", "srdi_sme", "little_giant", "innovative_sme"]
 SIZES = ["large", "medium", "small", "micro"]
 DISTRICTS = ["xinwu", "jiangyin", "yixing", "liangxi"]
 PURPOSES = ["working_capital", "equipment", "rnd", "project", "renewal"]
 COLLATERAL = ["none", "guarantee", "property", "equipment", "ip", "receivables"]
-CONFIG = scoring.ScoringConfig(1, {"sector": 30, "size": 15, "need": 25, "qualification": 15,
-                                   "cost": 15})
+CONFIG = scoring.ScoringConfig(
+    1, {"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15}
+)
 WAN = 1_000_000
 
 days = st.integers(min_value=-3000, max_value=1500).map(lambda d: ON + timedelta(days=d))
@@ -37,7 +47,9 @@ def held(draw) -> scoring.Held:
 def enterprises(draw) -> scoring.EnterpriseFacts:
     cluster = draw(st.one_of(st.none(), st.sampled_from(CLUSTERS)))
     return scoring.EnterpriseFacts(
-        id=draw(st.integers(1, 10_000)), cluster=cluster, tier=TIER.get(cluster or ""),
+        id=draw(st.integers(1, 10_000)),
+        cluster=cluster,
+        tier=TIER.get(cluster or ""),
         size_class=draw(st.one_of(st.none(), st.sampled_from(SIZES))),
         qualifications=tuple(draw(st.lists(held(), max_size=4))),
         established=draw(st.one_of(st.none(), days)),
@@ -45,13 +57,17 @@ def enterprises(draw) -> scoring.EnterpriseFacts:
         credit_grade=draw(st.one_of(st.none(), st.sampled_from(CREDIT_GRADES))),
         district=draw(st.one_of(st.none(), st.sampled_from(DISTRICTS))),
         registered_in_wuxi=draw(st.booleans()),
-        industry_code=draw(st.sampled_from(["C3973", "C3670", "I6513", "K7010", "C1711"])))
+        industry_code=draw(st.sampled_from(["C3973", "C3670", "I6513", "K7010", "C1711"])),
+    )
 
 
 needs = st.builds(
-    scoring.NeedFacts, amount_fen=st.integers(1, 10_000 * WAN), term_months=st.integers(1, 120),
+    scoring.NeedFacts,
+    amount_fen=st.integers(1, 10_000 * WAN),
+    term_months=st.integers(1, 120),
     purpose=st.sampled_from(PURPOSES),
-    collateral=st.frozensets(st.sampled_from(COLLATERAL), min_size=1))
+    collateral=st.frozensets(st.sampled_from(COLLATERAL), min_size=1),
+)
 
 
 def subset(items: list[str]) -> st.SearchStrategy[frozenset[str]]:
@@ -67,10 +83,13 @@ def products(draw, product_id: int | None = None) -> scoring.ProductRules:
     base = draw(st.sampled_from(["LPR1Y", "LPR5Y", "FIXED", "NONE"]))
     return scoring.ProductRules(
         id=product_id if product_id is not None else draw(st.integers(1, 1000)),
-        code="p", bank_code="b",
-        clusters_included=draw(subset(CLUSTERS)), clusters_excluded=draw(subset(CLUSTERS)),
+        code="p",
+        bank_code="b",
+        clusters_included=draw(subset(CLUSTERS)),
+        clusters_excluded=draw(subset(CLUSTERS)),
         tiers=draw(subset(["landmark", "advantage", "future"])),
-        size_classes=draw(subset(SIZES)), qualifications_any=draw(subset(QUALS)),
+        size_classes=draw(subset(SIZES)),
+        qualifications_any=draw(subset(QUALS)),
         qualifications_all=draw(st.frozensets(st.sampled_from(QUALS), max_size=1)),
         min_years_in_business=draw(st.one_of(st.none(), st.integers(0, 10))),
         revenue_min_fen=draw(st.one_of(st.none(), st.integers(0, 1000 * WAN))),
@@ -78,16 +97,22 @@ def products(draw, product_id: int | None = None) -> scoring.ProductRules:
         min_credit_grade=draw(st.one_of(st.none(), st.sampled_from(CREDIT_GRADES))),
         districts=draw(subset(DISTRICTS)),
         registered_in_wuxi=draw(st.one_of(st.none(), st.booleans())),
-        industries_excluded=tuple(draw(st.lists(st.sampled_from(["K70", "C17", "J"]),
-                                                max_size=2))),
-        amount_min_fen=low, amount_max_fen=high,
-        term_unit=draw(st.sampled_from(["month", "day"])), term_min=term_low, term_max=term_high,
-        collateral_types=draw(subset(COLLATERAL)), purposes=draw(subset(PURPOSES)),
-        effective_from=draw(st.one_of(st.none(), days)), effective_to=None,
-        rate_base=base, spread_bp=draw(st.integers(-100, 300)) if base.startswith("LPR") else None,
+        industries_excluded=tuple(draw(st.lists(st.sampled_from(["K70", "C17", "J"]), max_size=2))),
+        amount_min_fen=low,
+        amount_max_fen=high,
+        term_unit=draw(st.sampled_from(["month", "day"])),
+        term_min=term_low,
+        term_max=term_high,
+        collateral_types=draw(subset(COLLATERAL)),
+        purposes=draw(subset(PURPOSES)),
+        effective_from=draw(st.one_of(st.none(), days)),
+        effective_to=None,
+        rate_base=base,
+        spread_bp=draw(st.integers(-100, 300)) if base.startswith("LPR") else None,
         fixed_rate_bp=draw(st.integers(200, 900)) if base == "FIXED" else None,
         annual_fee_bp=draw(st.sampled_from([0, 0, 100])),
-        daily_fee_bp=draw(st.sampled_from([0, 4])))
+        daily_fee_bp=draw(st.sampled_from([0, 4])),
+    )
 
 
 @settings(max_examples=120, deadline=None)
@@ -107,17 +132,23 @@ def test_score_bounds_and_contributions_add_up(e, need, p) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(enterprises(), st.one_of(st.none(), needs),
-       st.lists(products(), min_size=1, max_size=12), st.randoms())
-def test_ranking_is_deterministic_and_never_holds_an_ineligible_pair(e, need, catalogue,
-                                                                     rnd: random.Random) -> None:
+@given(
+    enterprises(),
+    st.one_of(st.none(), needs),
+    st.lists(products(), min_size=1, max_size=12),
+    st.randoms(),
+)
+def test_ranking_is_deterministic_and_never_holds_an_ineligible_pair(
+    e, need, catalogue, rnd: random.Random
+) -> None:
     catalogue = [dataclasses.replace(p, id=i) for i, p in enumerate(catalogue)]
     first = scoring.rank([scoring.score(e, need, p, ON, CONFIG) for p in catalogue])
     shuffled = catalogue[:]
     rnd.shuffle(shuffled)
     again = scoring.rank([scoring.score(e, need, p, ON, CONFIG) for p in shuffled])
-    assert [(r.product_id, r.score_centi) for r in first] == \
-        [(r.product_id, r.score_centi) for r in again]
+    assert [(r.product_id, r.score_centi) for r in first] == [
+        (r.product_id, r.score_centi) for r in again
+    ]
     for result in first:
         assert result.eligible and not scoring.gates(e, need, catalogue[result.product_id], ON)
 
@@ -126,8 +157,11 @@ def test_ranking_is_deterministic_and_never_holds_an_ineligible_pair(e, need, ca
 @given(enterprises(), st.one_of(st.none(), needs), products(), st.sampled_from(QUALS))
 def test_a_new_valid_qualification_never_lowers_a_score(e, need, p, code) -> None:
     before = scoring.score(e, need, p, ON, CONFIG)
-    richer = dataclasses.replace(e, qualifications=e.qualifications + (
-        scoring.Held(code, ON - timedelta(days=10), ON + timedelta(days=300)),))
+    richer = dataclasses.replace(
+        e,
+        qualifications=e.qualifications
+        + (scoring.Held(code, ON - timedelta(days=10), ON + timedelta(days=300)),),
+    )
     after = scoring.score(richer, need, p, ON, CONFIG)
     assert after.score_centi >= before.score_centi
     assert not (before.eligible and not after.eligible)
@@ -135,18 +169,23 @@ def test_a_new_valid_qualification_never_lowers_a_score(e, need, p, code) -> Non
 
 def _tighten(p: scoring.ProductRules, how: str, rnd: random.Random) -> scoring.ProductRules:
     if how == "cluster":
-        return dataclasses.replace(p, clusters_included=p.clusters_included
-                                   or frozenset(rnd.sample(CLUSTERS, 3)))
+        return dataclasses.replace(
+            p, clusters_included=p.clusters_included or frozenset(rnd.sample(CLUSTERS, 3))
+        )
     if how == "exclude":
-        return dataclasses.replace(p, clusters_excluded=p.clusters_excluded
-                                   | {rnd.choice(CLUSTERS)})
+        return dataclasses.replace(
+            p, clusters_excluded=p.clusters_excluded | {rnd.choice(CLUSTERS)}
+        )
     if how == "size":
         allowed = p.size_classes or frozenset(SIZES)
-        return dataclasses.replace(p, size_classes=frozenset(list(allowed)[:-1] or ["large"])
-                                   if len(allowed) > 1 else allowed)
+        return dataclasses.replace(
+            p,
+            size_classes=frozenset(list(allowed)[:-1] or ["large"])
+            if len(allowed) > 1
+            else allowed,
+        )
     if how == "qualification":
-        return dataclasses.replace(p, qualifications_all=p.qualifications_all
-                                   | {rnd.choice(QUALS)})
+        return dataclasses.replace(p, qualifications_all=p.qualifications_all | {rnd.choice(QUALS)})
     if how == "amount":
         cap = p.amount_max_fen if p.amount_max_fen is not None else 10_000 * WAN
         return dataclasses.replace(p, amount_max_fen=max(cap // 2, p.amount_min_fen or 0))
@@ -165,9 +204,26 @@ def _tighten(p: scoring.ProductRules, how: str, rnd: random.Random) -> scoring.P
 
 
 @settings(max_examples=200, deadline=None)
-@given(enterprises(), st.one_of(st.none(), needs), products(),
-       st.sampled_from(["cluster", "exclude", "size", "qualification", "amount", "years",
-                        "grade", "district", "wuxi", "purpose"]), st.randoms())
+@given(
+    enterprises(),
+    st.one_of(st.none(), needs),
+    products(),
+    st.sampled_from(
+        [
+            "cluster",
+            "exclude",
+            "size",
+            "qualification",
+            "amount",
+            "years",
+            "grade",
+            "district",
+            "wuxi",
+            "purpose",
+        ]
+    ),
+    st.randoms(),
+)
 def test_tightening_a_rule_never_adds_a_match(e, need, p, how, rnd) -> None:
     tighter = _tighten(p, how, rnd)
     if scoring.score(e, need, tighter, ON, CONFIG).eligible:
@@ -176,14 +232,28 @@ def test_tightening_a_rule_never_adds_a_match(e, need, p, how, rnd) -> None:
 
 def test_a_hand_checked_pair() -> None:
     e = scoring.EnterpriseFacts(
-        1, cluster="ic", tier="landmark", size_class="small",
+        1,
+        cluster="ic",
+        tier="landmark",
+        size_class="small",
         qualifications=(scoring.Held("high_tech", date(2024, 1, 1), date(2026, 12, 31)),),
-        established=date(2015, 1, 1), revenue_fen=5_000 * WAN, credit_grade="A",
-        district="xinwu")
+        established=date(2015, 1, 1),
+        revenue_fen=5_000 * WAN,
+        credit_grade="A",
+        district="xinwu",
+    )
     p = scoring.ProductRules(
-        1, "x", "b", clusters_included=frozenset({"ic"}), size_classes=frozenset({"small"}),
-        qualifications_any=frozenset({"high_tech"}), amount_max_fen=300 * WAN, spread_bp=45,
-        collateral_types=frozenset({"none"}), purposes=frozenset({"working_capital"}))
+        1,
+        "x",
+        "b",
+        clusters_included=frozenset({"ic"}),
+        size_classes=frozenset({"small"}),
+        qualifications_any=frozenset({"high_tech"}),
+        amount_max_fen=300 * WAN,
+        spread_bp=45,
+        collateral_types=frozenset({"none"}),
+        purposes=frozenset({"working_capital"}),
+    )
     result = scoring.score(e, scoring.NeedFacts(200 * WAN, 12, "working_capital"), p, ON, CONFIG)
     contributions = {f.name: f.contribution for f in result.factors}
     # sector: targeted (1.0) × 0.6 + landmark (1.0) × 0.4 = 1.0 → 30
@@ -191,9 +261,33 @@ def test_a_hand_checked_pair() -> None:
     # need: amount 67% of cap 1.0, no term cap 0.8, purpose 1.0, credit 1.0 → 0.95 → 23.75
     # qualification: targeted 0.5 + one of three 0.5/3 → 0.6667 → 10.00
     # cost: LPR1Y 300 + 45: (200 − 45) / 230 = 0.6739 → 10.11
-    assert contributions == {"sector": 30.0, "size": 15.0, "need": 23.75,
-                             "qualification": 10.0, "cost": 10.11}
+    assert contributions == {
+        "sector": 30.0,
+        "size": 15.0,
+        "need": 23.75,
+        "qualification": 10.0,
+        "cost": 10.11,
+    }
     assert result.score == 88.86 and result.rate_bp == 345
     worse = scoring.score(e, scoring.NeedFacts(800 * WAN, 12, "rnd"), p, ON, CONFIG)
     assert [(f.gate, f.remedy) for f in worse.failures] == [
-        ("amount_max", "金额降到 300万 以内"), ("purpose", "选择支持该用途的产品")]
+        ("amount_max", "金额降到 300万 以内"),
+        ("purpose", "选择支持该用途的产品"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"weights": {**CONFIG.weights, "cost": CONFIG.weights["cost"] + 1}},
+        {"weights": {k: v for k, v in CONFIG.weights.items() if k != "cost"}},
+        {"spread_best_bp": 100, "spread_worst_bp": 100},
+        {"spread_best_bp": 150, "spread_worst_bp": 100},
+        {"top_per_product": -1},
+    ],
+)
+def test_a_configuration_that_cannot_score_is_refused(changes: dict) -> None:
+    from dataclasses import asdict
+
+    with pytest.raises(ValueError):
+        scoring.ScoringConfig(**{**asdict(CONFIG), **changes})

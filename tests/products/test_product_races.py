@@ -51,8 +51,13 @@ def product_code(engine: Engine) -> Iterator[str]:
 
 def test_unconditional_changes_each_make_a_version(engine: Engine, product_code: str) -> None:
     amounts = _Amounts(400_000_000, 600_000_000, 800_000_000)
-    results = _race(engine, lambda s: service.update_product(
-        s, product_code, ProductUpdate(amount_max_fen=amounts.next())), n=3)
+    results = _race(
+        engine,
+        lambda s: service.update_product(
+            s, product_code, ProductUpdate(amount_max_fen=amounts.next())
+        ),
+        n=3,
+    )
     assert all(isinstance(r, Product) for r in results), results
     with Session(engine) as session:
         versions = service.list_product_versions(session, product_code)
@@ -62,7 +67,11 @@ def test_unconditional_changes_each_make_a_version(engine: Engine, product_code:
 
 def test_changes_from_one_version_one_wins(engine: Engine, product_code: str) -> None:
     amounts = _Amounts(400_000_000, 600_000_000)
-    results = _race(engine, lambda s: service.update_product(
-        s, product_code, ProductUpdate(amount_max_fen=amounts.next()), expected_version=1))
+    results = _race(
+        engine,
+        lambda s: service.update_product(
+            s, product_code, ProductUpdate(amount_max_fen=amounts.next()), expected_version=1
+        ),
+    )
     assert sum(isinstance(r, Product) for r in results) == 1, results
     assert sum(isinstance(r, PreconditionFailed) for r in results) == 1, results

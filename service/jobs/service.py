@@ -1,0 +1,266 @@
+"""Queue, claim and run jobs.
+
+A use case calls ``enqueue`` inside its transaction, so the job exists exactly when the change
+does. Runners (``finmatch worker``, and by default the API process right after the response
+that queued something) claim one due job at a time: on PostgreSQL with ``FOR UPDATE SKIP
+LOCKED``, so any number of runners share the queue without taking a job twice; on SQLite the
+write lock every transaction takes does the same. A claim is a lease: a runner that dies leaves
+a job that another takes again when the lease ends. The handler's work and the job's ``done``
+commit together, and only if the lease is still the runner's."""
+
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from service.core.errors import NotFound
+from service.core.models import utcnow
+from service.core.pagination import Page, PageParams, cursor_key, make_page
+from service.core.settings import get_settings
+from service.jobs.models import Job, JobPublic, JobStatus
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., dict[str, Any] | None]
+_handlers: dict[str, tuple[Handler, int]] = {}
+# Set by the API middleware for the length of one request: whether that request queued a job.
+queued_in_request: ContextVar[dict[str, bool] | None] = ContextVar(
+    "queued_in_request", default=None
+)
+MAX_BACKOFF_SECONDS = 3600
+
+
+def register(kind: str, handler: Handler, batch: int = 1) -> None:
+    """``handler(session, **payload)`` does the work without committing and may return a small
+    JSON-able summary, kept as the job's result. With ``batch`` > 1 the runner takes up to that
+    many due jobs of the kind at once and calls ``handler(session, payloads=[...])``: a burst
+    of changes (a list import touching thousands of enterprises) is then one piece of work."""
+    _handlers[kind] = (handler, max(1, batch))
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    key: str | None = None,
+    run_after: datetime | None = None,
+) -> None:
+    """Queue a job in the caller's transaction; with ``key``, not if one of this kind and key is
+    still queued (that one will see the latest state when it runs)."""
+    values = {
+        "kind": kind,
+        "key": key,
+        "payload": payload or {},
+        "status": JobStatus.queued,
+        "attempts": 0,
+        "run_after": run_after or utcnow(),
+        "created_at": utcnow(),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Job).values(**values)
+    if key is not None:
+        statement = statement.on_conflict_do_nothing(
+            index_elements=["kind", "key"], index_where=text("status = 'queued'")
+        )
+    session.execute(statement)
+    holder = queued_in_request.get()
+    if holder is not None:
+        holder["queued"] = True
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(Job.status == JobStatus.queued, Job.run_after <= now),
+        and_(Job.status == JobStatus.running, Job.locked_until < now),
+    )
+
+
+def _oldest(statement: Any, limit: int) -> Any:
+    return statement.order_by(Job.run_after, Job.id).limit(limit).with_for_update(skip_locked=True)
+
+
+def claim(session: Session, worker: str, kinds: list[str] | None = None) -> list[Job]:
+    """Take the oldest due job (queued, or running with an expired lease), and with it more
+    queued jobs of its kind if the kind runs in batches; commit the claim. Empty when nothing
+    is due."""
+    settings = get_settings()
+    while True:
+        now = utcnow()
+        statement = select(Job).where(_due(now))
+        if kinds:
+            statement = statement.where(Job.kind.in_(kinds))
+        job = session.scalars(_oldest(statement, 1)).first()
+        if job is None:
+            session.commit()
+            return []
+        if job.attempts < settings.job_max_attempts:
+            break
+        # Its runners kept dying before they could record anything: stop retrying it.
+        job.status = JobStatus.failed
+        job.finished_at = now
+        job.locked_until = None
+        job.last_error = job.last_error or "租约多次过期，任务未完成。"
+        session.commit()
+    jobs = [job]
+    batch = _handlers.get(job.kind, (None, 1))[1]
+    if batch > 1:
+        more = select(Job).where(
+            Job.kind == job.kind,
+            Job.status == JobStatus.queued,
+            Job.run_after <= now,
+            Job.id != job.id,
+        )
+        jobs += list(session.scalars(_oldest(more, batch - 1)))
+    for each in jobs:
+        each.status = JobStatus.running
+        each.attempts += 1
+        each.worker = worker
+        each.started_at = now
+        each.locked_until = now + timedelta(seconds=settings.job_lease_seconds)
+    session.commit()
+    return jobs
+
+
+def _still_ours(jobs: list[Job], worker: str) -> Any:
+    return or_(
+        *(
+            and_(
+                Job.id == job.id,
+                Job.status == JobStatus.running,
+                Job.worker == worker,
+                Job.attempts == job.attempts,
+            )
+            for job in jobs
+        )
+    )
+
+
+def run_one(session: Session, worker: str, kinds: list[str] | None = None) -> list[Job]:
+    """Claim due work (one job, or a batch of one kind) and run it; returns the jobs as they
+    ended (empty when nothing is due)."""
+    jobs = claim(session, worker, kinds)
+    if not jobs:
+        return []
+    ids = [job.id for job in jobs]
+    kind = jobs[0].kind
+    handler, batch = _handlers.get(kind, (None, 1))
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job kind {kind!r}")
+        if batch > 1:
+            result = handler(session, payloads=[dict(job.payload) for job in jobs])
+        else:
+            result = handler(session, **dict(jobs[0].payload))
+        done = session.execute(
+            update(Job)
+            .where(_still_ours(jobs, worker))
+            .values(
+                status=JobStatus.done,
+                result=result,
+                finished_at=utcnow(),
+                locked_until=None,
+                last_error=None,
+            )
+        )
+        if done.rowcount != len(jobs):  # type: ignore[attr-defined]
+            log.warning("jobs %s: lease lost before they finished; their work is discarded", ids)
+            session.rollback()
+        else:
+            session.commit()
+    except Exception as exc:  # noqa: BLE001 - a failed job is recorded, never lost
+        session.rollback()
+        log.exception("jobs %s (%s) failed", ids, kind)
+        _record_failure(session, jobs, worker, exc)
+    for job in jobs:
+        session.expire(job)
+    return [job for job in (session.get(Job, i) for i in ids) if job is not None]
+
+
+def _record_failure(session: Session, jobs: list[Job], worker: str, exc: Exception) -> None:
+    settings = get_settings()
+    now = utcnow()
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    for job in jobs:
+        final = job.attempts >= settings.job_max_attempts
+        if not final and job.key is not None:
+            # A newer job of the same kind and key is queued: it will redo this work.
+            final = (
+                session.scalar(
+                    select(Job.id).where(
+                        Job.kind == job.kind, Job.key == job.key, Job.status == JobStatus.queued
+                    )
+                )
+                is not None
+            )
+        delay = min(MAX_BACKOFF_SECONDS, 5 * 2 ** (job.attempts - 1)) * random.uniform(0.5, 1.0)
+        session.execute(
+            update(Job)
+            .where(_still_ours([job], worker))
+            .values(
+                status=JobStatus.failed if final else JobStatus.queued,
+                run_after=now if final else now + timedelta(seconds=delay),
+                finished_at=now if final else None,
+                locked_until=None,
+                last_error=message,
+            )
+        )
+    session.commit()
+
+
+def run_pending(
+    session: Session,
+    worker: str | None = None,
+    kinds: list[str] | None = None,
+    max_jobs: int | None = None,
+) -> int:
+    """Run due jobs until none is left (or at least ``max_jobs`` ran); returns how many ran."""
+    worker = worker or worker_name()
+    ran = 0
+    while max_jobs is None or ran < max_jobs:
+        jobs = run_one(session, worker, kinds)
+        if not jobs:
+            break
+        ran += len(jobs)
+    return ran
+
+
+# --- reading the queue ----------------------------------------------------------------------
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"任务 {job_id} 不存在。", code="job_not_found")
+    return job
+
+
+def list_jobs(
+    session: Session, page: PageParams, status: JobStatus | None = None, kind: str | None = None
+) -> Page[JobPublic]:
+    """Newest first."""
+    statement = select(Job)
+    if status is not None:
+        statement = statement.where(Job.status == status)
+    if kind is not None:
+        statement = statement.where(Job.kind == kind)
+    key = cursor_key(page, 1)
+    if key:
+        statement = statement.where(Job.id < int(key[0]))
+    rows = list(session.scalars(statement.order_by(Job.id.desc()).limit(page.limit + 1)))
+    result = make_page(rows, page.limit, lambda j: [j.id])
+    result.items = [JobPublic.model_validate(j, from_attributes=True) for j in result.items]
+    return result
