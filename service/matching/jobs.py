@@ -118,6 +118,9 @@ def rematch_all(conn: Connection, on: date | None = None, progress: bool = False
     computed = time.perf_counter()
     conn.execute(delete(TABLE))
     _write(conn, rows, versions, config.version, utcnow())
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics, or the planner keeps the old table's and misses the prospect index.
+        conn.exec_driver_sql(f"ANALYZE {TABLE.name}")
     stored = time.perf_counter()
     return {
         "on": on.isoformat(),
