@@ -7,6 +7,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from service import __version__
+from service.access.router import router as access_router
+from service.access.wiring import connect as connect_access
 from service.core.database import get_engine, get_session
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.enterprises.router import router as enterprises_router
@@ -41,6 +43,7 @@ TAGS = [
         "description": "Clusters, districts, qualification types, size table, LPR",
     },
     {"name": "jobs", "description": "Background work queued by changes"},
+    {"name": "access", "description": "API keys and the audit log (the office's)"},
     {"name": "service", "description": "Service status"},
 ]
 
@@ -63,6 +66,7 @@ def create_app() -> FastAPI:
     api.include_router(products_router)
     api.include_router(matching_router)
     api.include_router(jobs_router)
+    api.include_router(access_router)
     app.include_router(api)
 
     @app.get(
@@ -99,6 +103,7 @@ def create_app() -> FastAPI:
 def wire() -> None:
     """Connect the domains' event handlers and job handlers (the API and the worker alike)."""
     connect_matching()
+    connect_access()
 
 
 def _register_problem_schema(app: FastAPI) -> None:
@@ -114,6 +119,10 @@ def _register_problem_schema(app: FastAPI) -> None:
         # FastAPI documents its own validation error body; ours is problem+json.
         for item in schema.get("paths", {}).values():
             for operation in item.values():
+                if operation.get("security"):  # a key is needed: say what a bad one gets
+                    responses = operation.setdefault("responses", {})
+                    responses.setdefault("401", {"description": "Missing, invalid or revoked key"})
+                    responses.setdefault("403", {"description": "The key's role may not do this"})
                 for status, response in operation.get("responses", {}).items():
                     if status.startswith(("4", "5")):
                         response["content"] = problem

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from service.access.models import ApiKey, AuditEntry
 from service.core import models as core_models  # noqa: F401  (naming convention first)
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.jobs.models import Job
@@ -15,6 +16,8 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "ApiKey",
+    "AuditEntry",
     "Bank",
     "Cluster",
     "Contact",

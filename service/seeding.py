@@ -168,4 +168,34 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
             session, ProjectCreate.model_validate({**item, "enterprise_id": enterprise_id})
         )
         counts["project.created"] += 1
+    counts.update(_seed_demo_keys(session, next(iter(ids.values()), None)))
+    return counts
+
+
+# Published in README for trying the demo; only `seed --demo` installs them.
+DEMO_KEYS = {
+    "office": "fmk_demooffice_demo-office-key-for-local-trials-only",
+    "bank": "fmk_demobank01_demo-bank-key-for-local-trials-only",
+    "enterprise": "fmk_demoent001_demo-enterprise-key-for-local-trials-only",
+}
+DEMO_BANK = "jsbank-wx"
+
+
+def _seed_demo_keys(session: Session, enterprise_id: int | None) -> Counter:
+    from service.access.models import Role
+    from service.access.service import install_key
+
+    counts: Counter = Counter()
+    holders = {
+        "office": (Role.office, None, None),
+        "bank": (Role.bank, DEMO_BANK, None),
+        "enterprise": (Role.enterprise, None, enterprise_id),
+    }
+    for name, key in DEMO_KEYS.items():
+        role, bank_code, owner = holders[name]
+        if role == Role.enterprise and owner is None:
+            continue
+        added = install_key(session, key, role, f"演示 {name}", bank_code, owner)
+        counts["api_key.created" if added else "api_key.unchanged"] += 1
+    session.commit()
     return counts

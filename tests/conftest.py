@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -81,13 +82,55 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+@pytest.fixture(scope="session")
+def office_key(engine: Engine) -> str:
+    """An office key, committed once for the whole run."""
+    from service.access.models import Role
+    from service.access.service import create_key
+
+    with Session(engine, expire_on_commit=False) as session:
+        return create_key(session, Role.office, "tests").key
+
+
 @pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
+def app(session: Session) -> Any:
     from service.core.database import get_session
     from service.main import create_app
 
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
     app.state.job_session = lambda: nullcontext(session)
+    return app
+
+
+@pytest.fixture
+def client(app: Any, office_key: str) -> Iterator[TestClient]:
+    """The API as the office (which may do everything); see ``as_role`` for the others."""
+    with TestClient(app, headers={"Authorization": f"Bearer {office_key}"}) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def anonymous(app: Any) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def as_role(app: Any, session: Session) -> Callable[..., TestClient]:
+    """``as_role("bank", bank_code="jsbank-wx")`` or ``as_role("enterprise", enterprise_id=7)``:
+    a client holding a fresh key of that holder."""
+    from service.access.models import Role
+    from service.access.service import create_key
+
+    clients: list[TestClient] = []
+
+    def make(
+        role: str, bank_code: str | None = None, enterprise_id: int | None = None
+    ) -> TestClient:
+        key = create_key(session, Role(role), f"tests {role}", bank_code, enterprise_id).key
+        c = TestClient(app, headers={"Authorization": f"Bearer {key}"})
+        clients.append(c)
+        return c
+
+    return make

@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
+from service.access.dependencies import Caller, Office
+from service.access.policy import check_enterprise_fields, ensure_sees_enterprise, enterprise_scope
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
@@ -70,6 +72,7 @@ ENTERPRISE_EXAMPLE = {
     responses=problem_responses(409, 422),
 )
 def create_enterprise(
+    _: Office,
     session: SessionDep,
     response: Response,
     data: Annotated[
@@ -99,6 +102,7 @@ def create_enterprise(
     responses=problem_responses(422),
 )
 def list_enterprises(
+    _: Office,
     session: SessionDep,
     page: PageDep,
     cluster: Annotated[str | None, Query(description="Cluster code", examples=["ic"])] = None,
@@ -145,8 +149,9 @@ def list_enterprises(
     responses=problem_responses(404),
 )
 def get_enterprise(
-    session: SessionDep, response: Response, enterprise_id: EnterpriseId
+    principal: Caller, session: SessionDep, response: Response, enterprise_id: EnterpriseId
 ) -> EnterprisePublic:
+    ensure_sees_enterprise(principal, enterprise_id)
     enterprise = service.get_enterprise(session, enterprise_id)
     response.headers["ETag"] = etag(enterprise.version)
     return service.enterprise_public(session, enterprise)
@@ -163,6 +168,7 @@ def get_enterprise(
     responses=problem_responses(404, 412, 422),
 )
 def update_enterprise(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     enterprise_id: EnterpriseId,
@@ -179,6 +185,8 @@ def update_enterprise(
     ],
     if_match: IfMatch = None,
 ) -> EnterprisePublic:
+    ensure_sees_enterprise(principal, enterprise_id)
+    check_enterprise_fields(principal, data.model_fields_set)
     enterprise = service.update_enterprise(session, enterprise_id, data, parse_if_match(if_match))
     response.headers["ETag"] = etag(enterprise.version)
     return service.enterprise_public(session, enterprise)
@@ -194,6 +202,7 @@ def update_enterprise(
     responses=problem_responses(404, 409, 422),
 )
 def add_qualification(
+    _: Office,
     session: SessionDep,
     enterprise_id: EnterpriseId,
     data: Annotated[
@@ -225,6 +234,7 @@ def add_qualification(
     responses=problem_responses(404),
 )
 def remove_qualification(
+    _: Office,
     session: SessionDep,
     enterprise_id: EnterpriseId,
     qualification_id: Annotated[int, Path(examples=[1])],
@@ -242,8 +252,9 @@ def remove_qualification(
     responses=problem_responses(404, 422),
 )
 def list_enterprise_projects(
-    session: SessionDep, page: PageDep, enterprise_id: EnterpriseId
+    principal: Caller, session: SessionDep, page: PageDep, enterprise_id: EnterpriseId
 ) -> Page[ProjectPublic]:
+    ensure_sees_enterprise(principal, enterprise_id)
     service.get_enterprise(session, enterprise_id)
     return service.list_projects(session, service.ProjectFilters(enterprise_id=enterprise_id), page)
 
@@ -272,6 +283,7 @@ PROJECT_EXAMPLE = {
     responses=problem_responses(422),
 )
 def create_project(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     data: Annotated[
@@ -286,6 +298,7 @@ def create_project(
         ),
     ],
 ) -> ProjectPublic:
+    enterprise_scope(principal, data.enterprise_id)
     project = service.create_project(session, data)
     response.headers["Location"] = f"/api/v1/projects/{project.id}"
     response.headers["ETag"] = etag(project.version)
@@ -301,6 +314,7 @@ def create_project(
     responses=problem_responses(422),
 )
 def list_projects(
+    principal: Caller,
     session: SessionDep,
     page: PageDep,
     enterprise_id: Annotated[int | None, Query()] = None,
@@ -313,7 +327,7 @@ def list_projects(
     min_financing_need_fen: Annotated[int | None, Query(ge=0)] = None,
 ) -> Page[ProjectPublic]:
     filters = service.ProjectFilters(
-        enterprise_id=enterprise_id,
+        enterprise_id=enterprise_scope(principal, enterprise_id),
         cluster=cluster,
         tier=tier,
         district=district,
@@ -334,9 +348,13 @@ def list_projects(
     responses=problem_responses(404),
 )
 def get_project(
-    session: SessionDep, response: Response, project_id: Annotated[int, Path(examples=[1])]
+    principal: Caller,
+    session: SessionDep,
+    response: Response,
+    project_id: Annotated[int, Path(examples=[1])],
 ) -> ProjectPublic:
     project = service.get_project(session, project_id)
+    ensure_sees_enterprise(principal, project.enterprise_id, "项目")
     response.headers["ETag"] = etag(project.version)
     return service.project_public(session, project)
 
@@ -350,6 +368,7 @@ def get_project(
     responses=problem_responses(404, 412, 422),
 )
 def update_project(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     project_id: Annotated[int, Path(examples=[1])],
@@ -366,6 +385,9 @@ def update_project(
     ],
     if_match: IfMatch = None,
 ) -> ProjectPublic:
+    ensure_sees_enterprise(
+        principal, service.get_project(session, project_id).enterprise_id, "项目"
+    )
     project = service.update_project(session, project_id, data, parse_if_match(if_match))
     response.headers["ETag"] = etag(project.version)
     return service.project_public(session, project)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from sqlmodel import Session
 
+from service.access.dependencies import Office
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
@@ -25,6 +26,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
     responses=problem_responses(422),
 )
 def list_jobs(
+    _: Office,
     session: SessionDep,
     page: PageDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
@@ -49,6 +51,6 @@ def list_jobs(
     responses=problem_responses(404, 422),
 )
 def get_job(
-    session: SessionDep, job_id: Annotated[int, Path(description="Job id", examples=[1])]
+    _: Office, session: SessionDep, job_id: Annotated[int, Path(description="Job id", examples=[1])]
 ) -> JobPublic:
     return JobPublic.model_validate(service.get_job(session, job_id), from_attributes=True)

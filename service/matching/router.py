@@ -5,6 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
+from service.access.dependencies import Caller, Office
+from service.access.models import Role
+from service.access.policy import check_sees_bank, ensure_sees_enterprise, enterprise_scope, require
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
@@ -19,6 +22,7 @@ from service.matching.models import (
     ScoringConfigPublic,
 )
 from service.matching.schemas import Explanation, Prospect, Recommendations
+from service.products.service import get_product
 
 router = APIRouter(tags=["matching"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -50,6 +54,7 @@ NEED_EXAMPLE = {
     responses=problem_responses(422),
 )
 def create_need(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     data: Annotated[
@@ -61,6 +66,7 @@ def create_need(
         ),
     ],
 ) -> NeedPublic:
+    enterprise_scope(principal, data.enterprise_id)
     need = service.create_need(session, data)
     response.headers["Location"] = f"/api/v1/needs/{need.id}"
     response.headers["ETag"] = etag(need.version)
@@ -76,12 +82,15 @@ def create_need(
     responses=problem_responses(422),
 )
 def list_needs(
+    principal: Caller,
     session: SessionDep,
     page: PageDep,
     enterprise_id: Annotated[int | None, Query()] = None,
     need_status: Annotated[NeedStatus | None, Query(alias="status")] = None,
 ) -> Page[NeedPublic]:
-    return service.list_needs(session, page, enterprise_id, need_status)
+    return service.list_needs(
+        session, page, enterprise_scope(principal, enterprise_id), need_status
+    )
 
 
 @router.get(
@@ -92,7 +101,10 @@ def list_needs(
     response_model=NeedPublic,
     responses=problem_responses(404),
 )
-def get_need(session: SessionDep, response: Response, need_id: NeedId) -> NeedPublic:
+def get_need(
+    principal: Caller, session: SessionDep, response: Response, need_id: NeedId
+) -> NeedPublic:
+    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
     need = service.get_need(session, need_id)
     response.headers["ETag"] = etag(need.version)
     return service.need_public(need)
@@ -108,6 +120,7 @@ def get_need(session: SessionDep, response: Response, need_id: NeedId) -> NeedPu
     responses=problem_responses(404, 409, 412, 422),
 )
 def update_need(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     need_id: NeedId,
@@ -121,6 +134,7 @@ def update_need(
     ],
     if_match: IfMatch = None,
 ) -> NeedPublic:
+    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
     need = service.update_need(session, need_id, data, parse_if_match(if_match))
     response.headers["ETag"] = etag(need.version)
     return service.need_public(need)
@@ -135,8 +149,13 @@ def update_need(
     responses=problem_responses(404, 409, 412),
 )
 def withdraw_need(
-    session: SessionDep, response: Response, need_id: NeedId, if_match: IfMatch = None
+    principal: Caller,
+    session: SessionDep,
+    response: Response,
+    need_id: NeedId,
+    if_match: IfMatch = None,
 ) -> NeedPublic:
+    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
     need = service.withdraw_need(session, need_id, parse_if_match(if_match))
     response.headers["ETag"] = etag(need.version)
     return service.need_public(need)
@@ -152,7 +171,8 @@ def withdraw_need(
     response_model=Recommendations,
     responses=problem_responses(404, 409),
 )
-def recommend_for_need(session: SessionDep, need_id: NeedId) -> Recommendations:
+def recommend_for_need(principal: Caller, session: SessionDep, need_id: NeedId) -> Recommendations:
+    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
     return service.recommend_for_need(session, need_id)
 
 
@@ -166,8 +186,9 @@ def recommend_for_need(session: SessionDep, need_id: NeedId) -> Recommendations:
     responses=problem_responses(404),
 )
 def recommend_for_enterprise(
-    session: SessionDep, enterprise_id: Annotated[int, Path(examples=[1])]
+    principal: Caller, session: SessionDep, enterprise_id: Annotated[int, Path(examples=[1])]
 ) -> Recommendations:
+    ensure_sees_enterprise(principal, enterprise_id)
     return service.recommend_for_enterprise(session, enterprise_id)
 
 
@@ -182,11 +203,19 @@ def recommend_for_enterprise(
     responses=problem_responses(404, 422),
 )
 def explain(
+    principal: Caller,
     session: SessionDep,
     product: Annotated[str, Query(description="Product code", examples=["jsbank-wx-xikedai"])],
     enterprise_id: Annotated[int | None, Query()] = None,
     need_id: Annotated[int | None, Query()] = None,
 ) -> Explanation:
+    require(principal, Role.office, Role.enterprise)
+    if need_id is not None:
+        ensure_sees_enterprise(
+            principal, service.get_need(session, need_id).enterprise_id, "融资需求"
+        )
+    if enterprise_id is not None:
+        ensure_sees_enterprise(principal, enterprise_id)
     return service.explain(session, product, enterprise_id, need_id)
 
 
@@ -202,10 +231,12 @@ def explain(
     responses=problem_responses(404, 422),
 )
 def list_prospects(
+    principal: Caller,
     session: SessionDep,
     page: PageDep,
     product_code: Annotated[str, Path(examples=["jsbank-wx-xikedai"])],
 ) -> Page[Prospect]:
+    check_sees_bank(principal, get_product(session, product_code).bank_code)
     return service.prospects(session, product_code, page)
 
 
@@ -232,7 +263,7 @@ CONFIG_EXAMPLE = {
     response_model=ScoringConfigPublic,
     responses=problem_responses(404),
 )
-def get_scoring_config(session: SessionDep) -> ScoringConfigPublic:
+def get_scoring_config(_: Caller, session: SessionDep) -> ScoringConfigPublic:
     return service.scoring_config(session)
 
 
@@ -244,7 +275,9 @@ def get_scoring_config(session: SessionDep) -> ScoringConfigPublic:
     response_model=Page[ScoringConfigPublic],
     responses=problem_responses(422),
 )
-def list_scoring_configs(session: SessionDep, page: PageDep) -> Page[ScoringConfigPublic]:
+def list_scoring_configs(
+    _: Caller, session: SessionDep, page: PageDep
+) -> Page[ScoringConfigPublic]:
     return service.list_scoring_configs(session, page)
 
 
@@ -257,6 +290,7 @@ def list_scoring_configs(session: SessionDep, page: PageDep) -> Page[ScoringConf
     responses=problem_responses(404, 422),
 )
 def get_scoring_config_version(
+    _: Caller,
     session: SessionDep,
     version: Annotated[int, Path(ge=1, le=1_000_000, description="Version", examples=[1])],
 ) -> ScoringConfigPublic:
@@ -275,6 +309,7 @@ def get_scoring_config_version(
     responses=problem_responses(422),
 )
 def create_scoring_config(
+    _: Office,
     session: SessionDep,
     response: Response,
     data: Annotated[

@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
+from service.access.dependencies import Caller, Office
+from service.access.policy import check_manages_bank
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
@@ -92,6 +94,7 @@ def list_banks(
     responses=problem_responses(409, 422),
 )
 def create_bank(
+    _: Office,
     session: SessionDep,
     response: Response,
     data: Annotated[
@@ -129,6 +132,7 @@ def get_bank(session: SessionDep, bank_code: BankCode) -> BankPublic:
     responses=problem_responses(404, 422),
 )
 def update_bank(
+    _: Office,
     session: SessionDep,
     bank_code: BankCode,
     data: Annotated[
@@ -194,6 +198,7 @@ def list_products(
     responses=problem_responses(409, 422),
 )
 def create_product(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     data: Annotated[
@@ -205,6 +210,7 @@ def create_product(
         ),
     ],
 ) -> ProductPublic:
+    check_manages_bank(principal, data.bank_code)
     product = service.create_product(session, data)
     response.headers["Location"] = f"/api/v1/products/{product.code}"
     response.headers["ETag"] = etag(product.current_version)
@@ -238,6 +244,7 @@ def get_product(
     responses=problem_responses(404, 412, 422),
 )
 def update_product(
+    principal: Caller,
     session: SessionDep,
     response: Response,
     product_code: ProductCode,
@@ -254,6 +261,7 @@ def update_product(
     ],
     if_match: Annotated[str | None, Header(examples=['"2"'])] = None,
 ) -> ProductPublic:
+    check_manages_bank(principal, service.get_product(session, product_code).bank_code)
     product = service.update_product(session, product_code, data, parse_if_match(if_match))
     response.headers["ETag"] = etag(product.current_version)
     return service.product_public(session, product)

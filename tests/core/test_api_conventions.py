@@ -71,6 +71,8 @@ def test_every_operation_is_documented(openapi: dict) -> None:
         if path.startswith("/api/v1") and "requestBody" in op:
             body = op["requestBody"]["content"]["application/json"]
             assert body.get("examples") or body.get("example"), f"{where}: no request example"
+        if op.get("security"):
+            assert {"401", "403"} <= set(op["responses"]), f"{where}: 401/403 not documented"
         if path.startswith("/api/v1"):
             errors = [s for s in op["responses"] if s.startswith("4")]
             for status in errors:
@@ -101,3 +103,12 @@ def test_list_operations_are_paged_and_capped(openapi: dict) -> None:
 def test_problem_schema_is_published(openapi: dict) -> None:
     problem = openapi["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "code", "detail"} <= set(problem["properties"])
+
+
+def test_the_key_scheme_is_published_and_public_reads_need_none(openapi: dict) -> None:
+    schemes = openapi["components"]["securitySchemes"]
+    assert any(s.get("scheme") == "bearer" for s in schemes.values())
+    paths = openapi["paths"]
+    assert "security" not in paths["/api/v1/products"]["get"]
+    assert "security" not in paths["/api/v1/reference/clusters"]["get"]
+    assert paths["/api/v1/needs"]["post"]["security"]

@@ -1,0 +1,114 @@
+"""Every change to the libraries, the catalogue, needs, leads and keys is written to the audit
+log by one flush hook, so no use case can forget it: who (the request's caller, or `system` for
+the CLI and jobs), when, what and which fields changed from what to what."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import UOWTransaction
+
+from service.access.models import AuditEntry, Role
+from service.access.policy import Principal
+from service.core.models import utcnow
+
+SYSTEM = Principal(Role.office)  # CLI commands and jobs act as the office, without a key
+_audited: dict[type, str] = {}
+_hidden = {"secret_hash", "secret"}
+ACTOR = "actor"  # key of session.info that holds the caller of the request
+
+
+def audit(model: type, subject_type: str) -> None:
+    """Record changes of ``model`` under ``subject_type``."""
+    _audited[model] = subject_type
+
+
+def act_as(session: OrmSession, principal: Principal) -> None:
+    session.info[ACTOR] = principal
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _value(v) for k, v in value.items()}
+    return str(value)
+
+
+def _changes(instance: Any, created: bool) -> dict[str, Any]:
+    state = inspect(instance)
+    out: dict[str, Any] = {}
+    for attribute in state.mapper.column_attrs:
+        key = attribute.key
+        if key in _hidden or key in ("created_at", "updated_at"):
+            continue
+        history = state.attrs[key].history
+        if created:
+            value = getattr(instance, key)
+            if value is not None:
+                out[key] = _value(value)
+        elif history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                out[key] = [_value(old), _value(new)]
+    return out
+
+
+def _enterprise_of(instance: Any, subject_type: str) -> int | None:
+    if subject_type == "enterprise":
+        return instance.id
+    return getattr(instance, "enterprise_id", None)
+
+
+def _after_flush(session: OrmSession, _context: UOWTransaction) -> None:
+    if not _audited:
+        return
+    actor: Principal = session.info.get(ACTOR, SYSTEM)
+    rows = []
+    now = utcnow()
+    for action, instances in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for instance in instances:
+            subject_type = _audited.get(type(instance))
+            if subject_type is None:
+                continue
+            if action == "delete":
+                changes: dict[str, Any] | None = None
+            else:
+                changes = _changes(instance, created=action == "create")
+                if action == "update" and not changes:
+                    continue
+            rows.append(
+                {
+                    "at": now,
+                    "actor_key_id": actor.key_id,
+                    "actor_role": str(actor.role) if actor is not SYSTEM else "system",
+                    "actor_bank_code": actor.bank_code,
+                    "actor_enterprise_id": actor.enterprise_id,
+                    "action": action,
+                    "subject_type": subject_type,
+                    "subject_id": str(
+                        inspect(instance).identity[0]
+                        if inspect(instance).identity
+                        else getattr(instance, "id", "")
+                    ),
+                    "enterprise_id": _enterprise_of(instance, subject_type),
+                    "changes": changes,
+                }
+            )
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+def install() -> None:
+    if not event.contains(OrmSession, "after_flush", _after_flush):
+        event.listen(OrmSession, "after_flush", _after_flush)

@@ -1,0 +1,87 @@
+"""API keys (who is calling) and the audit log (what they read and changed)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from service.core.models import BigId, JSONType, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    office = "office"  # the financial office: sees and manages everything
+    bank = "bank"  # bound to one bank
+    enterprise = "enterprise"  # bound to one enterprise
+
+
+class ApiKey(SQLModel, table=True):
+    """A key is shown once; only its SHA-256 is kept. ``prefix`` finds the row."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=16, unique=True)
+    secret_hash: str = Field(max_length=64)
+    role: Role = Field(sa_type=String(16))
+    bank_code: str | None = Field(default=None, foreign_key="bank.code", max_length=32, index=True)
+    enterprise_id: int | None = Field(
+        default=None, foreign_key="enterprise.id", ondelete="CASCADE", index=True
+    )
+    name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKeyPublic(SQLModel):
+    id: int
+    prefix: str
+    role: Role
+    bank_code: str | None
+    enterprise_id: int | None
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="The key itself; shown only this once")
+
+
+class AuditEntry(SQLModel, table=True):
+    """A bank's read of an enterprise's details, or any change: who, when, what."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_subject", "subject_type", "subject_id", "id"),
+        Index("ix_audit_entry_actor", "actor_role", "actor_bank_code", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_key_id: int | None = None
+    actor_role: str = Field(max_length=16)
+    actor_bank_code: str | None = Field(default=None, max_length=32)
+    actor_enterprise_id: int | None = None
+    action: str = Field(max_length=32)  # read | create | update | delete | transition …
+    subject_type: str = Field(max_length=32)  # enterprise | lead | need | product …
+    subject_id: str = Field(max_length=64)
+    enterprise_id: int | None = Field(default=None, index=True)
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+
+
+class AuditEntryPublic(SQLModel):
+    id: int
+    at: datetime
+    actor_key_id: int | None
+    actor_role: str
+    actor_bank_code: str | None
+    actor_enterprise_id: int | None
+    action: str
+    subject_type: str
+    subject_id: str
+    enterprise_id: int | None
+    changes: dict[str, Any] | None

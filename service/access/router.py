@@ -1,0 +1,111 @@
+"""HTTP for API keys and the audit log (the office's)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from service.access import service
+from service.access.dependencies import Office
+from service.access.models import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic, Role
+from service.core.database import get_session
+from service.core.errors import problem_responses
+from service.core.pagination import Page, PageDep
+
+router = APIRouter(tags=["access"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class KeyRequest(BaseModel):
+    role: Role
+    name: str = Field(min_length=1, max_length=100, examples=["江苏银行无锡分行 对接系统"])
+    bank_code: str | None = Field(default=None, max_length=32, examples=["jsbank-wx"])
+    enterprise_id: int | None = Field(default=None, ge=1)
+
+
+@router.post(
+    "/keys",
+    operation_id="createApiKey",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue an API key",
+    description="A random key for the office, a bank (bound to it) or an enterprise (bound to "
+    "it). The key is in this response only; FinMatch keeps its hash. A holder may have several "
+    "keys, so that a new one can replace an old one before it is revoked.",
+    response_model=ApiKeyCreated,
+    responses=problem_responses(401, 403, 422),
+)
+def create_key(
+    _: Office,
+    session: SessionDep,
+    data: Annotated[
+        KeyRequest,
+        Body(
+            openapi_examples={
+                "bank": {
+                    "summary": "A bank's integration key",
+                    "value": {"role": "bank", "name": "对接系统", "bank_code": "jsbank-wx"},
+                }
+            }
+        ),
+    ],
+) -> ApiKeyCreated:
+    return service.create_key(session, data.role, data.name, data.bank_code, data.enterprise_id)
+
+
+@router.get(
+    "/keys",
+    operation_id="listApiKeys",
+    summary="List API keys",
+    description="Prefixes, holders and last use; never the keys themselves.",
+    response_model=list[ApiKeyPublic],
+    responses=problem_responses(401, 403, 422),
+)
+def list_keys(
+    _: Office,
+    session: SessionDep,
+    role: Annotated[Role | None, Query()] = None,
+    bank_code: Annotated[str | None, Query(max_length=32)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    include_revoked: Annotated[bool, Query()] = False,
+) -> list[ApiKeyPublic]:
+    return service.list_keys(session, role, bank_code, enterprise_id, include_revoked)
+
+
+@router.post(
+    "/keys/{key_id}/revoke",
+    operation_id="revokeApiKey",
+    summary="Revoke an API key",
+    description="The key stops working at once; revoking twice is the same as once.",
+    response_model=ApiKeyPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def revoke_key(
+    _: Office,
+    session: SessionDep,
+    key_id: Annotated[int, Path(ge=1, le=2_147_483_647, examples=[3])],
+) -> ApiKeyPublic:
+    return service.revoke_key(session, str(key_id))
+
+
+@router.get(
+    "/audit",
+    operation_id="listAuditEntries",
+    summary="The audit log",
+    description="Every change (who, when, which fields from what to what) and every read of an "
+    "enterprise's details by a bank; newest first.",
+    response_model=Page[AuditEntryPublic],
+    responses=problem_responses(401, 403, 422),
+)
+def list_audit(
+    _: Office,
+    session: SessionDep,
+    page: PageDep,
+    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    bank_code: Annotated[str | None, Query(max_length=32, description="Actor's bank")] = None,
+    action: Annotated[str | None, Query(max_length=32, examples=["read"])] = None,
+    subject_type: Annotated[str | None, Query(max_length=32, examples=["enterprise"])] = None,
+    since: Annotated[datetime | None, Query()] = None,
+) -> Page[AuditEntryPublic]:
+    return service.list_audit(session, page, enterprise_id, bank_code, action, subject_type, since)

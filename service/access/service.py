@@ -1,0 +1,241 @@
+"""API keys: created (shown once), found by prefix and checked by hash, revoked; and the audit
+log of banks' reads of enterprise details and of every change."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from service.access.models import (
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    AuditEntry,
+    AuditEntryPublic,
+    Role,
+)
+from service.access.policy import Principal, Unauthenticated
+from service.core.errors import NotFound, Unprocessable
+from service.core.models import utcnow
+from service.core.pagination import Page, PageParams, cursor_key, make_page
+from service.enterprises.models import Enterprise
+from service.products.models import Bank
+
+KEY_PREFIX = "fmk"
+LAST_USED_RESOLUTION = timedelta(minutes=5)  # last_used_at is written at most this often
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _public(row: ApiKey) -> ApiKeyPublic:
+    return ApiKeyPublic.model_validate(row, from_attributes=True)
+
+
+def create_key(
+    session: Session,
+    role: Role,
+    name: str,
+    bank_code: str | None = None,
+    enterprise_id: int | None = None,
+) -> ApiKeyCreated:
+    """A new random key for a holder; the key itself is returned only here."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Unprocessable(
+            "请为密钥起一个名称（1–100 字）。", code="invalid_key_name", field="name"
+        )
+    if role == Role.bank:
+        if not bank_code or session.get(Bank, bank_code) is None:
+            raise Unprocessable(
+                f"银行 {bank_code!r} 不存在。", code="unknown_bank", field="bank_code"
+            )
+        enterprise_id = None
+    elif role == Role.enterprise:
+        if enterprise_id is None or session.get(Enterprise, enterprise_id) is None:
+            raise Unprocessable(
+                f"企业 {enterprise_id} 不存在。", code="unknown_enterprise", field="enterprise_id"
+            )
+        bank_code = None
+    elif bank_code is not None or enterprise_id is not None:
+        raise Unprocessable(
+            "金融办密钥不绑定银行或企业。", code="office_key_not_bound", field="role"
+        )
+    prefix = secrets.token_hex(5)
+    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        prefix=prefix,
+        secret_hash=_hash(key),
+        role=role,
+        bank_code=bank_code,
+        enterprise_id=enterprise_id,
+        name=name,
+    )
+    session.add(row)
+    session.commit()
+    return ApiKeyCreated(**_public(row).model_dump(), key=key)
+
+
+def install_key(
+    session: Session,
+    key: str,
+    role: Role,
+    name: str,
+    bank_code: str | None = None,
+    enterprise_id: int | None = None,
+) -> bool:
+    """Store a key whose value is chosen by the caller (the demo's published keys), unless its
+    prefix is already there; no commit. Returns whether it was added."""
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] != KEY_PREFIX:
+        raise ValueError(f"not a FinMatch key: {key!r}")
+    if session.scalars(select(ApiKey.id).where(ApiKey.prefix == parts[1])).first() is not None:
+        return False
+    session.add(
+        ApiKey(
+            prefix=parts[1],
+            secret_hash=_hash(key),
+            role=role,
+            bank_code=bank_code,
+            enterprise_id=enterprise_id,
+            name=name,
+        )
+    )
+    session.flush()
+    return True
+
+
+def list_keys(
+    session: Session,
+    role: Role | None = None,
+    bank_code: str | None = None,
+    enterprise_id: int | None = None,
+    include_revoked: bool = False,
+) -> list[ApiKeyPublic]:
+    statement = select(ApiKey)
+    if role is not None:
+        statement = statement.where(ApiKey.role == role)
+    if bank_code is not None:
+        statement = statement.where(ApiKey.bank_code == bank_code)
+    if enterprise_id is not None:
+        statement = statement.where(ApiKey.enterprise_id == enterprise_id)
+    if not include_revoked:
+        statement = statement.where(ApiKey.revoked_at.is_(None))
+    return [_public(k) for k in session.scalars(statement.order_by(ApiKey.id))]
+
+
+def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
+    """Revoke by id or prefix; revoking twice is the same as once."""
+    statement = select(ApiKey)
+    if key_id_or_prefix.isdigit():
+        statement = statement.where(ApiKey.id == int(key_id_or_prefix))
+    else:
+        statement = statement.where(ApiKey.prefix == key_id_or_prefix)
+    row = session.scalars(statement.with_for_update()).first()
+    if row is None:
+        raise NotFound(f"密钥 {key_id_or_prefix} 不存在。", code="api_key_not_found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.commit()
+    return _public(row)
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """The caller named by an ``Authorization: Bearer <key>`` header."""
+    if not authorization:
+        raise Unauthenticated(
+            "请在 Authorization 头中提供 API 密钥：Authorization: Bearer <key>。",
+            code="missing_api_key",
+        )
+    scheme, _, key = authorization.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise Unauthenticated("Authorization 头应为 Bearer <key>。", code="invalid_authorization")
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] != KEY_PREFIX:
+        raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
+    row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash(key)):
+        raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
+    if row.revoked_at is not None:
+        raise Unauthenticated("API 密钥已吊销。", code="revoked_api_key")
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        session.commit()
+    return Principal(row.role, row.id, row.bank_code, row.enterprise_id)
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    action: str,
+    subject_type: str,
+    subject_id: Any,
+    enterprise_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Add an entry in the caller's transaction (it commits with the change it records)."""
+    session.add(
+        AuditEntry(
+            actor_key_id=actor.key_id,
+            actor_role=str(actor.role),
+            actor_bank_code=actor.bank_code,
+            actor_enterprise_id=actor.enterprise_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            enterprise_id=enterprise_id,
+            changes=_jsonable(changes) if changes else None,
+        )
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def list_audit(
+    session: Session,
+    page: PageParams,
+    enterprise_id: int | None = None,
+    bank_code: str | None = None,
+    action: str | None = None,
+    subject_type: str | None = None,
+    since: datetime | None = None,
+) -> Page[AuditEntryPublic]:
+    """Newest first."""
+    statement = select(AuditEntry)
+    if enterprise_id is not None:
+        statement = statement.where(AuditEntry.enterprise_id == enterprise_id)
+    if bank_code is not None:
+        statement = statement.where(AuditEntry.actor_bank_code == bank_code)
+    if action is not None:
+        statement = statement.where(AuditEntry.action == action)
+    if subject_type is not None:
+        statement = statement.where(AuditEntry.subject_type == subject_type)
+    if since is not None:
+        statement = statement.where(AuditEntry.at >= since)
+    key = cursor_key(page, 1)
+    if key:
+        statement = statement.where(AuditEntry.id < int(key[0]))
+    rows = list(session.scalars(statement.order_by(AuditEntry.id.desc()).limit(page.limit + 1)))
+    result = make_page(rows, page.limit, lambda r: [r.id])
+    result.items = [AuditEntryPublic.model_validate(r, from_attributes=True) for r in result.items]
+    return result

@@ -1,0 +1,24 @@
+"""The audit hook and what it watches."""
+
+from service.access import audit
+from service.access.models import ApiKey
+from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.matching.models import FinancingNeed, ScoringConfigRow
+from service.products.models import Bank, Product, ProductVersion
+
+
+def connect() -> None:
+    for model, name in (
+        (Enterprise, "enterprise"),
+        (Qualification, "qualification"),
+        (Contact, "contact"),
+        (Project, "project"),
+        (FinancingNeed, "need"),
+        (Bank, "bank"),
+        (Product, "product"),
+        (ProductVersion, "product_version"),
+        (ScoringConfigRow, "scoring_config"),
+        (ApiKey, "api_key"),
+    ):
+        audit.audit(model, name)
+    audit.install()
