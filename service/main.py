@@ -14,6 +14,8 @@ from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handl
 from service.enterprises.router import router as enterprises_router
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import RunQueuedJobs
+from service.leads.router import router as leads_router
+from service.leads.wiring import connect as connect_leads
 from service.matching.router import router as matching_router
 from service.matching.wiring import connect as connect_matching
 from service.products.router import router as products_router
@@ -42,6 +44,7 @@ TAGS = [
         "name": "reference",
         "description": "Clusters, districts, qualification types, size table, LPR",
     },
+    {"name": "leads", "description": "Leads for banks: feed, events, outcomes, applications"},
     {"name": "jobs", "description": "Background work queued by changes"},
     {"name": "access", "description": "API keys and the audit log (the office's)"},
     {"name": "service", "description": "Service status"},
@@ -65,6 +68,7 @@ def create_app() -> FastAPI:
     api.include_router(enterprises_router)
     api.include_router(products_router)
     api.include_router(matching_router)
+    api.include_router(leads_router)
     api.include_router(jobs_router)
     api.include_router(access_router)
     app.include_router(api)
@@ -103,6 +107,7 @@ def create_app() -> FastAPI:
 def wire() -> None:
     """Connect the domains' event handlers and job handlers (the API and the worker alike)."""
     connect_matching()
+    connect_leads()
     connect_access()
 
 

@@ -2,8 +2,10 @@
 
 from service.access.models import ApiKey, AuditEntry
 from service.core import models as core_models  # noqa: F401  (naming convention first)
+from service.core.idempotency import IdempotencyRecord
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.jobs.models import Job
+from service.leads.models import BankEvent, BankFeed, ContactRequest, Lead
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import (
@@ -16,6 +18,11 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "BankEvent",
+    "BankFeed",
+    "ContactRequest",
+    "IdempotencyRecord",
+    "Lead",
     "ApiKey",
     "AuditEntry",
     "Bank",

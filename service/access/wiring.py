@@ -3,6 +3,7 @@
 from service.access import audit
 from service.access.models import ApiKey
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.leads.models import ContactRequest, Lead
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 
@@ -19,6 +20,8 @@ def connect() -> None:
         (ProductVersion, "product_version"),
         (ScoringConfigRow, "scoring_config"),
         (ApiKey, "api_key"),
+        (Lead, "lead"),
+        (ContactRequest, "contact_request"),
     ):
         audit.audit(model, name)
     audit.install()

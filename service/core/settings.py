@@ -31,6 +31,18 @@ class Settings(BaseSettings):
         description="The API process also runs the jobs a request queued, after answering it; "
         "turn off when `finmatch worker` processes run them.",
     )
+    sla_contact_working_days: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        validation_alias="FINMATCH_SLA_CONTACT_WORKING_DAYS",
+        description="A bank should first contact a lead within this many working days.",
+    )
+    sla_reassign: bool = Field(
+        default=False,
+        validation_alias="FINMATCH_SLA_REASSIGN",
+        description="Offer a lead nobody touched by its deadline to the next-best bank.",
+    )
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")
 

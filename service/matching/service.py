@@ -11,6 +11,7 @@ from sqlmodel import Session
 from service.core.concurrency import bump_version, check_version
 from service.core.database import serialize
 from service.core.errors import NotFound, Unprocessable
+from service.core.events import emit
 from service.core.models import row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.enterprises.models import Enterprise, Project
@@ -218,6 +219,7 @@ def create_need(session: Session, data: NeedCreate) -> FinancingNeed:
     session.add(need)
     session.flush()
     rematch_need(session, need)
+    emit(session, "need.posted", need_id=need.id)
     session.commit()
     session.refresh(need)
     return need
@@ -251,6 +253,7 @@ def update_need(
         setattr(need, field, value)
     bump_version(session, FinancingNeed, need, "融资需求")
     rematch_need(session, need)
+    emit(session, "need.changed", need_id=need.id)
     session.commit()
     session.refresh(need)
     return need
@@ -268,6 +271,7 @@ def withdraw_need(
     need.status = NeedStatus.withdrawn
     bump_version(session, FinancingNeed, need, "融资需求")
     session.execute(delete(NeedMatch).where(NeedMatch.need_id == need.id))
+    emit(session, "need.withdrawn", need_id=need.id)
     session.commit()
     session.refresh(need)
     return need

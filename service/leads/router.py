@@ -1,0 +1,299 @@
+"""HTTP for leads: the banks' feed and events, outcomes, applications and contact requests."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from sqlmodel import Session
+
+from service.access.dependencies import Caller
+from service.core.concurrency import etag, parse_if_match
+from service.core.database import get_session
+from service.core.errors import problem_responses
+from service.core.idempotency import run_once
+from service.core.pagination import Page, PageDep
+from service.leads import service
+from service.leads.models import ContactRequestStatus
+from service.leads.schemas import (
+    ApplicationRequest,
+    BankEventPublic,
+    ContactRequestCreate,
+    ContactRequestPublic,
+    LeadPublic,
+    StatusChange,
+)
+from service.leads.states import LeadStatus
+
+router = APIRouter(tags=["leads"])
+SessionDep = Annotated[Session, Depends(get_session)]
+LeadId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Lead id", examples=[1])]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Retry safely: the same key and body get the first answer again",
+        examples=["7b0f1c52-6d3e-4bd4-9d0c-2f1b8a3c5e10"],
+    ),
+]
+IfMatch = Annotated[str | None, Header(description="ETag of the lead's version", examples=['"2"'])]
+
+
+def _owner(request: Request) -> str:
+    principal = request.state.principal
+    return f"key:{principal.key_id}" if principal.key_id else principal.label
+
+
+@router.get(
+    "/leads",
+    operation_id="listLeads",
+    summary="Pull leads (a bank's feed)",
+    description="A bank gets its own leads in feed order: every new or changed lead comes "
+    "after all earlier ones, so paging on with `next_cursor` loses and repeats nothing while "
+    "leads arrive. Who the enterprise is (name, credit code, contacts) shows only with its "
+    "consent, and each such read is audited. An enterprise gets its own leads; the office "
+    "everyone's (one bank's in feed order with `bank`).",
+    response_model=Page[LeadPublic],
+    responses=problem_responses(404, 422),
+)
+def list_leads(
+    principal: Caller,
+    session: SessionDep,
+    page: PageDep,
+    lead_status: Annotated[LeadStatus | None, Query(alias="status")] = None,
+    product: Annotated[str | None, Query(max_length=64, description="Product code")] = None,
+    updated_since: Annotated[datetime | None, Query(alias="updated-since")] = None,
+    bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
+) -> Page[LeadPublic]:
+    filters = service.LeadFilters(lead_status, product, updated_since, bank)
+    return service.list_leads(session, principal, filters, page)
+
+
+@router.get(
+    "/leads/{lead_id}",
+    operation_id="getLead",
+    summary="Read a lead",
+    description="One lead; the ETag carries its version for If-Match.",
+    response_model=LeadPublic,
+    responses=problem_responses(404),
+)
+def get_lead(
+    principal: Caller, session: SessionDep, response: Response, lead_id: LeadId
+) -> LeadPublic:
+    lead = service.get_lead(session, principal, lead_id)
+    response.headers["ETag"] = etag(lead.version)
+    return service.leads_public(session, principal, [lead])[0]
+
+
+@router.post(
+    "/leads/{lead_id}/status",
+    operation_id="changeLeadStatus",
+    summary="Record what happened to a lead",
+    description="new → viewed → contacted → approved → disbursed; `declined` (with a reason "
+    "from the fixed list; `other` needs a note) at any open step; `withdrawn` by the "
+    "enterprise. Approved and disbursed need the amount and rate. A wrong step is a 409; "
+    "with If-Match, a change based on a stale version is a 412. Send an Idempotency-Key to "
+    "retry safely.",
+    response_model=LeadPublic,
+    responses=problem_responses(403, 404, 409, 412, 422),
+)
+def change_status(
+    principal: Caller,
+    session: SessionDep,
+    request: Request,
+    lead_id: LeadId,
+    change: Annotated[
+        StatusChange,
+        Body(
+            openapi_examples={
+                "contacted": {"summary": "First contact made", "value": {"status": "contacted"}},
+                "approved": {
+                    "summary": "Credit approved",
+                    "value": {"status": "approved", "amount_fen": 300_000_000, "rate_bp": 345},
+                },
+                "declined": {
+                    "summary": "Declined",
+                    "value": {"status": "declined", "reason": "insufficient_collateral"},
+                },
+            }
+        ),
+    ],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        lead = service.change_status(session, principal, lead_id, change, parse_if_match(if_match))
+        body = service.leads_public(session, principal, [lead])[0]
+        return 200, body, {"ETag": etag(lead.version)}
+
+    return run_once(
+        session,
+        _owner(request),
+        idempotency_key,
+        "POST",
+        request.url.path,
+        {"change": change.model_dump(mode="json"), "if_match": if_match},
+        call,
+    )
+
+
+@router.post(
+    "/applications",
+    operation_id="applyForProduct",
+    status_code=status.HTTP_201_CREATED,
+    summary="Apply for a recommended product",
+    description="The enterprise (or the office for it) applies for a product it is eligible "
+    "for, with a need or from its profile: a lead to that product's bank, with consent. An "
+    "ineligible product is a 422 listing every failed condition; an open lead with that bank "
+    "for the same need a 409.",
+    response_model=LeadPublic,
+    responses=problem_responses(403, 404, 409, 422),
+)
+def apply(
+    principal: Caller,
+    session: SessionDep,
+    request: Request,
+    data: Annotated[
+        ApplicationRequest,
+        Body(
+            openapi_examples={
+                "need": {
+                    "summary": "Apply with a posted need",
+                    "value": {"product_code": "jsbank-wx-xikedai", "need_id": 1},
+                }
+            }
+        ),
+    ],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        lead = service.apply(
+            session, principal, data.product_code, data.need_id, data.enterprise_id
+        )
+        body = service.leads_public(session, principal, [lead])[0]
+        return 201, body, {"Location": f"/api/v1/leads/{lead.id}"}
+
+    return run_once(
+        session,
+        _owner(request),
+        idempotency_key,
+        "POST",
+        request.url.path,
+        data.model_dump(mode="json"),
+        call,
+    )
+
+
+@router.post(
+    "/products/{product_code}/contact-requests",
+    operation_id="requestContact",
+    status_code=status.HTTP_201_CREATED,
+    summary="Ask to contact a prospect",
+    description="A bank asks to contact one of its product's prospects (by `prospect_id` from "
+    "the prospect list). The enterprise sees the request and accepts (a lead, with consent) or "
+    "declines; until then the bank does not learn who it is.",
+    response_model=ContactRequestPublic,
+    responses=problem_responses(403, 404, 409, 422),
+)
+def request_contact(
+    principal: Caller,
+    session: SessionDep,
+    request: Request,
+    product_code: Annotated[str, Path(max_length=64, examples=["jsbank-wx-xikedai"])],
+    data: Annotated[
+        ContactRequestCreate,
+        Body(
+            openapi_examples={
+                "ask": {
+                    "summary": "Ask to contact a prospect",
+                    "value": {"prospect_id": "need-12", "message": "可提供信用贷款，欢迎洽谈"},
+                }
+            }
+        ),
+    ],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        created = service.request_contact(
+            session, principal, product_code, data.prospect_id, data.message
+        )
+        return 201, service._request_public(session, principal, created), {}
+
+    return run_once(
+        session,
+        _owner(request),
+        idempotency_key,
+        "POST",
+        request.url.path,
+        data.model_dump(mode="json"),
+        call,
+    )
+
+
+@router.get(
+    "/contact-requests",
+    operation_id="listContactRequests",
+    summary="Contact requests",
+    description="An enterprise's requests from banks; a bank's own requests (without who the "
+    "enterprise is); all for the office. Newest first.",
+    response_model=list[ContactRequestPublic],
+    responses=problem_responses(422),
+)
+def list_contact_requests(
+    principal: Caller,
+    session: SessionDep,
+    request_status: Annotated[ContactRequestStatus | None, Query(alias="status")] = None,
+) -> list[ContactRequestPublic]:
+    return service.list_contact_requests(session, principal, request_status)
+
+
+@router.post(
+    "/contact-requests/{request_id}/accept",
+    operation_id="acceptContactRequest",
+    summary="Accept a bank's contact request",
+    description="The enterprise agrees to be contacted: a lead to that bank, with consent.",
+    response_model=ContactRequestPublic,
+    responses=problem_responses(403, 404, 409),
+)
+def accept_contact_request(
+    principal: Caller,
+    session: SessionDep,
+    request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+) -> ContactRequestPublic:
+    return service.decide_contact_request(session, principal, request_id, accept=True)
+
+
+@router.post(
+    "/contact-requests/{request_id}/decline",
+    operation_id="declineContactRequest",
+    summary="Decline a bank's contact request",
+    description="The bank is told the request was declined, and nothing about who asked.",
+    response_model=ContactRequestPublic,
+    responses=problem_responses(403, 404, 409),
+)
+def decline_contact_request(
+    principal: Caller,
+    session: SessionDep,
+    request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+) -> ContactRequestPublic:
+    return service.decide_contact_request(session, principal, request_id, accept=False)
+
+
+@router.get(
+    "/events",
+    operation_id="listBankEvents",
+    summary="A bank's events",
+    description="lead.created, lead.updated, lead.withdrawn, lead.sla_breached …, in order; "
+    "replay from any position with `after` (the `seq` of the last event seen) or the cursor. "
+    "The office reads any bank's with `bank`.",
+    response_model=Page[BankEventPublic],
+    responses=problem_responses(403, 422),
+)
+def list_events(
+    principal: Caller,
+    session: SessionDep,
+    page: PageDep,
+    after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
+) -> Page[BankEventPublic]:
+    return service.list_events(session, principal, page, after, bank)

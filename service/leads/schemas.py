@@ -1,0 +1,118 @@
+"""What the leads API takes and returns."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from service.leads.models import ContactRequestStatus, LeadSource
+from service.leads.states import DeclineReason, LeadStatus
+
+
+class LeadNeed(BaseModel):
+    need_id: int
+    amount_fen: int
+    term_months: int
+    purpose: str
+    collateral: list[str]
+    wanted_by_date: date | None
+
+
+class LeadContact(BaseModel):
+    name: str
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class LeadEnterprise(BaseModel):
+    """Always the profile; who it is (name, credit code, contacts) only with consent."""
+
+    cluster_code: str | None
+    district_code: str | None
+    size_class: str | None
+    qualification_codes: list[str]
+    registered_in_wuxi: bool
+    enterprise_id: int | None = None
+    name: str | None = None
+    credit_code: str | None = None
+    contacts: list[LeadContact] | None = None
+
+
+class LeadPublic(BaseModel):
+    id: int
+    status: LeadStatus
+    source: LeadSource
+    bank_code: str
+    product_code: str
+    product_name: str
+    product_version: int
+    score: float = Field(description="Match score (0–100) when the lead was made")
+    config_version: int
+    consented: bool
+    version: int = Field(description="Send as If-Match (ETag) with a status change")
+    seq: int = Field(description="Position in the bank's feed; grows with every change")
+    contact_due_date: date = Field(description="First contact due by the end of this day")
+    first_contact_at: datetime | None
+    sla_breached: bool
+    reassigned_from_id: int | None
+    declined_reason: DeclineReason | None
+    note: str | None
+    approved_amount_fen: int | None
+    approved_rate_bp: int | None
+    approved_term_months: int | None
+    approved_date: date | None
+    disbursed_amount_fen: int | None
+    disbursed_rate_bp: int | None
+    disbursed_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    need: LeadNeed | None
+    enterprise: LeadEnterprise
+
+
+class StatusChange(BaseModel):
+    status: LeadStatus = Field(examples=["contacted"])
+    reason: DeclineReason | None = Field(default=None, description="Required when declined")
+    note: str | None = Field(default=None, max_length=500)
+    amount_fen: int | None = Field(default=None, description="Approved or disbursed amount")
+    rate_bp: int | None = Field(default=None, description="Approved or disbursed annual rate")
+    term_months: int | None = None
+    on_date: date | None = Field(default=None, description="Date of the decision or disbursement")
+
+
+class ApplicationRequest(BaseModel):
+    product_code: str = Field(max_length=64, examples=["jsbank-wx-xikedai"])
+    need_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class ContactRequestCreate(BaseModel):
+    prospect_id: str = Field(
+        max_length=40, description="From the product's prospect list", examples=["need-12"]
+    )
+    message: str | None = Field(default=None, max_length=500)
+
+
+class ContactRequestPublic(BaseModel):
+    id: int
+    bank_code: str
+    bank_name: str | None
+    product_code: str
+    product_name: str
+    enterprise_id: int | None = Field(description="Shown to the enterprise and the office")
+    need_id: int | None
+    message: str | None
+    status: ContactRequestStatus
+    lead_id: int | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class BankEventPublic(BaseModel):
+    id: int
+    seq: int
+    bank_code: str
+    type: str
+    lead_id: int | None
+    data: dict
+    occurred_at: datetime

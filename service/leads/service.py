@@ -1,0 +1,794 @@
+"""Use cases of leads: offering needs to banks, applications, contact requests, outcomes,
+the banks' feeds and events, and first-contact deadlines."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from service.access.models import Role
+from service.access.policy import Principal, check_sees_bank, require
+from service.access.service import record
+from service.core.concurrency import check_version
+from service.core.errors import NotFound
+from service.core.models import today_local, utcnow
+from service.core.pagination import Page, PageParams, cursor_key, make_page
+from service.core.settings import get_settings
+from service.enterprises.models import Contact, Enterprise
+from service.enterprises.queries import valid_qualification_codes
+from service.leads import sla
+from service.leads.exceptions import (
+    ContactRequestClosed,
+    ContactRequestExists,
+    ContactRequestNotFound,
+    InvalidLeadRequest,
+    LeadExists,
+    LeadNotFound,
+    NotEligible,
+)
+from service.leads.models import (
+    BankEvent,
+    BankFeed,
+    ContactRequest,
+    ContactRequestStatus,
+    Lead,
+    LeadSource,
+)
+from service.leads.schemas import (
+    BankEventPublic,
+    ContactRequestPublic,
+    LeadContact,
+    LeadEnterprise,
+    LeadNeed,
+    LeadPublic,
+    StatusChange,
+)
+from service.leads.states import OPEN, LeadStatus, Outcome, check
+from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
+from service.matching.service import explain
+from service.products.models import Bank, Product, ProductVersion
+from service.products.service import get_product
+
+OPEN_NEED = (NeedStatus.open, NeedStatus.matched)
+
+
+# --- the bank's feed ------------------------------------------------------------------------
+
+
+def _next_seq(session: Session, bank_code: str) -> int:
+    """The bank's next feed position. The counter row stays locked until commit, so positions
+    become visible in the order they were handed out."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(BankFeed).values(bank_code=bank_code, last_seq=0).on_conflict_do_nothing()
+    )
+    return session.execute(
+        update(BankFeed)
+        .where(BankFeed.bank_code == bank_code)
+        .values(last_seq=BankFeed.last_seq + 1)
+        .returning(BankFeed.last_seq)
+    ).scalar_one()
+
+
+def _announce(session: Session, lead: Lead, kind: str, **data: Any) -> BankEvent:
+    """Move the lead to the head of its bank's feed and add the event there."""
+    seq = _next_seq(session, lead.bank_code)
+    lead.seq = seq
+    lead.updated_at = utcnow()
+    session.flush()
+    event = BankEvent(
+        bank_code=lead.bank_code,
+        seq=seq,
+        type=kind,
+        lead_id=lead.id,
+        data={"lead_id": lead.id, "status": str(lead.status), **data},
+    )
+    session.add(event)
+    session.flush()
+    for listener in _event_listeners:
+        listener(session, event)
+    return event
+
+
+_event_listeners: list[Any] = []
+
+
+def on_bank_event(listener: Any) -> None:
+    """``listener(session, event)`` runs in the transaction that adds each bank event (the
+    webhook outbox uses it)."""
+    if listener not in _event_listeners:
+        _event_listeners.append(listener)
+
+
+# --- making leads ---------------------------------------------------------------------------
+
+
+def _subject(need_id: int | None, enterprise_id: int) -> str:
+    return f"need:{need_id}" if need_id is not None else f"enterprise:{enterprise_id}"
+
+
+def _open_banks(session: Session, subject: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(Lead.bank_code).where(Lead.subject_key == subject, Lead.status.in_(OPEN))
+        )
+    )
+
+
+def _make(
+    session: Session,
+    *,
+    enterprise_id: int,
+    need_id: int | None,
+    product_id: int,
+    product_version: int,
+    config_version: int,
+    score_centi: int,
+    source: LeadSource,
+    consented: bool,
+    reassigned_from_id: int | None = None,
+) -> Lead:
+    bank_code = session.scalar(select(Product.bank_code).where(Product.id == product_id))
+    assert bank_code is not None
+    subject = _subject(need_id, enterprise_id)
+    if bank_code in _open_banks(session, subject):
+        existing = session.scalar(
+            select(Lead.id).where(
+                Lead.subject_key == subject, Lead.bank_code == bank_code, Lead.status.in_(OPEN)
+            )
+        )
+        raise LeadExists(
+            f"该{'融资需求' if need_id else '企业'}与这家银行已有进行中的线索 {existing}。",
+            lead_id=existing,
+        )
+    lead = Lead(
+        subject_key=subject,
+        need_id=need_id,
+        enterprise_id=enterprise_id,
+        bank_code=bank_code,
+        product_id=product_id,
+        product_version=product_version,
+        config_version=config_version,
+        score_centi=score_centi,
+        source=source,
+        consented=consented,
+        seq=0,
+        contact_due_date=sla.contact_due_date(
+            today_local(), get_settings().sla_contact_working_days
+        ),
+        reassigned_from_id=reassigned_from_id,
+    )
+    session.add(lead)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent offer to the same bank won the race
+        raise LeadExists("该融资需求与这家银行已有进行中的线索。") from exc
+    _announce(session, lead, "lead.created", source=str(source))
+    return lead
+
+
+def _fair_order(session: Session, banks: Sequence[str]) -> dict[str, int]:
+    """Banks' turn among equal scores: the one that got a lead least recently goes first."""
+    latest = dict(
+        session.execute(
+            select(Lead.bank_code, func.max(Lead.id))
+            .where(Lead.bank_code.in_(banks))
+            .group_by(Lead.bank_code)
+        ).all()
+    )
+    return {bank: latest.get(bank) or 0 for bank in banks}
+
+
+def offer_need(session: Session, need_id: int, exclude: set[str] | None = None) -> list[Lead]:
+    """Offer a consenting open need to its best products' banks: the best product of each
+    bank, best first, up to the need's number of banks (counting those it already has).
+    Equal scores go to the bank that got a lead least recently. No commit."""
+    need = session.get(FinancingNeed, need_id)
+    if need is None or not need.consent_share_details or need.status not in OPEN_NEED:
+        return []
+    subject = _subject(need.id, need.enterprise_id)
+    taken = _open_banks(session, subject) | (exclude or set())
+    slots = need.max_banks - len(_open_banks(session, subject))
+    if slots <= 0:
+        return []
+    rows = session.execute(
+        select(NeedMatch, Product.bank_code)
+        .join(Product, Product.id == NeedMatch.product_id)
+        .where(NeedMatch.need_id == need.id)
+        .order_by(NeedMatch.need_rank)
+    ).all()
+    best: dict[str, NeedMatch] = {}
+    for match, bank_code in rows:
+        if bank_code not in taken and bank_code not in best:
+            best[bank_code] = match
+    turn = _fair_order(session, list(best))
+    chosen = sorted(best.items(), key=lambda bm: (-bm[1].score_centi, turn[bm[0]], bm[0]))
+    return [
+        _make(
+            session,
+            enterprise_id=need.enterprise_id,
+            need_id=need.id,
+            product_id=match.product_id,
+            product_version=match.product_version,
+            config_version=match.config_version,
+            score_centi=match.score_centi,
+            source=LeadSource.need,
+            consented=True,
+        )
+        for _, match in chosen[:slots]
+    ]
+
+
+def on_need_posted(session: Session, need_id: int) -> None:
+    offer_need(session, need_id)
+
+
+def on_need_changed(session: Session, need_id: int) -> None:
+    """Consent withdrawn: the banks stop seeing who it is. Consent given, or more banks
+    allowed: offer it (again)."""
+    need = session.get(FinancingNeed, need_id)
+    if need is None:
+        return
+    if not need.consent_share_details:
+        for lead in _open_leads(session, _subject(need.id, need.enterprise_id)):
+            if lead.source == LeadSource.need and lead.consented:
+                lead.consented = False
+                lead.version += 1
+                _announce(session, lead, "lead.updated", consented=False)
+        return
+    offer_need(session, need_id)
+
+
+def on_need_withdrawn(session: Session, need_id: int) -> None:
+    need = session.get(FinancingNeed, need_id)
+    if need is None:
+        return
+    for lead in _open_leads(session, _subject(need.id, need.enterprise_id)):
+        _close(session, lead, LeadStatus.withdrawn)
+        _announce(session, lead, "lead.withdrawn")
+
+
+def _open_leads(session: Session, subject: str) -> list[Lead]:
+    return list(
+        session.scalars(
+            select(Lead)
+            .where(Lead.subject_key == subject, Lead.status.in_(OPEN))
+            .order_by(Lead.id)
+            .with_for_update()
+        )
+    )
+
+
+def _close(session: Session, lead: Lead, status: LeadStatus) -> None:
+    lead.status = status
+    lead.version += 1
+    lead.closed_at = utcnow()
+
+
+def apply(
+    session: Session,
+    principal: Principal,
+    product_code: str,
+    need_id: int | None = None,
+    enterprise_id: int | None = None,
+) -> Lead:
+    """The enterprise (or the office for it) applies for a product it is eligible for: a lead
+    to that product's bank, with consent."""
+    require(principal, Role.office, Role.enterprise)
+    if principal.role == Role.enterprise:
+        enterprise_id = enterprise_id or principal.enterprise_id
+    if need_id is None and enterprise_id is None:
+        raise InvalidLeadRequest("请给出 need_id 或 enterprise_id。", field="need_id")
+    if need_id is not None:
+        need = session.get(FinancingNeed, need_id)
+        if need is None or not _sees(principal, need.enterprise_id):
+            raise NotFound(f"融资需求 {need_id} 不存在。", code="need_not_found")
+        if need.status not in OPEN_NEED:
+            raise InvalidLeadRequest("融资需求已关闭，不能再申请。", code="need_closed", status=409)
+        if enterprise_id is not None and enterprise_id != need.enterprise_id:
+            raise InvalidLeadRequest(
+                "融资需求不属于该企业。", code="need_not_of_enterprise", field="need_id"
+            )
+        enterprise_id = need.enterprise_id
+    assert enterprise_id is not None
+    if not _sees(principal, enterprise_id):
+        raise NotFound(f"企业 {enterprise_id} 不存在。", code="enterprise_not_found")
+    explanation = explain(session, product_code, enterprise_id, need_id)
+    if not explanation.eligible:
+        raise NotEligible(
+            f"不符合产品「{explanation.product_name}」的条件："
+            + "；".join(f.reason for f in explanation.failures),
+            failures=[f.model_dump() for f in explanation.failures],
+        )
+    product = get_product(session, product_code)
+    lead = _make(
+        session,
+        enterprise_id=enterprise_id,
+        need_id=need_id,
+        product_id=product.id,  # type: ignore[arg-type]
+        product_version=explanation.product_version,
+        config_version=explanation.config_version,
+        score_centi=round((explanation.score or 0) * 100),
+        source=LeadSource.application,
+        consented=True,
+    )
+    session.commit()
+    return lead
+
+
+def _sees(principal: Principal, enterprise_id: int) -> bool:
+    return principal.is_office or (
+        principal.role == Role.enterprise and principal.enterprise_id == enterprise_id
+    )
+
+
+# --- contact requests -----------------------------------------------------------------------
+
+
+def request_contact(
+    session: Session, principal: Principal, product_code: str, prospect_id: str, message: str | None
+) -> ContactRequest:
+    """A bank asks to contact one of its product's prospects (by the id in the prospect list)."""
+    product = get_product(session, product_code)
+    check_sees_bank(principal, product.bank_code)
+    basis, _, raw = prospect_id.partition("-")
+    match: NeedMatch | EnterpriseMatch | None = None
+    if raw.isdigit() and basis == "need":
+        match = session.get(NeedMatch, int(raw))
+    elif raw.isdigit() and basis == "profile":
+        match = session.get(EnterpriseMatch, int(raw))
+    if match is None or match.product_id != product.id:
+        raise InvalidLeadRequest(
+            f"产品 {product_code} 的潜在客户中没有 {prospect_id}。",
+            code="unknown_prospect",
+            field="prospect_id",
+        )
+    need_id = match.need_id if isinstance(match, NeedMatch) else None
+    request = ContactRequest(
+        bank_code=product.bank_code,
+        product_id=product.id,  # type: ignore[arg-type]
+        enterprise_id=match.enterprise_id,
+        need_id=need_id,
+        message=message,
+    )
+    session.add(request)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ContactRequestExists("已向该企业发出联系请求，等待企业答复。") from exc
+    return request
+
+
+def list_contact_requests(
+    session: Session, principal: Principal, status: ContactRequestStatus | None = None
+) -> list[ContactRequestPublic]:
+    statement = select(ContactRequest)
+    if principal.role == Role.enterprise:
+        statement = statement.where(ContactRequest.enterprise_id == principal.enterprise_id)
+    elif principal.role == Role.bank:
+        statement = statement.where(ContactRequest.bank_code == principal.bank_code)
+    if status is not None:
+        statement = statement.where(ContactRequest.status == status)
+    rows = list(session.scalars(statement.order_by(ContactRequest.id.desc()).limit(500)))
+    return [_request_public(session, principal, r) for r in rows]
+
+
+def _request_public(
+    session: Session, principal: Principal, request: ContactRequest
+) -> ContactRequestPublic:
+    product = session.get(Product, request.product_id)
+    assert product is not None
+    version = _version(session, product)
+    bank = session.get(Bank, request.bank_code)
+    # A bank learns who the enterprise is only once it accepts (then through the lead).
+    hidden = principal.role == Role.bank
+    return ContactRequestPublic(
+        id=request.id,  # type: ignore[arg-type]
+        bank_code=request.bank_code,
+        bank_name=bank.name if bank else None,
+        product_code=product.code,
+        product_name=version.name,
+        enterprise_id=None if hidden else request.enterprise_id,
+        need_id=None if hidden else request.need_id,
+        message=request.message,
+        status=request.status,
+        lead_id=request.lead_id,
+        created_at=request.created_at,
+        decided_at=request.decided_at,
+    )
+
+
+def decide_contact_request(
+    session: Session, principal: Principal, request_id: int, accept: bool
+) -> ContactRequestPublic:
+    """The enterprise (or the office for it) accepts (a lead to that bank, with consent) or
+    declines. Deciding the same way twice is the same as once."""
+    require(principal, Role.office, Role.enterprise)
+    request = session.get(ContactRequest, request_id, with_for_update=True)
+    if request is None or not _sees(principal, request.enterprise_id):
+        raise ContactRequestNotFound(f"联系请求 {request_id} 不存在。")
+    wanted = ContactRequestStatus.accepted if accept else ContactRequestStatus.declined
+    if request.status == wanted:
+        return _request_public(session, principal, request)
+    if request.status != ContactRequestStatus.pending:
+        raise ContactRequestClosed(f"联系请求 {request_id} 已答复，不能再更改。")
+    request.status = wanted
+    request.decided_at = utcnow()
+    if accept:
+        subject = _subject(request.need_id, request.enterprise_id)
+        existing = session.scalar(
+            select(Lead).where(
+                Lead.subject_key == subject,
+                Lead.bank_code == request.bank_code,
+                Lead.status.in_(OPEN),
+            )
+        )
+        if existing is not None:
+            request.lead_id = existing.id
+        else:
+            product = session.get(Product, request.product_id)
+            assert product is not None
+            match = session.scalar(
+                select(EnterpriseMatch.score_centi).where(
+                    EnterpriseMatch.enterprise_id == request.enterprise_id,
+                    EnterpriseMatch.product_id == request.product_id,
+                )
+            )
+            lead = _make(
+                session,
+                enterprise_id=request.enterprise_id,
+                need_id=request.need_id,
+                product_id=request.product_id,
+                product_version=product.current_version,
+                config_version=_config_version(session),
+                score_centi=match or 0,
+                source=LeadSource.prospect,
+                consented=True,
+            )
+            request.lead_id = lead.id
+    session.commit()
+    return _request_public(session, principal, request)
+
+
+def _config_version(session: Session) -> int:
+    from service.matching.models import ScoringConfigRow
+
+    return session.scalar(select(func.max(ScoringConfigRow.version))) or 0
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+
+def _visible(principal: Principal, lead: Lead) -> bool:
+    if principal.is_office:
+        return True
+    if principal.role == Role.bank:
+        return lead.bank_code == principal.bank_code
+    return lead.enterprise_id == principal.enterprise_id
+
+
+def get_lead(session: Session, principal: Principal, lead_id: int, lock: bool = False) -> Lead:
+    lead = session.get(Lead, lead_id, with_for_update=lock or None, populate_existing=lock)
+    if lead is None or not _visible(principal, lead):
+        raise LeadNotFound(f"线索 {lead_id} 不存在。")
+    return lead
+
+
+def change_status(
+    session: Session,
+    principal: Principal,
+    lead_id: int,
+    change: StatusChange,
+    expected_version: int | None = None,
+) -> Lead:
+    """Move a lead along: the bank records what happened; the enterprise may withdraw. A wrong
+    step is a 409; a change based on a stale version (If-Match) a 412."""
+    lead = get_lead(session, principal, lead_id, lock=True)
+    check_version(expected_version, lead.version, "线索")
+    outcome = Outcome(
+        to=change.status,
+        actor=str(principal.role),
+        reason=change.reason,
+        note=change.note,
+        amount_fen=change.amount_fen,
+        rate_bp=change.rate_bp,
+        term_months=change.term_months,
+        on_date=change.on_date,
+    )
+    check(LeadStatus(lead.status), outcome, lead.approved_amount_fen)
+    now = utcnow()
+    previous = LeadStatus(lead.status)
+    lead.status = change.status
+    lead.version += 1
+    if change.note is not None:
+        lead.note = change.note
+    if change.status in (LeadStatus.contacted, LeadStatus.approved) and not lead.first_contact_at:
+        lead.first_contact_at = now
+    if change.status == LeadStatus.approved:
+        lead.approved_amount_fen = change.amount_fen
+        lead.approved_rate_bp = change.rate_bp
+        lead.approved_term_months = change.term_months
+        lead.approved_date = change.on_date or today_local()
+    elif change.status == LeadStatus.disbursed:
+        lead.disbursed_amount_fen = change.amount_fen
+        lead.disbursed_rate_bp = change.rate_bp
+        lead.disbursed_date = change.on_date or today_local()
+    elif change.status == LeadStatus.declined:
+        lead.declined_reason = change.reason
+    if change.status not in OPEN:
+        lead.closed_at = now
+    kind = "lead.withdrawn" if change.status == LeadStatus.withdrawn else "lead.updated"
+    _announce(session, lead, kind, previous=str(previous))
+    session.commit()
+    return lead
+
+
+# --- reading leads --------------------------------------------------------------------------
+
+
+@dataclass
+class LeadFilters:
+    status: LeadStatus | None = None
+    product_code: str | None = None
+    updated_since: datetime | None = None
+    bank_code: str | None = None  # the office's choice; a bank always gets its own
+
+
+def list_leads(
+    session: Session, principal: Principal, filters: LeadFilters, page: PageParams
+) -> Page[LeadPublic]:
+    """A bank's feed: its leads in feed order (each change moves a lead to the end), so paging
+    on with the cursor loses and repeats nothing while leads arrive and change. An enterprise
+    gets its own leads, the office everyone's (one bank's in feed order)."""
+    statement = select(Lead)
+    bank_code = principal.bank_code if principal.role == Role.bank else filters.bank_code
+    if principal.role == Role.enterprise:
+        statement = statement.where(Lead.enterprise_id == principal.enterprise_id)
+    if bank_code is not None:
+        statement = statement.where(Lead.bank_code == bank_code)
+    if filters.status is not None:
+        statement = statement.where(Lead.status == filters.status)
+    if filters.product_code is not None:
+        statement = statement.where(
+            Lead.product_id == get_product(session, filters.product_code).id
+        )
+    if filters.updated_since is not None:
+        statement = statement.where(Lead.updated_at >= filters.updated_since)
+    by_seq = bank_code is not None
+    column = Lead.seq if by_seq else Lead.id
+    key = cursor_key(page, 1)
+    if key:
+        statement = statement.where(column > _int(key[0]))
+    rows = list(session.scalars(statement.order_by(column).limit(page.limit + 1)))
+    result = make_page(rows, page.limit, lambda lead: [lead.seq if by_seq else lead.id])
+    result.items = leads_public(session, principal, result.items)
+    return result
+
+
+def _int(value: Any) -> int:
+    from service.core.errors import Unprocessable
+
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Unprocessable("分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor")
+    return value
+
+
+def _version(session: Session, product: Product) -> ProductVersion:
+    return session.scalars(
+        select(ProductVersion).where(
+            ProductVersion.product_id == product.id,
+            ProductVersion.version == product.current_version,
+        )
+    ).one()
+
+
+def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:
+    """Leads as their holders see them. A bank sees who the enterprise is only with consent,
+    and each such read is written to the audit log."""
+    if not leads:
+        return []
+    enterprise_ids = sorted({lead.enterprise_id for lead in leads})
+    enterprises = {
+        e.id: e
+        for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(enterprise_ids)))
+    }
+    quals = valid_qualification_codes(session, enterprise_ids, today_local())
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_({lead.product_id for lead in leads}))
+        )
+    }
+    names = dict(
+        session.execute(
+            select(ProductVersion.product_id, ProductVersion.name).where(
+                ProductVersion.product_id.in_(list(products)),
+                ProductVersion.version
+                == select(Product.current_version)
+                .where(Product.id == ProductVersion.product_id)
+                .scalar_subquery(),
+            )
+        ).all()
+    )
+    needs = {
+        n.id: n
+        for n in session.scalars(
+            select(FinancingNeed).where(
+                FinancingNeed.id.in_({lead.need_id for lead in leads if lead.need_id})
+            )
+        )
+    }
+    shown = {lead.enterprise_id for lead in leads if lead.consented or principal.role != Role.bank}
+    contacts: dict[int, list[LeadContact]] = {}
+    for c in session.scalars(select(Contact).where(Contact.enterprise_id.in_(shown))):
+        contacts.setdefault(c.enterprise_id, []).append(
+            LeadContact(name=c.name, title=c.title, phone=c.phone, email=c.email)
+        )
+    today = today_local()
+    out = []
+    for lead in leads:
+        e = enterprises[lead.enterprise_id]
+        visible = lead.consented or principal.role != Role.bank
+        need = needs.get(lead.need_id) if lead.need_id else None
+        product = products[lead.product_id]
+        out.append(
+            LeadPublic(
+                id=lead.id,  # type: ignore[arg-type]
+                status=lead.status,
+                source=lead.source,
+                bank_code=lead.bank_code,
+                product_code=product.code,
+                product_name=names.get(product.id, product.code),
+                product_version=lead.product_version,
+                score=lead.score_centi / 100,
+                config_version=lead.config_version,
+                consented=lead.consented,
+                version=lead.version,
+                seq=lead.seq,
+                contact_due_date=lead.contact_due_date,
+                first_contact_at=lead.first_contact_at,
+                sla_breached=_breached(lead, today),
+                reassigned_from_id=lead.reassigned_from_id,
+                declined_reason=lead.declined_reason,
+                note=lead.note,
+                approved_amount_fen=lead.approved_amount_fen,
+                approved_rate_bp=lead.approved_rate_bp,
+                approved_term_months=lead.approved_term_months,
+                approved_date=lead.approved_date,
+                disbursed_amount_fen=lead.disbursed_amount_fen,
+                disbursed_rate_bp=lead.disbursed_rate_bp,
+                disbursed_date=lead.disbursed_date,
+                created_at=lead.created_at,
+                updated_at=lead.updated_at,
+                need=LeadNeed(
+                    need_id=need.id,  # type: ignore[arg-type]
+                    amount_fen=need.amount_fen,
+                    term_months=need.term_months,
+                    purpose=str(need.purpose),
+                    collateral=list(need.collateral),
+                    wanted_by_date=need.wanted_by_date,
+                )
+                if need
+                else None,
+                enterprise=LeadEnterprise(
+                    cluster_code=e.cluster_code,
+                    district_code=e.district_code,
+                    size_class=str(e.size_class) if e.size_class else None,
+                    qualification_codes=quals.get(e.id, []),  # type: ignore[arg-type]
+                    registered_in_wuxi=e.registered_in_wuxi,
+                    enterprise_id=e.id if visible else None,
+                    name=e.name if visible else None,
+                    credit_code=e.credit_code if visible else None,
+                    contacts=contacts.get(e.id, []) if visible else None,  # type: ignore[arg-type]
+                ),
+            )
+        )
+    if principal.role == Role.bank:
+        read = sorted({lead.enterprise_id for lead in leads if lead.consented})
+        for enterprise_id in read:
+            record(session, principal, "read", "enterprise", enterprise_id, enterprise_id)
+        if read:
+            session.commit()
+    return out
+
+
+def _breached(lead: Lead, today: date) -> bool:
+    if lead.sla_breached_at is not None:
+        return True
+    contacted = lead.first_contact_at is not None or LeadStatus(lead.status) not in (
+        LeadStatus.new,
+        LeadStatus.viewed,
+    )
+    return not contacted and today > lead.contact_due_date
+
+
+def list_events(
+    session: Session,
+    principal: Principal,
+    page: PageParams,
+    after: int | None = None,
+    bank_code: str | None = None,
+) -> Page[BankEventPublic]:
+    """A bank's events in order, from any position (``after``, or the cursor): replayable."""
+    if principal.role == Role.bank:
+        bank_code = principal.bank_code
+    else:
+        require(principal, Role.office)
+    statement = select(BankEvent)
+    if bank_code is not None:
+        statement = statement.where(BankEvent.bank_code == bank_code)
+    column = BankEvent.seq if bank_code is not None else BankEvent.id
+    key = cursor_key(page, 1)
+    start = _int(key[0]) if key else after
+    if start is not None:
+        statement = statement.where(column > start)
+    rows = list(session.scalars(statement.order_by(column).limit(page.limit + 1)))
+    result = make_page(rows, page.limit, lambda e: [e.seq if bank_code is not None else e.id])
+    result.items = [BankEventPublic.model_validate(e, from_attributes=True) for e in result.items]
+    return result
+
+
+# --- first-contact deadlines ----------------------------------------------------------------
+
+
+def check_deadlines(session: Session, today: date | None = None) -> dict[str, int]:
+    """Flag every lead not contacted by the end of its due date (once: a flagged lead is not
+    flagged again), tell its bank, and with ``FINMATCH_SLA_REASSIGN`` offer a need's lead to
+    the next-best bank that has none. Safe to run any number of times, by several runners."""
+    today = today or today_local()
+    late = list(
+        session.scalars(
+            select(Lead)
+            .where(
+                Lead.status.in_([LeadStatus.new, LeadStatus.viewed]),
+                Lead.first_contact_at.is_(None),
+                Lead.sla_breached_at.is_(None),
+                Lead.contact_due_date < today,
+            )
+            .order_by(Lead.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    reassigned = 0
+    now = utcnow()
+    for lead in late:
+        lead.sla_breached_at = now
+        lead.version += 1
+        _announce(
+            session, lead, "lead.sla_breached", contact_due_date=lead.contact_due_date.isoformat()
+        )
+        if get_settings().sla_reassign and lead.need_id is not None:
+            reassigned += len(_reassign(session, lead))
+    session.commit()
+    return {"breached": len(late), "reassigned": reassigned}
+
+
+def _reassign(session: Session, lead: Lead) -> list[Lead]:
+    """Close the untouched lead (withdrawn from that bank) and offer the need to the next-best
+    bank that has not had it."""
+    had = set(session.scalars(select(Lead.bank_code).where(Lead.subject_key == lead.subject_key)))
+    _close(session, lead, LeadStatus.withdrawn)
+    lead.note = "首次联系超时，已转给其他银行"
+    _announce(session, lead, "lead.withdrawn", reason="sla_breached")
+    new = offer_need(session, lead.need_id, exclude=had)  # type: ignore[arg-type]
+    for each in new:
+        each.source = LeadSource.reassigned
+        each.reassigned_from_id = lead.id
+    return new
+
+
+def run_deadline_check(session: Session) -> dict[str, int]:
+    """Job handler."""
+    return check_deadlines(session)
+
+
+SLA_CHECK = "leads.deadline_check"

@@ -1,0 +1,12 @@
+"""Leads listen to needs: a consenting need is offered to banks, a withdrawn one withdrawn."""
+
+from service.core.events import subscribe
+from service.jobs.service import register
+from service.leads import service
+
+
+def connect() -> None:
+    subscribe("need.posted", service.on_need_posted)
+    subscribe("need.changed", service.on_need_changed)
+    subscribe("need.withdrawn", service.on_need_withdrawn)
+    register(service.SLA_CHECK, service.run_deadline_check)

@@ -1,0 +1,291 @@
+"""Leads through the API: offering consenting needs to banks, the banks' feed and events,
+outcomes as a state machine, If-Match, Idempotency-Key, applications and contact requests."""
+
+from typing import Any
+
+import pytest
+
+from tests.factories import bank_payload, create_enterprise, product_payload
+
+
+def _product(client, bank_code: str, **overrides: Any) -> dict:
+    fields: dict[str, Any] = {
+        "eligibility": {"clusters_included": ["ic"]},
+        "amount_min_fen": 10_000_000,
+        "amount_max_fen": 5_000_000_000,
+        **overrides,
+    }
+    response = client.post("/api/v1/products", json=product_payload(bank_code, **fields))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def banks(client) -> list[str]:
+    return [client.post("/api/v1/banks", json=bank_payload()).json()["code"] for _ in range(4)]
+
+
+@pytest.fixture
+def products(client, banks) -> list[dict]:
+    # bank 0 has two products; the others one each, with falling rates (so falling scores)
+    out = [_product(client, banks[0], rate={"base": "LPR1Y", "spread_bp": -20})]
+    out.append(_product(client, banks[0], rate={"base": "LPR1Y", "spread_bp": 0}))
+    for i, bank in enumerate(banks[1:], start=1):
+        out.append(_product(client, bank, rate={"base": "LPR1Y", "spread_bp": 20 * i}))
+    return out
+
+
+@pytest.fixture
+def firm(client) -> dict:
+    return create_enterprise(client, cluster_code="ic")
+
+
+def _need(client, enterprise_id: int, **overrides: Any) -> dict:
+    body = {
+        "enterprise_id": enterprise_id,
+        "amount_fen": 200_000_000,
+        "term_months": 12,
+        "purpose": "working_capital",
+        "collateral": ["none"],
+        "consent_share_details": True,
+        "max_banks": 2,
+        **overrides,
+    }
+    response = client.post("/api/v1/needs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _leads(client, **params: Any) -> list[dict]:
+    response = client.get("/api/v1/leads", params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_a_consenting_need_goes_to_its_best_banks(client, banks, products, firm) -> None:
+    need = _need(client, firm["id"], max_banks=2)
+    leads = [
+        lead for lead in _leads(client) if lead["need"] and lead["need"]["need_id"] == need["id"]
+    ]
+    # the best product of each bank, best banks first, at most max_banks banks
+    assert sorted(lead["bank_code"] for lead in leads) == sorted(banks[:2])
+    by_bank = {lead["bank_code"]: lead for lead in leads}
+    assert by_bank[banks[0]]["product_code"] == products[0]["code"]
+    assert all(lead["status"] == "new" and lead["source"] == "need" for lead in leads)
+    assert all(lead["consented"] for lead in leads)
+    # a need without consent reaches no bank
+    quiet = _need(client, firm["id"], consent_share_details=False)
+    assert not [
+        lead for lead in _leads(client) if lead["need"] and lead["need"]["need_id"] == quiet["id"]
+    ]
+
+
+def test_consent_given_later_offers_the_need(client, banks, products, firm) -> None:
+    need = _need(client, firm["id"], consent_share_details=False, max_banks=3)
+    assert client.patch(
+        f"/api/v1/needs/{need['id']}", json={"consent_share_details": True}
+    ).is_success
+    leads = [
+        lead for lead in _leads(client) if lead["need"] and lead["need"]["need_id"] == need["id"]
+    ]
+    assert len({lead["bank_code"] for lead in leads}) == 3
+
+
+def test_a_bank_pulls_only_its_leads_with_details_by_consent(
+    client, as_role, banks, products, firm
+) -> None:
+    _need(client, firm["id"], max_banks=1)
+    bank = as_role("bank", bank_code=banks[0])
+    other = as_role("bank", bank_code=banks[3])
+    mine = _leads(bank)
+    assert mine and all(lead["bank_code"] == banks[0] for lead in mine)
+    assert mine[0]["enterprise"]["name"] == firm["name"]
+    assert mine[0]["enterprise"]["contacts"][0]["phone"]
+    assert _leads(other) == []
+    assert other.get(f"/api/v1/leads/{mine[0]['id']}").status_code == 404
+    reads = client.get(
+        "/api/v1/audit", params={"action": "read", "enterprise_id": firm["id"]}
+    ).json()["items"]
+    assert reads and reads[0]["actor_bank_code"] == banks[0]
+
+
+def test_consent_withdrawn_hides_who_it_is(client, as_role, banks, products, firm) -> None:
+    need = _need(client, firm["id"], max_banks=1)
+    client.patch(f"/api/v1/needs/{need['id']}", json={"consent_share_details": False})
+    (lead,) = _leads(as_role("bank", bank_code=banks[0]))
+    assert lead["consented"] is False
+    assert lead["enterprise"]["name"] is None and lead["enterprise"]["credit_code"] is None
+    assert lead["enterprise"]["cluster_code"] == "ic"
+    assert firm["credit_code"] not in str(lead)
+
+
+def test_the_outcome_state_machine(client, as_role, banks, products, firm) -> None:
+    _need(client, firm["id"], max_banks=1)
+    bank = as_role("bank", bank_code=banks[0])
+    enterprise = as_role("enterprise", enterprise_id=firm["id"])
+    (lead,) = _leads(bank)
+    path = f"/api/v1/leads/{lead['id']}/status"
+    assert bank.post(path, json={"status": "viewed"}).json()["status"] == "viewed"
+    wrong = bank.post(path, json={"status": "new"})
+    assert wrong.status_code == 409 and wrong.json()["code"] == "transition_not_allowed"
+    assert enterprise.post(path, json={"status": "contacted"}).status_code == 403
+    contacted = bank.post(path, json={"status": "contacted"}).json()
+    assert contacted["first_contact_at"] and contacted["sla_breached"] is False
+    missing = bank.post(path, json={"status": "approved", "amount_fen": 100_000_000})
+    assert missing.status_code == 422 and missing.json()["code"] == "invalid_outcome"
+    approved = bank.post(
+        path, json={"status": "approved", "amount_fen": 150_000_000, "rate_bp": 330}
+    ).json()
+    assert approved["approved_amount_fen"] == 150_000_000 and approved["approved_rate_bp"] == 330
+    over = bank.post(path, json={"status": "disbursed", "amount_fen": 160_000_000, "rate_bp": 330})
+    assert over.status_code == 422
+    done = bank.post(
+        path,
+        json={
+            "status": "disbursed",
+            "amount_fen": 150_000_000,
+            "rate_bp": 330,
+            "on_date": "2026-11-20",
+        },
+    ).json()
+    assert done["status"] == "disbursed" and done["disbursed_date"] == "2026-11-20"
+    assert bank.post(path, json={"status": "declined", "reason": "other"}).status_code == 409
+
+
+def test_decline_needs_a_reason_and_withdraw_is_the_enterprises(
+    client, as_role, banks, products, firm
+) -> None:
+    _need(client, firm["id"], max_banks=2)
+    bank = as_role("bank", bank_code=banks[0])
+    enterprise = as_role("enterprise", enterprise_id=firm["id"])
+    (lead,) = _leads(bank)
+    path = f"/api/v1/leads/{lead['id']}/status"
+    assert bank.post(path, json={"status": "declined"}).status_code == 422
+    assert bank.post(path, json={"status": "declined", "reason": "other"}).status_code == 422
+    assert bank.post(path, json={"status": "withdrawn"}).status_code == 403
+    bad = bank.post(path, json={"status": "declined", "reason": "no-such-reason"})
+    assert bad.status_code == 422
+    declined = bank.post(path, json={"status": "declined", "reason": "insufficient_collateral"})
+    assert declined.json()["declined_reason"] == "insufficient_collateral"
+    others = [x for x in _leads(enterprise) if x["status"] == "new"]
+    assert others
+    withdrawn = enterprise.post(
+        f"/api/v1/leads/{others[0]['id']}/status", json={"status": "withdrawn"}
+    )
+    assert withdrawn.json()["status"] == "withdrawn"
+
+
+def test_if_match_refuses_a_stale_change(client, as_role, banks, products, firm) -> None:
+    _need(client, firm["id"], max_banks=1)
+    bank = as_role("bank", bank_code=banks[0])
+    (lead,) = _leads(bank)
+    etag = bank.get(f"/api/v1/leads/{lead['id']}").headers["etag"]
+    path = f"/api/v1/leads/{lead['id']}/status"
+    assert bank.post(path, json={"status": "viewed"}, headers={"If-Match": etag}).is_success
+    stale = bank.post(path, json={"status": "contacted"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+
+
+def test_idempotency_key_replays_and_refuses_another_body(
+    client, as_role, banks, products, firm
+) -> None:
+    _need(client, firm["id"], max_banks=1)
+    bank = as_role("bank", bank_code=banks[0])
+    (lead,) = _leads(bank)
+    path = f"/api/v1/leads/{lead['id']}/status"
+    headers = {"Idempotency-Key": "abc-1"}
+    first = bank.post(path, json={"status": "contacted"}, headers=headers)
+    again = bank.post(path, json={"status": "contacted"}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and again.headers["idempotent-replayed"] == "true"
+    other = bank.post(path, json={"status": "viewed"}, headers=headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    # a refusal is an answer too: the same retry gets the same refusal
+    wrong = {"Idempotency-Key": "abc-2"}
+    assert bank.post(path, json={"status": "new"}, headers=wrong).status_code == 409
+    assert bank.post(path, json={"status": "new"}, headers=wrong).status_code == 409
+    events = _events(bank)
+    assert [e["type"] for e in events].count("lead.updated") == 1
+
+
+def _events(c, **params: Any) -> list[dict]:
+    response = c.get("/api/v1/events", params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_events_replay_from_any_position(client, as_role, banks, products, firm) -> None:
+    need = _need(client, firm["id"], max_banks=1)
+    bank = as_role("bank", bank_code=banks[0])
+    (lead,) = _leads(bank)
+    bank.post(f"/api/v1/leads/{lead['id']}/status", json={"status": "viewed"})
+    client.post(f"/api/v1/needs/{need['id']}/withdraw")
+    events = _events(bank)
+    assert [e["type"] for e in events] == ["lead.created", "lead.updated", "lead.withdrawn"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert [e["type"] for e in _events(bank, after=seqs[0])] == ["lead.updated", "lead.withdrawn"]
+    page = bank.get("/api/v1/events", params={"limit": 1}).json()
+    rest = bank.get("/api/v1/events", params={"limit": 5, "cursor": page["next_cursor"]}).json()
+    assert [e["seq"] for e in page["items"] + rest["items"]] == seqs
+    assert _events(as_role("bank", bank_code=banks[1])) == []
+    assert _leads(bank)[0]["status"] == "withdrawn"
+    assert as_role("enterprise", enterprise_id=firm["id"]).get("/api/v1/events").status_code == 403
+
+
+def test_applications(client, as_role, banks, products, firm) -> None:
+    enterprise = as_role("enterprise", enterprise_id=firm["id"])
+    need = _need(client, firm["id"], consent_share_details=False)
+    target = products[-1]["code"]
+    made = enterprise.post(
+        "/api/v1/applications", json={"product_code": target, "need_id": need["id"]}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["source"] == "application" and made.json()["consented"] is True
+    again = enterprise.post(
+        "/api/v1/applications", json={"product_code": target, "need_id": need["id"]}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "lead_exists"
+    textile = _product(client, banks[1], eligibility={"clusters_included": ["textile"]})
+    refused = enterprise.post(
+        "/api/v1/applications", json={"product_code": textile["code"], "need_id": need["id"]}
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "not_eligible"
+    assert refused.json()["failures"]
+    stranger = create_enterprise(client, cluster_code="ic")
+    hidden = enterprise.post(
+        "/api/v1/applications", json={"product_code": target, "enterprise_id": stranger["id"]}
+    )
+    assert hidden.status_code == 404
+    bank = as_role("bank", bank_code=banks[0])
+    assert bank.post("/api/v1/applications", json={"product_code": target}).status_code == 403
+
+
+def test_contact_requests(client, as_role, banks, products, firm) -> None:
+    need = _need(client, firm["id"], consent_share_details=False)
+    bank = as_role("bank", bank_code=banks[3])
+    code = products[-1]["code"]
+    prospects = bank.get(f"/api/v1/products/{code}/prospects").json()["items"]
+    ours = next(p for p in prospects if p["basis"] == "need")
+    asked = bank.post(
+        f"/api/v1/products/{code}/contact-requests",
+        json={"prospect_id": ours["prospect_id"], "message": "欢迎洽谈"},
+    )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["enterprise_id"] is None  # the bank does not learn who it is yet
+    twice = bank.post(
+        f"/api/v1/products/{code}/contact-requests", json={"prospect_id": ours["prospect_id"]}
+    )
+    assert twice.status_code == 409
+    unknown = bank.post(f"/api/v1/products/{code}/contact-requests", json={"prospect_id": "need-0"})
+    assert unknown.status_code == 422
+    enterprise = as_role("enterprise", enterprise_id=firm["id"])
+    (pending,) = enterprise.get("/api/v1/contact-requests").json()
+    assert pending["need_id"] == need["id"] and pending["bank_code"] == banks[3]
+    other = as_role("enterprise", enterprise_id=create_enterprise(client)["id"])
+    assert other.post(f"/api/v1/contact-requests/{pending['id']}/accept").status_code == 404
+    accepted = enterprise.post(f"/api/v1/contact-requests/{pending['id']}/accept").json()
+    assert accepted["status"] == "accepted" and accepted["lead_id"]
+    (lead,) = _leads(bank)
+    assert lead["source"] == "prospect" and lead["enterprise"]["name"] == firm["name"]
+    assert enterprise.post(f"/api/v1/contact-requests/{pending['id']}/decline").status_code == 409
