@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('contact_due_date', sa.Date(), nullable=False),
+    sa.Column('viewed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_contact_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sla_breached_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reassigned_from_id', sa.Integer(), nullable=True),

@@ -52,6 +52,7 @@ class LeadPublic(BaseModel):
     version: int = Field(description="Send as If-Match (ETag) with a status change")
     seq: int = Field(description="Position in the bank's feed; grows with every change")
     contact_due_date: date = Field(description="First contact due by the end of this day")
+    viewed_at: datetime | None
     first_contact_at: datetime | None
     sla_breached: bool
     reassigned_from_id: int | None

@@ -511,8 +511,11 @@ def change_status(
     lead.version += 1
     if change.note is not None:
         lead.note = change.note
-    if change.status in (LeadStatus.contacted, LeadStatus.approved) and not lead.first_contact_at:
-        lead.first_contact_at = now
+    # Each stage reached keeps its time, whatever ends the lead later (for the funnel).
+    if change.status in (LeadStatus.viewed, LeadStatus.contacted, LeadStatus.approved):
+        lead.viewed_at = lead.viewed_at or now
+    if change.status in (LeadStatus.contacted, LeadStatus.approved):
+        lead.first_contact_at = lead.first_contact_at or now
     if change.status == LeadStatus.approved:
         lead.approved_amount_fen = change.amount_fen
         lead.approved_rate_bp = change.rate_bp
@@ -655,6 +658,7 @@ def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> l
                 version=lead.version,
                 seq=lead.seq,
                 contact_due_date=lead.contact_due_date,
+                viewed_at=lead.viewed_at,
                 first_contact_at=lead.first_contact_at,
                 sla_breached=_breached(lead, today),
                 reassigned_from_id=lead.reassigned_from_id,
