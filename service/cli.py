@@ -236,6 +236,35 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or prefix")]) ->
     console.print(f"key {revoked.id} ({revoked.prefix}) revoked at {revoked.revoked_at}")
 
 
+leads_app = typer.Typer(help="Leads: first-contact deadlines", no_args_is_help=True)
+app.add_typer(leads_app, name="leads")
+
+
+@leads_app.command("check-deadlines")
+def leads_check_deadlines(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As if today were this date (YYYY-MM-DD)")
+    ] = None,
+) -> None:
+    """Flag the leads not contacted by their due date and tell their banks (idempotent; the
+    worker does this every 15 minutes)."""
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from service.core.database import get_engine
+    from service.leads.service import check_deadlines
+    from service.main import wire
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"--as-of must be a date like 2026-11-25, not {as_of!r}") from exc
+    wire()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        console.print(check_deadlines(session, day))
+
+
 @app.command()
 def worker(
     once: Annotated[

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.core.settings import get_settings
-from service.jobs.service import queued_in_request, run_pending, worker_name
+from service.jobs.service import queue_periodic, queued_in_request, run_pending, worker_name
 
 log = logging.getLogger(__name__)
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -33,6 +33,7 @@ def work(
     while not stop.is_set():
         try:
             with Session(engine, expire_on_commit=False) as session:
+                queue_periodic(session)
                 ran = run_pending(session, worker)
         except Exception:  # noqa: BLE001 - the database may be away for a moment; keep going
             if once:

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -76,6 +76,28 @@ def enqueue(
     holder = queued_in_request.get()
     if holder is not None:
         holder["queued"] = True
+
+
+_periodic: dict[str, float] = {}
+
+
+def register_periodic(kind: str, every_seconds: float) -> None:
+    """Runners queue a ``kind`` job (payload empty) whenever none was queued in the last
+    ``every_seconds``; the queued-key index keeps concurrent runners from queueing two."""
+    _periodic[kind] = every_seconds
+
+
+def queue_periodic(session: Session) -> int:
+    """Queue the periodic jobs that are due; returns how many were queued."""
+    queued = 0
+    now = utcnow()
+    for kind, every in _periodic.items():
+        last = session.scalar(select(func.max(Job.created_at)).where(Job.kind == kind))
+        if last is None or now - last >= timedelta(seconds=every):
+            enqueue(session, kind, {}, key=kind)
+            queued += 1
+    session.commit()
+    return queued
 
 
 def worker_name() -> str:

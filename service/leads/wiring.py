@@ -1,7 +1,7 @@
 """Leads listen to needs: a consenting need is offered to banks, a withdrawn one withdrawn."""
 
 from service.core.events import subscribe
-from service.jobs.service import register
+from service.jobs.service import register, register_periodic
 from service.leads import service
 
 
@@ -10,3 +10,4 @@ def connect() -> None:
     subscribe("need.changed", service.on_need_changed)
     subscribe("need.withdrawn", service.on_need_withdrawn)
     register(service.SLA_CHECK, service.run_deadline_check)
+    register_periodic(service.SLA_CHECK, 15 * 60)  # deadlines are whole days: often enough
