@@ -5,7 +5,15 @@ from service.core import models as core_models  # noqa: F401  (naming convention
 from service.core.idempotency import IdempotencyRecord
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.jobs.models import Job
-from service.leads.models import BankEvent, BankFeed, ContactRequest, Lead
+from service.leads.models import (
+    BankEvent,
+    BankFeed,
+    ContactRequest,
+    Lead,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import (
@@ -23,6 +31,9 @@ __all__ = [
     "ContactRequest",
     "IdempotencyRecord",
     "Lead",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "ApiKey",
     "AuditEntry",
     "Bank",

@@ -15,7 +15,7 @@ from service.core.models import utcnow
 
 SYSTEM = Principal(Role.office)  # CLI commands and jobs act as the office, without a key
 _audited: dict[type, str] = {}
-_hidden = {"secret_hash", "secret"}
+_hidden = {"secret_hash", "secret", "previous_secret"}
 ACTOR = "actor"  # key of session.info that holds the caller of the request
 
 

@@ -3,7 +3,7 @@
 from service.access import audit
 from service.access.models import ApiKey
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
-from service.leads.models import ContactRequest, Lead
+from service.leads.models import ContactRequest, Lead, WebhookEndpoint
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 
@@ -22,6 +22,7 @@ def connect() -> None:
         (ApiKey, "api_key"),
         (Lead, "lead"),
         (ContactRequest, "contact_request"),
+        (WebhookEndpoint, "webhook_endpoint"),
     ):
         audit.audit(model, name)
     audit.install()

@@ -56,7 +56,8 @@ def enqueue(
     run_after: datetime | None = None,
 ) -> None:
     """Queue a job in the caller's transaction; with ``key``, not if one of this kind and key is
-    still queued (that one will see the latest state when it runs)."""
+    still queued (that one will see the latest state when it runs, and is brought forward to
+    ``run_after`` if it was due later)."""
     values = {
         "kind": kind,
         "key": key,
@@ -73,6 +74,18 @@ def enqueue(
             index_elements=["kind", "key"], index_where=text("status = 'queued'")
         )
     session.execute(statement)
+    if key is not None:
+        # The queued one runs no later than this one would have.
+        session.execute(
+            update(Job)
+            .where(
+                Job.kind == kind,
+                Job.key == key,
+                Job.status == JobStatus.queued,
+                Job.run_after > values["run_after"],
+            )
+            .values(run_after=values["run_after"])
+        )
     holder = queued_in_request.get()
     if holder is not None:
         holder["queued"] = True

@@ -127,3 +127,69 @@ class ContactRequest(SQLModel, table=True):
     lead_id: int | None = Field(default=None, foreign_key="lead.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a bank wants its events pushed (thin payloads, signed per Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bank_code: str = Field(foreign_key="bank.code", max_length=32, index=True)
+    url: str = Field(max_length=500)
+    description: str | None = Field(default=None, max_length=200)
+    event_types: list[str] | None = Field(default=None, sa_column=Column(JSONType))  # None: all
+    secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"  # the endpoint answered 410 Gone, or was disabled or removed
+    dead = "dead"  # every retry failed
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """The outbox: one event to one endpoint, written in the event's transaction and sent
+    after its commit, retried until delivered or dead."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_delivery_due", "endpoint_id", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", ondelete="CASCADE")
+    event_id: int = Field(foreign_key="bank_event.id", sa_type=BigInteger)
+    msg_id: str = Field(max_length=64)  # webhook-id: the same on every retry
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """Each try of a delivery: the log a bank reads when its receiver misbehaved."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    delivery_id: int = Field(
+        foreign_key="webhook_delivery.id", ondelete="CASCADE", sa_type=BigInteger, index=True
+    )
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int

@@ -13,14 +13,19 @@ from service.core.errors import problem_responses
 from service.core.idempotency import run_once
 from service.core.pagination import Page, PageDep
 from service.leads import service
-from service.leads.models import ContactRequestStatus
+from service.leads.models import ContactRequestStatus, DeliveryStatus
 from service.leads.schemas import (
     ApplicationRequest,
     BankEventPublic,
     ContactRequestCreate,
     ContactRequestPublic,
+    DeliveryPublic,
     LeadPublic,
     StatusChange,
+    WebhookCreate,
+    WebhookPublic,
+    WebhookUpdate,
+    WebhookWithSecret,
 )
 from service.leads.states import LeadStatus
 
@@ -297,3 +302,146 @@ def list_events(
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
 ) -> Page[BankEventPublic]:
     return service.list_events(session, principal, page, after, bank)
+
+
+WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Webhook endpoint id")]
+
+
+@router.post(
+    "/webhooks",
+    operation_id="createWebhook",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a webhook endpoint",
+    description="Events are pushed as thin payloads (ids only; pull the lead for details), "
+    "signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with "
+    "the `whsec_` secret returned here once. Failed deliveries are retried for about 3.6 days "
+    "with backoff and jitter; a 410 answer disables the endpoint.",
+    response_model=WebhookWithSecret,
+    responses=problem_responses(403, 422),
+)
+def create_webhook(
+    principal: Caller,
+    session: SessionDep,
+    data: Annotated[
+        WebhookCreate,
+        Body(
+            openapi_examples={
+                "all": {
+                    "summary": "Every event",
+                    "value": {"url": "https://api.bank.example/finmatch/events"},
+                }
+            }
+        ),
+    ],
+) -> WebhookWithSecret:
+    return service.create_webhook(session, principal, data)
+
+
+@router.get(
+    "/webhooks",
+    operation_id="listWebhooks",
+    summary="List webhook endpoints",
+    description="A bank's own endpoints (all for the office); never the secrets.",
+    response_model=list[WebhookPublic],
+    responses=problem_responses(403),
+)
+def list_webhooks(principal: Caller, session: SessionDep) -> list[WebhookPublic]:
+    return service.list_webhooks(session, principal)
+
+
+@router.get(
+    "/webhooks/{endpoint_id}",
+    operation_id="getWebhook",
+    summary="Read a webhook endpoint",
+    description="Whether it is enabled, and why not.",
+    response_model=WebhookPublic,
+    responses=problem_responses(403, 404),
+)
+def get_webhook(principal: Caller, session: SessionDep, endpoint_id: WebhookId) -> WebhookPublic:
+    return service.get_webhook(session, principal, endpoint_id)
+
+
+@router.patch(
+    "/webhooks/{endpoint_id}",
+    operation_id="updateWebhook",
+    summary="Change a webhook endpoint",
+    description="URL, description, event types, or enabled (re-enable after fixing a receiver).",
+    response_model=WebhookPublic,
+    responses=problem_responses(403, 404, 422),
+)
+def update_webhook(
+    principal: Caller,
+    session: SessionDep,
+    endpoint_id: WebhookId,
+    data: Annotated[
+        WebhookUpdate,
+        Body(openapi_examples={"enable": {"summary": "Enable again", "value": {"enabled": True}}}),
+    ],
+) -> WebhookPublic:
+    return service.update_webhook(session, principal, endpoint_id, data)
+
+
+@router.post(
+    "/webhooks/{endpoint_id}/rotate-secret",
+    operation_id="rotateWebhookSecret",
+    summary="Rotate the signing secret",
+    description="Returns a new secret; for 24 hours messages carry signatures made with the "
+    "old and the new one, so the receiver can switch without missing any.",
+    response_model=WebhookWithSecret,
+    responses=problem_responses(403, 404),
+)
+def rotate_secret(
+    principal: Caller, session: SessionDep, endpoint_id: WebhookId
+) -> WebhookWithSecret:
+    return service.rotate_secret(session, principal, endpoint_id)
+
+
+@router.delete(
+    "/webhooks/{endpoint_id}",
+    operation_id="deleteWebhook",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a webhook endpoint",
+    description="Its pending deliveries go with it; the events feed keeps everything.",
+    responses=problem_responses(403, 404),
+)
+def delete_webhook(principal: Caller, session: SessionDep, endpoint_id: WebhookId) -> Response:
+    service.delete_webhook(session, principal, endpoint_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/webhooks/{endpoint_id}/deliveries",
+    operation_id="listWebhookDeliveries",
+    summary="The delivery log",
+    description="Each event sent to the endpoint, newest first: status (pending, delivered, "
+    "failed, dead), attempts with their answers and errors, and the next try.",
+    response_model=Page[DeliveryPublic],
+    responses=problem_responses(403, 404, 422),
+)
+def list_deliveries(
+    principal: Caller,
+    session: SessionDep,
+    page: PageDep,
+    endpoint_id: WebhookId,
+    delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
+) -> Page[DeliveryPublic]:
+    return service.list_deliveries(session, principal, endpoint_id, page, delivery_status)
+
+
+@router.post(
+    "/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
+    operation_id="retryWebhookDelivery",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a delivery again",
+    description="A dead or failed delivery is sent again at once (after the receiver was "
+    "fixed); a delivered one is left alone.",
+    responses=problem_responses(403, 404, 409),
+)
+def retry_delivery(
+    principal: Caller,
+    session: SessionDep,
+    endpoint_id: WebhookId,
+    delivery_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:
+    service.retry_delivery(session, principal, endpoint_id, delivery_id)
+    return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -117,3 +117,66 @@ class BankEventPublic(BaseModel):
     lead_id: int | None
     data: dict
     occurred_at: datetime
+
+
+EVENT_TYPES = ("lead.created", "lead.updated", "lead.withdrawn", "lead.sla_breached")
+
+
+class WebhookCreate(BaseModel):
+    url: str = Field(max_length=500, examples=["https://api.bank.example/finmatch/events"])
+    description: str | None = Field(default=None, max_length=200)
+    event_types: list[str] | None = Field(
+        default=None, description=f"Only these events (default all): {', '.join(EVENT_TYPES)}"
+    )
+    bank_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="The office registers for a bank; a bank's key "
+        "always registers for its own bank",
+    )
+
+
+class WebhookUpdate(BaseModel):
+    url: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=200)
+    event_types: list[str] | None = None
+    enabled: bool | None = None
+
+
+class WebhookPublic(BaseModel):
+    id: int
+    bank_code: str
+    url: str
+    description: str | None
+    event_types: list[str] | None
+    enabled: bool
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookWithSecret(WebhookPublic):
+    secret: str = Field(description="whsec_… signing secret; shown only in this response")
+
+
+class AttemptPublic(BaseModel):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    event_id: int
+    event_type: str
+    msg_id: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    log: list[AttemptPublic]

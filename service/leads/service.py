@@ -3,7 +3,7 @@ the banks' feeds and events, and first-contact deadlines."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -23,6 +23,7 @@ from service.core.settings import get_settings
 from service.enterprises.models import Contact, Enterprise
 from service.enterprises.queries import valid_qualification_codes
 from service.leads import sla
+from service.leads.client import new_secret
 from service.leads.exceptions import (
     ContactRequestClosed,
     ContactRequestExists,
@@ -32,22 +33,34 @@ from service.leads.exceptions import (
     LeadNotFound,
     NotEligible,
 )
+from service.leads.jobs import schedule
 from service.leads.models import (
     BankEvent,
     BankFeed,
     ContactRequest,
     ContactRequestStatus,
+    DeliveryStatus,
     Lead,
     LeadSource,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from service.leads.schemas import (
+    EVENT_TYPES,
+    AttemptPublic,
     BankEventPublic,
     ContactRequestPublic,
+    DeliveryPublic,
     LeadContact,
     LeadEnterprise,
     LeadNeed,
     LeadPublic,
     StatusChange,
+    WebhookCreate,
+    WebhookPublic,
+    WebhookUpdate,
+    WebhookWithSecret,
 )
 from service.leads.states import OPEN, LeadStatus, Outcome, check
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
@@ -796,3 +809,189 @@ def run_deadline_check(session: Session) -> dict[str, int]:
 
 
 SLA_CHECK = "leads.deadline_check"
+
+
+# --- webhook endpoints ----------------------------------------------------------------------
+
+
+def _check_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidLeadRequest(
+            "回调地址须为 http(s):// 开头的完整网址。", code="invalid_webhook_url", field="url"
+        )
+    return url
+
+
+def _check_types(types: list[str] | None) -> list[str] | None:
+    if types is None:
+        return None
+    unknown = sorted(set(types) - set(EVENT_TYPES))
+    if unknown or not types:
+        raise InvalidLeadRequest(
+            f"未知的事件类型：{', '.join(unknown) or '（空列表）'}；可选：{', '.join(EVENT_TYPES)}。",
+            code="unknown_event_type",
+            field="event_types",
+        )
+    return sorted(set(types))
+
+
+def _webhook_public(endpoint: WebhookEndpoint) -> WebhookPublic:
+    return WebhookPublic.model_validate(endpoint, from_attributes=True)
+
+
+def _endpoint(session: Session, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    require(principal, Role.office, Role.bank)
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or not (principal.is_office or endpoint.bank_code == principal.bank_code):
+        raise NotFound(f"回调地址 {endpoint_id} 不存在。", code="webhook_not_found")
+    return endpoint
+
+
+def create_webhook(
+    session: Session, principal: Principal, data: WebhookCreate
+) -> WebhookWithSecret:
+    require(principal, Role.office, Role.bank)
+    bank_code = principal.bank_code if principal.role == Role.bank else data.bank_code
+    if principal.role == Role.bank and data.bank_code not in (None, principal.bank_code):
+        check_sees_bank(principal, data.bank_code)  # type: ignore[arg-type]
+    if not bank_code or session.get(Bank, bank_code) is None:
+        raise InvalidLeadRequest(
+            f"银行 {bank_code!r} 不存在。", code="unknown_bank", field="bank_code"
+        )
+    endpoint = WebhookEndpoint(
+        bank_code=bank_code,
+        url=_check_url(data.url),
+        description=data.description,
+        event_types=_check_types(data.event_types),
+        secret=new_secret(),
+    )
+    session.add(endpoint)
+    session.commit()
+    return WebhookWithSecret(**_webhook_public(endpoint).model_dump(), secret=endpoint.secret)
+
+
+def list_webhooks(session: Session, principal: Principal) -> list[WebhookPublic]:
+    require(principal, Role.office, Role.bank)
+    statement = select(WebhookEndpoint).order_by(WebhookEndpoint.id)
+    if principal.role == Role.bank:
+        statement = statement.where(WebhookEndpoint.bank_code == principal.bank_code)
+    return [_webhook_public(e) for e in session.scalars(statement)]
+
+
+def get_webhook(session: Session, principal: Principal, endpoint_id: int) -> WebhookPublic:
+    return _webhook_public(_endpoint(session, principal, endpoint_id))
+
+
+def update_webhook(
+    session: Session, principal: Principal, endpoint_id: int, data: WebhookUpdate
+) -> WebhookPublic:
+    endpoint = _endpoint(session, principal, endpoint_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "url" in changes:
+        endpoint.url = _check_url(changes["url"] or "")
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    if "event_types" in changes:
+        endpoint.event_types = _check_types(changes["event_types"])
+    if changes.get("enabled") is not None:
+        endpoint.enabled = changes["enabled"]
+        endpoint.disabled_reason = None if endpoint.enabled else "已手动停用"
+    endpoint.updated_at = utcnow()
+    endpoint.version += 1
+    session.commit()
+    return _webhook_public(endpoint)
+
+
+def rotate_secret(session: Session, principal: Principal, endpoint_id: int) -> WebhookWithSecret:
+    """A new secret; for the next 24 hours messages carry signatures with both."""
+    endpoint = _endpoint(session, principal, endpoint_id)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_until = utcnow() + ROTATION_OVERLAP
+    endpoint.secret = new_secret()
+    endpoint.updated_at = utcnow()
+    session.commit()
+    return WebhookWithSecret(**_webhook_public(endpoint).model_dump(), secret=endpoint.secret)
+
+
+def delete_webhook(session: Session, principal: Principal, endpoint_id: int) -> None:
+    endpoint = _endpoint(session, principal, endpoint_id)
+    session.delete(endpoint)
+    session.commit()
+
+
+def list_deliveries(
+    session: Session,
+    principal: Principal,
+    endpoint_id: int,
+    page: PageParams,
+    status: DeliveryStatus | None = None,
+) -> Page[DeliveryPublic]:
+    """The endpoint's delivery log, newest first, with every attempt."""
+    _endpoint(session, principal, endpoint_id)
+    statement = (
+        select(WebhookDelivery, BankEvent.type)
+        .join(BankEvent, BankEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+    )
+    if status is not None:
+        statement = statement.where(WebhookDelivery.status == status)
+    key = cursor_key(page, 1)
+    if key:
+        statement = statement.where(WebhookDelivery.id < _int(key[0]))
+    rows = session.execute(
+        statement.order_by(WebhookDelivery.id.desc()).limit(page.limit + 1)
+    ).all()
+    result = make_page(list(rows), page.limit, lambda row: [row[0].id])
+    ids = [row[0].id for row in result.items]
+    log: dict[int, list[AttemptPublic]] = {}
+    for a in session.scalars(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id.in_(ids))
+        .order_by(WebhookAttempt.id)
+    ):
+        log.setdefault(a.delivery_id, []).append(
+            AttemptPublic.model_validate(a, from_attributes=True)
+        )
+    result.items = [
+        DeliveryPublic(
+            id=d.id,  # type: ignore[arg-type]
+            event_id=d.event_id,
+            event_type=event_type,
+            msg_id=d.msg_id,
+            status=str(d.status),
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at if d.status == DeliveryStatus.pending else None,
+            last_attempt_at=d.last_attempt_at,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            delivered_at=d.delivered_at,
+            created_at=d.created_at,
+            log=log.get(d.id, []),  # type: ignore[arg-type]
+        )
+        for d, event_type in result.items
+    ]
+    return result
+
+
+def retry_delivery(
+    session: Session, principal: Principal, endpoint_id: int, delivery_id: int
+) -> None:
+    """Send a dead or failed delivery again (after the receiver was fixed)."""
+    endpoint = _endpoint(session, principal, endpoint_id)
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.endpoint_id != endpoint.id:
+        raise NotFound(f"投递记录 {delivery_id} 不存在。", code="delivery_not_found")
+    if not endpoint.enabled:
+        raise InvalidLeadRequest("回调地址已停用，请先启用。", code="webhook_disabled", status=409)
+    if delivery.status != DeliveryStatus.delivered:
+        delivery.status = DeliveryStatus.pending
+        delivery.next_attempt_at = utcnow()
+        schedule(session, endpoint.id)  # type: ignore[arg-type]
+    session.commit()
+
+
+ROTATION_OVERLAP = timedelta(hours=24)

@@ -280,6 +280,29 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         dict(office="ok", bank=403, enterprise=403, anonymous=401),
     ),
     ("GET", "/audit", None, dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    ("GET", "/leads", None, dict(office="ok", bank="ok", enterprise="ok", anonymous=401)),
+    (
+        "GET",
+        "/leads?bank={bank_a}",
+        None,
+        dict(office="ok", bank="ok", enterprise="ok", anonymous=401),
+    ),
+    ("GET", "/events", None, dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
+    (
+        "GET",
+        "/contact-requests",
+        None,
+        dict(office="ok", bank="ok", enterprise="ok", anonymous=401),
+    ),
+    ("GET", "/webhooks", None, dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
+    ("POST", "/webhooks", "webhook_a", dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
+    ("POST", "/webhooks", "webhook_b", dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    (
+        "POST",
+        "/products/{product_b}/contact-requests",
+        {"prospect_id": "need-1"},
+        dict(office=422, bank=403, enterprise=403, anonymous=401),
+    ),
 ]
 
 CONFIG = {
@@ -315,6 +338,9 @@ def _body(spec: Any, world: World) -> Any:
             "purpose": "working_capital",
             "collateral": ["none"],
         }
+    if spec in ("webhook_a", "webhook_b"):
+        bank = world.bank_a if spec == "webhook_a" else world.bank_b
+        return {"url": "https://bank.example/hooks", "bank_code": bank}
     if spec == "config":
         return {"config": CONFIG}
     return spec

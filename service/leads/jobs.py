@@ -1,0 +1,189 @@
+"""The webhook outbox: every bank event becomes one delivery per subscribed endpoint, in the
+event's transaction; a job per endpoint sends the due ones after commit, signed per Standard
+Webhooks, and retries failures on the spec's schedule (about 3.6 days, with jitter). A 410
+disables the endpoint. A restart or a receiver that is down loses nothing: the deliveries
+wait in the table, and the job is queued again for the next due one."""
+
+import logging
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from service.core.models import utcnow
+from service.jobs.service import enqueue
+from service.leads import client
+from service.leads.models import (
+    BankEvent,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+log = logging.getLogger(__name__)
+DELIVER = "webhooks.deliver"
+BATCH = 100  # deliveries sent per job run; the job queues itself again for the rest
+TIMEOUT_SECONDS = 10.0
+
+
+def http_client() -> httpx.Client:
+    """One client per job run; no proxies from the environment, no redirects."""
+    return httpx.Client(timeout=TIMEOUT_SECONDS, trust_env=False, follow_redirects=False)
+
+
+def queue_deliveries(session: Session, event: BankEvent) -> None:
+    """Listener of bank events: the outbox rows, and a job to send them after commit."""
+    endpoints = session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.bank_code == event.bank_code, WebhookEndpoint.enabled.is_(True)
+        )
+    ).all()
+    for endpoint in endpoints:
+        if endpoint.event_types and event.type not in endpoint.event_types:
+            continue
+        session.add(
+            WebhookDelivery(
+                endpoint_id=endpoint.id,  # type: ignore[arg-type]
+                event_id=event.id,  # type: ignore[arg-type]
+                msg_id=f"msg_{event.id}_{endpoint.id}",
+            )
+        )
+        schedule(session, endpoint.id)  # type: ignore[arg-type]
+
+
+def schedule(session: Session, endpoint_id: int, at=None) -> None:  # noqa: ANN001
+    enqueue(session, DELIVER, {"endpoint_id": endpoint_id}, key=str(endpoint_id), run_after=at)
+
+
+def _secrets(endpoint: WebhookEndpoint) -> list[str]:
+    """The current secret, and during a rotation's overlap the previous one as well, so a
+    receiver that has not switched yet still verifies."""
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and (endpoint.previous_secret_until or utcnow()) > utcnow():
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
+def deliver(session: Session, endpoint_id: int) -> dict:
+    """Job: send an endpoint's due deliveries, oldest first. No commit (the runner commits)."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or not endpoint.enabled:
+        return {"sent": 0, "skipped": "endpoint disabled or removed"}
+    now = utcnow()
+    due = session.scalars(
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.pending,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    counts = {"sent": 0, "delivered": 0, "failed": 0}
+    with http_client() as http:
+        for delivery in due:
+            event = session.get(BankEvent, delivery.event_id)
+            assert event is not None
+            # Thin: ids only; the receiver pulls the lead (and its consent) through the API.
+            body = client.thin_payload(
+                event.type,
+                event.id,  # type: ignore[arg-type]
+                event.occurred_at,
+                {"lead_id": event.lead_id, "seq": event.seq, "bank_code": event.bank_code},
+            )
+            attempt = client.send(
+                http,
+                endpoint.url,
+                _secrets(endpoint),
+                delivery.msg_id,
+                utcnow(),
+                body,
+                timeout=TIMEOUT_SECONDS,
+            )
+            counts["sent"] += 1
+            _record(session, endpoint, delivery, attempt)
+            counts["delivered" if attempt.ok else "failed"] += 1
+            if not endpoint.enabled:
+                break
+            if attempt.status_code is None:
+                # Unreachable: the rest waits for the next try instead of timing out too.
+                _postpone(session, endpoint_id, delivery)
+                break
+    _schedule_next(session, endpoint)
+    return counts
+
+
+def _record(
+    session: Session, endpoint: WebhookEndpoint, delivery: WebhookDelivery, attempt: client.Attempt
+) -> None:
+    now = utcnow()
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.last_status_code = attempt.status_code
+    delivery.last_error = (attempt.error or None) and attempt.error[:500]  # type: ignore[index]
+    session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id,  # type: ignore[arg-type]
+            at=now,
+            status_code=attempt.status_code,
+            error=delivery.last_error,
+            duration_ms=attempt.duration_ms,
+        )
+    )
+    if attempt.ok:
+        delivery.status = DeliveryStatus.delivered
+        delivery.delivered_at = now
+        return
+    if attempt.gone:
+        # 410 Gone: the receiver says it will never want these; stop sending altogether.
+        delivery.status = DeliveryStatus.failed
+        endpoint.enabled = False
+        endpoint.disabled_reason = "接收端返回 410 Gone，已停用"
+        endpoint.updated_at = now
+        session.execute(
+            WebhookDelivery.__table__.update()  # type: ignore[attr-defined]
+            .where(
+                WebhookDelivery.endpoint_id == endpoint.id,
+                WebhookDelivery.status == DeliveryStatus.pending,
+            )
+            .values(status=DeliveryStatus.failed, last_error="接收端已停用")
+        )
+        return
+    delay = client.next_attempt_delay(delivery.attempts)
+    if delay is None:
+        delivery.status = DeliveryStatus.dead
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+
+
+def _postpone(session: Session, endpoint_id: int, failed: WebhookDelivery) -> None:
+    if failed.status != DeliveryStatus.pending:
+        return
+    session.flush()
+    session.execute(
+        WebhookDelivery.__table__.update()  # type: ignore[attr-defined]
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.pending,
+            WebhookDelivery.next_attempt_at < failed.next_attempt_at,
+        )
+        .values(next_attempt_at=failed.next_attempt_at)
+    )
+
+
+def _schedule_next(session: Session, endpoint: WebhookEndpoint) -> None:
+    if not endpoint.enabled:
+        return
+    session.flush()
+    following = session.scalar(
+        select(func.min(WebhookDelivery.next_attempt_at)).where(
+            WebhookDelivery.endpoint_id == endpoint.id,
+            WebhookDelivery.status == DeliveryStatus.pending,
+        )
+    )
+    if following is not None:
+        schedule(session, endpoint.id, max(following, utcnow()))  # type: ignore[arg-type]
