@@ -289,3 +289,16 @@ def test_contact_requests(client, as_role, banks, products, firm) -> None:
     (lead,) = _leads(bank)
     assert lead["source"] == "prospect" and lead["enterprise"]["name"] == firm["name"]
     assert enterprise.post(f"/api/v1/contact-requests/{pending['id']}/decline").status_code == 409
+
+
+def test_equal_scores_rotate_between_banks(client, firm) -> None:
+    twins = [client.post("/api/v1/banks", json=bank_payload()).json()["code"] for _ in range(2)]
+    for bank in twins:  # the same terms: the same score for every need
+        _product(client, bank, rate={"base": "LPR1Y", "spread_bp": -40})
+    winners = []
+    for _ in range(4):
+        need = _need(client, firm["id"], max_banks=1)
+        (lead,) = [x for x in _leads(client) if x["need"] and x["need"]["need_id"] == need["id"]]
+        winners.append(lead["bank_code"])
+    assert sorted(winners[:2]) == sorted(twins)  # each bank once …
+    assert winners[2:] == winners[:2]  # … and then again in the same turn
