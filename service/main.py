@@ -18,6 +18,7 @@ from service.leads.router import router as leads_router
 from service.leads.wiring import connect as connect_leads
 from service.matching.router import router as matching_router
 from service.matching.wiring import connect as connect_matching
+from service.metrics.router import router as metrics_router
 from service.products.router import router as products_router
 from service.taxonomy.router import router as taxonomy_router
 
@@ -46,6 +47,11 @@ TAGS = [
     },
     {"name": "leads", "description": "Leads for banks: feed, events, outcomes, applications"},
     {"name": "jobs", "description": "Background work queued by changes"},
+    {
+        "name": "metrics",
+        "description": "Office metrics: funnel, response times, amounts, decline reasons "
+        "(JSON or CSV)",
+    },
     {"name": "access", "description": "API keys and the audit log (the office's)"},
     {"name": "service", "description": "Service status"},
 ]
@@ -70,6 +76,7 @@ def create_app() -> FastAPI:
     api.include_router(matching_router)
     api.include_router(leads_router)
     api.include_router(jobs_router)
+    api.include_router(metrics_router)
     api.include_router(access_router)
     app.include_router(api)
 

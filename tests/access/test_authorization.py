@@ -280,6 +280,30 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         dict(office="ok", bank=403, enterprise=403, anonymous=401),
     ),
     ("GET", "/audit", None, dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    (
+        "GET",
+        "/metrics/funnel?group_by=bank",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
+    (
+        "GET",
+        "/metrics/response-times",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
+    (
+        "GET",
+        "/metrics/amounts?group_by=month&format=csv",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
+    (
+        "GET",
+        "/metrics/decline-reasons",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
     ("GET", "/leads", None, dict(office="ok", bank="ok", enterprise="ok", anonymous=401)),
     (
         "GET",

@@ -1,0 +1,131 @@
+"""Reads for the office's metrics: one flat row per lead with what the reports group by, and
+the 1-year LPR history. Read-only; nothing here writes."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from service.enterprises.models import Enterprise
+from service.leads.models import Lead
+from service.products.models import Bank, Product, ProductVersion
+from service.taxonomy.models import Cluster, District, LprRate
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    """A lead as the metrics see it. Timestamps are UTC; dates are Asia/Shanghai business
+    dates. Labels are the current names (a renamed bank or product reports under its new
+    name); ``scheme`` is that of the product version the lead was offered under."""
+
+    lead_id: int
+    bank_code: str
+    bank_name: str
+    product_code: str
+    product_name: str
+    scheme: str
+    cluster_code: str | None
+    cluster_name: str | None
+    district_code: str | None
+    district_name: str | None
+    size_class: str | None
+    status: str
+    created_at: datetime
+    viewed_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    contact_due_date: date | None = None
+    sla_breached_at: datetime | None = None
+    closed_at: datetime | None = None
+    declined_reason: str | None = None
+    approved_amount_fen: int | None = None
+    approved_rate_bp: int | None = None
+    approved_date: date | None = None
+    disbursed_amount_fen: int | None = None
+    disbursed_rate_bp: int | None = None
+    disbursed_date: date | None = None
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """Leads created in [created_from, created_before) (UTC instants: the caller turns local
+    dates into them), of one bank and of one product when given."""
+
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    bank_code: str | None = None
+    product_id: int | None = None
+
+
+def lead_rows(session: Session, where: LeadFilter) -> list[LeadRow]:
+    current = aliased(ProductVersion)
+    offered = aliased(ProductVersion)
+    stmt: Select = (
+        select(
+            col(Lead.id).label("lead_id"),
+            col(Lead.bank_code),
+            col(Bank.short_name).label("bank_name"),
+            col(Product.code).label("product_code"),
+            col(current.name).label("product_name"),
+            func.coalesce(col(offered.scheme), col(current.scheme)).label("scheme"),
+            col(Enterprise.cluster_code),
+            col(Cluster.name).label("cluster_name"),
+            col(Enterprise.district_code),
+            col(District.name).label("district_name"),
+            col(Enterprise.size_class),
+            col(Lead.status),
+            col(Lead.created_at),
+            col(Lead.viewed_at),
+            col(Lead.first_contact_at),
+            col(Lead.contact_due_date),
+            col(Lead.sla_breached_at),
+            col(Lead.closed_at),
+            col(Lead.declined_reason),
+            col(Lead.approved_amount_fen),
+            col(Lead.approved_rate_bp),
+            col(Lead.approved_date),
+            col(Lead.disbursed_amount_fen),
+            col(Lead.disbursed_rate_bp),
+            col(Lead.disbursed_date),
+        )
+        .join(Bank, col(Bank.code) == col(Lead.bank_code))
+        .join(Product, col(Product.id) == col(Lead.product_id))
+        .join(
+            current,
+            and_(
+                col(current.product_id) == col(Product.id),
+                col(current.version) == col(Product.current_version),
+            ),
+        )
+        .outerjoin(
+            offered,
+            and_(
+                col(offered.product_id) == col(Product.id),
+                col(offered.version) == col(Lead.product_version),
+            ),
+        )
+        .join(Enterprise, col(Enterprise.id) == col(Lead.enterprise_id))
+        .outerjoin(Cluster, col(Cluster.code) == col(Enterprise.cluster_code))
+        .outerjoin(District, col(District.code) == col(Enterprise.district_code))
+    )
+    if where.created_from is not None:
+        stmt = stmt.where(col(Lead.created_at) >= where.created_from)
+    if where.created_before is not None:
+        stmt = stmt.where(col(Lead.created_at) < where.created_before)
+    if where.bank_code is not None:
+        stmt = stmt.where(col(Lead.bank_code) == where.bank_code)
+    if where.product_id is not None:
+        stmt = stmt.where(col(Lead.product_id) == where.product_id)
+    # Each selected column is labelled as the LeadRow field it fills.
+    return [LeadRow(**row._mapping) for row in session.execute(stmt.order_by(col(Lead.id)))]
+
+
+def lpr_1y_history(session: Session) -> list[tuple[date, int]]:
+    """Every 1-year LPR fixing as (effective date, rate in bp), oldest first."""
+    rows = session.execute(
+        select(col(LprRate.effective_date), col(LprRate.rate_bp))
+        .where(col(LprRate.tenor) == "1Y")
+        .order_by(col(LprRate.effective_date))
+    )
+    return [(d, rate) for d, rate in rows]

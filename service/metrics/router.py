@@ -1,0 +1,182 @@
+"""HTTP for the office's metrics: read-only reports over leads, as JSON or CSV."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlmodel import Session
+
+from service.access.dependencies import Office
+from service.core.database import get_session
+from service.core.errors import problem_responses
+from service.metrics import service
+from service.metrics.schemas import (
+    AmountGroup,
+    AmountReport,
+    DeclineGroup,
+    DeclineReport,
+    FunnelGroup,
+    FunnelReport,
+    ReportFormat,
+    ReportQuery,
+    ResponseTimeReport,
+)
+
+router = APIRouter(tags=["metrics"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def report_query(
+    from_date: Annotated[
+        date | None,
+        Query(
+            alias="from",
+            description="First creation date (Asia/Shanghai) of the leads covered, inclusive",
+            examples=["2026-11-01"],
+        ),
+    ] = None,
+    to_date: Annotated[
+        date | None,
+        Query(
+            alias="to", description="Last creation date covered, inclusive", examples=["2026-11-30"]
+        ),
+    ] = None,
+    bank: Annotated[
+        str | None, Query(max_length=32, description="Only this bank's leads (bank code)")
+    ] = None,
+    product: Annotated[
+        str | None, Query(max_length=64, description="Only this product's leads (product code)")
+    ] = None,
+) -> ReportQuery:
+    return ReportQuery(from_date=from_date, to_date=to_date, bank=bank, product=product)
+
+
+QueryDep = Annotated[ReportQuery, Depends(report_query)]
+FormatParam = Annotated[
+    ReportFormat,
+    Query(
+        alias="format",
+        description="json, or csv (UTF-8 with a byte-order mark, for Excel; a header line, "
+        "then one line per group and the total)",
+    ),
+]
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+RESPONSES = {**CSV_RESPONSE, **problem_responses(404, 422)}
+PERIOD_NOTE = (
+    " Leads created (Asia/Shanghai date) from `from` to `to`, both inclusive and optional, "
+    "of one `bank` and one `product` when given; `from` after `to` is a 422 `invalid_period`, "
+    "an unknown bank or product a 404. `format=csv` answers the same figures as a CSV "
+    "attachment."
+)
+
+
+def _csv(content: bytes, filename: str) -> Response:
+    return Response(
+        content=content,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/metrics/funnel",
+    operation_id="metricsFunnel",
+    summary="Conversion funnel",
+    description="Per group and in total: leads created, viewed, contacted, approved and "
+    "disbursed, and those declined or withdrawn, each also as a share of the leads created "
+    "(4 decimals; null when there are no leads). A lead counts at every stage up to the "
+    "deepest it reached, even if declined or withdrawn later. `group_by` is one of bank, "
+    "product, scheme, cluster, district, size_class, month (the month the lead was created)."
+    + PERIOD_NOTE,
+    response_model=FunnelReport,
+    responses=RESPONSES,
+)
+def funnel(
+    _: Office,
+    session: SessionDep,
+    query: QueryDep,
+    group_by: Annotated[FunnelGroup, Query(description="What to group the leads by")],
+    output: FormatParam = ReportFormat.json,
+) -> FunnelReport | Response:
+    report = service.funnel_report(session, query, group_by)
+    if output == ReportFormat.csv:
+        return _csv(service.funnel_csv(report), service.csv_filename("funnel", query, group_by))
+    return report
+
+
+@router.get(
+    "/metrics/response-times",
+    operation_id="metricsResponseTimes",
+    summary="First-contact times and deadline breaches per bank",
+    description="Per bank and in total: leads, leads contacted, the median and 90th "
+    "percentile (nearest rank) of hours from a lead's creation to its first contact, the "
+    "median working days, how many leads' first-contact due dates have passed, breaches (first "
+    "contact after the due date, or none by it) and the breach rate over the leads contacted "
+    "or past their due date." + PERIOD_NOTE,
+    response_model=ResponseTimeReport,
+    responses=RESPONSES,
+)
+def response_times(
+    _: Office, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
+) -> ResponseTimeReport | Response:
+    report = service.response_time_report(session, query)
+    if output == ReportFormat.csv:
+        return _csv(
+            service.response_times_csv(report), service.csv_filename("response-times", query)
+        )
+    return report
+
+
+@router.get(
+    "/metrics/amounts",
+    operation_id="metricsAmounts",
+    summary="Amounts approved and disbursed, rates and spreads",
+    description="Per group and in total: leads approved and disbursed with their amounts "
+    "(fen), the amount-weighted average rate (bp) and spread over the 1-year LPR in force on "
+    "the approval or disbursement date (bp). `group_by` is one of bank, product, scheme, month "
+    "(the month the lead was created)." + PERIOD_NOTE,
+    response_model=AmountReport,
+    responses=RESPONSES,
+)
+def amounts(
+    _: Office,
+    session: SessionDep,
+    query: QueryDep,
+    group_by: Annotated[AmountGroup, Query(description="What to group the leads by")],
+    output: FormatParam = ReportFormat.json,
+) -> AmountReport | Response:
+    report = service.amount_report(session, query, group_by)
+    if output == ReportFormat.csv:
+        return _csv(service.amounts_csv(report), service.csv_filename("amounts", query, group_by))
+    return report
+
+
+@router.get(
+    "/metrics/decline-reasons",
+    operation_id="metricsDeclineReasons",
+    summary="Why banks declined leads",
+    description="Declined leads per reason, with the reason's Chinese label and its share of "
+    "the declined leads, most frequent first; per bank or product, or only in total "
+    "(`group_by=none`)." + PERIOD_NOTE,
+    response_model=DeclineReport,
+    responses=RESPONSES,
+)
+def decline_reasons(
+    _: Office,
+    session: SessionDep,
+    query: QueryDep,
+    group_by: Annotated[
+        DeclineGroup, Query(description="bank, product, or none for the total only")
+    ] = DeclineGroup.none,
+    output: FormatParam = ReportFormat.json,
+) -> DeclineReport | Response:
+    report = service.decline_report(session, query, group_by)
+    if output == ReportFormat.csv:
+        return _csv(
+            service.decline_reasons_csv(report),
+            service.csv_filename("decline-reasons", query, group_by),
+        )
+    return report

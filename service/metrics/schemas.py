@@ -1,0 +1,165 @@
+"""What the metrics API takes and returns. Counts are integers, money is fen, rates are basis
+points; ratios and averages are rounded half up (rates to 4 decimals, hours, days and bp to
+1) and are null when there is nothing to divide by."""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FunnelGroup(StrEnum):
+    bank = "bank"
+    product = "product"
+    scheme = "scheme"
+    cluster = "cluster"
+    district = "district"
+    size_class = "size_class"
+    month = "month"
+
+
+class AmountGroup(StrEnum):
+    bank = "bank"
+    product = "product"
+    scheme = "scheme"
+    month = "month"
+
+
+class DeclineGroup(StrEnum):
+    bank = "bank"
+    product = "product"
+    none = "none"
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+class ReportQuery(BaseModel):
+    """Which leads a report covers: created (Asia/Shanghai date) in [from, to], both optional
+    and inclusive; of one bank (code) and one product (code) when given."""
+
+    from_date: date | None = None
+    to_date: date | None = None
+    bank: str | None = None
+    product: str | None = None
+
+
+class ReportScope(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_date: date | None = Field(
+        alias="from", description="First creation date covered (Asia/Shanghai); null: the first"
+    )
+    to: date | None = Field(description="Last creation date covered; null: up to today")
+    bank: str | None = Field(description="Only this bank's leads")
+    product: str | None = Field(description="Only this product's leads")
+    as_of: date = Field(description="Today's business date, against which deadlines are judged")
+
+
+class FunnelRow(BaseModel):
+    """A lead counts at every stage up to the deepest it reached (a lead contacted without
+    being marked viewed has passed viewing all the same), whatever ended it later."""
+
+    key: str | None = Field(
+        description="Bank code, product code, scheme, cluster or district code, size class or "
+        "month (YYYY-MM); null for leads without one, and on the total row"
+    )
+    label: str = Field(examples=["江苏银行"])
+    leads: int = Field(description="Leads created")
+    viewed: int
+    contacted: int
+    approved: int
+    disbursed: int
+    declined: int = Field(description="Leads declined by the bank, at whatever stage")
+    withdrawn: int = Field(description="Leads withdrawn by the enterprise, at whatever stage")
+    viewed_rate: float | None = Field(description="viewed / leads", examples=[0.75])
+    contacted_rate: float | None = Field(description="contacted / leads")
+    approved_rate: float | None = Field(description="approved / leads")
+    disbursed_rate: float | None = Field(description="disbursed / leads")
+    declined_rate: float | None = Field(description="declined / leads")
+    withdrawn_rate: float | None = Field(description="withdrawn / leads")
+
+
+class FunnelReport(BaseModel):
+    scope: ReportScope
+    group_by: FunnelGroup
+    groups: list[FunnelRow]
+    total: FunnelRow
+
+
+class ResponseTimeRow(BaseModel):
+    key: str | None = Field(description="Bank code; null on the total row")
+    label: str = Field(examples=["江苏银行"])
+    leads: int
+    contacted: int = Field(description="Leads with a first contact")
+    median_hours: float | None = Field(
+        description="Median hours from the lead's creation to its first contact", examples=[20.5]
+    )
+    p90_hours: float | None = Field(
+        description="90th percentile of those hours (nearest rank: the ⌈0.9·n⌉-th smallest)"
+    )
+    median_working_days: float | None = Field(
+        description="Median working days from the creation date to the first contact date "
+        "(the creation day not counted; mainland China's calendar with 调休)"
+    )
+    due_passed: int = Field(description="Leads whose first-contact due date is before as_of")
+    measured: int = Field(description="Leads contacted or whose due date has passed")
+    breaches: int = Field(
+        description="First contact after the due date, or none by the due date (a lead the "
+        "bank declined or the enterprise withdrew before it counts by its closing date)"
+    )
+    breach_rate: float | None = Field(description="breaches / measured")
+
+
+class ResponseTimeReport(BaseModel):
+    scope: ReportScope
+    groups: list[ResponseTimeRow]
+    total: ResponseTimeRow
+
+
+class AmountRow(BaseModel):
+    """Approved: every lead that reached approval, even if it ended otherwise later;
+    disbursed: every disbursed lead. Averages are weighted by amount; the spread is over the
+    1-year LPR in force on the approval or disbursement date (leads dated before any LPR
+    fixing known are left out of the spread)."""
+
+    key: str | None = Field(description="Bank code, product code, scheme or month (YYYY-MM)")
+    label: str = Field(examples=["江苏银行"])
+    approved: int
+    approved_amount_fen: int
+    approved_avg_rate_bp: float | None = Field(examples=[325.0])
+    approved_avg_spread_bp: float | None = Field(examples=[25.0])
+    disbursed: int
+    disbursed_amount_fen: int
+    disbursed_avg_rate_bp: float | None = Field(examples=[320.5])
+    disbursed_avg_spread_bp: float | None = Field(examples=[20.5])
+
+
+class AmountReport(BaseModel):
+    scope: ReportScope
+    group_by: AmountGroup
+    groups: list[AmountRow]
+    total: AmountRow
+
+
+class DeclineReasonCount(BaseModel):
+    reason: str = Field(examples=["insufficient_collateral"])
+    label: str = Field(examples=["担保或抵押不足"])
+    count: int
+    share: float = Field(description="count / declined of the group", examples=[0.25])
+
+
+class DeclineGroupRow(BaseModel):
+    key: str | None = Field(description="Bank or product code; null on the total")
+    label: str
+    declined: int
+    reasons: list[DeclineReasonCount] = Field(description="Most frequent first")
+
+
+class DeclineReport(BaseModel):
+    scope: ReportScope
+    group_by: DeclineGroup
+    groups: list[DeclineGroupRow] = Field(description="Empty when group_by is none")
+    total: DeclineGroupRow
