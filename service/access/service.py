@@ -232,9 +232,9 @@ def list_audit(
         statement = statement.where(AuditEntry.subject_type == subject_type)
     if since is not None:
         statement = statement.where(AuditEntry.at >= since)
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(AuditEntry.id < int(key[0]))
+        statement = statement.where(AuditEntry.id < key[0])
     rows = list(session.scalars(statement.order_by(AuditEntry.id.desc()).limit(page.limit + 1)))
     result = make_page(rows, page.limit, lambda r: [r.id])
     result.items = [AuditEntryPublic.model_validate(r, from_attributes=True) for r in result.items]

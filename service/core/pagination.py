@@ -65,8 +65,21 @@ def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def cursor_key(params: PageParams, arity: int) -> list[Any] | None:
-    return decode_cursor(params.cursor, arity) if params.cursor else None
+def cursor_key(params: PageParams, arity: int, types: tuple[type, ...] = ()) -> list[Any] | None:
+    """The cursor's sort key, or None on the first page. With ``types``, each element must be
+    of its type (ints may stand for floats): a forged cursor is a 422, never a 500."""
+    if not params.cursor:
+        return None
+    key = decode_cursor(params.cursor, arity)
+    for i, kind in enumerate(types):
+        value = key[i]
+        if isinstance(value, bool) or not (
+            isinstance(value, kind) or (kind is float and isinstance(value, int))
+        ):
+            raise Unprocessable(
+                "分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor"
+            )
+    return key
 
 
 def make_page(rows: list[Any], limit: int, key_of: Any, items: list[Any] | None = None) -> Page:

@@ -412,8 +412,8 @@ def list_enterprises(
     conditions = _conditions(session, filters)
     on = filters.valid_on or today_local()
     if not filters.name or not filters.name.strip():
-        key = cursor_key(page, 1)
-        after = int(key[0]) if key else None
+        key = cursor_key(page, 1, (int,))
+        after = key[0] if key else None
         rows = queries.enterprise_page(session, conditions, after, page.limit)
         result = make_page(rows, page.limit, lambda e: [e.id])
         result.items = _summaries(session, result.items, on)
@@ -441,9 +441,9 @@ def _search_by_name(
             ids, names = [ids[i] for i in kept], [names[i] for i in kept]
             verified = True
     scored = [(-score, eid) for score, eid in best_matches(query, ids, names, minimum)]
-    key = cursor_key(page, 2)
+    key = cursor_key(page, 2, (float, int))
     if key:
-        last = (float(key[0]), int(key[1]))
+        last = (float(key[0]), key[1])
         scored = [s for s in scored if s > last]
     if verified:
         window = scored[: page.limit + 1]
@@ -593,8 +593,8 @@ def list_projects(session: Session, f: ProjectFilters, page: PageParams) -> Page
         conditions.append(Project.year == f.year)
     if f.min_financing_need_fen is not None:
         conditions.append(Project.financing_need_fen >= f.min_financing_need_fen)
-    key = cursor_key(page, 1)
-    rows = queries.project_page(session, conditions, int(key[0]) if key else None, page.limit)
+    key = cursor_key(page, 1, (int,))
+    rows = queries.project_page(session, conditions, key[0] if key else None, page.limit)
     result = make_page(rows, page.limit, lambda r: [r[0].id])
     result.items = [
         ProjectPublic.model_validate({**row_dict(p), "enterprise_name": name})

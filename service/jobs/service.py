@@ -292,9 +292,9 @@ def list_jobs(
         statement = statement.where(Job.status == status)
     if kind is not None:
         statement = statement.where(Job.kind == kind)
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(Job.id < int(key[0]))
+        statement = statement.where(Job.id < key[0])
     rows = list(session.scalars(statement.order_by(Job.id.desc()).limit(page.limit + 1)))
     result = make_page(rows, page.limit, lambda j: [j.id])
     result.items = [JobPublic.model_validate(j, from_attributes=True) for j in result.items]

@@ -581,21 +581,13 @@ def list_leads(
         statement = statement.where(Lead.updated_at >= filters.updated_since)
     by_seq = bank_code is not None
     column = Lead.seq if by_seq else Lead.id
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(column > _int(key[0]))
+        statement = statement.where(column > key[0])
     rows = list(session.scalars(statement.order_by(column).limit(page.limit + 1)))
     result = make_page(rows, page.limit, lambda lead: [lead.seq if by_seq else lead.id])
     result.items = leads_public(session, principal, result.items)
     return result
-
-
-def _int(value: Any) -> int:
-    from service.core.errors import Unprocessable
-
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Unprocessable("分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor")
-    return value
 
 
 def _version(session: Session, product: Product) -> ProductVersion:
@@ -744,8 +736,8 @@ def list_events(
     if bank_code is not None:
         statement = statement.where(BankEvent.bank_code == bank_code)
     column = BankEvent.seq if bank_code is not None else BankEvent.id
-    key = cursor_key(page, 1)
-    start = _int(key[0]) if key else after
+    key = cursor_key(page, 1, (int,))
+    start = key[0] if key else after
     if start is not None:
         statement = statement.where(column > start)
     rows = list(session.scalars(statement.order_by(column).limit(page.limit + 1)))
@@ -939,9 +931,9 @@ def list_deliveries(
     )
     if status is not None:
         statement = statement.where(WebhookDelivery.status == status)
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(WebhookDelivery.id < _int(key[0]))
+        statement = statement.where(WebhookDelivery.id < key[0])
     rows = session.execute(
         statement.order_by(WebhookDelivery.id.desc()).limit(page.limit + 1)
     ).all()

@@ -293,9 +293,9 @@ def list_needs(
         stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
     if status is not None:
         stmt = stmt.where(FinancingNeed.status == status)
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (int,))
     if key:
-        stmt = stmt.where(FinancingNeed.id > int(key[0]))
+        stmt = stmt.where(FinancingNeed.id > key[0])
     rows = list(session.scalars(stmt.order_by(FinancingNeed.id).limit(page.limit + 1)))
     result = make_page(rows, page.limit, lambda n: [n.id])
     result.items = [need_public(n) for n in result.items]
@@ -533,7 +533,7 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
         (-m.score_centi, 1, m.id, "profile", m.enterprise_id, m, None) for m in profile_rows
     ]
     entries.sort(key=lambda e: e[:3])
-    key = cursor_key(page, 3)
+    key = cursor_key(page, 3, (int, int, int))
     start = 0
     if key:
         start = bisect_right([e[:3] for e in entries], (int(key[0]), int(key[1]), int(key[2])))
@@ -615,9 +615,9 @@ def scoring_config(session: Session, version: int | None = None) -> ScoringConfi
 def list_scoring_configs(session: Session, page: PageParams) -> Page[ScoringConfigPublic]:
     """Newest first."""
     stmt = select(ScoringConfigRow)
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (int,))
     if key:
-        stmt = stmt.where(ScoringConfigRow.version < int(key[0]))
+        stmt = stmt.where(ScoringConfigRow.version < key[0])
     rows = list(
         session.scalars(stmt.order_by(ScoringConfigRow.version.desc()).limit(page.limit + 1))
     )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.core.concurrency import PreconditionFailed, check_version
+from service.core.errors import Unprocessable
 from service.core.events import emit
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
@@ -56,7 +57,7 @@ def get_bank(session: Session, code: str, for_update: bool = False) -> Bank:
 
 
 def list_banks(session: Session, page: PageParams, kind: str | None = None) -> Page[BankPublic]:
-    key = cursor_key(page, 1)
+    key = cursor_key(page, 1, (str,))
     rows = queries.bank_page(session, key[0] if key else None, page.limit, kind)
     result = make_page(rows, page.limit, lambda b: [b.code])
     result.items = [BankPublic.model_validate(b, from_attributes=True) for b in result.items]
@@ -351,7 +352,14 @@ def list_products(session: Session, f: ProductFilters, page: PageParams) -> Page
             )
         conditions.append(Product.updated_at > since)
     by_updated = f.updated_since is not None
-    key = cursor_key(page, 2 if by_updated else 1)
+    key = cursor_key(page, 2, (str, int)) if by_updated else cursor_key(page, 1, (int,))
+    if key and by_updated:
+        try:
+            datetime.fromisoformat(key[0])
+        except ValueError as exc:
+            raise Unprocessable(
+                "分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor"
+            ) from exc
     rows = queries.current_page(session, conditions, by_updated, key, page.limit)
     result = make_page(
         rows,
