@@ -48,7 +48,17 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    settings = get_settings()
+    # Enough connections for the request threads that run at once (uvicorn's thread pool runs
+    # up to 40): connections opened beyond the pool are closed again after each use, and
+    # opening one costs more than most requests.
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
 
 
 @lru_cache

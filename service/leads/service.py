@@ -14,15 +14,12 @@ from sqlmodel import Session
 
 from service.access.models import Role
 from service.access.policy import Principal, check_sees_bank, require
-from service.access.service import record
 from service.core.concurrency import check_version
 from service.core.errors import NotFound
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
-from service.enterprises.models import Contact, Enterprise
-from service.enterprises.queries import valid_qualification_codes
-from service.leads import sla
+from service.leads import queries, sla
 from service.leads.client import new_secret
 from service.leads.exceptions import (
     ContactRequestClosed,
@@ -62,7 +59,7 @@ from service.leads.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from service.leads.states import OPEN, LeadStatus, Outcome, check
+from service.leads.states import OPEN, DeclineReason, LeadStatus, Outcome, check
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
 from service.matching.service import explain
 from service.products.models import Bank, Product, ProductVersion
@@ -565,29 +562,106 @@ def list_leads(
     """A bank's feed: its leads in feed order (each change moves a lead to the end), so paging
     on with the cursor loses and repeats nothing while leads arrive and change. An enterprise
     gets its own leads, the office everyone's (one bank's in feed order)."""
-    statement = select(Lead)
+    conditions: list[Any] = []
     bank_code = principal.bank_code if principal.role == Role.bank else filters.bank_code
     if principal.role == Role.enterprise:
-        statement = statement.where(Lead.enterprise_id == principal.enterprise_id)
+        conditions.append(Lead.enterprise_id == principal.enterprise_id)
     if bank_code is not None:
-        statement = statement.where(Lead.bank_code == bank_code)
+        conditions.append(Lead.bank_code == bank_code)
     if filters.status is not None:
-        statement = statement.where(Lead.status == filters.status)
+        conditions.append(Lead.status == filters.status)
     if filters.product_code is not None:
-        statement = statement.where(
-            Lead.product_id == get_product(session, filters.product_code).id
-        )
+        conditions.append(Lead.product_id == get_product(session, filters.product_code).id)
     if filters.updated_since is not None:
-        statement = statement.where(Lead.updated_at >= filters.updated_since)
+        conditions.append(Lead.updated_at >= filters.updated_since)
     by_seq = bank_code is not None
     column = Lead.seq if by_seq else Lead.id
     key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(column > key[0])
-    rows = list(session.scalars(statement.order_by(column).limit(page.limit + 1)))
-    result = make_page(rows, page.limit, lambda lead: [lead.seq if by_seq else lead.id])
-    result.items = leads_public(session, principal, result.items)
+        conditions.append(column > key[0])
+    rows = session.execute(
+        queries.page_statement(conditions).order_by(column).limit(page.limit + 1)
+    ).all()
+    result = make_page(rows, page.limit, lambda row: [row.seq if by_seq else row.id])
+    result.items = _public(session, principal, result.items)
     return result
+
+
+def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:
+    """Leads as their holders see them (see ``_public``)."""
+    if not leads:
+        return []
+    order = [lead.id for lead in leads]
+    rows = session.execute(queries.page_statement([Lead.id.in_(order)])).all()
+    by_id = {row.id: row for row in rows}
+    return _public(session, principal, [by_id[i] for i in order])
+
+
+def _public(session: Session, principal: Principal, rows: list[Any]) -> list[LeadPublic]:
+    """A bank sees who the enterprise is (name, credit code, contacts) only with consent, and
+    each such read is written to the audit log (and committed)."""
+    if not rows:
+        return []
+    bank = principal.role == Role.bank
+    enterprise_ids = sorted({row.enterprise_id for row in rows})
+    shown = sorted({row.enterprise_id for row in rows if row.consented or not bank})
+    quals = queries.valid_qualifications(session, enterprise_ids, today_local())
+    people = queries.contacts(session, shown)
+    today = today_local()
+    out = []
+    for row in rows:
+        visible = row.consented or not bank
+        need = (
+            LeadNeed.model_construct(
+                need_id=row.need_id,
+                amount_fen=row.need_amount_fen,
+                term_months=row.need_term_months,
+                purpose=str(row.need_purpose),
+                collateral=list(row.need_collateral or []),
+                wanted_by_date=row.need_wanted_by_date,
+            )
+            if row.need_id is not None
+            else None
+        )
+        enterprise = LeadEnterprise.model_construct(
+            cluster_code=row.cluster_code,
+            district_code=row.district_code,
+            size_class=str(row.size_class) if row.size_class else None,
+            qualification_codes=quals.get(row.enterprise_id, []),
+            registered_in_wuxi=row.registered_in_wuxi,
+            enterprise_id=row.enterprise_id if visible else None,
+            name=row.enterprise_name if visible else None,
+            credit_code=row.credit_code if visible else None,
+            contacts=[LeadContact.model_construct(**c) for c in people.get(row.enterprise_id, [])]
+            if visible
+            else None,
+        )
+        out.append(
+            LeadPublic.model_construct(
+                **{name: getattr(row, name) for name in _LEAD_FIELDS},
+                status=LeadStatus(row.status),
+                source=LeadSource(row.source),
+                declined_reason=DeclineReason(row.declined_reason) if row.declined_reason else None,
+                score=row.score_centi / 100,
+                sla_breached=_row_breached(row, today),
+                need=need,
+                enterprise=enterprise,
+            )
+        )
+    if bank:
+        read = sorted({row.enterprise_id for row in rows if row.consented})
+        queries.audit_reads(session, principal.key_id, principal.bank_code, read)
+        if read:
+            session.commit()
+    return out
+
+
+_LEAD_FIELDS = tuple(
+    name
+    for name in LeadPublic.model_fields
+    if name
+    not in ("score", "sla_breached", "need", "enterprise", "status", "source", "declined_reason")
+)
 
 
 def _version(session: Session, product: Product) -> ProductVersion:
@@ -599,125 +673,14 @@ def _version(session: Session, product: Product) -> ProductVersion:
     ).one()
 
 
-def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:
-    """Leads as their holders see them. A bank sees who the enterprise is only with consent,
-    and each such read is written to the audit log."""
-    if not leads:
-        return []
-    enterprise_ids = sorted({lead.enterprise_id for lead in leads})
-    enterprises = {
-        e.id: e
-        for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(enterprise_ids)))
-    }
-    quals = valid_qualification_codes(session, enterprise_ids, today_local())
-    products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_({lead.product_id for lead in leads}))
-        )
-    }
-    names = dict(
-        session.execute(
-            select(ProductVersion.product_id, ProductVersion.name).where(
-                ProductVersion.product_id.in_(list(products)),
-                ProductVersion.version
-                == select(Product.current_version)
-                .where(Product.id == ProductVersion.product_id)
-                .scalar_subquery(),
-            )
-        ).all()
-    )
-    needs = {
-        n.id: n
-        for n in session.scalars(
-            select(FinancingNeed).where(
-                FinancingNeed.id.in_({lead.need_id for lead in leads if lead.need_id})
-            )
-        )
-    }
-    shown = {lead.enterprise_id for lead in leads if lead.consented or principal.role != Role.bank}
-    contacts: dict[int, list[LeadContact]] = {}
-    for c in session.scalars(select(Contact).where(Contact.enterprise_id.in_(shown))):
-        contacts.setdefault(c.enterprise_id, []).append(
-            LeadContact(name=c.name, title=c.title, phone=c.phone, email=c.email)
-        )
-    today = today_local()
-    out = []
-    for lead in leads:
-        e = enterprises[lead.enterprise_id]
-        visible = lead.consented or principal.role != Role.bank
-        need = needs.get(lead.need_id) if lead.need_id else None
-        product = products[lead.product_id]
-        out.append(
-            LeadPublic(
-                id=lead.id,  # type: ignore[arg-type]
-                status=lead.status,
-                source=lead.source,
-                bank_code=lead.bank_code,
-                product_code=product.code,
-                product_name=names.get(product.id, product.code),
-                product_version=lead.product_version,
-                score=lead.score_centi / 100,
-                config_version=lead.config_version,
-                consented=lead.consented,
-                version=lead.version,
-                seq=lead.seq,
-                contact_due_date=lead.contact_due_date,
-                viewed_at=lead.viewed_at,
-                first_contact_at=lead.first_contact_at,
-                sla_breached=_breached(lead, today),
-                reassigned_from_id=lead.reassigned_from_id,
-                declined_reason=lead.declined_reason,
-                note=lead.note,
-                approved_amount_fen=lead.approved_amount_fen,
-                approved_rate_bp=lead.approved_rate_bp,
-                approved_term_months=lead.approved_term_months,
-                approved_date=lead.approved_date,
-                disbursed_amount_fen=lead.disbursed_amount_fen,
-                disbursed_rate_bp=lead.disbursed_rate_bp,
-                disbursed_date=lead.disbursed_date,
-                created_at=lead.created_at,
-                updated_at=lead.updated_at,
-                need=LeadNeed(
-                    need_id=need.id,  # type: ignore[arg-type]
-                    amount_fen=need.amount_fen,
-                    term_months=need.term_months,
-                    purpose=str(need.purpose),
-                    collateral=list(need.collateral),
-                    wanted_by_date=need.wanted_by_date,
-                )
-                if need
-                else None,
-                enterprise=LeadEnterprise(
-                    cluster_code=e.cluster_code,
-                    district_code=e.district_code,
-                    size_class=str(e.size_class) if e.size_class else None,
-                    qualification_codes=quals.get(e.id, []),  # type: ignore[arg-type]
-                    registered_in_wuxi=e.registered_in_wuxi,
-                    enterprise_id=e.id if visible else None,
-                    name=e.name if visible else None,
-                    credit_code=e.credit_code if visible else None,
-                    contacts=contacts.get(e.id, []) if visible else None,  # type: ignore[arg-type]
-                ),
-            )
-        )
-    if principal.role == Role.bank:
-        read = sorted({lead.enterprise_id for lead in leads if lead.consented})
-        for enterprise_id in read:
-            record(session, principal, "read", "enterprise", enterprise_id, enterprise_id)
-        if read:
-            session.commit()
-    return out
-
-
-def _breached(lead: Lead, today: date) -> bool:
-    if lead.sla_breached_at is not None:
+def _row_breached(row: Any, today: date) -> bool:
+    if row.sla_breached_at is not None:
         return True
-    contacted = lead.first_contact_at is not None or LeadStatus(lead.status) not in (
+    contacted = row.first_contact_at is not None or LeadStatus(row.status) not in (
         LeadStatus.new,
         LeadStatus.viewed,
     )
-    return not contacted and today > lead.contact_due_date
+    return not contacted and today > row.contact_due_date
 
 
 def list_events(
