@@ -159,7 +159,17 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
-    row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    row = session.execute(
+        select(
+            ApiKey.id,
+            ApiKey.secret_hash,
+            ApiKey.role,
+            ApiKey.bank_code,
+            ApiKey.enterprise_id,
+            ApiKey.last_used_at,
+            ApiKey.revoked_at,
+        ).where(ApiKey.prefix == parts[1])
+    ).first()
     if row is None or not hmac.compare_digest(row.secret_hash, _hash(key)):
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
     if row.revoked_at is not None:
@@ -168,7 +178,7 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
         session.commit()
-    return Principal(row.role, row.id, row.bank_code, row.enterprise_id)
+    return Principal(Role(row.role), row.id, row.bank_code, row.enterprise_id)
 
 
 # --- the audit log --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """HTTP for leads: the banks' feed and events, outcomes, applications and contact requests."""
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -69,9 +70,15 @@ def list_leads(
     product: Annotated[str | None, Query(max_length=64, description="Product code")] = None,
     updated_since: Annotated[datetime | None, Query(alias="updated-since")] = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
-) -> Page[LeadPublic]:
+) -> Any:
     filters = service.LeadFilters(lead_status, product, updated_since, bank)
-    return service.list_leads(session, principal, filters, page)
+    result = service.list_leads(session, principal, filters, page)
+    # The items are already JSON-ready dicts of LeadPublic's shape: answer them as they are.
+    body = {"items": result.items, "next_cursor": result.next_cursor, "limit": result.limit}
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        media_type="application/json",
+    )
 
 
 @router.get(

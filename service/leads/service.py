@@ -49,9 +49,6 @@ from service.leads.schemas import (
     BankEventPublic,
     ContactRequestPublic,
     DeliveryPublic,
-    LeadContact,
-    LeadEnterprise,
-    LeadNeed,
     LeadPublic,
     StatusChange,
     WebhookCreate,
@@ -59,7 +56,7 @@ from service.leads.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from service.leads.states import OPEN, DeclineReason, LeadStatus, Outcome, check
+from service.leads.states import OPEN, LeadStatus, Outcome, check
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
 from service.matching.service import explain
 from service.products.models import Bank, Product, ProductVersion
@@ -558,7 +555,7 @@ class LeadFilters:
 
 def list_leads(
     session: Session, principal: Principal, filters: LeadFilters, page: PageParams
-) -> Page[LeadPublic]:
+) -> Page[dict[str, Any]]:
     """A bank's feed: its leads in feed order (each change moves a lead to the end), so paging
     on with the cursor loses and repeats nothing while leads arrive and change. An enterprise
     gets its own leads, the office everyone's (one bank's in feed order)."""
@@ -587,6 +584,10 @@ def list_leads(
     return result
 
 
+def _iso(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
 def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:
     """Leads as their holders see them (see ``_public``)."""
     if not leads:
@@ -594,59 +595,82 @@ def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> l
     order = [lead.id for lead in leads]
     rows = session.execute(queries.page_statement([Lead.id.in_(order)])).all()
     by_id = {row.id: row for row in rows}
-    return _public(session, principal, [by_id[i] for i in order])
+    return [
+        LeadPublic.model_validate(item)
+        for item in _public(session, principal, [by_id[i] for i in order])
+    ]
 
 
-def _public(session: Session, principal: Principal, rows: list[Any]) -> list[LeadPublic]:
-    """A bank sees who the enterprise is (name, credit code, contacts) only with consent, and
-    each such read is written to the audit log (and committed)."""
+def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dict[str, Any]]:
+    """Leads as JSON-ready dicts of ``LeadPublic``'s shape. A bank sees who the enterprise is
+    (name, credit code, contacts) only with consent, and each such read is written to the
+    audit log (and committed). Plain dicts: a bank pulls pages of 100, and building and then
+    validating 100 nested models would cost more than reading them."""
     if not rows:
         return []
     bank = principal.role == Role.bank
     enterprise_ids = sorted({row.enterprise_id for row in rows})
     shown = sorted({row.enterprise_id for row in rows if row.consented or not bank})
-    quals = queries.valid_qualifications(session, enterprise_ids, today_local())
-    people = queries.contacts(session, shown)
     today = today_local()
+    quals = queries.valid_qualifications(session, enterprise_ids, today)
+    people = queries.contacts(session, shown)
     out = []
     for row in rows:
         visible = row.consented or not bank
-        need = (
-            LeadNeed.model_construct(
-                need_id=row.need_id,
-                amount_fen=row.need_amount_fen,
-                term_months=row.need_term_months,
-                purpose=str(row.need_purpose),
-                collateral=list(row.need_collateral or []),
-                wanted_by_date=row.need_wanted_by_date,
-            )
-            if row.need_id is not None
-            else None
-        )
-        enterprise = LeadEnterprise.model_construct(
-            cluster_code=row.cluster_code,
-            district_code=row.district_code,
-            size_class=str(row.size_class) if row.size_class else None,
-            qualification_codes=quals.get(row.enterprise_id, []),
-            registered_in_wuxi=row.registered_in_wuxi,
-            enterprise_id=row.enterprise_id if visible else None,
-            name=row.enterprise_name if visible else None,
-            credit_code=row.credit_code if visible else None,
-            contacts=[LeadContact.model_construct(**c) for c in people.get(row.enterprise_id, [])]
-            if visible
-            else None,
-        )
+        contacted = row.first_contact_at is not None or row.status not in ("new", "viewed")
         out.append(
-            LeadPublic.model_construct(
-                **{name: getattr(row, name) for name in _LEAD_FIELDS},
-                status=LeadStatus(row.status),
-                source=LeadSource(row.source),
-                declined_reason=DeclineReason(row.declined_reason) if row.declined_reason else None,
-                score=row.score_centi / 100,
-                sla_breached=_row_breached(row, today),
-                need=need,
-                enterprise=enterprise,
-            )
+            {
+                "id": row.id,
+                "status": row.status,
+                "source": row.source,
+                "bank_code": row.bank_code,
+                "product_code": row.product_code,
+                "product_name": row.product_name,
+                "product_version": row.product_version,
+                "score": row.score_centi / 100,
+                "config_version": row.config_version,
+                "consented": row.consented,
+                "version": row.version,
+                "seq": row.seq,
+                "contact_due_date": row.contact_due_date.isoformat(),
+                "viewed_at": _iso(row.viewed_at),
+                "first_contact_at": _iso(row.first_contact_at),
+                "sla_breached": row.sla_breached_at is not None
+                or (not contacted and today > row.contact_due_date),
+                "reassigned_from_id": row.reassigned_from_id,
+                "declined_reason": row.declined_reason,
+                "note": row.note,
+                "approved_amount_fen": row.approved_amount_fen,
+                "approved_rate_bp": row.approved_rate_bp,
+                "approved_term_months": row.approved_term_months,
+                "approved_date": _iso(row.approved_date),
+                "disbursed_amount_fen": row.disbursed_amount_fen,
+                "disbursed_rate_bp": row.disbursed_rate_bp,
+                "disbursed_date": _iso(row.disbursed_date),
+                "created_at": _iso(row.created_at),
+                "updated_at": _iso(row.updated_at),
+                "need": {
+                    "need_id": row.need_id,
+                    "amount_fen": row.need_amount_fen,
+                    "term_months": row.need_term_months,
+                    "purpose": row.need_purpose,
+                    "collateral": list(row.need_collateral or []),
+                    "wanted_by_date": _iso(row.need_wanted_by_date),
+                }
+                if row.need_id is not None
+                else None,
+                "enterprise": {
+                    "cluster_code": row.cluster_code,
+                    "district_code": row.district_code,
+                    "size_class": row.size_class,
+                    "qualification_codes": quals.get(row.enterprise_id, []),
+                    "registered_in_wuxi": row.registered_in_wuxi,
+                    "enterprise_id": row.enterprise_id if visible else None,
+                    "name": row.enterprise_name if visible else None,
+                    "credit_code": row.credit_code if visible else None,
+                    "contacts": people.get(row.enterprise_id, []) if visible else None,
+                },
+            }
         )
     if bank:
         read = sorted({row.enterprise_id for row in rows if row.consented})
@@ -656,14 +680,6 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[Lea
     return out
 
 
-_LEAD_FIELDS = tuple(
-    name
-    for name in LeadPublic.model_fields
-    if name
-    not in ("score", "sla_breached", "need", "enterprise", "status", "source", "declined_reason")
-)
-
-
 def _version(session: Session, product: Product) -> ProductVersion:
     return session.scalars(
         select(ProductVersion).where(
@@ -671,16 +687,6 @@ def _version(session: Session, product: Product) -> ProductVersion:
             ProductVersion.version == product.current_version,
         )
     ).one()
-
-
-def _row_breached(row: Any, today: date) -> bool:
-    if row.sla_breached_at is not None:
-        return True
-    contacted = row.first_contact_at is not None or LeadStatus(row.status) not in (
-        LeadStatus.new,
-        LeadStatus.viewed,
-    )
-    return not contacted and today > row.contact_due_date
 
 
 def list_events(

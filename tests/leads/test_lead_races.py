@@ -170,11 +170,11 @@ def test_the_feed_loses_and_repeats_nothing_while_leads_arrive(
                 page = service.list_leads(
                     s, banker, service.LeadFilters(), PageParams(limit=7, cursor=cursor)
                 )
-            seen.extend(item.id for item in page.items if item.id not in before)
+            seen.extend(item["id"] for item in page.items if item["id"] not in before)
             if page.next_cursor:
                 cursor = page.next_cursor
             elif page.items:
-                cursor = _cursor_after(page.items[-1].seq)
+                cursor = _cursor_after(page.items[-1]["seq"])
             if not page.items and done.is_set():
                 quiet += 1
 
