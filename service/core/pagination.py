@@ -44,7 +44,8 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return key
 
 
-def page_params(
+# async: it does no I/O, and a sync dependency costs a hop to the thread pool per request.
+async def page_params(
     limit: Annotated[
         int | None, Query(ge=1, description="Page size (capped; see maximum).", examples=[50])
     ] = None,

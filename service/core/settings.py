@@ -18,9 +18,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file under var/ by default, "
         "postgresql+psycopg://user@host/db in production.",
     )
-    db_pool_size: int = Field(default=20, ge=1, le=200, validation_alias="FINMATCH_DB_POOL_SIZE")
+    db_pool_size: int = Field(default=32, ge=1, le=200, validation_alias="FINMATCH_DB_POOL_SIZE")
     db_max_overflow: int = Field(
-        default=20, ge=0, le=200, validation_alias="FINMATCH_DB_MAX_OVERFLOW"
+        default=8, ge=0, le=200, validation_alias="FINMATCH_DB_MAX_OVERFLOW"
     )
     sql_echo: bool = Field(default=False, validation_alias="FINMATCH_SQL_ECHO")
     page_limit_default: int = Field(default=50, validation_alias="FINMATCH_PAGE_LIMIT_DEFAULT")
