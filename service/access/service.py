@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -182,43 +181,6 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
 
 
 # --- the audit log --------------------------------------------------------------------------
-
-
-def record(
-    session: Session,
-    actor: Principal,
-    action: str,
-    subject_type: str,
-    subject_id: Any,
-    enterprise_id: int | None = None,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    """Add an entry in the caller's transaction (it commits with the change it records)."""
-    session.add(
-        AuditEntry(
-            actor_key_id=actor.key_id,
-            actor_role=str(actor.role),
-            actor_bank_code=actor.bank_code,
-            actor_enterprise_id=actor.enterprise_id,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            enterprise_id=enterprise_id,
-            changes=_jsonable(changes) if changes else None,
-        )
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def list_audit(

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlmodel import Session
 
+from service.core.database import among
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.taxonomy.models import Cluster
 
@@ -32,7 +33,7 @@ def valid_qualification_codes(
     rows = session.execute(
         select(Qualification.enterprise_id, Qualification.type_code)
         .where(
-            Qualification.enterprise_id.in_(enterprise_ids),
+            among(session, Qualification.enterprise_id, enterprise_ids),
             Qualification.issued_date <= on,
             or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on),
         )

@@ -1,17 +1,18 @@
 """Reads of leads as their holders see them: the page in one joined statement, then the
-enterprises' valid qualifications and contacts in one statement each; and the audit rows of
-a bank's reads in one statement. Rows, not ORM objects: a bank pulls pages of 100."""
+enterprises' contacts in one statement (their valid qualifications come from the enterprise
+library's query); and the audit rows of a bank's reads in one statement. Rows, not ORM
+objects: a bank pulls pages of 100."""
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, bindparam, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, insert, select
 from sqlmodel import Session
 
 from service.access.models import AuditEntry
+from service.core.database import among
 from service.core.models import utcnow
-from service.enterprises.models import Contact, Enterprise, Qualification
+from service.enterprises.models import Contact, Enterprise
 from service.leads.models import Lead
 from service.matching.models import FinancingNeed
 from service.products.models import Product, ProductVersion
@@ -53,43 +54,13 @@ def page_statement(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     )
 
 
-def _among(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
-    """``column IN ids``: on PostgreSQL as ``= ANY(array)``, one parameter whatever the count
-    (an IN list of 100 parameters costs the driver more to prepare than the query to run)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", list(ids)))
-    return column.in_(list(ids))
-
-
-def valid_qualifications(
-    session: Session, enterprise_ids: Sequence[int], on: date
-) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    if not enterprise_ids:
-        return out
-    rows = session.execute(
-        select(Qualification.enterprise_id, Qualification.type_code)
-        .where(
-            _among(session, Qualification.enterprise_id, enterprise_ids),
-            Qualification.issued_date <= on,
-            or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on),  # type: ignore[union-attr]
-        )
-        .order_by(Qualification.enterprise_id, Qualification.type_code)
-    )
-    for enterprise_id, type_code in rows:
-        codes = out.setdefault(enterprise_id, [])
-        if type_code not in codes:
-            codes.append(type_code)
-    return out
-
-
 def contacts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     if not enterprise_ids:
         return out
     rows = session.execute(
         select(Contact.enterprise_id, Contact.name, Contact.title, Contact.phone, Contact.email)
-        .where(_among(session, Contact.enterprise_id, enterprise_ids))
+        .where(among(session, Contact.enterprise_id, enterprise_ids))
         .order_by(Contact.enterprise_id, Contact.id)
     )
     for enterprise_id, name, title, phone, email in rows:

@@ -229,7 +229,7 @@ def request_contact(
         created = service.request_contact(
             session, principal, product_code, data.prospect_id, data.message
         )
-        return 201, service._request_public(session, principal, created), {}
+        return 201, service.contact_request_public(session, principal, created), {}
 
     return run_once(
         session,

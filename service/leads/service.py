@@ -13,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Principal, check_sees_bank, require
+from service.access.policy import Principal, check_sees_bank, require, sees_enterprise
 from service.core.concurrency import check_version
 from service.core.errors import NotFound
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
+from service.enterprises.queries import valid_qualification_codes
 from service.leads import queries, sla
 from service.leads.client import new_secret
 from service.leads.exceptions import (
@@ -58,7 +59,7 @@ from service.leads.schemas import (
 )
 from service.leads.states import OPEN, LeadStatus, Outcome, check
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
-from service.matching.service import explain
+from service.matching.service import config_version_in_force, explain
 from service.products.models import Bank, Product, ProductVersion
 from service.products.service import get_product
 
@@ -194,7 +195,13 @@ def _fair_order(session: Session, banks: Sequence[str]) -> dict[str, int]:
     return {bank: latest.get(bank) or 0 for bank in banks}
 
 
-def offer_need(session: Session, need_id: int, exclude: set[str] | None = None) -> list[Lead]:
+def offer_need(
+    session: Session,
+    need_id: int,
+    exclude: set[str] | None = None,
+    source: LeadSource = LeadSource.need,
+    reassigned_from_id: int | None = None,
+) -> list[Lead]:
     """Offer a consenting open need to its best products' banks: the best product of each
     bank, best first, up to the need's number of banks (counting those it already has).
     Equal scores go to the bank that got a lead least recently. No commit."""
@@ -202,8 +209,9 @@ def offer_need(session: Session, need_id: int, exclude: set[str] | None = None) 
     if need is None or not need.consent_share_details or need.status not in OPEN_NEED:
         return []
     subject = _subject(need.id, need.enterprise_id)
-    taken = _open_banks(session, subject) | (exclude or set())
-    slots = need.max_banks - len(_open_banks(session, subject))
+    open_banks = _open_banks(session, subject)
+    taken = open_banks | (exclude or set())
+    slots = need.max_banks - len(open_banks)
     if slots <= 0:
         return []
     rows = session.execute(
@@ -227,8 +235,9 @@ def offer_need(session: Session, need_id: int, exclude: set[str] | None = None) 
             product_version=match.product_version,
             config_version=match.config_version,
             score_centi=match.score_centi,
-            source=LeadSource.need,
+            source=source,
             consented=True,
+            reassigned_from_id=reassigned_from_id,
         )
         for _, match in chosen[:slots]
     ]
@@ -296,7 +305,7 @@ def apply(
         raise InvalidLeadRequest("请给出 need_id 或 enterprise_id。", field="need_id")
     if need_id is not None:
         need = session.get(FinancingNeed, need_id)
-        if need is None or not _sees(principal, need.enterprise_id):
+        if need is None or not sees_enterprise(principal, need.enterprise_id):
             raise NotFound(f"融资需求 {need_id} 不存在。", code="need_not_found")
         if need.status not in OPEN_NEED:
             raise InvalidLeadRequest("融资需求已关闭，不能再申请。", code="need_closed", status=409)
@@ -306,7 +315,7 @@ def apply(
             )
         enterprise_id = need.enterprise_id
     assert enterprise_id is not None
-    if not _sees(principal, enterprise_id):
+    if not sees_enterprise(principal, enterprise_id):
         raise NotFound(f"企业 {enterprise_id} 不存在。", code="enterprise_not_found")
     explanation = explain(session, product_code, enterprise_id, need_id)
     if not explanation.eligible:
@@ -329,12 +338,6 @@ def apply(
     )
     session.commit()
     return lead
-
-
-def _sees(principal: Principal, enterprise_id: int) -> bool:
-    return principal.is_office or (
-        principal.role == Role.enterprise and principal.enterprise_id == enterprise_id
-    )
 
 
 # --- contact requests -----------------------------------------------------------------------
@@ -386,32 +389,56 @@ def list_contact_requests(
     if status is not None:
         statement = statement.where(ContactRequest.status == status)
     rows = list(session.scalars(statement.order_by(ContactRequest.id.desc()).limit(500)))
-    return [_request_public(session, principal, r) for r in rows]
+    return contact_requests_public(session, principal, rows)
 
 
-def _request_public(
+def contact_request_public(
     session: Session, principal: Principal, request: ContactRequest
 ) -> ContactRequestPublic:
-    product = session.get(Product, request.product_id)
-    assert product is not None
-    version = _version(session, product)
-    bank = session.get(Bank, request.bank_code)
-    # A bank learns who the enterprise is only once it accepts (then through the lead).
+    return contact_requests_public(session, principal, [request])[0]
+
+
+def contact_requests_public(
+    session: Session, principal: Principal, requests: list[ContactRequest]
+) -> list[ContactRequestPublic]:
+    """As the holder sees them: a bank learns who the enterprise is only once it accepts (then
+    through the lead). Product names in one statement for the whole list."""
+    products = {
+        pid: (code, name)
+        for pid, code, name in session.execute(
+            select(Product.id, Product.code, ProductVersion.name)
+            .join(
+                ProductVersion,
+                (ProductVersion.product_id == Product.id)
+                & (ProductVersion.version == Product.current_version),
+            )
+            .where(Product.id.in_({r.product_id for r in requests}))
+        )
+    }
+    banks = {
+        code: name
+        for code, name in session.execute(
+            select(Bank.code, Bank.name).where(Bank.code.in_({r.bank_code for r in requests}))
+        )
+    }
     hidden = principal.role == Role.bank
-    return ContactRequestPublic(
-        id=request.id,  # type: ignore[arg-type]
-        bank_code=request.bank_code,
-        bank_name=bank.name if bank else None,
-        product_code=product.code,
-        product_name=version.name,
-        enterprise_id=None if hidden else request.enterprise_id,
-        need_id=None if hidden else request.need_id,
-        message=request.message,
-        status=request.status,
-        lead_id=request.lead_id,
-        created_at=request.created_at,
-        decided_at=request.decided_at,
-    )
+    return [
+        ContactRequestPublic(
+            id=request.id,  # type: ignore[arg-type]
+            bank_code=request.bank_code,
+            bank_name=banks.get(request.bank_code),
+            product_code=products[request.product_id][0],
+            product_name=products[request.product_id][1],
+            enterprise_id=None if hidden else request.enterprise_id,
+            need_id=None if hidden else request.need_id,
+            message=request.message,
+            status=request.status,
+            lead_id=request.lead_id,
+            created_at=request.created_at,
+            decided_at=request.decided_at,
+        )
+        for request in requests
+    ]
 
 
 def decide_contact_request(
@@ -421,11 +448,11 @@ def decide_contact_request(
     declines. Deciding the same way twice is the same as once."""
     require(principal, Role.office, Role.enterprise)
     request = session.get(ContactRequest, request_id, with_for_update=True)
-    if request is None or not _sees(principal, request.enterprise_id):
+    if request is None or not sees_enterprise(principal, request.enterprise_id):
         raise ContactRequestNotFound(f"联系请求 {request_id} 不存在。")
     wanted = ContactRequestStatus.accepted if accept else ContactRequestStatus.declined
     if request.status == wanted:
-        return _request_public(session, principal, request)
+        return contact_request_public(session, principal, request)
     if request.status != ContactRequestStatus.pending:
         raise ContactRequestClosed(f"联系请求 {request_id} 已答复，不能再更改。")
     request.status = wanted
@@ -456,20 +483,14 @@ def decide_contact_request(
                 need_id=request.need_id,
                 product_id=request.product_id,
                 product_version=product.current_version,
-                config_version=_config_version(session),
+                config_version=config_version_in_force(session) or 0,
                 score_centi=match or 0,
                 source=LeadSource.prospect,
                 consented=True,
             )
             request.lead_id = lead.id
     session.commit()
-    return _request_public(session, principal, request)
-
-
-def _config_version(session: Session) -> int:
-    from service.matching.models import ScoringConfigRow
-
-    return session.scalar(select(func.max(ScoringConfigRow.version))) or 0
+    return contact_request_public(session, principal, request)
 
 
 # --- outcomes -------------------------------------------------------------------------------
@@ -612,7 +633,7 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dic
     enterprise_ids = sorted({row.enterprise_id for row in rows})
     shown = sorted({row.enterprise_id for row in rows if row.consented or not bank})
     today = today_local()
-    quals = queries.valid_qualifications(session, enterprise_ids, today)
+    quals = valid_qualification_codes(session, enterprise_ids, today)
     people = queries.contacts(session, shown)
     out = []
     for row in rows:
@@ -678,15 +699,6 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dic
         if read:
             session.commit()
     return out
-
-
-def _version(session: Session, product: Product) -> ProductVersion:
-    return session.scalars(
-        select(ProductVersion).where(
-            ProductVersion.product_id == product.id,
-            ProductVersion.version == product.current_version,
-        )
-    ).one()
 
 
 def list_events(
@@ -757,11 +769,13 @@ def _reassign(session: Session, lead: Lead) -> list[Lead]:
     _close(session, lead, LeadStatus.withdrawn)
     lead.note = "首次联系超时，已转给其他银行"
     _announce(session, lead, "lead.withdrawn", reason="sla_breached")
-    new = offer_need(session, lead.need_id, exclude=had)  # type: ignore[arg-type]
-    for each in new:
-        each.source = LeadSource.reassigned
-        each.reassigned_from_id = lead.id
-    return new
+    return offer_need(
+        session,
+        lead.need_id,  # type: ignore[arg-type]
+        exclude=had,
+        source=LeadSource.reassigned,
+        reassigned_from_id=lead.id,
+    )
 
 
 def run_deadline_check(session: Session) -> dict[str, int]:

@@ -598,13 +598,13 @@ def _config_public(row: ScoringConfigRow, in_force: int | None) -> ScoringConfig
     )
 
 
-def _version_in_force(session: Session) -> int | None:
+def config_version_in_force(session: Session) -> int | None:
     return session.scalar(select(func.max(ScoringConfigRow.version)))
 
 
 def scoring_config(session: Session, version: int | None = None) -> ScoringConfigPublic:
     """A version of the scoring configuration; the one in force (the newest) by default."""
-    in_force = _version_in_force(session)
+    in_force = config_version_in_force(session)
     wanted = in_force if version is None else version
     row = session.get(ScoringConfigRow, wanted) if wanted is not None else None
     if row is None:
@@ -621,7 +621,7 @@ def list_scoring_configs(session: Session, page: PageParams) -> Page[ScoringConf
     rows = list(
         session.scalars(stmt.order_by(ScoringConfigRow.version.desc()).limit(page.limit + 1))
     )
-    in_force = _version_in_force(session)
+    in_force = config_version_in_force(session)
     result = make_page(rows, page.limit, lambda r: [r.version])
     result.items = [_config_public(r, in_force) for r in result.items]
     return result
@@ -656,7 +656,7 @@ def create_scoring_config(session: Session, data: ScoringConfigCreate) -> Scorin
     """Put a new version in force; every stored match is recomputed with it by a job."""
     config = _check_settings(data.config)
     serialize(session, "matching.scoring_config")  # two creates get consecutive versions
-    version = (_version_in_force(session) or 0) + 1
+    version = (config_version_in_force(session) or 0) + 1
     row = ScoringConfigRow(version=version, config=config, note=data.note)
     session.add(row)
     session.flush()

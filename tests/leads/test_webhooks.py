@@ -24,8 +24,8 @@ class Receiver:
     """A bank's receiver on 127.0.0.1: answers with the queued statuses (then 200), and keeps
     what it got with whether the signature verified with its secret(s)."""
 
-    def __init__(self) -> None:
-        self.secrets: list[str] = []
+    def __init__(self, port: int = 0, secrets: list[str] | None = None) -> None:
+        self.secrets: list[str] = list(secrets or [])
         self.statuses: list[int] = []
         self.received: list[dict[str, Any]] = []
         outer = self
@@ -51,7 +51,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        HTTPServer.allow_reuse_address = True
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/finmatch"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -178,7 +179,7 @@ def test_a_receiver_that_is_down_loses_nothing(client, as_role, session: Session
     assert all(d.attempts <= 1 for d in deliveries)
     # it comes back on the same port: the retries deliver everything
     port = int(url.rsplit(":", 1)[1].split("/")[0])
-    revived = _ReceiverOn(port, endpoint["secret"])
+    revived = Receiver(port, [endpoint["secret"]])
     try:
         for minutes in (1, 10, 60):
             with time_machine.travel(utcnow() + timedelta(minutes=minutes), tick=False):
@@ -197,20 +198,6 @@ def test_a_receiver_that_is_down_loses_nothing(client, as_role, session: Session
         )
     finally:
         revived.close()
-
-
-class _ReceiverOn(Receiver):
-    def __init__(self, port: int, secret: str) -> None:  # noqa: D107
-        import socketserver
-
-        socketserver.TCPServer.allow_reuse_address = True
-        super().__init__()
-        self.close()
-        self.secrets = [secret]
-        handler = self.server.RequestHandlerClass
-        self.server = HTTPServer(("127.0.0.1", port), handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
 
 
 def test_410_disables_the_endpoint(client, as_role, session: Session, bank, receiver) -> None:
