@@ -25,12 +25,20 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def include_object(item: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+    """Indexes marked ``info={"postgresql_only": True}`` (GIN) exist only on PostgreSQL."""
+    if type_ == "index" and not reflected and item.info.get("postgresql_only"):
+        return context.get_context().dialect.name == "postgresql"
+    return True
+
+
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
         **kwargs,
     )
 

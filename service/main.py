@@ -1,7 +1,10 @@
 """The FastAPI application factory."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
 from sqlmodel import Session
@@ -11,6 +14,7 @@ from service.access.router import router as access_router
 from service.access.wiring import connect as connect_access
 from service.core.database import get_engine, get_session
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
+from service.core.settings import get_settings
 from service.enterprises.router import router as enterprises_router
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import RunQueuedJobs
@@ -57,8 +61,16 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # The thread pool that runs the synchronous part of requests (anyio's, 40 by default).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
+    yield
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="FinMatch 银企融资对接服务",
         version=__version__,
         description=DESCRIPTION,
@@ -66,9 +78,10 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     wire()
-    # Tests replace this with their own session; the default opens one on the app's engine.
-    app.state.job_session = lambda: Session(get_engine(), expire_on_commit=False)
-    app.add_middleware(RunQueuedJobs, session_scope=lambda scope: scope["app"].state.job_session)
+    # How the app opens a session outside FastAPI's dependencies (queued jobs after a response,
+    # the lead feed's single worker-thread call); tests replace it with their own session.
+    app.state.open_session = lambda: Session(get_engine(), expire_on_commit=False)
+    app.add_middleware(RunQueuedJobs, session_scope=lambda scope: scope["app"].state.open_session)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)
     api.include_router(enterprises_router)

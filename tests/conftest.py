@@ -99,7 +99,7 @@ def app(session: Session) -> Any:
 
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
-    app.state.job_session = lambda: nullcontext(session)
+    app.state.open_session = lambda: nullcontext(session)
     return app
 
 

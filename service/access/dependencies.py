@@ -17,15 +17,20 @@ from service.core.database import get_session
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer fmk_…`")
 
 
+def authenticate(request: Request, session: Session) -> Principal:
+    """The request's caller, remembered on the request and named in the session's audit."""
+    principal = service.authenticate(session, request.headers.get("authorization"))
+    request.state.principal = principal
+    act_as(session, principal)  # the audit log names the caller of every change
+    return principal
+
+
 def current_principal(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
     _scheme: Annotated[object, Depends(bearer)] = None,
 ) -> Principal:
-    principal = service.authenticate(session, request.headers.get("authorization"))
-    request.state.principal = principal
-    act_as(session, principal)  # the audit log names the caller of every change
-    return principal
+    return authenticate(request, session)
 
 
 def office_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -34,4 +39,6 @@ def office_principal(principal: Annotated[Principal, Depends(current_principal)]
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
+# For an endpoint that authenticates itself (``authenticate``): declares the scheme only.
+BearerScheme = Annotated[object, Depends(bearer)]
 Office = Annotated[Principal, Depends(office_principal)]

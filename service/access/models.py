@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from service.core.models import BigId, JSONType, UTCDateTime, utcnow
+from service.core.models import BigId, IdList, JSONType, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -52,12 +52,23 @@ class ApiKeyCreated(ApiKeyPublic):
 
 
 class AuditEntry(SQLModel, table=True):
-    """A bank's read of an enterprise's details, or any change: who, when, what."""
+    """A bank's read of enterprises' details, or any change: who, when, what.
+
+    A change names its enterprise in ``enterprise_id``. A read is one entry per request (a
+    page of 100 leads is one read of up to 100 enterprises): ``enterprise_ids`` lists every
+    enterprise whose name, credit code or contacts the bank received, and the office finds
+    the reads of one enterprise through that list (a GIN index on PostgreSQL)."""
 
     __tablename__ = "audit_entry"
     __table_args__ = (
         Index("ix_audit_entry_subject", "subject_type", "subject_id", "id"),
         Index("ix_audit_entry_actor", "actor_role", "actor_bank_code", "id"),
+        Index(
+            "ix_audit_entry_enterprise_ids",
+            "enterprise_ids",
+            postgresql_using="gin",
+            info={"postgresql_only": True},  # created by migration 0007 on PostgreSQL only
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
@@ -70,6 +81,7 @@ class AuditEntry(SQLModel, table=True):
     subject_type: str = Field(max_length=32)  # enterprise | lead | need | product …
     subject_id: str = Field(max_length=64)
     enterprise_id: int | None = Field(default=None, index=True)
+    enterprise_ids: list[int] | None = Field(default=None, sa_column=Column(IdList))
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
 
 
@@ -84,4 +96,7 @@ class AuditEntryPublic(SQLModel):
     subject_type: str
     subject_id: str
     enterprise_id: int | None
+    enterprise_ids: list[int] | None = Field(
+        default=None, description="A read: every enterprise whose details the bank received"
+    )
     changes: dict[str, Any] | None

@@ -5,8 +5,10 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, bindparam, exists, func, or_, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from service.access.models import (
@@ -18,6 +20,7 @@ from service.access.models import (
     Role,
 )
 from service.access.policy import Principal, Unauthenticated
+from service.core.database import Statement, fetch
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
@@ -144,6 +147,18 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
     return _public(row)
 
 
+def _key_statement() -> Any:
+    return select(
+        ApiKey.id,
+        ApiKey.secret_hash,
+        ApiKey.role,
+        ApiKey.bank_code,
+        ApiKey.enterprise_id,
+        ApiKey.last_used_at,
+        ApiKey.revoked_at,
+    ).where(ApiKey.prefix == bindparam("prefix", type_=String))
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal:
     """The caller named by an ``Authorization: Bearer <key>`` header."""
     if not authorization:
@@ -158,17 +173,8 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
-    row = session.execute(
-        select(
-            ApiKey.id,
-            ApiKey.secret_hash,
-            ApiKey.role,
-            ApiKey.bank_code,
-            ApiKey.enterprise_id,
-            ApiKey.last_used_at,
-            ApiKey.revoked_at,
-        ).where(ApiKey.prefix == parts[1])
-    ).first()
+    found = fetch(session, Statement("access.key", _key_statement, {"prefix": parts[1]}))
+    row = found[0] if found else None
     if row is None or not hmac.compare_digest(row.secret_hash, _hash(key)):
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
     if row.revoked_at is not None:
@@ -183,6 +189,14 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
 # --- the audit log --------------------------------------------------------------------------
 
 
+def _lists(session: Session, column: Any, value: int) -> Any:
+    """``value`` is in the id list ``column`` (``@>`` through its GIN index on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, ARRAY(Integer)).contains([value])
+    each = func.json_each(column).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == value))
+
+
 def list_audit(
     session: Session,
     page: PageParams,
@@ -195,7 +209,12 @@ def list_audit(
     """Newest first."""
     statement = select(AuditEntry)
     if enterprise_id is not None:
-        statement = statement.where(AuditEntry.enterprise_id == enterprise_id)
+        statement = statement.where(
+            or_(
+                AuditEntry.enterprise_id == enterprise_id,
+                _lists(session, AuditEntry.enterprise_ids, enterprise_id),  # type: ignore[arg-type]
+            )
+        )
     if bank_code is not None:
         statement = statement.where(AuditEntry.actor_bank_code == bank_code)
     if action is not None:

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import SQLModel
 
 # Before any model is imported: deterministic constraint names, so Alembic revisions can
@@ -20,6 +20,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# A list of ids: an integer array on PostgreSQL (GIN-indexable, `@>`), a JSON array on SQLite.
+IdList = JSON().with_variant(ARRAY(Integer()), "postgresql")
 # 64-bit keys for the big tables; SQLite only auto-assigns an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(
         default=8, ge=0, le=200, validation_alias="FINMATCH_DB_MAX_OVERFLOW"
     )
+    db_pre_ping: bool = Field(default=True, validation_alias="FINMATCH_DB_PRE_PING")
+    request_threads: int = Field(
+        default=40,
+        ge=1,
+        le=200,
+        validation_alias="FINMATCH_REQUEST_THREADS",
+        description="Worker threads per process for the synchronous part of requests.",
+    )
     sql_echo: bool = Field(default=False, validation_alias="FINMATCH_SQL_ECHO")
     page_limit_default: int = Field(default=50, validation_alias="FINMATCH_PAGE_LIMIT_DEFAULT")
     page_limit_max: int = Field(default=200, validation_alias="FINMATCH_PAGE_LIMIT_MAX")

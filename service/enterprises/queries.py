@@ -2,11 +2,12 @@
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, exists, or_, select
 from sqlmodel import Session
 
-from service.core.database import among
+from service.core.database import Statement, among, fetch
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.taxonomy.models import Cluster
 
@@ -25,26 +26,43 @@ def tier_condition(tier: str) -> ColumnElement[bool]:
     return Enterprise.cluster_code.in_(select(Cluster.code).where(Cluster.tier == tier))
 
 
-def valid_qualification_codes(
-    session: Session, enterprise_ids: Sequence[int], on: date
-) -> dict[int, list[str]]:
-    if not enterprise_ids:
-        return {}
-    rows = session.execute(
-        select(Qualification.enterprise_id, Qualification.type_code)
-        .where(
-            among(session, Qualification.enterprise_id, enterprise_ids),
-            Qualification.issued_date <= on,
-            or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on),
+def valid_qualifications(session: Session, enterprise_ids: Sequence[int], on: date) -> Statement:
+    """(enterprise_id, type_code) of the enterprises' qualifications valid on the day."""
+
+    def build() -> Select[Any]:
+        on_day = bindparam("on", type_=Date)
+        return (
+            select(Qualification.enterprise_id, Qualification.type_code)
+            .where(
+                among(session, Qualification.enterprise_id, [], name="ids"),
+                Qualification.issued_date <= on_day,
+                or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on_day),
+            )
+            .order_by(Qualification.enterprise_id, Qualification.type_code)
         )
-        .order_by(Qualification.enterprise_id, Qualification.type_code)
-    ).all()
+
+    return Statement(
+        "enterprises.valid_qualifications", build, {"ids": list(enterprise_ids), "on": on}
+    )
+
+
+def codes_by_enterprise(rows: Sequence[Any]) -> dict[int, list[str]]:
+    """Rows of ``valid_qualifications`` as each enterprise's type codes, in code order."""
     out: dict[int, list[str]] = {}
     for enterprise_id, type_code in rows:
         codes = out.setdefault(enterprise_id, [])
         if type_code not in codes:
             codes.append(type_code)
     return out
+
+
+def valid_qualification_codes(
+    session: Session, enterprise_ids: Sequence[int], on: date
+) -> dict[int, list[str]]:
+    """The types of each enterprise's qualifications valid on the day, in code order."""
+    if not enterprise_ids:
+        return {}
+    return codes_by_enterprise(fetch(session, valid_qualifications(session, enterprise_ids, on)))
 
 
 def qualifications_of(session: Session, enterprise_id: int) -> list[Qualification]:

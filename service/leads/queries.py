@@ -1,17 +1,17 @@
 """Reads of leads as their holders see them: the page in one joined statement, then the
 enterprises' contacts in one statement (their valid qualifications come from the enterprise
-library's query); and the audit rows of a bank's reads in one statement. Rows, not ORM
-objects: a bank pulls pages of 100."""
+library's query); and the audit entry of a bank's read. Rows, not ORM objects, and on
+PostgreSQL through the driver (``core.database.fetch``): a bank pulls pages of 100."""
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, insert, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, insert, select
 from sqlmodel import Session
 
 from service.access.models import AuditEntry
-from service.core.database import among
-from service.core.models import utcnow
+from service.core.database import Statement, among, fetch
+from service.core.models import UTCDateTime, utcnow
 from service.enterprises.models import Contact, Enterprise
 from service.leads.models import Lead
 from service.matching.models import FinancingNeed
@@ -36,6 +36,18 @@ PAGE_COLUMNS = (
 )
 
 
+# The filters a page of leads may have, each with its own named parameter.
+FILTERS: dict[str, Any] = {
+    "bank_code": lambda: Lead.bank_code == bindparam("bank_code"),
+    "enterprise_id": lambda: Lead.enterprise_id == bindparam("enterprise_id"),
+    "status": lambda: Lead.status == bindparam("status", type_=String),
+    "product_id": lambda: Lead.product_id == bindparam("product_id"),
+    "updated_since": lambda: Lead.updated_at >= bindparam("updated_since", type_=UTCDateTime),
+    "after_seq": lambda: Lead.seq > bindparam("after_seq"),
+    "after_id": lambda: Lead.id > bindparam("after_id"),
+}
+
+
 def page_statement(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     """Leads with their enterprise, product (current version's name) and need, one row each."""
     return (
@@ -54,15 +66,38 @@ def page_statement(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     )
 
 
-def contacts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, list[dict]]:
+def page(session: Session, where: dict[str, Any], by_seq: bool, limit: int) -> list[Any]:
+    """Up to ``limit`` leads matching ``where`` (names from ``FILTERS``) in feed order (seq)
+    or id order."""
+
+    def build() -> Select[Any]:
+        order = Lead.seq if by_seq else Lead.id
+        conditions = [FILTERS[name]() for name in sorted(where)]
+        return page_statement(conditions).order_by(order).limit(bindparam("limit", type_=Integer))
+
+    shape = ("leads.page", tuple(sorted(where)), by_seq)
+    return fetch(session, Statement(shape, build, {**where, "limit": limit}))
+
+
+def by_ids(session: Session, ids: Sequence[int]) -> list[Any]:
+    return list(session.execute(page_statement([Lead.id.in_(list(ids))])).all())
+
+
+def contacts(session: Session, enterprise_ids: Sequence[int]) -> Statement:
+    """(enterprise_id, name, title, phone, email) of the enterprises' contacts."""
+
+    def build() -> Select[Any]:
+        return (
+            select(Contact.enterprise_id, Contact.name, Contact.title, Contact.phone, Contact.email)
+            .where(among(session, Contact.enterprise_id, [], name="ids"))
+            .order_by(Contact.enterprise_id, Contact.id)
+        )
+
+    return Statement("leads.contacts", build, {"ids": list(enterprise_ids)})
+
+
+def contacts_by_enterprise(rows: Sequence[Any]) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
-    if not enterprise_ids:
-        return out
-    rows = session.execute(
-        select(Contact.enterprise_id, Contact.name, Contact.title, Contact.phone, Contact.email)
-        .where(among(session, Contact.enterprise_id, enterprise_ids))
-        .order_by(Contact.enterprise_id, Contact.id)
-    )
     for enterprise_id, name, title, phone, email in rows:
         out.setdefault(enterprise_id, []).append(
             {"name": name, "title": title, "phone": phone, "email": email}
@@ -70,33 +105,43 @@ def contacts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, list[
     return out
 
 
-def audit_reads(
-    session: Session,
-    key_id: int | None,
-    bank_code: str | None,
-    enterprise_ids: Sequence[int],
-) -> None:
-    """One audit row per enterprise whose details a bank read, in one statement."""
-    if not enterprise_ids:
-        return
-    base = {
+READ_SUBJECT = "leads"  # a read's subject_id: what was read (the enterprises are in the list)
+
+
+def audit_read(
+    key_id: int | None, bank_code: str | None, enterprise_ids: Sequence[int]
+) -> Statement:
+    """The audit entry of a bank's read of these enterprises' details (one request)."""
+
+    def build() -> Any:
+        return insert(AuditEntry).values(
+            {
+                name: bindparam(name, type_=column.type)
+                for name, column in AuditEntry.__table__.c.items()  # type: ignore[attr-defined]
+                if name in AUDIT_READ_COLUMNS
+            }
+        )
+
+    values = {
         "at": utcnow(),
         "actor_key_id": key_id,
         "actor_role": "bank",
         "actor_bank_code": bank_code,
         "action": "read",
         "subject_type": "enterprise",
+        "subject_id": READ_SUBJECT,
+        "enterprise_ids": list(enterprise_ids),
     }
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().exec_driver_sql(
-            "INSERT INTO audit_entry (at, actor_key_id, actor_role, actor_bank_code, action, "
-            "subject_type, subject_id, enterprise_id) SELECT %(at)s, %(actor_key_id)s, "
-            "%(actor_role)s, %(actor_bank_code)s, %(action)s, %(subject_type)s, e::text, e "
-            "FROM unnest(%(ids)s::integer[]) AS e",
-            {**base, "ids": list(enterprise_ids)},
-        )
-        return
-    session.execute(
-        insert(AuditEntry),
-        [{**base, "subject_id": str(e), "enterprise_id": e} for e in enterprise_ids],
-    )
+    return Statement("leads.audit_read", build, values)
+
+
+AUDIT_READ_COLUMNS = (
+    "at",
+    "actor_key_id",
+    "actor_role",
+    "actor_bank_code",
+    "action",
+    "subject_type",
+    "subject_id",
+    "enterprise_ids",
+)

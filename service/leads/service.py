@@ -3,7 +3,7 @@ the banks' feeds and events, and first-contact deadlines."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -15,11 +15,12 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Principal, check_sees_bank, require, sees_enterprise
 from service.core.concurrency import check_version
+from service.core.database import fetch_all
 from service.core.errors import NotFound
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
-from service.enterprises.queries import valid_qualification_codes
+from service.enterprises.queries import codes_by_enterprise, valid_qualifications
 from service.leads import queries, sla
 from service.leads.client import new_secret
 from service.leads.exceptions import (
@@ -580,33 +581,39 @@ def list_leads(
     """A bank's feed: its leads in feed order (each change moves a lead to the end), so paging
     on with the cursor loses and repeats nothing while leads arrive and change. An enterprise
     gets its own leads, the office everyone's (one bank's in feed order)."""
-    conditions: list[Any] = []
+    where: dict[str, Any] = {}
     bank_code = principal.bank_code if principal.role == Role.bank else filters.bank_code
     if principal.role == Role.enterprise:
-        conditions.append(Lead.enterprise_id == principal.enterprise_id)
+        where["enterprise_id"] = principal.enterprise_id
     if bank_code is not None:
-        conditions.append(Lead.bank_code == bank_code)
+        where["bank_code"] = bank_code
     if filters.status is not None:
-        conditions.append(Lead.status == filters.status)
+        where["status"] = str(filters.status)
     if filters.product_code is not None:
-        conditions.append(Lead.product_id == get_product(session, filters.product_code).id)
+        where["product_id"] = get_product(session, filters.product_code).id
     if filters.updated_since is not None:
-        conditions.append(Lead.updated_at >= filters.updated_since)
+        where["updated_since"] = filters.updated_since
     by_seq = bank_code is not None
-    column = Lead.seq if by_seq else Lead.id
     key = cursor_key(page, 1, (int,))
     if key:
-        conditions.append(column > key[0])
-    rows = session.execute(
-        queries.page_statement(conditions).order_by(column).limit(page.limit + 1)
-    ).all()
+        where["after_seq" if by_seq else "after_id"] = key[0]
+    rows = queries.page(session, where, by_seq, page.limit + 1)
     result = make_page(rows, page.limit, lambda row: [row.seq if by_seq else row.id])
     result.items = _public(session, principal, result.items)
     return result
 
 
 def _iso(value: Any) -> Any:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    return value.isoformat() if value is not None else None
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """A timestamp in UTC with a Z, whatever zone the row carries it in."""
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:
@@ -614,8 +621,7 @@ def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> l
     if not leads:
         return []
     order = [lead.id for lead in leads]
-    rows = session.execute(queries.page_statement([Lead.id.in_(order)])).all()
-    by_id = {row.id: row for row in rows}
+    by_id = {row.id: row for row in queries.by_ids(session, order)}
     return [
         LeadPublic.model_validate(item)
         for item in _public(session, principal, [by_id[i] for i in order])
@@ -633,8 +639,16 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dic
     enterprise_ids = sorted({row.enterprise_id for row in rows})
     shown = sorted({row.enterprise_id for row in rows if row.consented or not bank})
     today = today_local()
-    quals = valid_qualification_codes(session, enterprise_ids, today)
-    people = queries.contacts(session, shown)
+    read = sorted({row.enterprise_id for row in rows if row.consented}) if bank else []
+    # One round trip on PostgreSQL: qualifications, contacts and the read's audit entry.
+    statements = [valid_qualifications(session, enterprise_ids, today)]
+    if shown:
+        statements.append(queries.contacts(session, shown))
+    if read:
+        statements.append(queries.audit_read(principal.key_id, principal.bank_code, read))
+    results = fetch_all(session, statements)
+    quals = codes_by_enterprise(results[0])
+    people = queries.contacts_by_enterprise(results[1]) if shown else {}
     out = []
     for row in rows:
         visible = row.consented or not bank
@@ -654,8 +668,8 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dic
                 "version": row.version,
                 "seq": row.seq,
                 "contact_due_date": row.contact_due_date.isoformat(),
-                "viewed_at": _iso(row.viewed_at),
-                "first_contact_at": _iso(row.first_contact_at),
+                "viewed_at": _timestamp(row.viewed_at),
+                "first_contact_at": _timestamp(row.first_contact_at),
                 "sla_breached": row.sla_breached_at is not None
                 or (not contacted and today > row.contact_due_date),
                 "reassigned_from_id": row.reassigned_from_id,
@@ -668,8 +682,8 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dic
                 "disbursed_amount_fen": row.disbursed_amount_fen,
                 "disbursed_rate_bp": row.disbursed_rate_bp,
                 "disbursed_date": _iso(row.disbursed_date),
-                "created_at": _iso(row.created_at),
-                "updated_at": _iso(row.updated_at),
+                "created_at": _timestamp(row.created_at),
+                "updated_at": _timestamp(row.updated_at),
                 "need": {
                     "need_id": row.need_id,
                     "amount_fen": row.need_amount_fen,
@@ -693,11 +707,8 @@ def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dic
                 },
             }
         )
-    if bank:
-        read = sorted({row.enterprise_id for row in rows if row.consented})
-        queries.audit_reads(session, principal.key_id, principal.bank_code, read)
-        if read:
-            session.commit()
+    if read:
+        session.commit()
     return out
 
 

@@ -109,6 +109,34 @@ def test_a_bank_pulls_only_its_leads_with_details_by_consent(
     assert reads and reads[0]["actor_bank_code"] == banks[0]
 
 
+def test_a_page_read_is_one_audit_entry_naming_the_enterprises_shown(
+    client, as_role, banks, products, firm
+) -> None:
+    hidden = create_enterprise(client, cluster_code="ic")
+    shown_too = create_enterprise(client, cluster_code="ic")
+    _need(client, firm["id"], max_banks=1)
+    withdrawn = _need(client, hidden["id"], max_banks=1)
+    client.patch(f"/api/v1/needs/{withdrawn['id']}", json={"consent_share_details": False})
+    _need(client, shown_too["id"], max_banks=1)
+    bank = as_role("bank", bank_code=banks[0])
+    assert len(_leads(bank)) == 3
+    assert len(_leads(bank, status="viewed")) == 0  # a page without leads reads nobody
+
+    def reads(enterprise_id: int) -> list[dict]:
+        return client.get(
+            "/api/v1/audit", params={"action": "read", "enterprise_id": enterprise_id}
+        ).json()["items"]
+
+    (entry,) = reads(firm["id"])
+    assert sorted(entry["enterprise_ids"]) == sorted([firm["id"], shown_too["id"]])
+    assert entry["actor_role"] == "bank" and entry["actor_bank_code"] == banks[0]
+    assert entry["actor_key_id"] is not None and entry["subject_type"] == "enterprise"
+    assert reads(shown_too["id"]) == [entry]
+    assert reads(hidden["id"]) == []  # its details were not shown, so not read
+    _leads(bank)
+    assert len(reads(firm["id"])) == 2  # every read is recorded
+
+
 def test_consent_withdrawn_hides_who_it_is(client, as_role, banks, products, firm) -> None:
     need = _need(client, firm["id"], max_banks=1)
     client.patch(f"/api/v1/needs/{need['id']}", json={"consent_share_details": False})
