@@ -12,7 +12,7 @@ from sqlmodel import Session
 from service import __version__
 from service.access.router import router as access_router
 from service.access.wiring import connect as connect_access
-from service.core.database import get_engine, get_session
+from service.core.database import AsyncPool, get_engine, get_session, is_sqlite
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.core.settings import get_settings
 from service.enterprises.router import router as enterprises_router
@@ -62,10 +62,12 @@ TAGS = [
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The thread pool that runs the synchronous part of requests (anyio's, 40 by default).
     anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
     yield
+    if app.state.async_pool is not None:
+        await app.state.async_pool.close()
 
 
 def create_app() -> FastAPI:
@@ -81,6 +83,9 @@ def create_app() -> FastAPI:
     # How the app opens a session outside FastAPI's dependencies (queued jobs after a response,
     # the lead feed's single worker-thread call); tests replace it with their own session.
     app.state.open_session = lambda: Session(get_engine(), expire_on_commit=False)
+    # The lead feed's connections on PostgreSQL (None: it runs on open_session instead).
+    url = get_settings().database_url
+    app.state.async_pool = None if is_sqlite(url) else AsyncPool(url)
     app.add_middleware(RunQueuedJobs, session_scope=lambda scope: scope["app"].state.open_session)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)

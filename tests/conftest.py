@@ -100,6 +100,7 @@ def app(session: Session) -> Any:
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
     app.state.open_session = lambda: nullcontext(session)
+    app.state.async_pool = None  # the lead feed runs on the test's session too
     return app
 
 

@@ -20,9 +20,9 @@ from service.access.models import (
     Role,
 )
 from service.access.policy import Principal, Unauthenticated
-from service.core.database import Statement, fetch
+from service.core.database import Statement, fetch, fetch_all
 from service.core.errors import NotFound, Unprocessable
-from service.core.models import utcnow
+from service.core.models import UTCDateTime, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.enterprises.models import Enterprise
 from service.products.models import Bank
@@ -147,20 +147,8 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
     return _public(row)
 
 
-def _key_statement() -> Any:
-    return select(
-        ApiKey.id,
-        ApiKey.secret_hash,
-        ApiKey.role,
-        ApiKey.bank_code,
-        ApiKey.enterprise_id,
-        ApiKey.last_used_at,
-        ApiKey.revoked_at,
-    ).where(ApiKey.prefix == bindparam("prefix", type_=String))
-
-
-def authenticate(session: Session, authorization: str | None) -> Principal:
-    """The caller named by an ``Authorization: Bearer <key>`` header."""
+def parse_key(authorization: str | None) -> tuple[str, str]:
+    """(prefix, key) of an ``Authorization: Bearer <key>`` header."""
     if not authorization:
         raise Unauthenticated(
             "请在 Authorization 头中提供 API 密钥：Authorization: Bearer <key>。",
@@ -173,17 +161,56 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
-    found = fetch(session, Statement("access.key", _key_statement, {"prefix": parts[1]}))
-    row = found[0] if found else None
+    return parts[1], key
+
+
+def _key_statement() -> Any:
+    return select(
+        ApiKey.id,
+        ApiKey.secret_hash,
+        ApiKey.role,
+        ApiKey.bank_code,
+        ApiKey.enterprise_id,
+        ApiKey.last_used_at,
+        ApiKey.revoked_at,
+    ).where(ApiKey.prefix == bindparam("prefix", type_=String))
+
+
+def key_lookup(prefix: str) -> Statement:
+    return Statement("access.key", _key_statement, {"prefix": prefix})
+
+
+def check_key(rows: list[Any], key: str, now: datetime) -> tuple[Principal, Statement | None]:
+    """The caller holding ``key``, given ``key_lookup``'s rows; and the statement that
+    records its use when ``last_used_at`` is older than its resolution (else None)."""
+    row = rows[0] if rows else None
     if row is None or not hmac.compare_digest(row.secret_hash, _hash(key)):
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
     if row.revoked_at is not None:
         raise Unauthenticated("API 密钥已吊销。", code="revoked_api_key")
-    now = utcnow()
+    touch = None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        params = {"key_id": row.id, "now": now}
+        touch = Statement("access.key_used", _touch_statement, params, writes=True)
+    return Principal(Role(row.role), row.id, row.bank_code, row.enterprise_id), touch
+
+
+def _touch_statement() -> Any:
+    return (
+        update(ApiKey)
+        .where(ApiKey.id == bindparam("key_id", type_=Integer))
+        .values(last_used_at=bindparam("now", type_=UTCDateTime))
+    )
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """The caller named by an ``Authorization: Bearer <key>`` header."""
+    prefix, key = parse_key(authorization)
+    principal, touch = check_key(fetch(session, key_lookup(prefix)), key, utcnow())
+    if touch is not None:
+        fetch_all(session, [touch])
         session.commit()
-    return Principal(Role(row.role), row.id, row.bank_code, row.enterprise_id)
+    return principal
 
 
 # --- the audit log --------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Engine and sessions. The schema itself comes only from Alembic (migrations/)."""
 
+import time
+import weakref
 import zlib
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import lru_cache
@@ -84,13 +86,15 @@ def serialize(target: Session | Connection, name: str) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")
 
 
-def among(session: Session, column: Any, ids: Sequence[Any], name: str | None = None) -> Any:
+def among(session: Session | str, column: Any, ids: Sequence[Any], name: str | None = None) -> Any:
     """``column IN ids``; on PostgreSQL as ``= ANY(array)``: one parameter whatever the count
     (the driver prepares a statement with 100 IN parameters more slowly than it runs it).
-    With ``name``, the ids are left to a parameter of that name given at execution."""
+    With ``name``, the ids are left to a parameter of that name given at execution. The
+    first argument is a session or the name of its dialect."""
     from sqlalchemy import any_, bindparam
 
-    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect = session if isinstance(session, str) else session.get_bind().dialect.name
+    postgres = dialect == "postgresql"
     if name is not None:
         if postgres:
             return column == any_(bindparam(name))
@@ -107,15 +111,17 @@ class Statement(NamedTuple):
     key: Hashable
     build: Callable[[], Executable]
     params: dict[str, Any]
+    writes: bool = False
 
 
 _compiled: dict[Hashable, str] = {}
 
 
-def _sql(connection: Connection, statement: Statement) -> str:
+def compiled_sql(dialect: Any, statement: Statement) -> str:
+    """The statement's SQL for ``dialect`` (PostgreSQL's), compiled once per key."""
     sql = _compiled.get(statement.key)
     if sql is None:
-        sql = _compiled[statement.key] = str(statement.build().compile(dialect=connection.dialect))
+        sql = _compiled[statement.key] = str(statement.build().compile(dialect=dialect))
     return sql
 
 
@@ -148,8 +154,65 @@ def fetch_all(session: Session, statements: Sequence[Statement]) -> list[list[An
         # Even for one statement: a transaction's BEGIN then shares its round trip.
         with driver.pipeline():  # type: ignore[union-attr]
             for cursor, statement in zip(cursors, statements, strict=True):
-                cursor.execute(_sql(connection, statement), statement.params)
+                cursor.execute(compiled_sql(connection.dialect, statement), statement.params)
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+class AsyncPool:
+    """An asyncio pool of PostgreSQL connections (psycopg_pool) for the reads that run
+    without a worker thread (the lead feed), opened on first use in the serving event loop
+    and closed with the app. A connection idle for longer than ``IDLE_CHECK_SECONDS`` is
+    pinged before use (with ``FINMATCH_DB_PRE_PING``): one that the server dropped meanwhile
+    (a restart, a timeout) is replaced instead of failing a request, and busy connections
+    cost no extra round trip."""
+
+    IDLE_CHECK_SECONDS = 10.0
+
+    def __init__(self, url: str) -> None:
+        self.conninfo = (
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        self.pool: Any = None
+        self._opening: Any = None
+        self._returned: Any = None  # connection -> when it last went back to the pool
+
+    async def get(self) -> Any:
+        import asyncio
+
+        from psycopg_pool import AsyncConnectionPool
+
+        if self.pool is None:
+            if self._opening is None:
+                self._opening = asyncio.Lock()
+            async with self._opening:
+                if self.pool is None:
+                    settings = get_settings()
+                    self._returned = weakref.WeakKeyDictionary()
+                    pool = AsyncConnectionPool(
+                        self.conninfo,
+                        min_size=1,
+                        max_size=settings.db_pool_size,
+                        open=False,
+                        max_idle=300,
+                        check=self._check if settings.db_pre_ping else None,
+                        reset=self._reset,
+                    )
+                    await pool.open()
+                    self.pool = pool
+        return self.pool
+
+    async def _check(self, connection: Any) -> None:
+        returned = self._returned.get(connection)
+        if returned is None or time.monotonic() - returned > self.IDLE_CHECK_SECONDS:
+            await connection.execute("")  # raises on a connection the server dropped
+
+    async def _reset(self, connection: Any) -> None:
+        self._returned[connection] = time.monotonic()
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None

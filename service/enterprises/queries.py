@@ -26,7 +26,9 @@ def tier_condition(tier: str) -> ColumnElement[bool]:
     return Enterprise.cluster_code.in_(select(Cluster.code).where(Cluster.tier == tier))
 
 
-def valid_qualifications(session: Session, enterprise_ids: Sequence[int], on: date) -> Statement:
+def valid_qualifications(
+    session: Session | str, enterprise_ids: Sequence[int], on: date
+) -> Statement:
     """(enterprise_id, type_code) of the enterprises' qualifications valid on the day."""
 
     def build() -> Select[Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, 
 from sqlmodel import Session
 
 from service.access.models import AuditEntry
-from service.core.database import Statement, among, fetch
+from service.core.database import Statement, among
 from service.core.models import UTCDateTime, utcnow
 from service.enterprises.models import Contact, Enterprise
 from service.leads.models import Lead
@@ -66,7 +66,7 @@ def page_statement(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     )
 
 
-def page(session: Session, where: dict[str, Any], by_seq: bool, limit: int) -> list[Any]:
+def page(where: dict[str, Any], by_seq: bool, limit: int) -> Statement:
     """Up to ``limit`` leads matching ``where`` (names from ``FILTERS``) in feed order (seq)
     or id order."""
 
@@ -76,14 +76,14 @@ def page(session: Session, where: dict[str, Any], by_seq: bool, limit: int) -> l
         return page_statement(conditions).order_by(order).limit(bindparam("limit", type_=Integer))
 
     shape = ("leads.page", tuple(sorted(where)), by_seq)
-    return fetch(session, Statement(shape, build, {**where, "limit": limit}))
+    return Statement(shape, build, {**where, "limit": limit})
 
 
 def by_ids(session: Session, ids: Sequence[int]) -> list[Any]:
     return list(session.execute(page_statement([Lead.id.in_(list(ids))])).all())
 
 
-def contacts(session: Session, enterprise_ids: Sequence[int]) -> Statement:
+def contacts(session: Session | str, enterprise_ids: Sequence[int]) -> Statement:
     """(enterprise_id, name, title, phone, email) of the enterprises' contacts."""
 
     def build() -> Select[Any]:
@@ -132,7 +132,7 @@ def audit_read(
         "subject_id": READ_SUBJECT,
         "enterprise_ids": list(enterprise_ids),
     }
-    return Statement("leads.audit_read", build, values)
+    return Statement("leads.audit_read", build, values, writes=True)
 
 
 AUDIT_READ_COLUMNS = (

@@ -2,8 +2,7 @@
 the banks' feeds and events, and first-contact deadlines."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -15,13 +14,11 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Principal, check_sees_bank, require, sees_enterprise
 from service.core.concurrency import check_version
-from service.core.database import fetch_all
 from service.core.errors import NotFound
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
-from service.enterprises.queries import codes_by_enterprise, valid_qualifications
-from service.leads import queries, sla
+from service.leads import feed, queries, sla
 from service.leads.client import new_secret
 from service.leads.exceptions import (
     ContactRequestClosed,
@@ -567,149 +564,18 @@ def change_status(
 # --- reading leads --------------------------------------------------------------------------
 
 
-@dataclass
-class LeadFilters:
-    status: LeadStatus | None = None
-    product_code: str | None = None
-    updated_since: datetime | None = None
-    bank_code: str | None = None  # the office's choice; a bank always gets its own
-
-
-def list_leads(
-    session: Session, principal: Principal, filters: LeadFilters, page: PageParams
-) -> Page[dict[str, Any]]:
-    """A bank's feed: its leads in feed order (each change moves a lead to the end), so paging
-    on with the cursor loses and repeats nothing while leads arrive and change. An enterprise
-    gets its own leads, the office everyone's (one bank's in feed order)."""
-    where: dict[str, Any] = {}
-    bank_code = principal.bank_code if principal.role == Role.bank else filters.bank_code
-    if principal.role == Role.enterprise:
-        where["enterprise_id"] = principal.enterprise_id
-    if bank_code is not None:
-        where["bank_code"] = bank_code
-    if filters.status is not None:
-        where["status"] = str(filters.status)
-    if filters.product_code is not None:
-        where["product_id"] = get_product(session, filters.product_code).id
-    if filters.updated_since is not None:
-        where["updated_since"] = filters.updated_since
-    by_seq = bank_code is not None
-    key = cursor_key(page, 1, (int,))
-    if key:
-        where["after_seq" if by_seq else "after_id"] = key[0]
-    rows = queries.page(session, where, by_seq, page.limit + 1)
-    result = make_page(rows, page.limit, lambda row: [row.seq if by_seq else row.id])
-    result.items = _public(session, principal, result.items)
-    return result
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if value is not None else None
-
-
-def _timestamp(value: datetime | None) -> str | None:
-    """A timestamp in UTC with a Z, whatever zone the row carries it in."""
-    if value is None:
-        return None
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:
-    """Leads as their holders see them (see ``_public``)."""
+    """Leads as their holders see them (see ``feed.items``); a bank's read of who the
+    enterprise is is audited."""
     if not leads:
         return []
     order = [lead.id for lead in leads]
     by_id = {row.id: row for row in queries.by_ids(session, order)}
-    return [
-        LeadPublic.model_validate(item)
-        for item in _public(session, principal, [by_id[i] for i in order])
-    ]
-
-
-def _public(session: Session, principal: Principal, rows: list[Any]) -> list[dict[str, Any]]:
-    """Leads as JSON-ready dicts of ``LeadPublic``'s shape. A bank sees who the enterprise is
-    (name, credit code, contacts) only with consent, and each such read is written to the
-    audit log (and committed). Plain dicts: a bank pulls pages of 100, and building and then
-    validating 100 nested models would cost more than reading them."""
-    if not rows:
-        return []
-    bank = principal.role == Role.bank
-    enterprise_ids = sorted({row.enterprise_id for row in rows})
-    shown = sorted({row.enterprise_id for row in rows if row.consented or not bank})
-    today = today_local()
-    read = sorted({row.enterprise_id for row in rows if row.consented}) if bank else []
-    # One round trip on PostgreSQL: qualifications, contacts and the read's audit entry.
-    statements = [valid_qualifications(session, enterprise_ids, today)]
-    if shown:
-        statements.append(queries.contacts(session, shown))
-    if read:
-        statements.append(queries.audit_read(principal.key_id, principal.bank_code, read))
-    results = fetch_all(session, statements)
-    quals = codes_by_enterprise(results[0])
-    people = queries.contacts_by_enterprise(results[1]) if shown else {}
-    out = []
-    for row in rows:
-        visible = row.consented or not bank
-        contacted = row.first_contact_at is not None or row.status not in ("new", "viewed")
-        out.append(
-            {
-                "id": row.id,
-                "status": row.status,
-                "source": row.source,
-                "bank_code": row.bank_code,
-                "product_code": row.product_code,
-                "product_name": row.product_name,
-                "product_version": row.product_version,
-                "score": row.score_centi / 100,
-                "config_version": row.config_version,
-                "consented": row.consented,
-                "version": row.version,
-                "seq": row.seq,
-                "contact_due_date": row.contact_due_date.isoformat(),
-                "viewed_at": _timestamp(row.viewed_at),
-                "first_contact_at": _timestamp(row.first_contact_at),
-                "sla_breached": row.sla_breached_at is not None
-                or (not contacted and today > row.contact_due_date),
-                "reassigned_from_id": row.reassigned_from_id,
-                "declined_reason": row.declined_reason,
-                "note": row.note,
-                "approved_amount_fen": row.approved_amount_fen,
-                "approved_rate_bp": row.approved_rate_bp,
-                "approved_term_months": row.approved_term_months,
-                "approved_date": _iso(row.approved_date),
-                "disbursed_amount_fen": row.disbursed_amount_fen,
-                "disbursed_rate_bp": row.disbursed_rate_bp,
-                "disbursed_date": _iso(row.disbursed_date),
-                "created_at": _timestamp(row.created_at),
-                "updated_at": _timestamp(row.updated_at),
-                "need": {
-                    "need_id": row.need_id,
-                    "amount_fen": row.need_amount_fen,
-                    "term_months": row.need_term_months,
-                    "purpose": row.need_purpose,
-                    "collateral": list(row.need_collateral or []),
-                    "wanted_by_date": _iso(row.need_wanted_by_date),
-                }
-                if row.need_id is not None
-                else None,
-                "enterprise": {
-                    "cluster_code": row.cluster_code,
-                    "district_code": row.district_code,
-                    "size_class": row.size_class,
-                    "qualification_codes": quals.get(row.enterprise_id, []),
-                    "registered_in_wuxi": row.registered_in_wuxi,
-                    "enterprise_id": row.enterprise_id if visible else None,
-                    "name": row.enterprise_name if visible else None,
-                    "credit_code": row.credit_code if visible else None,
-                    "contacts": people.get(row.enterprise_id, []) if visible else None,
-                },
-            }
-        )
-    if read:
-        session.commit()
-    return out
+    dialect = session.get_bind().dialect.name
+    items = feed.run(
+        session, feed.shown(dialect, principal, [by_id[i] for i in order], today_local())
+    )
+    return [LeadPublic.model_validate(item) for item in items]
 
 
 def list_events(

@@ -1,0 +1,232 @@
+"""A bank pulling its lead feed, the API's hottest read, written once as steps that name
+their statements and get their rows back (``pull``, ``shown``), and run by one of two
+drivers: ``run`` on a session (SQLite, and every test) and ``run_async`` on an asyncio
+PostgreSQL connection (the served app on PostgreSQL: no worker thread per request).
+
+A step yields the statements it needs (PostgreSQL gets each step's statements in one
+pipeline: one round trip), and the driver sends back their rows. A page takes three round
+trips: the API key; the leads joined with their enterprise, product and need; then the
+enterprises' valid qualifications, their contacts and the audit entry of the read. Rows, not
+ORM objects, and plain dicts for the answer: a bank pulls pages of 100, and building and then
+validating 100 nested models would cost more than reading them."""
+
+import json
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Select, bindparam, select
+from sqlmodel import Session
+
+from service.access.models import Role
+from service.access.policy import Principal
+from service.access.service import check_key, key_lookup, parse_key
+from service.core.database import Statement, compiled_sql, fetch_all
+from service.core.pagination import PageParams, cursor_key, encode_cursor
+from service.enterprises.queries import codes_by_enterprise, valid_qualifications
+from service.leads import queries
+from service.leads.states import LeadStatus
+from service.products.models import Product
+from service.products.service import ProductNotFound
+
+# A step: yields the statements it needs, is sent their rows, returns its result.
+Steps = Generator[list[Statement], list[list[Any]], Any]
+
+
+@dataclass
+class LeadFilters:
+    status: LeadStatus | None = None
+    product_code: str | None = None
+    updated_since: datetime | None = None
+    bank_code: str | None = None  # the office's choice; a bank always gets its own
+
+
+def _product_id() -> Select[Any]:
+    return select(Product.id).where(Product.code == bindparam("code"))
+
+
+def pull(
+    dialect: str,
+    authorization: str | None,
+    filters: LeadFilters,
+    page: PageParams,
+    today: date,
+    now: datetime,
+) -> Steps:
+    """A page of the caller's leads as the JSON body of ``Page[LeadPublic]``.
+
+    A bank gets its own leads in feed order (each change moves a lead to the end), so paging
+    on with the cursor loses and repeats nothing while leads arrive and change. An
+    enterprise gets its own leads, the office everyone's (one bank's in feed order)."""
+    prefix, key = parse_key(authorization)
+    principal, touch = check_key((yield [key_lookup(prefix)])[0], key, now)
+    if touch is not None:
+        yield [touch]
+    where: dict[str, Any] = {}
+    bank_code = principal.bank_code if principal.role == Role.bank else filters.bank_code
+    if principal.role == Role.enterprise:
+        where["enterprise_id"] = principal.enterprise_id
+    if bank_code is not None:
+        where["bank_code"] = bank_code
+    if filters.status is not None:
+        where["status"] = str(filters.status)
+    if filters.product_code is not None:
+        found = (
+            yield [Statement("leads.product_id", _product_id, {"code": filters.product_code})]
+        )[0]
+        if not found:
+            raise ProductNotFound(f"产品 {filters.product_code} 不存在。")
+        where["product_id"] = found[0].id
+    if filters.updated_since is not None:
+        where["updated_since"] = filters.updated_since
+    by_seq = bank_code is not None
+    after = cursor_key(page, 1, (int,))
+    if after:
+        where["after_seq" if by_seq else "after_id"] = after[0]
+    rows = (yield [queries.page(where, by_seq, page.limit + 1)])[0]
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = encode_cursor([rows[-1].seq if by_seq else rows[-1].id])
+    items = yield from shown(dialect, principal, rows, today)
+    body = {"items": items, "next_cursor": next_cursor, "limit": page.limit}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> Steps:
+    """Rows of ``queries.page_statement`` as JSON-ready dicts of ``LeadPublic``'s shape. A
+    bank sees who the enterprise is (name, credit code, contacts) only with consent, and
+    each such read is written to the audit log."""
+    if not rows:
+        return []
+    bank = principal.role == Role.bank
+    enterprise_ids = sorted({row.enterprise_id for row in rows})
+    revealed = sorted({row.enterprise_id for row in rows if row.consented or not bank})
+    read = sorted({row.enterprise_id for row in rows if row.consented}) if bank else []
+    statements = [valid_qualifications(dialect, enterprise_ids, today)]
+    if revealed:
+        statements.append(queries.contacts(dialect, revealed))
+    if read:
+        statements.append(queries.audit_read(principal.key_id, principal.bank_code, read))
+    results = yield statements
+    quals = codes_by_enterprise(results[0])
+    people = queries.contacts_by_enterprise(results[1]) if revealed else {}
+    out = []
+    for row in rows:
+        visible = row.consented or not bank
+        contacted = row.first_contact_at is not None or row.status not in ("new", "viewed")
+        out.append(
+            {
+                "id": row.id,
+                "status": row.status,
+                "source": row.source,
+                "bank_code": row.bank_code,
+                "product_code": row.product_code,
+                "product_name": row.product_name,
+                "product_version": row.product_version,
+                "score": row.score_centi / 100,
+                "config_version": row.config_version,
+                "consented": row.consented,
+                "version": row.version,
+                "seq": row.seq,
+                "contact_due_date": row.contact_due_date.isoformat(),
+                "viewed_at": _timestamp(row.viewed_at),
+                "first_contact_at": _timestamp(row.first_contact_at),
+                "sla_breached": row.sla_breached_at is not None
+                or (not contacted and today > row.contact_due_date),
+                "reassigned_from_id": row.reassigned_from_id,
+                "declined_reason": row.declined_reason,
+                "note": row.note,
+                "approved_amount_fen": row.approved_amount_fen,
+                "approved_rate_bp": row.approved_rate_bp,
+                "approved_term_months": row.approved_term_months,
+                "approved_date": _iso(row.approved_date),
+                "disbursed_amount_fen": row.disbursed_amount_fen,
+                "disbursed_rate_bp": row.disbursed_rate_bp,
+                "disbursed_date": _iso(row.disbursed_date),
+                "created_at": _timestamp(row.created_at),
+                "updated_at": _timestamp(row.updated_at),
+                "need": {
+                    "need_id": row.need_id,
+                    "amount_fen": row.need_amount_fen,
+                    "term_months": row.need_term_months,
+                    "purpose": row.need_purpose,
+                    "collateral": list(row.need_collateral or []),
+                    "wanted_by_date": _iso(row.need_wanted_by_date),
+                }
+                if row.need_id is not None
+                else None,
+                "enterprise": {
+                    "cluster_code": row.cluster_code,
+                    "district_code": row.district_code,
+                    "size_class": row.size_class,
+                    "qualification_codes": quals.get(row.enterprise_id, []),
+                    "registered_in_wuxi": row.registered_in_wuxi,
+                    "enterprise_id": row.enterprise_id if visible else None,
+                    "name": row.enterprise_name if visible else None,
+                    "credit_code": row.credit_code if visible else None,
+                    "contacts": people.get(row.enterprise_id, []) if visible else None,
+                },
+            }
+        )
+    return out
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """A timestamp in UTC with a Z, whatever zone the row carries it in."""
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+# --- the drivers ----------------------------------------------------------------------------
+
+
+def run(session: Session, steps: Steps) -> Any:
+    """Run ``steps`` on the session; commit when they wrote."""
+    wrote = False
+    try:
+        statements = next(steps)
+        while True:
+            wrote = wrote or any(s.writes for s in statements)
+            statements = steps.send(fetch_all(session, statements))
+    except StopIteration as done:
+        if wrote:
+            session.commit()
+        return done.value
+
+
+async def run_async(connection: AsyncConnection[Any], dialect: Any, steps: Steps) -> Any:
+    """Run ``steps`` on an asyncio psycopg connection (PostgreSQL, ``dialect`` being
+    SQLAlchemy's for it) in one transaction: each step's statements in one pipeline."""
+    wrote = False
+    try:
+        statements = next(steps)
+        while True:
+            wrote = wrote or any(s.writes for s in statements)
+            cursors = [connection.cursor(row_factory=namedtuple_row) for _ in statements]
+            async with connection.pipeline():
+                for cursor, statement in zip(cursors, statements, strict=True):
+                    await cursor.execute(compiled_sql(dialect, statement), statement.params)
+            results = [await c.fetchall() if c.description else [] for c in cursors]
+            for cursor in cursors:
+                await cursor.close()
+            statements = steps.send(results)
+    except StopIteration as done:
+        if wrote:
+            await connection.commit()
+        else:
+            await connection.rollback()
+        return done.value
+    except BaseException:
+        await connection.rollback()
+        raise
