@@ -137,8 +137,7 @@ def fetch(session: Session, statement: Statement) -> list[Any]:
 
 def fetch_all(session: Session, statements: Sequence[Statement]) -> list[list[Any]]:
     """Each statement's rows (none for a write), in order, as ``fetch``. On PostgreSQL the
-    statements go to the server in one pipeline: one round trip for all of them (and for the
-    BEGIN of a transaction that they start)."""
+    statements go to the server in one pipeline: one round trip for all of them."""
     if session.autoflush:
         session.flush()  # as SQLAlchemy would before a query: pending changes are seen
     connection = session.connection()
@@ -151,10 +150,14 @@ def fetch_all(session: Session, statements: Sequence[Statement]) -> list[list[An
     driver = connection.connection.driver_connection
     cursors = [driver.cursor(row_factory=namedtuple_row) for _ in statements]  # type: ignore[union-attr]
     try:
-        # Even for one statement: a transaction's BEGIN then shares its round trip.
-        with driver.pipeline():  # type: ignore[union-attr]
-            for cursor, statement in zip(cursors, statements, strict=True):
-                cursor.execute(compiled_sql(connection.dialect, statement), statement.params)
+        if len(statements) == 1:
+            # Outside a pipeline: psycopg takes a large result in pipeline mode more slowly.
+            sql = compiled_sql(connection.dialect, statements[0])
+            cursors[0].execute(sql, statements[0].params)
+        else:
+            with driver.pipeline():  # type: ignore[union-attr]
+                for cursor, statement in zip(cursors, statements, strict=True):
+                    cursor.execute(compiled_sql(connection.dialect, statement), statement.params)
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
     finally:
         for cursor in cursors:

@@ -207,16 +207,19 @@ def run(session: Session, steps: Steps) -> Any:
 
 async def run_async(connection: AsyncConnection[Any], dialect: Any, steps: Steps) -> Any:
     """Run ``steps`` on an asyncio psycopg connection (PostgreSQL, ``dialect`` being
-    SQLAlchemy's for it) in one transaction: each step's statements in one pipeline."""
+    SQLAlchemy's for it) in one transaction: a step's several statements in one pipeline."""
     wrote = False
     try:
         statements = next(steps)
         while True:
             wrote = wrote or any(s.writes for s in statements)
             cursors = [connection.cursor(row_factory=namedtuple_row) for _ in statements]
-            async with connection.pipeline():
-                for cursor, statement in zip(cursors, statements, strict=True):
-                    await cursor.execute(compiled_sql(dialect, statement), statement.params)
+            if len(statements) == 1:  # psycopg takes a large result more slowly in a pipeline
+                await cursors[0].execute(compiled_sql(dialect, statements[0]), statements[0].params)
+            else:
+                async with connection.pipeline():
+                    for cursor, statement in zip(cursors, statements, strict=True):
+                        await cursor.execute(compiled_sql(dialect, statement), statement.params)
             results = [await c.fetchall() if c.description else [] for c in cursors]
             for cursor in cursors:
                 await cursor.close()

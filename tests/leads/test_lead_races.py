@@ -2,6 +2,8 @@
 writers from one version, changes that both apply, the feed paged while leads arrive, and
 two offers racing for the same need and bank."""
 
+import asyncio
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,12 +15,15 @@ from sqlmodel import Session
 
 from service.access.models import Role
 from service.access.policy import Principal
+from service.access.service import create_key
 from service.core.concurrency import PreconditionFailed
+from service.core.database import AsyncPool
 from service.core.errors import AppError
+from service.core.models import today_local, utcnow
 from service.core.pagination import PageParams
 from service.enterprises.models import EnterpriseCreate
 from service.enterprises.service import create_enterprise
-from service.leads import service
+from service.leads import feed, service
 from service.leads.models import BankEvent, Lead, LeadSource
 from service.leads.schemas import StatusChange
 from service.products.models import BankCreate, ProductCreate
@@ -148,10 +153,10 @@ def test_the_feed_loses_and_repeats_nothing_while_leads_arrive(
     engine: Engine, bank: tuple[str, int]
 ) -> None:
     code, product_id = bank
-    banker = Principal(Role.bank, None, code)
     enterprises = [_enterprise(engine) for _ in range(40)]
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         before = set(session.scalars(select(Lead.id).where(Lead.bank_code == code)))
+        authorization = f"Bearer {create_key(session, Role.bank, 'races', code).key}"
     created: list[int] = []
     done = threading.Event()
 
@@ -161,22 +166,45 @@ def test_the_feed_loses_and_repeats_nothing_while_leads_arrive(
                 created.append(_lead(s, enterprise_id, product_id).id)  # type: ignore[arg-type]
 
     seen: list[int] = []
+    postgres = engine.dialect.name == "postgresql"
 
-    def reader() -> None:
+    async def read_feed() -> None:
+        """The bank's feed as the served app reads it: on PostgreSQL through the asyncio
+        pool, elsewhere on a session."""
+        pool = AsyncPool(engine.url.render_as_string(hide_password=False)) if postgres else None
         cursor = None
         quiet = 0
-        while quiet < 2:
-            with Session(engine) as s:
-                page = service.list_leads(
-                    s, banker, service.LeadFilters(), PageParams(limit=7, cursor=cursor)
+        try:
+            while quiet < 2:
+                params = PageParams(limit=7, cursor=cursor)
+                steps = feed.pull(
+                    engine.dialect.name,
+                    authorization,
+                    feed.LeadFilters(),
+                    params,
+                    today_local(),
+                    utcnow(),
                 )
-            seen.extend(item["id"] for item in page.items if item["id"] not in before)
-            if page.next_cursor:
-                cursor = page.next_cursor
-            elif page.items:
-                cursor = _cursor_after(page.items[-1]["seq"])
-            if not page.items and done.is_set():
-                quiet += 1
+                if pool is not None:
+                    async with (await pool.get()).connection() as connection:
+                        body = await feed.run_async(connection, engine.dialect, steps)
+                else:
+                    with Session(engine) as s:
+                        body = feed.run(s, steps)
+                page = json.loads(body)
+                seen.extend(item["id"] for item in page["items"] if item["id"] not in before)
+                if page["next_cursor"]:
+                    cursor = page["next_cursor"]
+                elif page["items"]:
+                    cursor = _cursor_after(page["items"][-1]["seq"])
+                if not page["items"] and done.is_set():
+                    quiet += 1
+        finally:
+            if pool is not None:
+                await pool.close()
+
+    def reader() -> None:
+        asyncio.run(read_feed())
 
     writers = [threading.Thread(target=writer, args=(enterprises[i::2],)) for i in range(2)]
     reading = threading.Thread(target=reader)
