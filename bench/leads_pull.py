@@ -14,14 +14,14 @@ contacts show and each such read is audited), then creates a key for that bank.
 Two servers, started one after the other, each as --workers uvicorn processes:
 
 - the service (`service.main:create_app`): `GET /api/v1/leads?limit=100&cursor=…` with the bank's
-  key. Since commit 2d5d14a it looks the key up, runs the page query (the leads `WHERE bank_code
-  = ? AND seq > ? ORDER BY seq LIMIT 101` joined with their enterprise, product, current product
-  version and need), then one SELECT each for the enterprises' valid qualifications and the
-  consented enterprises' contacts (`= ANY(array)`), builds the answer, adds an audit row per
-  consented enterprise (one INSERT … SELECT unnest) and commits; FastAPI serialises the page.
-  Up to 8707944 it ran the leads query and then one SELECT each (IN lists) for the enterprises,
-  qualifications, products, version names, needs and contacts, loaded ORM objects and added the
-  audit rows as ORM objects;
+  key. On PostgreSQL the feed runs on the event loop over an asyncio psycopg pool
+  (`service/leads/feed.py`): the key lookup, the page query (the leads `WHERE bank_code = ? AND
+  seq > ? ORDER BY seq LIMIT 101` joined with their enterprise, product, current product version
+  and need), then the enterprises' valid qualifications, the consented enterprises' contacts
+  (`= ANY(array)`), the key's last-used touch and one audit entry listing the enterprises shown,
+  several statements in one pipeline; 3–4 round trips and one commit; the JSON is built from
+  the rows directly. Earlier versions (ORM objects, an audit row per enterprise, a worker thread
+  per request) and their figures are in docs/BENCHMARKS.md;
 - the baseline, `baseline_app` in this file (raw ASGI, no framework, no key): psycopg
   `AsyncConnection`s (up to its share of the connections per process) and, per request in one
   transaction, the service's three SELECTs (the same SQL, without SQLAlchemy's casts) turned
