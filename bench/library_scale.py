@@ -60,10 +60,14 @@ def main() -> None:
         load_seconds = time.perf_counter() - started
         with engine.begin() as c:
             c.execute(text("ANALYZE"))
-            rows = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                    for t in ("enterprise", "qualification", "contact", "project", "product")}
-        print(f"load: {load_seconds:.1f} s for {args.enterprises:,} enterprises "
-              f"({args.enterprises / load_seconds:,.0f}/s); rows: {rows}; synth said {counts}")
+            rows = {
+                t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("enterprise", "qualification", "contact", "project", "product")
+            }
+        print(
+            f"load: {load_seconds:.1f} s for {args.enterprises:,} enterprises "
+            f"({args.enterprises / load_seconds:,.0f}/s); rows: {rows}; synth said {counts}"
+        )
 
         from service.core.pagination import PageParams
         from service.enterprises.service import EnterpriseFilters, list_enterprises
@@ -73,16 +77,22 @@ def main() -> None:
         with Session(engine) as session:
             cases = {
                 "page: cluster=ic, district=xinwu, size=small": lambda: list_enterprises(
-                    session, EnterpriseFilters(cluster="ic", district="xinwu",
-                                               size_class="small"), page),
+                    session,
+                    EnterpriseFilters(cluster="ic", district="xinwu", size_class="small"),
+                    page,
+                ),
                 "page: qualification=high_tech valid today": lambda: list_enterprises(
-                    session, EnterpriseFilters(qualification="high_tech"), page),
+                    session, EnterpriseFilters(qualification="high_tech"), page
+                ),
                 "fuzzy name search over the whole library": lambda: list_enterprises(
-                    session, EnterpriseFilters(name="无锡华光微电子股份有限公司"), page),
+                    session, EnterpriseFilters(name="无锡华光微电子股份有限公司"), page
+                ),
                 "fuzzy name search within cluster=textile": lambda: list_enterprises(
-                    session, EnterpriseFilters(name="江阴华光纺织", cluster="textile"), page),
+                    session, EnterpriseFilters(name="江阴华光纺织", cluster="textile"), page
+                ),
                 "catalogue page (50 products)": lambda: list_products(
-                    session, ProductFilters(), page),
+                    session, ProductFilters(), page
+                ),
             }
             for label, fn in cases.items():
                 median, p90 = _timed(fn, args.repeat)
@@ -91,8 +101,12 @@ def main() -> None:
     finally:
         if not args.keep:
             with admin.connect() as c:
-                c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = :n"), {"n": name})
+                c.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         else:
             print(f"kept database {name}")

@@ -32,8 +32,10 @@ from sqlmodel import Session  # noqa: E402
 
 def _stats(samples: list[float]) -> str:
     samples = sorted(samples)
-    return (f"median {statistics.median(samples):7.2f} ms   "
-            f"p90 {samples[int(0.9 * (len(samples) - 1))]:7.2f} ms   (n={len(samples)})")
+    return (
+        f"median {statistics.median(samples):7.2f} ms   "
+        f"p90 {samples[int(0.9 * (len(samples) - 1))]:7.2f} ms   (n={len(samples)})"
+    )
 
 
 def _timed(fn, repeat: int) -> list[float]:
@@ -85,30 +87,58 @@ def main() -> None:
         run_synth(url, 2000, max(0, args.products - present), None, 7, None)
         with Session(engine, expire_on_commit=False) as session:
             enterprise = session.scalars(
-                select(Enterprise).where(Enterprise.cluster_code == "ic").limit(1)).one()
-            need = create_need(session, NeedCreate(
-                enterprise_id=enterprise.id, amount_fen=300_000_000, term_months=12,
-                purpose="working_capital", collateral=["none"], consent_share_details=True))
+                select(Enterprise).where(Enterprise.cluster_code == "ic").limit(1)
+            ).one()
+            need = create_need(
+                session,
+                NeedCreate(
+                    enterprise_id=enterprise.id,
+                    amount_fen=300_000_000,
+                    term_months=12,
+                    purpose="working_capital",
+                    collateral=["none"],
+                    consent_share_details=True,
+                ),
+            )
             catalogue = Catalogue.load(session)
             (subject,) = facts.enterprise_facts(session, [enterprise])
             need_facts = facts.need_facts(need)
-            print(f"catalogue: {len(catalogue.offers)} active products; "
-                  f"eligible for the need: "
-                  f"{len(scoring.rank(catalogue.score_all(subject, need_facts)))}")
+            print(
+                f"catalogue: {len(catalogue.offers)} active products; "
+                f"eligible for the need: "
+                f"{len(scoring.rank(catalogue.score_all(subject, need_facts)))}"
+            )
             _timed(lambda: catalogue.score_all(subject, need_facts), 20)
-            print("score one need against the catalogue (in process)   ",
-                  _stats(_timed(lambda: catalogue.score_all(subject, need_facts), args.repeat)))
+            print(
+                "score one need against the catalogue (in process)   ",
+                _stats(_timed(lambda: catalogue.score_all(subject, need_facts), args.repeat)),
+            )
             _timed(lambda: recommend_for_need(session, need.id), 20)
-            print("recommendation use case (in process, PostgreSQL)    ",
-                  _stats(_timed(lambda: recommend_for_need(session, need.id), args.repeat)))
+            print(
+                "recommendation use case (in process, PostgreSQL)    ",
+                _stats(_timed(lambda: recommend_for_need(session, need.id), args.repeat)),
+            )
         engine.dispose()
 
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": url}
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "service.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             for _ in range(100):
                 try:
@@ -119,16 +149,20 @@ def main() -> None:
             path = f"/api/v1/needs/{need.id}/recommendations"
             assert client.get(path).status_code == 200
             _timed(lambda: client.get(path), 30)
-            print("GET /needs/{id}/recommendations (uvicorn, PostgreSQL)",
-                  _stats(_timed(lambda: client.get(path).raise_for_status(), args.repeat)))
+            print(
+                "GET /needs/{id}/recommendations (uvicorn, PostgreSQL)",
+                _stats(_timed(lambda: client.get(path).raise_for_status(), args.repeat)),
+            )
         print(f"date {date.today()}, python {sys.version.split()[0]}")
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
         with admin.connect() as c:
-            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = :n"), {"n": name})
+            c.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 

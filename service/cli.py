@@ -265,6 +265,82 @@ def leads_check_deadlines(
         console.print(check_deadlines(session, day))
 
 
+reminders_app = typer.Typer(help="Renewal reminders before loans mature", no_args_is_help=True)
+app.add_typer(reminders_app, name="reminders")
+
+
+@reminders_app.command("run")
+def reminders_run(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As if today were this date (YYYY-MM-DD)")
+    ] = None,
+) -> None:
+    """Send the reminders due by the date that were not sent yet (missed ones marked late).
+    Idempotent; the worker does this every hour."""
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from service.core.database import get_engine
+    from service.loans.service import run_reminders
+    from service.main import wire
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"--as-of must be a date like 2026-11-25, not {as_of!r}") from exc
+    wire()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        run = run_reminders(session, day, trigger="cli")
+        console.print(
+            f"run {run.id} as of {run.as_of}: {run.reminders} reminders sent "
+            f"({run.late} late), stages {run.stages}"
+        )
+
+
+loans_app = typer.Typer(help="Loans: bulk import", no_args_is_help=True)
+app.add_typer(loans_app, name="loans")
+
+
+@loans_app.command("import")
+def loans_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX, the header in the first row")],
+    bank: Annotated[
+        str | None, typer.Option(help="Bank code, unless the file has a column")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing")] = False,
+) -> None:
+    """Import a bank's loans (a re-import updates, never duplicates); prints every rejected
+    row with its reasons, and exits 1 if any row was rejected."""
+    from sqlmodel import Session
+
+    from service.access.audit import SYSTEM
+    from service.core.database import get_engine
+    from service.core.errors import AppError
+    from service.loans.service import import_loans
+    from service.main import wire
+
+    if not file.is_file():
+        raise typer.BadParameter(f"no such file: {file}")
+    wire()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            report = import_loans(session, SYSTEM, file.read_bytes(), file.name, bank, dry_run)
+        except AppError as exc:
+            console.print(f"[red]{exc.code}[/red]: {exc.detail}")
+            raise typer.Exit(2) from exc
+    for rejected in report.rejected_rows:
+        reasons = "；".join(e.message for e in rejected.errors)
+        console.print(f"row {rejected.row} ({rejected.contract_no or '-'}): {reasons}")
+    verb = "would be" if dry_run else ""
+    console.print(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.rejected} rejected {verb}".rstrip()
+    )
+    if report.rejected:
+        raise typer.Exit(1)
+
+
 @app.command()
 def worker(
     once: Annotated[

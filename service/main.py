@@ -20,6 +20,8 @@ from service.jobs.router import router as jobs_router
 from service.jobs.runner import RunQueuedJobs
 from service.leads.router import router as leads_router
 from service.leads.wiring import connect as connect_leads
+from service.loans.router import router as loans_router
+from service.loans.wiring import connect as connect_loans
 from service.matching.router import router as matching_router
 from service.matching.wiring import connect as connect_matching
 from service.metrics.router import router as metrics_router
@@ -50,6 +52,11 @@ TAGS = [
         "description": "Clusters, districts, qualification types, size table, LPR",
     },
     {"name": "leads", "description": "Leads for banks: feed, events, outcomes, applications"},
+    {
+        "name": "loans",
+        "description": "Loans and renewals: maturities, reminders a month ahead, renewal "
+        "cases, the 转贷应急资金 bridge fund",
+    },
     {"name": "jobs", "description": "Background work queued by changes"},
     {
         "name": "metrics",
@@ -93,6 +100,7 @@ def create_app() -> FastAPI:
     api.include_router(products_router)
     api.include_router(matching_router)
     api.include_router(leads_router)
+    api.include_router(loans_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
     api.include_router(access_router)
@@ -133,6 +141,7 @@ def wire() -> None:
     """Connect the domains' event handlers and job handlers (the API and the worker alike)."""
     connect_matching()
     connect_leads()
+    connect_loans()
     connect_access()
 
 

@@ -14,6 +14,7 @@ from service.leads.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from service.loans.models import BridgeApplication, Loan, LoanReminder, ReminderRun, RenewalCase
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import (
@@ -26,6 +27,11 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "BridgeApplication",
+    "Loan",
+    "LoanReminder",
+    "RenewalCase",
+    "ReminderRun",
     "BankEvent",
     "BankFeed",
     "ContactRequest",

@@ -7,7 +7,7 @@ missing: the office maintains them through the API afterwards, and a re-seed mus
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,42 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
         )
         counts["project.created"] += 1
     counts.update(_seed_demo_keys(session, next(iter(ids.values()), None)))
+    counts.update(_seed_demo_loans(session, list(ids)[:6]))
+    return counts
+
+
+# Days from the seeding day to each demo loan's maturity: some inside the reminder window,
+# so that the demo shows reminders and renewal cases at once.
+DEMO_MATURITY_DAYS = (6, 13, 25, 40, 75, 200)
+
+
+def _seed_demo_loans(session: Session, credit_codes: list[str]) -> Counter:
+    """A few loans of the demo bank to its demo borrowers, through the import path, once:
+    maturities are set from the first seeding day and then left alone."""
+    from service.access.audit import SYSTEM
+    from service.core.models import today_local
+    from service.loans.models import Loan
+    from service.loans.service import import_loans, run_reminders
+
+    counts: Counter = Counter()
+    if session.exec(select(Loan).where(Loan.contract_no.startswith("DEMO-"))).first():
+        counts["loan.unchanged"] += 1
+        return counts
+    today = today_local()
+    lines = ["合同编号,统一社会信用代码,本金（万元）,年利率(%),放款日,到期日,贷款类型"]
+    for i, (code, days) in enumerate(zip(credit_codes, DEMO_MATURITY_DAYS, strict=False)):
+        maturity = today + timedelta(days=days)
+        kind = "项目贷款" if i == 4 else "流动资金"
+        lines.append(
+            f"DEMO-{i + 1:03d},{code},{(i + 1) * 300},{3.10 + i * 0.15:.2f},"
+            f"{maturity - timedelta(days=365)},{maturity},{kind}"
+        )
+    report = import_loans(
+        session, SYSTEM, "\n".join(lines).encode(), "demo.csv", DEMO_BANK, dry_run=False
+    )
+    counts["loan.created"] += report.created
+    run = run_reminders(session, today, trigger="seed")
+    counts["reminder.created"] += run.reminders
     return counts
 
 

@@ -84,9 +84,43 @@ def test_worker_once_runs_what_is_queued(tmp_path: Path) -> None:
     assert "jobs run:" in result.stdout
     with sqlite3.connect(db) as c:
         rows = c.execute("SELECT kind, status, attempts FROM job ORDER BY id").fetchall()
-    # the queued rematch, then the periodic deadline check the worker queues itself
+    # the queued rematch, then the periodic jobs the worker queues itself
     assert rows == [
         ("matching.product_changed", "done", 1),
         ("leads.deadline_check", "done", 1),
+        ("loans.reminders", "done", 1),
     ]
     assert _run("worker", "--poll", "0", db=db).returncode != 0
+
+
+def test_loans_import_and_reminders_run(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "loans.db"
+    assert _run("migrate", db=db).returncode == 0
+    assert _run("seed", "--demo", db=db).returncode == 0
+    with sqlite3.connect(db) as c:
+        codes = [r[0] for r in c.execute("SELECT credit_code FROM enterprise ORDER BY id LIMIT 2")]
+        demo_loans = c.execute("SELECT count(*) FROM loan WHERE contract_no LIKE 'DEMO-%'")
+        assert demo_loans.fetchone()[0] == 6
+    sheet = tmp_path / "loans.csv"
+    sheet.write_text(
+        "合同编号,统一社会信用代码,本金（元）,利率(%),放款日,到期日\n"
+        f"CLI-1,{codes[0]},1000000,3.45,2026-01-05,2026-03-09\n"
+        f"CLI-2,{codes[1]},abc,3.45,2026-01-05,2026-03-09\n",
+        encoding="utf-8",
+    )
+    checked = _run("loans", "import", str(sheet), "--bank", "jsbank-wx", "--dry-run", db=db)
+    assert checked.returncode == 1 and "row 3 (CLI-2)" in checked.stdout
+    assert "1 created, 0 updated, 0 unchanged, 1 rejected" in checked.stdout
+    done = _run("loans", "import", str(sheet), "--bank", "jsbank-wx", db=db)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    again = _run("loans", "import", str(sheet), "--bank", "jsbank-wx", db=db)
+    assert "0 created, 0 updated, 1 unchanged" in again.stdout
+    bad = _run("reminders", "run", "--as-of", "2026-02-30", db=db)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    first = _run("reminders", "run", "--as-of", "2026-02-14", db=db)
+    assert first.returncode == 0, first.stderr
+    # the 30-day reminder (due 02-06) is late, the 15-day one (the make-up Saturday) on time
+    assert "2 reminders sent (1 late)" in first.stdout
+    assert "0 reminders sent" in _run("reminders", "run", "--as-of", "2026-02-14", db=db).stdout

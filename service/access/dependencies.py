@@ -42,3 +42,9 @@ Caller = Annotated[Principal, Depends(current_principal)]
 # For an endpoint that authenticates itself (``authenticate``): declares the scheme only.
 BearerScheme = Annotated[object, Depends(bearer)]
 Office = Annotated[Principal, Depends(office_principal)]
+
+
+def idempotency_owner(request: Request) -> str:
+    """Whose Idempotency-Keys a request's key is among: the caller's API key."""
+    principal = request.state.principal
+    return f"key:{principal.key_id}" if principal.key_id else principal.label

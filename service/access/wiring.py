@@ -4,6 +4,7 @@ from service.access import audit
 from service.access.models import ApiKey
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.leads.models import ContactRequest, Lead, WebhookEndpoint
+from service.loans.models import BridgeApplication, Loan, RenewalCase
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
 
@@ -23,6 +24,9 @@ def connect() -> None:
         (Lead, "lead"),
         (ContactRequest, "contact_request"),
         (WebhookEndpoint, "webhook_endpoint"),
+        (Loan, "loan"),
+        (RenewalCase, "renewal_case"),
+        (BridgeApplication, "bridge_application"),
     ):
         audit.audit(model, name)
     audit.install()

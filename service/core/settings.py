@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         validation_alias="FINMATCH_SLA_REASSIGN",
         description="Offer a lead nobody touched by its deadline to the next-best bank.",
     )
+    reminder_stages: str = Field(
+        default="30,15,7",
+        validation_alias="FINMATCH_REMINDER_STAGES",
+        description="Days before maturity at which a loan's renewal reminders go out, the "
+        "first at least 30 (a month); checked when the app or worker starts.",
+    )
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")
 

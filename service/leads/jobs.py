@@ -88,12 +88,18 @@ def deliver(session: Session, endpoint_id: int) -> dict:
         for delivery in due:
             event = session.get(BankEvent, delivery.event_id)
             assert event is not None
-            # Thin: ids only; the receiver pulls the lead (and its consent) through the API.
+            # Thin: ids only; the receiver pulls the lead (and its consent), or the loan,
+            # through the API.
+            ids = (
+                {"lead_id": event.lead_id}
+                if event.lead_id is not None
+                else {k: v for k, v in (event.data or {}).items() if k.endswith("_id")}
+            )
             body = client.thin_payload(
                 event.type,
                 event.id,  # type: ignore[arg-type]
                 event.occurred_at,
-                {"lead_id": event.lead_id, "seq": event.seq, "bank_code": event.bank_code},
+                {**ids, "seq": event.seq, "bank_code": event.bank_code},
             )
             attempt = client.send(
                 http,

@@ -79,6 +79,16 @@ class StatusChange(BaseModel):
     rate_bp: int | None = Field(default=None, description="Approved or disbursed annual rate")
     term_months: int | None = None
     on_date: date | None = Field(default=None, description="Date of the decision or disbursement")
+    maturity_date: date | None = Field(
+        default=None,
+        description="Disbursed: when the loan matures (default: the disbursement date plus the "
+        "term given here, at approval or in the need)",
+    )
+    contract_no: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Disbursed: the bank's loan contract number (default FM-L<lead id>)",
+    )
 
 
 class ApplicationRequest(BaseModel):
@@ -119,7 +129,16 @@ class BankEventPublic(BaseModel):
     occurred_at: datetime
 
 
-EVENT_TYPES = ("lead.created", "lead.updated", "lead.withdrawn", "lead.sla_breached")
+EVENT_TYPES = (
+    "lead.created",
+    "lead.updated",
+    "lead.withdrawn",
+    "lead.sla_breached",
+    # A bank's loans (service.loans publishes them into the same feed).
+    "loan.reminder",
+    "renewal.updated",
+    "bridge.updated",
+)
 
 
 class WebhookCreate(BaseModel):

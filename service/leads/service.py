@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,6 +16,7 @@ from service.access.models import Role
 from service.access.policy import Principal, check_sees_bank, require, sees_enterprise
 from service.core.concurrency import check_version
 from service.core.errors import NotFound
+from service.core.events import emit
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
@@ -55,7 +57,7 @@ from service.leads.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from service.leads.states import OPEN, LeadStatus, Outcome, check
+from service.leads.states import OPEN, LeadStatus, Outcome, OutcomeInvalid, check
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
 from service.matching.service import config_version_in_force, explain
 from service.products.models import Bank, Product, ProductVersion
@@ -70,17 +72,7 @@ OPEN_NEED = (NeedStatus.open, NeedStatus.matched)
 def _next_seq(session: Session, bank_code: str) -> int:
     """The bank's next feed position. The counter row stays locked until commit, so positions
     become visible in the order they were handed out."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(BankFeed).values(bank_code=bank_code, last_seq=0).on_conflict_do_nothing()
-    )
-    return session.execute(
-        update(BankFeed)
-        .where(BankFeed.bank_code == bank_code)
-        .values(last_seq=BankFeed.last_seq + 1)
-        .returning(BankFeed.last_seq)
-    ).scalar_one()
+    return next_seqs(session, bank_code, 1)
 
 
 def _announce(session: Session, lead: Lead, kind: str, **data: Any) -> BankEvent:
@@ -89,13 +81,36 @@ def _announce(session: Session, lead: Lead, kind: str, **data: Any) -> BankEvent
     lead.seq = seq
     lead.updated_at = utcnow()
     session.flush()
-    event = BankEvent(
-        bank_code=lead.bank_code,
-        seq=seq,
-        type=kind,
-        lead_id=lead.id,
-        data={"lead_id": lead.id, "status": str(lead.status), **data},
+    data = {"lead_id": lead.id, "status": str(lead.status), **data}
+    return _add_event(session, lead.bank_code, seq, kind, data, lead.id)
+
+
+def publish(session: Session, bank_code: str, kind: str, data: dict[str, Any]) -> BankEvent:
+    """Add an event about something other than a lead (a loan's reminder, its renewal) to the
+    bank's events; webhooks follow as for leads. ``data`` holds ids, dates and statuses."""
+    return _add_event(session, bank_code, _next_seq(session, bank_code), kind, data, None)
+
+
+def next_seqs(session: Session, bank_code: str, count: int) -> int:
+    """Reserve ``count`` consecutive feed positions for a bank (for events added in bulk);
+    returns the last. The counter row stays locked until commit, as for one position."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(BankFeed).values(bank_code=bank_code, last_seq=0).on_conflict_do_nothing()
     )
+    return session.execute(
+        update(BankFeed)
+        .where(BankFeed.bank_code == bank_code)
+        .values(last_seq=BankFeed.last_seq + count)
+        .returning(BankFeed.last_seq)
+    ).scalar_one()
+
+
+def _add_event(
+    session: Session, bank_code: str, seq: int, kind: str, data: dict[str, Any], lead_id: int | None
+) -> BankEvent:
+    event = BankEvent(bank_code=bank_code, seq=seq, type=kind, lead_id=lead_id, data=data)
     session.add(event)
     session.flush()
     for listener in _event_listeners:
@@ -531,6 +546,11 @@ def change_status(
         on_date=change.on_date,
     )
     check(LeadStatus(lead.status), outcome, lead.approved_amount_fen)
+    maturity = (
+        _maturity(session, lead, change, change.on_date or today_local())
+        if change.status == LeadStatus.disbursed
+        else None
+    )
     now = utcnow()
     previous = LeadStatus(lead.status)
     lead.status = change.status
@@ -557,8 +577,43 @@ def change_status(
         lead.closed_at = now
     kind = "lead.withdrawn" if change.status == LeadStatus.withdrawn else "lead.updated"
     _announce(session, lead, kind, previous=str(previous))
+    if change.status == LeadStatus.disbursed:
+        # The loans domain records the loan (its maturity starts the renewal reminders).
+        emit(
+            session,
+            "lead.disbursed",
+            lead=lead,
+            maturity_date=maturity,
+            contract_no=change.contract_no,
+            purpose=_purpose(session, lead),
+        )
     session.commit()
     return lead
+
+
+def _purpose(session: Session, lead: Lead) -> str | None:
+    if lead.need_id is None:
+        return None
+    return session.scalar(select(FinancingNeed.purpose).where(FinancingNeed.id == lead.need_id))
+
+
+def _maturity(session: Session, lead: Lead, change: StatusChange, disbursed: date) -> date:
+    """When a disbursed loan matures: as given, or the disbursement date plus the term (given
+    now, at approval, or in the need). Checked before anything changes."""
+    if change.maturity_date is not None:
+        if change.maturity_date <= disbursed:
+            raise OutcomeInvalid("maturity_date", "到期日须晚于放款日")
+        return change.maturity_date
+    term = change.term_months or lead.approved_term_months
+    if term is None and lead.need_id is not None:
+        term = session.scalar(
+            select(FinancingNeed.term_months).where(FinancingNeed.id == lead.need_id)
+        )
+    if term is None:
+        raise OutcomeInvalid(
+            "maturity_date", "放款须填写到期日（maturity_date）或期限（term_months）"
+        )
+    return disbursed + relativedelta(months=term)
 
 
 # --- reading leads --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from service.enterprises.models import Enterprise
 from service.leads.models import Lead
+from service.loans.models import Loan, RenewalCase
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import Cluster, District, LprRate
 
@@ -129,3 +130,63 @@ def lpr_1y_history(session: Session) -> list[tuple[date, int]]:
         .order_by(col(LprRate.effective_date))
     )
     return [(d, rate) for d, rate in rows]
+
+
+@dataclass(frozen=True)
+class LoanRow:
+    """A loan with its renewal case as the renewal metrics see it."""
+
+    loan_id: int
+    bank_code: str
+    bank_name: str
+    status: str
+    kind: str
+    principal_fen: int
+    maturity_date: date
+    size_class: str | None
+    case_status: str | None = None
+    contacted_date: date | None = None
+    committed_date: date | None = None
+    bridged_date: date | None = None
+    renewed_date: date | None = None
+
+
+def loan_rows(
+    session: Session,
+    maturing_from: date | None,
+    maturing_to: date | None,
+    bank_code: str | None,
+    active_only: bool = False,
+    product_id: int | None = None,
+) -> list[LoanRow]:
+    statement = (
+        select(
+            Loan.id,
+            Loan.bank_code,
+            Bank.name,
+            Loan.status,
+            Loan.kind,
+            Loan.principal_fen,
+            Loan.maturity_date,
+            Enterprise.size_class,
+            RenewalCase.status,
+            RenewalCase.contacted_date,
+            RenewalCase.committed_date,
+            RenewalCase.bridged_date,
+            RenewalCase.renewed_date,
+        )
+        .join(Bank, Bank.code == Loan.bank_code)
+        .join(Enterprise, Enterprise.id == Loan.enterprise_id)
+        .outerjoin(RenewalCase, RenewalCase.loan_id == Loan.id)
+    )
+    if maturing_from is not None:
+        statement = statement.where(Loan.maturity_date >= maturing_from)
+    if maturing_to is not None:
+        statement = statement.where(Loan.maturity_date <= maturing_to)
+    if bank_code is not None:
+        statement = statement.where(Loan.bank_code == bank_code)
+    if product_id is not None:
+        statement = statement.where(Loan.product_id == product_id)
+    if active_only:
+        statement = statement.where(Loan.status == "active")
+    return [LoanRow(*row) for row in session.execute(statement.order_by(Loan.id))]

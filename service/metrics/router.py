@@ -17,6 +17,8 @@ from service.metrics.schemas import (
     DeclineReport,
     FunnelGroup,
     FunnelReport,
+    MaturityReport,
+    RenewalReport,
     ReportFormat,
     ReportQuery,
     ResponseTimeReport,
@@ -179,4 +181,50 @@ def decline_reasons(
             service.decline_reasons_csv(report),
             service.csv_filename("decline-reasons", query, group_by),
         )
+    return report
+
+
+MATURITY_NOTE = (
+    " Loans maturing from `from` to `to` (both inclusive and optional), of one `bank` when "
+    "given; `from` after `to` is a 422 `invalid_period`, an unknown bank a 404. "
+    "`format=csv` answers the same figures as a CSV attachment."
+)
+
+
+@router.get(
+    "/metrics/renewals",
+    operation_id="metricsRenewals",
+    summary="Renewal compliance per bank",
+    description="Per bank and in total, over the loans maturing in the period: how many the "
+    "bank contacted about renewal at least 30 days before maturity, renewed on or before the "
+    "maturity date, bridged with the 转贷应急资金, whose renewal failed, repaid, and still "
+    "open; each as a share of the loans maturing (4 decimals)." + MATURITY_NOTE,
+    response_model=RenewalReport,
+    responses=RESPONSES,
+)
+def renewals(
+    _: Office, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
+) -> RenewalReport | Response:
+    report = service.renewal_report(session, query)
+    if output == ReportFormat.csv:
+        return _csv(service.renewals_csv(report), service.csv_filename("renewals", query))
+    return report
+
+
+@router.get(
+    "/metrics/maturities",
+    operation_id="metricsMaturities",
+    summary="Upcoming maturities by month",
+    description="Active loans by month of maturity (from today unless `from` is given): how "
+    "many and how much, how many may renew without repaying principal, and how many the bank "
+    "has contacted or committed to renew." + MATURITY_NOTE,
+    response_model=MaturityReport,
+    responses=RESPONSES,
+)
+def maturities(
+    _: Office, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
+) -> MaturityReport | Response:
+    report = service.maturity_report(session, query)
+    if output == ReportFormat.csv:
+        return _csv(service.maturities_csv(report), service.csv_filename("maturities", query))
     return report

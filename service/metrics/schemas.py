@@ -163,3 +163,63 @@ class DeclineReport(BaseModel):
     group_by: DeclineGroup
     groups: list[DeclineGroupRow] = Field(description="Empty when group_by is none")
     total: DeclineGroupRow
+
+
+# --- renewals -------------------------------------------------------------------------------
+
+
+class MaturityScope(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_date: date | None = Field(alias="from", description="First maturity date covered")
+    to: date | None = Field(description="Last maturity date covered")
+    bank: str | None = Field(description="Only this bank's loans")
+    product: str | None = Field(default=None, description="Only this product's loans")
+    as_of: date = Field(description="Today's business date")
+
+
+class RenewalRow(BaseModel):
+    """Loans maturing in the period and what became of them. Rates are over ``maturing``."""
+
+    key: str | None = Field(description="Bank code; null on the total row")
+    label: str = Field(examples=["江苏银行"])
+    maturing: int = Field(description="Loans maturing in the period")
+    principal_fen: int
+    matured: int = Field(description="Of them, maturity date already passed")
+    contacted_30: int = Field(
+        description="Contacted about renewal at least 30 days before maturity"
+    )
+    contacted_30_rate: float | None
+    renewed_before_maturity: int = Field(description="Renewed on or before the maturity date")
+    renewed_before_maturity_rate: float | None
+    renewed: int = Field(description="Renewed at any date")
+    bridged: int = Field(description="Used the 转贷应急资金 bridge fund")
+    bridged_rate: float | None
+    failed: int = Field(description="Renewal failed")
+    failed_rate: float | None
+    repaid: int
+    open: int = Field(description="No outcome yet")
+
+
+class RenewalReport(BaseModel):
+    scope: MaturityScope
+    groups: list[RenewalRow]
+    total: RenewalRow
+
+
+class MaturityRow(BaseModel):
+    key: str | None = Field(description="Month (YYYY-MM); null on the total row")
+    label: str
+    loans: int = Field(description="Active loans maturing in the month")
+    principal_fen: int
+    no_principal_eligible: int = Field(
+        description="Of them, renewable without repaying principal (无还本续贷)"
+    )
+    contacted: int = Field(description="Of them, the bank has contacted the borrower")
+    committed: int = Field(description="Of them, the bank has committed the renewal")
+
+
+class MaturityReport(BaseModel):
+    scope: MaturityScope
+    groups: list[MaturityRow]
+    total: MaturityRow

@@ -27,15 +27,16 @@ from sqlmodel import Session
 from service.core.errors import Unprocessable
 from service.core.models import today_local
 from service.core.settings import get_settings
-from service.leads.sla import is_breached, working_days_between
+from service.leads.sla import is_breached
 from service.leads.states import (
     DECLINE_REASON_LABEL,
     DeclineReason,
     LeadStatus,
     stage_reached,
 )
+from service.loans.renewal import no_principal_renewal
 from service.metrics import queries
-from service.metrics.queries import LeadFilter, LeadRow
+from service.metrics.queries import LeadFilter, LeadRow, LoanRow
 from service.metrics.schemas import (
     AmountGroup,
     AmountReport,
@@ -47,6 +48,11 @@ from service.metrics.schemas import (
     FunnelGroup,
     FunnelReport,
     FunnelRow,
+    MaturityReport,
+    MaturityRow,
+    MaturityScope,
+    RenewalReport,
+    RenewalRow,
     ReportQuery,
     ReportScope,
     ResponseTimeReport,
@@ -54,6 +60,7 @@ from service.metrics.schemas import (
 )
 from service.products.service import get_bank, get_product
 from service.taxonomy.sizing import SIZE_LABEL
+from service.taxonomy.workdays import working_days_between
 
 TOTAL_LABEL = "合计"
 UNSET_LABEL = "未填写"
@@ -525,3 +532,125 @@ def decline_report(session: Session, query: ReportQuery, by: DeclineGroup) -> De
     ctx = _read(session, query)
     groups, total = decline_reasons(ctx.rows, by, ctx.tz)
     return DeclineReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+
+
+# --- renewals -------------------------------------------------------------------------------
+
+CONTACT_AHEAD_DAYS = 30
+_AFTER_COMMITMENT = {"committed", "bridge_needed", "bridged", "renewed"}
+
+
+def renewal_row(key: str | None, label: str, rows: Sequence[LoanRow], today: date) -> RenewalRow:
+    """Renewal compliance of a set of maturing loans: contacted at least 30 days ahead,
+    renewed by the maturity date, bridged, failed (each over the loans maturing)."""
+    n = len(rows)
+    ahead = timedelta(days=CONTACT_AHEAD_DAYS)
+    contacted = sum(
+        1 for r in rows if r.contacted_date and r.contacted_date <= r.maturity_date - ahead
+    )
+    renewed = [r for r in rows if r.case_status == "renewed"]
+    on_time = sum(1 for r in renewed if r.renewed_date and r.renewed_date <= r.maturity_date)
+    bridged = sum(1 for r in rows if r.bridged_date is not None)
+    failed = sum(1 for r in rows if r.case_status == "failed")
+    repaid = sum(1 for r in rows if r.case_status == "repaid" or r.status == "repaid")
+    return RenewalRow(
+        key=key,
+        label=label,
+        maturing=n,
+        principal_fen=sum(r.principal_fen for r in rows),
+        matured=sum(1 for r in rows if r.maturity_date < today),
+        contacted_30=contacted,
+        contacted_30_rate=ratio(contacted, n),
+        renewed_before_maturity=on_time,
+        renewed_before_maturity_rate=ratio(on_time, n),
+        renewed=len(renewed),
+        bridged=bridged,
+        bridged_rate=ratio(bridged, n),
+        failed=failed,
+        failed_rate=ratio(failed, n),
+        repaid=repaid,
+        open=n - len(renewed) - failed - repaid,
+    )
+
+
+def renewals(rows: Sequence[LoanRow], today: date) -> tuple[list[RenewalRow], RenewalRow]:
+    by_bank: dict[str, list[LoanRow]] = {}
+    for row in rows:
+        by_bank.setdefault(row.bank_code, []).append(row)
+    groups = [
+        renewal_row(code, members[0].bank_name, members, today)
+        for code, members in sorted(by_bank.items())
+    ]
+    return groups, renewal_row(None, "合计", rows, today)
+
+
+def maturity_row(key: str | None, label: str, rows: Sequence[LoanRow]) -> MaturityRow:
+    eligible = sum(
+        1 for r in rows if no_principal_renewal(r.size_class, r.kind, r.maturity_date).eligible
+    )
+    return MaturityRow(
+        key=key,
+        label=label,
+        loans=len(rows),
+        principal_fen=sum(r.principal_fen for r in rows),
+        no_principal_eligible=eligible,
+        contacted=sum(1 for r in rows if r.contacted_date is not None),
+        committed=sum(1 for r in rows if r.case_status in _AFTER_COMMITMENT),
+    )
+
+
+def maturities(rows: Sequence[LoanRow]) -> tuple[list[MaturityRow], MaturityRow]:
+    by_month: dict[str, list[LoanRow]] = {}
+    for row in rows:
+        by_month.setdefault(row.maturity_date.strftime("%Y-%m"), []).append(row)
+    groups = [maturity_row(month, month, members) for month, members in sorted(by_month.items())]
+    return groups, maturity_row(None, "合计", rows)
+
+
+def _maturity_scope(query: ReportQuery, default_from: date | None = None) -> MaturityScope:
+    if query.from_date and query.to_date and query.from_date > query.to_date:
+        raise Unprocessable(
+            f"起始日期 {query.from_date} 晚于截止日期 {query.to_date}。",
+            code="invalid_period",
+            field="from",
+        )
+    return MaturityScope(
+        from_date=query.from_date or default_from,
+        to=query.to_date,
+        bank=query.bank,
+        product=query.product,
+        as_of=today_local(),
+    )
+
+
+def _product_id(session: Session, query: ReportQuery) -> int | None:
+    if query.bank is not None:
+        get_bank(session, query.bank)
+    return get_product(session, query.product).id if query.product is not None else None
+
+
+def renewal_report(session: Session, query: ReportQuery) -> RenewalReport:
+    product_id = _product_id(session, query)
+    scope = _maturity_scope(query)
+    rows = queries.loan_rows(session, scope.from_date, scope.to, scope.bank, product_id=product_id)
+    groups, total = renewals(rows, scope.as_of)
+    return RenewalReport(scope=scope, groups=groups, total=total)
+
+
+def maturity_report(session: Session, query: ReportQuery) -> MaturityReport:
+    """Active loans by month of maturity, from today unless ``from`` says otherwise."""
+    product_id = _product_id(session, query)
+    scope = _maturity_scope(query, default_from=today_local())
+    rows = queries.loan_rows(
+        session, scope.from_date, scope.to, scope.bank, active_only=True, product_id=product_id
+    )
+    groups, total = maturities(rows)
+    return MaturityReport(scope=scope, groups=groups, total=total)
+
+
+def renewals_csv(report: RenewalReport) -> bytes:
+    return _table_csv([*report.groups, report.total])
+
+
+def maturities_csv(report: MaturityReport) -> bytes:
+    return _table_csv([*report.groups, report.total])

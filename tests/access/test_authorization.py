@@ -23,6 +23,8 @@ class World:
     need_2: int
     project_1: int
     project_2: int
+    loan_1: int
+    loan_2: int
 
 
 def _need(client, enterprise_id: int) -> int:
@@ -66,7 +68,26 @@ def world(client) -> World:
     firms = [create_enterprise(client) for _ in range(2)]
     needs = [_need(client, f["id"]) for f in firms]
     projects = [_project(client, f["id"]) for f in firms]
-    return World(*banks, *products, *firms, *needs, *projects)
+    loans = [_loan(client, bank, firm["id"]) for bank, firm in zip(banks, firms, strict=True)]
+    return World(*banks, *products, *firms, *needs, *projects, *loans)
+
+
+def _loan_body(bank: str, enterprise_id: int) -> dict[str, Any]:
+    return {
+        "contract_no": f"M-{bank}-{enterprise_id}",
+        "bank_code": bank,
+        "enterprise_id": enterprise_id,
+        "principal_fen": 100_000_000,
+        "rate_bp": 345,
+        "disbursed_date": "2025-12-01",
+        "maturity_date": "2026-12-20",
+    }
+
+
+def _loan(client, bank: str, enterprise_id: int) -> int:
+    response = client.post("/api/v1/loans", json=_loan_body(bank, enterprise_id))
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 @pytest.fixture
@@ -305,6 +326,66 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         dict(office="ok", bank=403, enterprise=403, anonymous=401),
     ),
     ("GET", "/leads", None, dict(office="ok", bank="ok", enterprise="ok", anonymous=401)),
+    ("GET", "/loans", None, dict(office="ok", bank="ok", enterprise="ok", anonymous=401)),
+    (
+        "GET",
+        "/loans/{loan_1}",
+        None,
+        dict(office="ok", bank="ok", enterprise="ok", anonymous=401),
+    ),
+    ("GET", "/loans/{loan_2}", None, dict(office="ok", bank=404, enterprise=404, anonymous=401)),
+    ("POST", "/loans", "loan_a", dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
+    ("POST", "/loans", "loan_b", dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    (
+        "GET",
+        "/loans/{loan_2}/renewal",
+        None,
+        dict(office="ok", bank=404, enterprise=404, anonymous=401),
+    ),
+    (
+        "POST",
+        "/loans/{loan_1}/renewal/status",
+        {"status": "contacted"},
+        dict(office="ok", bank="ok", enterprise=403, anonymous=401),
+    ),
+    (
+        "POST",
+        "/loans/{loan_2}/renewal/status",
+        {"status": "contacted"},
+        dict(office="ok", bank=404, enterprise=403, anonymous=401),
+    ),
+    (
+        "GET",
+        "/loans/{loan_2}/bridge-quote?amount_fen=1&days=1",
+        None,
+        dict(office="ok", bank=404, enterprise=404, anonymous=401),
+    ),
+    (
+        "POST",
+        "/loans/{loan_2}/bridge-applications",
+        {"amount_fen": 1, "days": 1},
+        dict(office=422, bank=404, enterprise=404, anonymous=401),
+    ),
+    ("GET", "/reminders", None, dict(office="ok", bank="ok", enterprise="ok", anonymous=401)),
+    ("POST", "/reminders/run", None, dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    (
+        "GET",
+        "/bridge-applications",
+        None,
+        dict(office="ok", bank="ok", enterprise="ok", anonymous=401),
+    ),
+    (
+        "GET",
+        "/metrics/renewals",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
+    (
+        "GET",
+        "/metrics/maturities?format=csv",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
     (
         "GET",
         "/leads?bank={bank_a}",
@@ -367,6 +448,9 @@ def _body(spec: Any, world: World) -> Any:
         return {"url": "https://bank.example/hooks", "bank_code": bank}
     if spec == "config":
         return {"config": CONFIG}
+    if spec in ("loan_a", "loan_b"):
+        bank = world.bank_a if spec == "loan_a" else world.bank_b
+        return {**_loan_body(bank, world.firm_1["id"]), "contract_no": f"N-{spec}"}
     return spec
 
 
@@ -385,6 +469,8 @@ def test_authorization_matrix(callers, world: World, role, method, path, body, e
         "need_2": world.need_2,
         "project_1": world.project_1,
         "project_2": world.project_2,
+        "loan_1": world.loan_1,
+        "loan_2": world.loan_2,
     }
     url = "/api/v1" + path.format(**values)
     response = callers[role].request(method, url, json=_body(body, world))

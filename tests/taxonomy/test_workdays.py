@@ -8,10 +8,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from service.leads.sla import (
+from service.leads.sla import contact_due_date, is_breached
+from service.taxonomy.workdays import (
     add_working_days,
-    contact_due_date,
-    is_breached,
     is_working_day,
     previous_working_day,
     working_days_between,

@@ -1,0 +1,209 @@
+"""What the loans API reads and answers."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from service.loans.models import BridgeStatus, LoanKind, LoanSource, LoanStatus
+from service.loans.renewal import CaseStatus
+
+FEN_MAX = 10**15
+
+
+class LoanCreate(BaseModel):
+    contract_no: str = Field(min_length=1, max_length=64, examples=["JS2026-0001"])
+    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    credit_code: str | None = Field(
+        default=None, max_length=40, description="Instead of enterprise_id"
+    )
+    bank_code: str | None = Field(
+        default=None, max_length=32, description="The office records for a bank; a bank's own"
+    )
+    product_code: str | None = Field(default=None, max_length=64)
+    kind: LoanKind = LoanKind.working_capital
+    principal_fen: int = Field(gt=0, le=FEN_MAX, examples=[500_000_000])
+    rate_bp: int = Field(ge=0, le=3000, examples=[345])
+    disbursed_date: date = Field(examples=["2026-01-15"])
+    maturity_date: date = Field(examples=["2027-01-14"])
+
+
+class ReasonPublic(BaseModel):
+    code: str
+    message: str
+
+
+class EligibilityPublic(BaseModel):
+    eligible: bool
+    reasons: list[ReasonPublic] = Field(description="Why not: every reason")
+    basis: str = Field(description="Why yes")
+
+
+class StagePublic(BaseModel):
+    stage_days: int
+    remind_date: date
+    sent: bool
+    late: bool | None = None
+
+
+class RenewalCasePublic(BaseModel):
+    id: int
+    loan_id: int
+    status: CaseStatus
+    status_label: str
+    allowed_next: list[CaseStatus]
+    version: int
+    contacted_date: date | None
+    committed_date: date | None
+    committed_amount_fen: int | None
+    no_principal: bool | None
+    bridge_needed_date: date | None
+    bridged_date: date | None
+    renewed_date: date | None
+    renewal_loan_id: int | None
+    repaid_date: date | None
+    failed_date: date | None
+    failed_reason: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LoanPublic(BaseModel):
+    id: int
+    contract_no: str
+    bank_code: str
+    bank_name: str | None
+    enterprise_id: int
+    enterprise_name: str | None
+    product_code: str | None
+    lead_id: int | None
+    kind: LoanKind
+    principal_fen: int
+    rate_bp: int
+    disbursed_date: date
+    maturity_date: date
+    status: LoanStatus
+    source: LoanSource
+    renewed_from_id: int | None
+    closed_date: date | None
+    version: int
+    no_principal_renewal: EligibilityPublic = Field(
+        description="May it be renewed without repaying principal first (无还本续贷)"
+    )
+    reminders: list[StagePublic] = Field(description="The reminder schedule and what was sent")
+    renewal: RenewalCasePublic | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReminderPublic(BaseModel):
+    id: int
+    loan_id: int
+    contract_no: str
+    bank_code: str
+    enterprise_id: int
+    enterprise_name: str | None
+    principal_fen: int
+    maturity_date: date
+    stage_days: int
+    remind_date: date
+    late: bool = Field(description="Sent after its date (the job had been down)")
+    final: bool = Field(description="The last stage: the office is told too")
+    created_at: datetime
+
+
+class ReminderRunPublic(BaseModel):
+    id: int
+    as_of: date
+    stages: list[int]
+    reminders: int
+    late: int
+    started_at: datetime
+    finished_at: datetime | None
+    trigger: str
+
+
+class RenewalChange(BaseModel):
+    status: CaseStatus = Field(examples=["committed"])
+    on_date: date | None = Field(default=None, description="When it happened (default today)")
+    committed_amount_fen: int | None = Field(
+        default=None, gt=0, le=FEN_MAX, description="committed: the renewal the bank commits"
+    )
+    no_principal: bool | None = Field(
+        default=None, description="committed: renewed without repaying principal (无还本续贷)"
+    )
+    new_maturity_date: date | None = Field(default=None, description="renewed: required")
+    new_principal_fen: int | None = Field(
+        default=None, gt=0, le=FEN_MAX, description="renewed (default: the committed amount)"
+    )
+    new_rate_bp: int | None = Field(default=None, ge=0, le=3000, description="renewed")
+    new_contract_no: str | None = Field(default=None, max_length=64, description="renewed")
+    reason: str | None = Field(default=None, max_length=500, description="failed: required")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class BridgeRequest(BaseModel):
+    amount_fen: int = Field(gt=0, le=FEN_MAX, examples=[450_000_000])
+    days: int = Field(ge=1, le=366, examples=[5])
+    start_date: date | None = Field(default=None, description="Default: the loan's maturity")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class BridgeQuote(BaseModel):
+    loan_id: int
+    eligible: bool
+    reasons: list[ReasonPublic]
+    amount_fen: int
+    days: int
+    max_amount_fen: int | None = Field(description="90% of the committed renewal")
+    fee_fen: int | None = Field(description="Rounded half up to the fen, once on the total")
+    fee_exact_fen: str | None = Field(description="Before rounding, as a decimal")
+    fee_explanation: str | None
+    start_date: date
+    end_date: date
+
+
+class BridgeApplicationPublic(BaseModel):
+    id: int
+    loan_id: int
+    enterprise_id: int
+    bank_code: str
+    amount_fen: int
+    days: int
+    start_date: date
+    end_date: date
+    fee_fen: int
+    committed_amount_fen: int
+    status: BridgeStatus
+    version: int
+    note: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BridgeDecision(BaseModel):
+    status: BridgeStatus = Field(examples=["approved"])
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ImportRowError(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class ImportRejected(BaseModel):
+    row: int = Field(description="Spreadsheet row number (the header is row 1)")
+    contract_no: str | None
+    errors: list[ImportRowError]
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rejected_rows: list[ImportRejected]
