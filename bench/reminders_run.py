@@ -124,14 +124,14 @@ def _load(c: psycopg.Connection, n: int, as_of: date) -> None:
         INSERT INTO loan (bank_code, contract_no, enterprise_id, kind, principal_fen, rate_bp,
                           disbursed_date, maturity_date, status, source, version,
                           created_at, updated_at)
-        SELECT b.codes[1 + g % cardinality(b.codes)],
+        SELECT b.codes[1 + g %% cardinality(b.codes)],
                'BENCH-' || g,
-               e.ids[1 + (g * 7919) % cardinality(e.ids)],
-               CASE WHEN g % 5 = 0 THEN 'project' ELSE 'working_capital' END,
-               (10 + g % 490) * 1000000::bigint,
-               280 + g % 200,
-               %(as_of)s::date - 355 + (g % 365),
-               %(as_of)s::date - 10 + (g % 365),
+               e.ids[1 + (g::bigint * 7919) %% cardinality(e.ids)],
+               CASE WHEN g %% 5 = 0 THEN 'project' ELSE 'working_capital' END,
+               (10 + g %% 490) * 1000000::bigint,
+               280 + g %% 200,
+               %(as_of)s::date - 355 + (g %% 365),
+               %(as_of)s::date - 10 + (g %% 365),
                'active', 'import', 1, now(), now()
         FROM generate_series(1, %(n)s) AS g,
              (SELECT array_agg(code ORDER BY code) AS codes FROM bank) AS b,
@@ -151,13 +151,11 @@ def _load(c: psycopg.Connection, n: int, as_of: date) -> None:
 def _forget(dsn: str) -> None:
     """Undo what the runs wrote, so the next first run starts from the same book."""
     with psycopg.connect(dsn) as c:
-        c.execute("DELETE FROM webhook_delivery")
-        c.execute("DELETE FROM job")
-        c.execute("DELETE FROM bank_event")
+        c.execute(
+            "TRUNCATE webhook_attempt, webhook_delivery, job, bank_event, renewal_case, "
+            "loan_reminder, reminder_run"
+        )
         c.execute("UPDATE bank_feed SET last_seq = 0")
-        c.execute("DELETE FROM renewal_case")
-        c.execute("DELETE FROM loan_reminder")
-        c.execute("DELETE FROM reminder_run")
         c.commit()
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("VACUUM ANALYZE")

@@ -259,7 +259,10 @@ def _csv_rows(content: bytes) -> Iterator[list[Any]]:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+    try:
+        yield from csv.reader(io.StringIO(text), dialect)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote at the end …
+        raise FileError("unreadable_csv", f"无法读取 CSV 文件：{exc}") from exc
 
 
 # --- one row --------------------------------------------------------------------------------

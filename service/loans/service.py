@@ -11,6 +11,7 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Forbidden, Principal, require
 from service.core.concurrency import check_version
+from service.core.errors import Unprocessable
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
@@ -411,7 +412,12 @@ def list_loans(
         statement = statement.where(Loan.id.in_(cases))  # type: ignore[union-attr]
     key = cursor_key(page, 2, (str, int))
     if key:
-        after = date.fromisoformat(key[0])
+        try:
+            after = date.fromisoformat(key[0])
+        except ValueError:
+            raise Unprocessable(
+                "分页游标无效，请使用上一页返回的 next_cursor。", code="invalid_cursor"
+            ) from None
         statement = statement.where(
             (Loan.maturity_date > after) | ((Loan.maturity_date == after) & (Loan.id > key[1]))
         )

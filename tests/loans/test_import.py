@@ -202,3 +202,9 @@ def test_rows_are_parsed_exactly() -> None:
     assert count == 1
     assert row.principal_fen == 10
     assert {e.code for e in row.errors} == {"rate_too_precise", "maturity_not_after_disbursement"}
+
+
+def test_a_csv_with_a_nul_byte_is_refused_whole() -> None:
+    with pytest.raises(FileError) as caught:
+        parse_rows(read_table(b"\xe5\x90\x88\xe5\x90\x8c\xe7\xbc\x96\xe5\x8f\xb7,x\x00y\n1,2\n"))
+    assert caught.value.code in ("unreadable_csv", "missing_columns")

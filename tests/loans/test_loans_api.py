@@ -537,3 +537,28 @@ def test_reminder_rows_are_unique_per_loan_maturity_and_stage(
     _run(client, "2026-03-06")
     rows = session.scalars(select(LoanReminder).where(LoanReminder.loan_id == loan["id"])).all()
     assert sorted(r.stage_days for r in rows) == [7, 15, 30]
+
+
+def test_loan_pages_follow_maturity_and_refuse_forged_cursors(client, bank, firm) -> None:
+    import base64
+    import json
+
+    for maturity in ("2026-12-20", "2026-12-10", "2027-01-05"):
+        _loan(client, bank, firm["id"], maturity, contract_no=f"P-{maturity}")
+    seen = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {
+            "bank": bank,
+            "limit": 2,
+            **({"cursor": cursor} if cursor else {}),
+        }
+        page = client.get("/api/v1/loans", params=params).json()
+        seen += [loan["maturity_date"] for loan in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["2026-12-10", "2026-12-20", "2027-01-05"]
+    forged = base64.urlsafe_b64encode(json.dumps(["not-a-date", 1]).encode()).decode().rstrip("=")
+    response = client.get("/api/v1/loans", params={"cursor": forged})
+    assert response.status_code == 422 and response.json()["code"] == "invalid_cursor"
