@@ -20,6 +20,7 @@ from service.jobs.router import router as jobs_router
 from service.jobs.runner import RunQueuedJobs
 from service.leads.router import router as leads_router
 from service.leads.wiring import connect as connect_leads
+from service.lists.router import router as lists_router
 from service.loans.router import router as loans_router
 from service.loans.wiring import connect as connect_loans
 from service.matching.router import router as matching_router
@@ -56,6 +57,10 @@ TAGS = [
         "name": "loans",
         "description": "Loans and renewals: maturities, reminders a month ahead, renewal "
         "cases, the 转贷应急资金 bridge fund",
+    },
+    {
+        "name": "lists",
+        "description": "Government lists (import, name linking, review) and library releases",
     },
     {"name": "jobs", "description": "Background work queued by changes"},
     {
@@ -101,6 +106,7 @@ def create_app() -> FastAPI:
     api.include_router(matching_router)
     api.include_router(leads_router)
     api.include_router(loans_router)
+    api.include_router(lists_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
     api.include_router(access_router)

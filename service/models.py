@@ -14,6 +14,7 @@ from service.leads.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from service.lists.models import LibraryRelease, ListEntry, ListImport, ReleaseItem
 from service.loans.models import BridgeApplication, Loan, LoanReminder, ReminderRun, RenewalCase
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
@@ -27,6 +28,10 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "LibraryRelease",
+    "ListEntry",
+    "ListImport",
+    "ReleaseItem",
     "BridgeApplication",
     "Loan",
     "LoanReminder",

@@ -124,3 +124,30 @@ def test_loans_import_and_reminders_run(tmp_path: Path) -> None:
     # the 30-day reminder (due 02-06) is late, the 15-day one (the make-up Saturday) on time
     assert "2 reminders sent (1 late)" in first.stdout
     assert "0 reminders sent" in _run("reminders", "run", "--as-of", "2026-02-14", db=db).stdout
+
+
+def test_lists_import_and_releases(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "lists.db"
+    assert _run("migrate", db=db).returncode == 0
+    assert _run("seed", "--demo", db=db).returncode == 0
+    from service.core.settings import project_root
+
+    demo = json.loads((project_root() / "seed" / "demo" / "enterprises.json").read_text("utf-8"))
+    sheet = tmp_path / "瞪羚.csv"
+    lines = ["2026年无锡市瞪羚企业名单", "序号,企业名称"]
+    lines += [
+        f"{i},{e['name'].replace('有限公司', '股份有限公司')}" for i, e in enumerate(demo[:5])
+    ]
+    lines.append("9,无锡从未登记过的企业有限公司")
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = _run("lists", "import", str(sheet), "--type", "gazelle", "--commit", db=db)
+    assert first.returncode == 0, first.stderr
+    assert "6 rows" in first.stdout and "5 by name" in first.stdout and "1 new" in first.stdout
+    again = _run("lists", "import", str(sheet), "--type", "gazelle", db=db)
+    assert "already imported" in again.stdout
+    bad = _run("lists", "import", str(sheet), "--type", "nope", db=db)
+    assert bad.returncode == 2 and "unknown_qualification_type" in bad.stdout
+    published = _run("releases", "publish", "--note", "首版", db=db)
+    assert published.returncode == 0 and "release 1:" in published.stdout

@@ -112,7 +112,15 @@ def ensure_sees_bank(principal: Principal, bank_code: str, code: str, message: s
 
 
 ENTERPRISE_EDITABLE_BY_ITSELF = frozenset(
-    {"name", "employees", "revenue_fen", "total_assets_fen", "contacts", "chain_tag"}
+    {
+        "name",
+        "employees",
+        "revenue_fen",
+        "total_assets_fen",
+        "contacts",
+        "chain_tag",
+        "share_with_banks",
+    }
 )
 
 

@@ -4,6 +4,7 @@ from service.access import audit
 from service.access.models import ApiKey
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.leads.models import ContactRequest, Lead, WebhookEndpoint
+from service.lists.models import LibraryRelease, ListEntry, ListImport
 from service.loans.models import BridgeApplication, Loan, RenewalCase
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
@@ -27,6 +28,9 @@ def connect() -> None:
         (Loan, "loan"),
         (RenewalCase, "renewal_case"),
         (BridgeApplication, "bridge_application"),
+        (ListImport, "list_import"),
+        (ListEntry, "list_entry"),
+        (LibraryRelease, "library_release"),
     ):
         audit.audit(model, name)
     audit.install()

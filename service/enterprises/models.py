@@ -143,6 +143,11 @@ class EnterpriseBase(SQLModel):
         description="City credit rating, AAA … D",
         schema_extra={"examples": ["A"]},
     )
+    share_with_banks: bool = Field(
+        default=False,
+        description="The enterprise consents to banks seeing who it is in the library "
+        "releases (its own decision; the office may record it on its behalf)",
+    )
 
 
 class Enterprise(EnterpriseBase, table=True):
@@ -194,6 +199,7 @@ class EnterpriseUpdate(SQLModel):
     credit_grade: str | None = Field(default=None, max_length=4)
     qualifications: list[QualificationCreate] | None = None
     contacts: list[ContactCreate] | None = None
+    share_with_banks: bool | None = None
 
     @field_validator("credit_grade")
     @classmethod

@@ -6,8 +6,6 @@ Headers may be Chinese or English, in any order, with full-width brackets and un
 is checked on its own; a rejected row carries every reason, so one pass over the report fixes
 the file."""
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -16,22 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from service.core.tables import MAX_BYTES, FileError, blank, normalize_header, read_table
 from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
 
-MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 RATE_BP_MAX = 3000
 PRINCIPAL_FEN_MAX = 10**15  # ten thousand billion yuan: anything above is a unit mistake
-
-
-class FileError(ValueError):
-    """The file as a whole cannot be read (not one row's fault)."""
-
-    def __init__(self, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra
 
 
 @dataclass(frozen=True)
@@ -62,15 +50,6 @@ class LoanRow:
 
 
 # --- headers --------------------------------------------------------------------------------
-
-
-def normalize_header(raw: Any) -> str:
-    """NFKC, lower case, without spaces, underscores, hyphens, brackets or the word "单位":
-    "本金（单位：万元）" -> "本金万元", " Rate (%) " -> "rate%", "principal_yuan" ->
-    "principalyuan"."""
-    text = unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
-    text = text.replace("单位", "").replace("unit", "")
-    return re.sub(r"[\s_\-()\[\]【】<>:：]+", "", text)
 
 
 # canonical column -> (names, unit) ; unit scales money (fen per unit) or marks a rate's form
@@ -215,56 +194,6 @@ def map_headers(headers: list[Any]) -> dict[int, str]:
     return out
 
 
-# --- reading the file -----------------------------------------------------------------------
-
-
-def read_table(content: bytes, filename: str | None = None) -> Iterator[list[Any]]:
-    """Rows of the first sheet (XLSX) or of the CSV, header first. CSV may be UTF-8 (with or
-    without BOM) or GB18030 (Excel's default in China); the delimiter is sniffed."""
-    if len(content) > MAX_BYTES:
-        raise FileError("file_too_large", f"文件超过 {MAX_BYTES // 1024 // 1024} MB")
-    if not content.strip():
-        raise FileError("empty_file", "文件是空的")
-    if content[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm")):
-        return _xlsx_rows(content)
-    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileError("unsupported_format", "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
-    return _csv_rows(content)
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook  # only when a workbook comes in
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
-        raise FileError("unreadable_xlsx", "无法读取 XLSX 文件，请确认文件未损坏") from exc
-    sheet = book.worksheets[0]
-    for row in sheet.iter_rows(values_only=True):
-        yield list(row)
-    book.close()
-
-
-def _csv_rows(content: bytes) -> Iterator[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes nearly everything
-        raise FileError("unknown_encoding", "无法识别文件编码，请存为 UTF-8 或 GB18030")
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        yield from csv.reader(io.StringIO(text), dialect)
-    except csv.Error as exc:  # a NUL byte, an unterminated quote at the end …
-        raise FileError("unreadable_csv", f"无法读取 CSV 文件：{exc}") from exc
-
-
 # --- one row --------------------------------------------------------------------------------
 
 
@@ -277,7 +206,7 @@ def parse_rows(rows: Iterator[list[Any]]) -> tuple[list[LoanRow], int]:
     columns = map_headers(header)
     out: list[LoanRow] = []
     for number, raw in enumerate(rows, start=2):
-        if all(_blank(v) for v in raw):
+        if all(blank(v) for v in raw):
             continue
         if len(out) >= MAX_ROWS:
             raise FileError("too_many_rows", f"一次最多导入 {MAX_ROWS} 行，请分批导入")
@@ -319,12 +248,8 @@ def parse_row(line: int, values: dict[str, Any]) -> LoanRow:
     return row
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _text(value: Any, limit: int, name: str, label: str, row: LoanRow) -> str | None:
-    if _blank(value):
+    if blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a number typed into a spreadsheet cell
@@ -360,7 +285,7 @@ _STATUSES = {
 
 
 def _kind(value: Any, row: LoanRow) -> str | None:
-    if _blank(value):
+    if blank(value):
         return "working_capital"  # most SME loans; project loans say so
     text = unicodedata.normalize("NFKC", str(value)).strip().lower()
     if text not in _KINDS:
@@ -372,7 +297,7 @@ def _kind(value: Any, row: LoanRow) -> str | None:
 
 
 def _status(value: Any, row: LoanRow) -> str | None:
-    if _blank(value):
+    if blank(value):
         return None
     text = unicodedata.normalize("NFKC", str(value)).strip().lower()
     if text not in _STATUSES:
@@ -401,7 +326,7 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _money(value: Any, unit: str, row: LoanRow) -> int | None:
-    if _blank(value):
+    if blank(value):
         row.reject("principal", "required", "缺少本金")
         return None
     number = _number(value)
@@ -422,7 +347,7 @@ def _money(value: Any, unit: str, row: LoanRow) -> int | None:
 
 
 def _rate(value: Any, form: str, row: LoanRow) -> int | None:
-    if _blank(value):
+    if blank(value):
         row.reject("rate", "required", "缺少利率")
         return None
     number = _number(value)
@@ -449,7 +374,7 @@ _DATE_PATTERNS = (
 
 
 def _date(value: Any, name: str, label: str, row: LoanRow) -> date | None:
-    if _blank(value):
+    if blank(value):
         row.reject(name, "required", f"缺少{label}")
         return None
     if isinstance(value, datetime):
@@ -469,3 +394,6 @@ def _date(value: Any, name: str, label: str, row: LoanRow) -> date | None:
                 break
     row.reject(name, "invalid_date", f"{label}「{value}」不是有效日期（如 2026-03-31）")
     return None
+
+
+__all__ = ["FileError", "MAX_BYTES", "read_table"]

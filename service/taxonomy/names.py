@@ -34,28 +34,165 @@ LEGAL_SUFFIXES = sorted(
     key=len,
     reverse=True,
 )
-PLACE_PREFIXES = sorted(
-    [
-        "江苏省",
-        "江苏",
-        "无锡市",
-        "无锡",
-        "江阴市",
-        "江阴",
-        "宜兴市",
-        "宜兴",
-        "梁溪区",
-        "锡山区",
-        "惠山区",
-        "滨湖区",
-        "新吴区",
-        "无锡经济开发区",
-        "无锡高新区",
-        "中国",
-    ],
-    key=len,
-    reverse=True,
+# Provincial-level names (with their 省/市/自治区 forms), the cities of Jiangsu, Wuxi's counties
+# and districts, and the largest cities elsewhere: a name's leading place, a bracketed place
+# and the place of a branch are not part of what the company is called.
+PROVINCES = (
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
 )
+_PROVINCE_FORMS = ("省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区")
+# county-level place -> its prefecture (a name from 江阴 is a name from 无锡)
+CITY_OF = {
+    **{
+        c: c
+        for c in (
+            "南京",
+            "无锡",
+            "徐州",
+            "常州",
+            "苏州",
+            "南通",
+            "连云港",
+            "淮安",
+            "盐城",
+            "扬州",
+            "镇江",
+            "泰州",
+            "宿迁",
+            "深圳",
+            "广州",
+            "杭州",
+            "宁波",
+            "温州",
+            "嘉兴",
+            "湖州",
+            "绍兴",
+            "成都",
+            "武汉",
+            "西安",
+            "青岛",
+            "济南",
+            "厦门",
+            "合肥",
+            "长沙",
+            "郑州",
+            "沈阳",
+            "大连",
+            "东莞",
+            "佛山",
+            "珠海",
+            "福州",
+            "南昌",
+            "昆明",
+            "贵阳",
+            "南宁",
+            "哈尔滨",
+            "长春",
+            "石家庄",
+            "太原",
+            "兰州",
+            "乌鲁木齐",
+            "呼和浩特",
+            "银川",
+            "西宁",
+            "拉萨",
+            "海口",
+            "烟台",
+            "潍坊",
+            "唐山",
+            "芜湖",
+            "金华",
+            "台州",
+            "绍兴",
+        )
+    },
+    "江阴": "无锡",
+    "宜兴": "无锡",
+    "梁溪": "无锡",
+    "锡山": "无锡",
+    "惠山": "无锡",
+    "滨湖": "无锡",
+    "新吴": "无锡",
+    "无锡经济开发区": "无锡",
+    "无锡高新区": "无锡",
+    "昆山": "苏州",
+    "张家港": "苏州",
+    "常熟": "苏州",
+    "太仓": "苏州",
+    "吴江": "苏州",
+    "溧阳": "常州",
+    "金坛": "常州",
+    "丹阳": "镇江",
+    "句容": "镇江",
+    "扬中": "镇江",
+    "靖江": "泰州",
+    "泰兴": "泰州",
+    "兴化": "泰州",
+    "如皋": "南通",
+    "海门": "南通",
+    "启东": "南通",
+    "仪征": "扬州",
+    "高邮": "扬州",
+    "邳州": "徐州",
+    "新沂": "徐州",
+    "东台": "盐城",
+}
+_CITY_FORMS = ("市", "区", "县")
+
+
+def _place_forms() -> dict[str, str]:
+    """Every written form of a known place -> the place it stands for (a province, or a
+    prefecture-level city)."""
+    forms: dict[str, str] = {}
+    for province in PROVINCES:
+        forms[province] = province
+        for suffix in _PROVINCE_FORMS:
+            forms[province + suffix] = province
+    for place, city in CITY_OF.items():
+        forms[place] = city
+        for suffix in _CITY_FORMS:
+            forms[place + suffix] = city
+    forms["中国"] = "中国"
+    forms["中华人民共和国"] = "中国"
+    return forms
+
+
+PLACE_FORMS = _place_forms()
+PLACE_PREFIXES = sorted(PLACE_FORMS, key=len, reverse=True)
+_NATIONAL = {"中国"}
 _MIN_CORE = 2
 _BRACKETED = re.compile(r"\([^()]*\)")
 _SPACES = re.compile(r"[\s·•.,，、\-_/]+")
@@ -82,6 +219,106 @@ def normalize_company_name(name: str) -> str:
                 changed = True
                 break
     return text
+
+
+def name_places(name: str) -> frozenset[str]:
+    """The cities a name carries (a leading place, a bracketed place, a branch's place), as
+    prefecture-level cities; provinces only when no city is named. "江阴华光电子有限公司" and
+    "华光电子(无锡)有限公司" both give {"无锡"}; "华光电子(苏州)有限公司" gives {"苏州"}."""
+    text = unicodedata.normalize("NFKC", name)
+    text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
+    text = _SPACES.sub("", text)
+    found: set[str] = set()
+    for inner in re.findall(r"\(([^()]*)\)", text):
+        place = PLACE_FORMS.get(inner)
+        if place:
+            found.add(place)
+    text = _BRACKETED.sub("", text)
+    while True:  # leading places: 江苏省无锡市…
+        for prefix in PLACE_PREFIXES:
+            if text.startswith(prefix) and len(text) > len(prefix):
+                found.add(PLACE_FORMS[prefix])
+                text = text[len(prefix) :]
+                break
+        else:
+            break
+    branch = re.search(r"(?:公司|集团)([^()]{2,8}?)分公司$", text)
+    if branch and branch.group(1) in PLACE_FORMS:
+        found.add(PLACE_FORMS[branch.group(1)])
+    found -= _NATIONAL
+    cities = {p for p in found if p not in PROVINCES or p in {"北京", "天津", "上海", "重庆"}}
+    return frozenset(cities or found)
+
+
+_BRANCH = re.compile(r"(分公司|分厂|分店|办事处|分所|分部)$")
+
+
+def is_branch(name: str) -> bool:
+    """A branch (分公司 …) is a legal entity of its own, not its parent company."""
+    text = _SPACES.sub("", _BRACKETED.sub("", unicodedata.normalize("NFKC", name)))
+    return bool(_BRANCH.search(text))
+
+
+MUNICIPALITIES = frozenset({"北京", "天津", "上海", "重庆"})  # provinces that are cities
+_PROVINCE_ONLY = frozenset(PROVINCES) - MUNICIPALITIES
+PROVINCE_OF = {
+    **{
+        c: "江苏"
+        for c in (
+            "南京",
+            "无锡",
+            "徐州",
+            "常州",
+            "苏州",
+            "南通",
+            "连云港",
+            "淮安",
+            "盐城",
+            "扬州",
+            "镇江",
+            "泰州",
+            "宿迁",
+        )
+    },
+    **{c: "浙江" for c in ("杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "台州")},
+    **{c: "广东" for c in ("深圳", "广州", "东莞", "佛山", "珠海")},
+    **{c: "山东" for c in ("青岛", "济南", "烟台", "潍坊")},
+    **{c: "安徽" for c in ("合肥", "芜湖")},
+    **{c: "福建" for c in ("福州", "厦门")},
+    **{m: m for m in MUNICIPALITIES},
+    "成都": "四川",
+    "武汉": "湖北",
+    "西安": "陕西",
+    "长沙": "湖南",
+    "郑州": "河南",
+    "沈阳": "辽宁",
+    "大连": "辽宁",
+    "南昌": "江西",
+    "昆明": "云南",
+    "贵阳": "贵州",
+    "南宁": "广西",
+    "哈尔滨": "黑龙江",
+    "长春": "吉林",
+    "石家庄": "河北",
+    "唐山": "河北",
+    "太原": "山西",
+}
+
+
+def places_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two names point to different places: both name cities (北京, 上海 … are cities) and
+    share none; both name only provinces and share none; or a city's known province is not
+    the other's province."""
+    if not a or not b:
+        return False
+    a_cities, b_cities = a - _PROVINCE_ONLY, b - _PROVINCE_ONLY
+    if a_cities and b_cities:
+        return not (a_cities & b_cities)
+    if not a_cities and not b_cities:
+        return not (a & b)
+    cities, provinces = (a_cities, b) if a_cities else (b_cities, a)
+    known = {PROVINCE_OF[c] for c in cities if c in PROVINCE_OF}
+    return bool(known) and not (known & provinces)
 
 
 def name_score(query_normalized: str, candidate_normalized: str) -> float:

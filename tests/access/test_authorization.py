@@ -367,6 +367,33 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         dict(office=422, bank=404, enterprise=404, anonymous=401),
     ),
     ("GET", "/reminders", None, dict(office="ok", bank="ok", enterprise="ok", anonymous=401)),
+    (
+        "GET",
+        "/lists/entries?match=review&pending=true",
+        None,
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
+    ("GET", "/lists/imports", None, dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    (
+        "POST",
+        "/lists/imports/999999/commit",
+        None,
+        dict(office=404, bank=403, enterprise=403, anonymous=401),
+    ),
+    (
+        "POST",
+        "/lists/entries/999999/reject",
+        None,
+        dict(office=404, bank=403, enterprise=403, anonymous=401),
+    ),
+    ("POST", "/releases", {}, dict(office="ok", bank=403, enterprise=403, anonymous=401)),
+    ("GET", "/releases", None, dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
+    (
+        "GET",
+        "/releases/latest",
+        None,
+        dict(office=404, bank=404, enterprise=403, anonymous=401),
+    ),
     ("POST", "/reminders/run", None, dict(office="ok", bank=403, enterprise=403, anonymous=401)),
     (
         "GET",

@@ -1,0 +1,81 @@
+"""Reading uploaded spreadsheets: CSV (UTF-8 with or without BOM, or GB18030, the delimiter
+sniffed) and XLSX (the first sheet), as rows of cell values, header first; and matching
+messy headers to known columns. No database, no domain."""
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read (not one row's fault)."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def normalize_header(raw: Any) -> str:
+    """NFKC, lower case, without spaces, underscores, hyphens, brackets or the word "单位":
+    "本金（单位：万元）" -> "本金万元", " Rate (%) " -> "rate%", "principal_yuan" ->
+    "principalyuan"."""
+    text = unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
+    text = text.replace("单位", "").replace("unit", "")
+    return re.sub(r"[\s_\-()\[\]【】<>:：*]+", "", text)
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_table(content: bytes, filename: str | None = None) -> Iterator[list[Any]]:
+    """Rows of the first sheet (XLSX) or of the CSV, header first."""
+    if len(content) > MAX_BYTES:
+        raise FileError("file_too_large", f"文件超过 {MAX_BYTES // 1024 // 1024} MB")
+    if not content.strip():
+        raise FileError("empty_file", "文件是空的")
+    if content[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm")):
+        return _xlsx_rows(content)
+    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise FileError("unsupported_format", "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
+    return _csv_rows(content)
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook  # only when a workbook comes in
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
+        raise FileError("unreadable_xlsx", "无法读取 XLSX 文件，请确认文件未损坏") from exc
+    sheet = book.worksheets[0]
+    for row in sheet.iter_rows(values_only=True):
+        yield list(row)
+    book.close()
+
+
+def _csv_rows(content: bytes) -> Iterator[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes nearly everything
+        raise FileError("unknown_encoding", "无法识别文件编码，请存为 UTF-8 或 GB18030")
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        yield from csv.reader(io.StringIO(text), dialect)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote at the end …
+        raise FileError("unreadable_csv", f"无法读取 CSV 文件：{exc}") from exc

@@ -1,0 +1,176 @@
+"""Linking a list's company names to the library. Pure: no database, no I/O.
+
+Names are compared by their normalised core (``taxonomy.names``: full- and half-width forms,
+brackets and bracketed places, leading province and city names, legal-form suffixes longest
+first). Candidates are found by blocking: an inverted index from each character pair of a
+core to the names that contain it, of which only the rarest pairs of a query are read, so a
+list is never compared with the whole library. The few candidates are then scored with
+rapidfuzz, and lowered when the two names carry different places (华光电子（苏州） is not
+无锡华光电子) or the list's district differs from the library's.
+
+Above ``AUTO`` a unique best candidate is linked automatically; between ``REVIEW`` and
+``AUTO``, or when two candidates are that close, the office decides; below, the name is
+proposed as a new library entry."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from service.taxonomy.names import is_branch, name_places, normalize_company_name, places_conflict
+
+AUTO = 97.0  # in practice the same normalised name: one differing character needs 66
+REVIEW = 75.0
+AMBIGUOUS_MARGIN = 3.0  # a runner-up this close to the best makes the best a question
+PLACE_CONFLICT_CAP = 88.0  # different cities: never linked without a person
+BRANCH_CAP = 85.0  # a branch against a company (or the reverse)
+DISTRICT_PENALTY = 8.0
+CANDIDATES = 40  # read from the index per name
+RARE_LISTS = 6  # the rarest character pairs of a name whose postings are read
+COMMON_POSTING = 50_000  # a pair in more names than this only counts if nothing rarer exists
+
+
+@dataclass(frozen=True)
+class Candidate:
+    index: int  # position in the index
+    enterprise_id: int
+    name: str
+    normalized: str
+    score: float
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class Verdict:
+    outcome: str  # "auto" | "review" | "new"
+    normalized: str
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def pairs(core: str) -> set[str]:
+    """The character pairs of a core (a one-character core is its own key)."""
+    if len(core) < 2:
+        return {core} if core else set()
+    return {core[i : i + 2] for i in range(len(core) - 1)}
+
+
+class LinkIndex:
+    """The library's names, with an inverted index from character pairs to positions."""
+
+    def __init__(
+        self,
+        ids: Sequence[int],
+        names: Sequence[str],
+        cores: Sequence[str],
+        districts: Sequence[str | None],
+    ) -> None:
+        self.ids = list(ids)
+        self.names = list(names)
+        self.cores = list(cores)
+        self.districts = list(districts)
+        postings: dict[str, list[int]] = {}
+        for position, core in enumerate(self.cores):
+            for pair in pairs(core):
+                bucket = postings.get(pair)
+                if bucket is None:
+                    postings[pair] = [position]
+                else:
+                    bucket.append(position)
+        self.postings = {
+            k: np.fromiter(v, dtype=np.int32, count=len(v)) for k, v in postings.items()
+        }
+        self.exact: dict[str, list[int]] = {}
+        for position, core in enumerate(self.cores):
+            self.exact.setdefault(core, []).append(position)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def candidates(self, core: str, limit: int = CANDIDATES) -> list[int]:
+        """Positions of the names sharing the most of the query's rarest character pairs."""
+        found = list(self.exact.get(core, ()))
+        lists = sorted((self.postings[p] for p in pairs(core) if p in self.postings), key=len)
+        chosen = [posting for posting in lists if len(posting) <= COMMON_POSTING][:RARE_LISTS]
+        if not chosen and lists:
+            chosen = lists[:1]
+        if chosen:
+            merged = np.concatenate(chosen) if len(chosen) > 1 else chosen[0]
+            positions, hits = np.unique(merged, return_counts=True)
+            if len(positions) > limit:
+                keep = np.argpartition(-hits, limit)[:limit]
+                positions = positions[keep]
+            seen = set(found)
+            found += [int(p) for p in positions if int(p) not in seen]
+        return found
+
+
+@dataclass(frozen=True)
+class Query:
+    core: str
+    places: frozenset[str]
+    branch: bool
+    district: str | None
+
+    @classmethod
+    def of(cls, raw_name: str, district: str | None = None) -> "Query":
+        return cls(
+            normalize_company_name(raw_name), name_places(raw_name), is_branch(raw_name), district
+        )
+
+
+def score(
+    query: "Query", name: str, core: str, district: str | None
+) -> tuple[float, tuple[str, ...]]:
+    """0–100 and what lowered it."""
+    query_core, query_places, query_district = query.core, query.places, query.district
+    if not query_core or not core:
+        return 0.0, ()
+    value = 100.0 if query_core == core else float(fuzz.ratio(query_core, core))
+    reasons: list[str] = []
+    if query.branch != is_branch(name):
+        value = min(value, BRANCH_CAP)
+        reasons.append("一方为分支机构")
+    places = name_places(name)
+    if places_conflict(query_places, places):
+        value = min(value, PLACE_CONFLICT_CAP)
+        reasons.append(f"地名不同：{'、'.join(sorted(query_places))} / {'、'.join(sorted(places))}")
+    if query_district and district and query_district != district:
+        value -= DISTRICT_PENALTY
+        reasons.append(f"所在区不同：{query_district} / {district}")
+    return round(max(value, 0.0), 2), tuple(reasons)
+
+
+def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int = 5) -> Verdict:
+    """Where one list name belongs: auto-linked, for review (with its candidates), or new."""
+    query = Query.of(raw_name, district)
+    core = query.core
+    scored = []
+    for position in index.candidates(core):
+        value, reasons = score(
+            query, index.names[position], index.cores[position], index.districts[position]
+        )
+        if value >= REVIEW - 20:  # kept to show, even when not close enough to review
+            scored.append(
+                Candidate(
+                    position,
+                    index.ids[position],
+                    index.names[position],
+                    index.cores[position],
+                    value,
+                    reasons,
+                )
+            )
+    scored.sort(key=lambda c: (-c.score, c.enterprise_id))
+    shown = scored[:keep]
+    if not shown or shown[0].score < REVIEW:
+        return Verdict("new", core, shown)
+    best = shown[0]
+    runner_up = shown[1].score if len(shown) > 1 else 0.0
+    if best.score >= AUTO and best.score - runner_up > AMBIGUOUS_MARGIN:
+        return Verdict("auto", core, shown)
+    return Verdict("review", core, shown)

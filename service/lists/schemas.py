@@ -1,0 +1,104 @@
+"""What the lists and releases API reads and answers."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from service.lists.models import Decision, ImportStatus, Match
+
+
+class ImportPublic(BaseModel):
+    id: int
+    qualification_type: str
+    title: str
+    source: str | None
+    batch: str | None
+    issued_date: date | None
+    expires_date: date | None
+    filename: str | None
+    checksum: str = Field(description="SHA-256 of the file; the same file is the same import")
+    status: ImportStatus
+    rows: int
+    counts: dict[str, int] = Field(description="Entries by how they were linked")
+    created_by: str
+    created_at: datetime
+    committed_by: str | None
+    committed_at: datetime | None
+    duplicate: bool = Field(
+        default=False, description="This file had been imported before: nothing changed"
+    )
+
+
+class CandidatePublic(BaseModel):
+    enterprise_id: int
+    name: str
+    normalized: str
+    score: float
+    reasons: list[str] = Field(default_factory=list, description="What lowered the score")
+
+
+class EntryPublic(BaseModel):
+    id: int
+    import_id: int
+    row: int
+    raw_name: str | None
+    normalized: str | None = Field(description="The name as compared")
+    credit_code: str | None
+    district_code: str | None
+    batch: str | None
+    issued_date: date | None
+    expires_date: date | None
+    match: Match
+    score: float | None
+    enterprise_id: int | None
+    candidates: list[CandidatePublic]
+    errors: list[dict[str, Any]]
+    decision: Decision | None
+    decided_by: str | None
+    decided_at: datetime | None
+    applied_qualification_id: int | None
+    version: int
+
+
+class Confirmation(BaseModel):
+    enterprise_id: int = Field(ge=1, le=2_147_483_647, description="Usually a candidate's")
+
+
+class EntryCreate(BaseModel):
+    credit_code: str | None = Field(default=None, max_length=40, description="If the list had none")
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    district_code: str | None = Field(default=None, max_length=32)
+    cluster_code: str | None = Field(default=None, max_length=32)
+    industry_code: str | None = Field(default=None, max_length=8)
+
+
+class ReleaseCreate(BaseModel):
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ReleasePublic(BaseModel):
+    number: int
+    as_of: date
+    enterprises: int = Field(description="In the release (the office's count)")
+    projects: int
+    shared_enterprises: int = Field(description="Of them, shared with banks by consent")
+    shared_projects: int
+    checksum: str = Field(description="SHA-256 over what the caller sees, in order")
+    note: str | None
+    created_by: str
+    created_at: datetime
+
+
+class ReleaseItemPublic(BaseModel):
+    kind: str = Field(description="enterprise | project")
+    id: int
+    data: dict[str, Any]
+
+
+class ChangePublic(BaseModel):
+    kind: str
+    id: int
+    change: str = Field(description="added | removed | changed")
+    fields: list[str] = Field(default_factory=list, description="changed: which fields")
+    data: dict[str, Any] | None = Field(description="added and changed: the new item")

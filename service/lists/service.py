@@ -1,0 +1,477 @@
+"""Use cases of lists: importing a government list (preview, then commit), the review queue,
+and applying a list's qualification to the enterprises it names."""
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
+
+from service.access.models import Role
+from service.access.policy import Principal, require
+from service.core.concurrency import bump_version, check_version
+from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.events import emit
+from service.core.models import utcnow
+from service.core.pagination import Page, PageParams, cursor_key, make_page
+from service.core.tables import FileError, read_table
+from service.enterprises.models import Enterprise, EnterpriseCreate, Qualification
+from service.enterprises.service import create_enterprise
+from service.lists import linking, parsing
+from service.lists.models import Decision, ImportStatus, ListEntry, ListImport, Match
+from service.lists.schemas import (
+    EntryCreate,
+    EntryPublic,
+    ImportPublic,
+)
+from service.taxonomy.models import District, QualificationType
+
+Progress = Callable[[int, int], None]
+
+
+class ImportNotFound(NotFound):
+    code = "list_import_not_found"
+
+
+class EntryNotFound(NotFound):
+    code = "list_entry_not_found"
+
+
+class InvalidListImport(Unprocessable):
+    code = "invalid_list_import"
+
+
+class EntryDecided(Conflict):
+    code = "entry_already_decided"
+
+
+def _who(principal: Principal) -> str:
+    return f"key:{principal.key_id}" if principal.key_id else principal.label
+
+
+# --- the library as the linker sees it ------------------------------------------------------
+
+
+def library_index(session: Session) -> linking.LinkIndex:
+    """Every enterprise's name, normalised name and district, indexed for blocking."""
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.name_normalized, Enterprise.district_code)
+    ).all()
+    return linking.LinkIndex(
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
+    )
+
+
+def _districts(session: Session) -> dict[str, str]:
+    """A list's district text -> district code: "新吴区", "新吴", "江阴市", "江阴", "xinwu"."""
+    out: dict[str, str] = {}
+    for district in session.scalars(select(District)):
+        out[district.code] = district.code
+        out[district.name] = district.code
+        for suffix in ("区", "市", "县"):
+            if district.name.endswith(suffix) and len(district.name) > 2:
+                out[district.name[: -len(suffix)]] = district.code
+        if district.area_code:
+            out[district.area_code] = district.code
+    return out
+
+
+# --- importing ------------------------------------------------------------------------------
+
+
+def preview_import(
+    session: Session,
+    principal: Principal,
+    content: bytes,
+    filename: str | None,
+    qualification_type: str,
+    title: str | None = None,
+    source: str | None = None,
+    batch: str | None = None,
+    issued_date: date | None = None,
+    expires_date: date | None = None,
+    progress: Progress | None = None,
+) -> tuple[ListImport, bool]:
+    """Read and link a list; nothing is applied until it is committed. Returns the import and
+    whether it was already there (the same file for the same list: nothing changes)."""
+    require(principal, Role.office)
+    checksum = hashlib.sha256(content).hexdigest()
+    kind = session.get(QualificationType, qualification_type)
+    if kind is None:
+        raise InvalidListImport(
+            f"未知的资质类型「{qualification_type}」。",
+            code="unknown_qualification_type",
+            field="qualification_type",
+        )
+    existing = session.scalar(
+        select(ListImport).where(
+            ListImport.qualification_type == qualification_type, ListImport.checksum == checksum
+        )
+    )
+    if existing is not None:
+        return existing, True
+    if issued_date and expires_date and expires_date < issued_date:
+        raise InvalidListImport(
+            "有效期不能早于认定日期。", code="invalid_dates", field="expires_date"
+        )
+    try:
+        rows = parsing.parse_rows(read_table(content, filename))
+    except FileError as exc:
+        raise InvalidListImport(exc.message, code=exc.code, **exc.extra) from exc
+    record = ListImport(
+        qualification_type=qualification_type,
+        title=(title or filename or kind.name)[:200],
+        source=source,
+        batch=batch,
+        issued_date=issued_date,
+        expires_date=expires_date,
+        filename=filename,
+        checksum=checksum,
+        rows=len(rows),
+        created_by=_who(principal),
+    )
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    districts = _districts(session)
+    by_code = _enterprises_by_code(session, [r.credit_code for r in rows if r.credit_code])
+    index = library_index(session) if any(r.credit_code not in by_code for r in rows) else None
+    counts: dict[str, int] = {m.value: 0 for m in Match}
+    batch: list[dict[str, Any]] = []
+    for done, row in enumerate(rows, start=1):
+        entry = _link_row(record.id, row, districts, by_code, index)
+        counts[entry.match] += 1
+        batch.append({k: getattr(entry, k) for k in ListEntry.model_fields if k != "id"})
+        if progress is not None:
+            progress(done, len(rows))
+    # In bulk: the import itself is the audit record of what came in; the office's
+    # decisions on entries are audited one by one.
+    for start in range(0, len(batch), 1000):
+        session.execute(insert(ListEntry), batch[start : start + 1000])
+    record.counts = counts
+    session.commit()
+    return record, False
+
+
+def _enterprises_by_code(session: Session, codes: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    unique = sorted(set(codes))
+    for start in range(0, len(unique), 1000):
+        found.update(
+            session.execute(
+                select(Enterprise.credit_code, Enterprise.id).where(
+                    Enterprise.credit_code.in_(unique[start : start + 1000])
+                )
+            ).all()
+        )
+    return found
+
+
+def _link_row(
+    import_id: int,
+    row: parsing.ListRow,
+    districts: dict[str, str],
+    by_code: dict[str, int],
+    index: linking.LinkIndex | None,
+) -> ListEntry:
+    district = districts.get(row.district or "") if row.district else None
+    entry = ListEntry(
+        import_id=import_id,
+        row=row.line,
+        raw_name=row.name,
+        credit_code=row.credit_code,
+        district_code=district,
+        batch=row.batch,
+        issued_date=row.issued_date,
+        expires_date=row.expires_date,
+        match=Match.invalid,
+        errors=list(row.errors),
+    )
+    if row.district and district is None:
+        entry.errors.append(
+            {
+                "field": "district",
+                "code": "unknown_district",
+                "message": f"未知的地区「{row.district}」",
+            }
+        )
+    if row.errors or (row.name is None and row.credit_code is None):
+        return entry
+    if row.credit_code and row.credit_code in by_code:
+        entry.match, entry.enterprise_id, entry.score = Match.code, by_code[row.credit_code], 100.0
+        return entry
+    if row.name is None:  # a code alone, not in the library
+        entry.match = Match.new
+        return entry
+    assert index is not None
+    verdict = linking.link(index, row.name, district)
+    entry.normalized = verdict.normalized
+    entry.candidates = [
+        {
+            "enterprise_id": c.enterprise_id,
+            "name": c.name,
+            "normalized": c.normalized,
+            "score": c.score,
+            "reasons": list(c.reasons),
+        }
+        for c in verdict.candidates
+    ]
+    entry.score = verdict.best.score if verdict.best else None
+    entry.match = Match(verdict.outcome)
+    if entry.match == Match.auto:
+        assert verdict.best is not None
+        if row.credit_code:  # the list's code is not the library's: a person should look
+            entry.match = Match.review
+        else:
+            entry.enterprise_id = verdict.best.enterprise_id
+    return entry
+
+
+def commit_import(session: Session, principal: Principal, import_id: int) -> ListImport:
+    """Apply the list's qualification to every linked enterprise (by code, automatically,
+    or confirmed). Review entries decided later apply as they are confirmed. Committing
+    again changes nothing."""
+    require(principal, Role.office)
+    record = get_import(session, import_id, lock=True)
+    if record.status == ImportStatus.committed:
+        return record
+    entries = session.scalars(
+        select(ListEntry)
+        .where(
+            ListEntry.import_id == import_id,
+            ListEntry.enterprise_id.is_not(None),  # type: ignore[union-attr]
+        )
+        .order_by(ListEntry.row)
+    ).all()
+    for entry in entries:
+        _apply(session, record, entry)
+    record.status = ImportStatus.committed
+    record.committed_by = _who(principal)
+    record.committed_at = utcnow()
+    session.commit()
+    return record
+
+
+def _apply(session: Session, record: ListImport, entry: ListEntry) -> None:
+    """The list's qualification on the entry's enterprise, once (the same type and issue date
+    already there is the same qualification)."""
+    if entry.enterprise_id is None or entry.applied_qualification_id is not None:
+        return
+    issued = entry.issued_date or record.issued_date or record.created_at.date()
+    existing = session.scalar(
+        select(Qualification).where(
+            Qualification.enterprise_id == entry.enterprise_id,
+            Qualification.type_code == record.qualification_type,
+            Qualification.issued_date == issued,
+        )
+    )
+    if existing is None:
+        expires = entry.expires_date or record.expires_date
+        if expires is None:
+            term = session.scalar(
+                select(QualificationType.term_months).where(
+                    QualificationType.code == record.qualification_type
+                )
+            )
+            if term:
+                expires = issued + relativedelta(months=term) - relativedelta(days=1)
+        source = " ".join(
+            p for p in (record.source or record.title, entry.batch or record.batch) if p
+        )
+        existing = Qualification(
+            enterprise_id=entry.enterprise_id,
+            type_code=record.qualification_type,
+            issued_date=issued,
+            expires_date=expires,
+            source=source[:200],
+        )
+        session.add(existing)
+        enterprise = session.get(Enterprise, entry.enterprise_id)
+        assert enterprise is not None
+        bump_version(session, Enterprise, enterprise, "企业信息")
+        emit(session, "enterprise.changed", enterprise_id=entry.enterprise_id)
+    session.flush()
+    entry.applied_qualification_id = existing.id
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def get_import(session: Session, import_id: int, lock: bool = False) -> ListImport:
+    record = session.get(ListImport, import_id, with_for_update=lock or None)
+    if record is None:
+        raise ImportNotFound(f"名单导入 {import_id} 不存在。")
+    return record
+
+
+def import_public(record: ListImport, duplicate: bool = False) -> ImportPublic:
+    return ImportPublic.model_validate(
+        {**{k: getattr(record, k) for k in ListImport.model_fields}, "duplicate": duplicate}
+    )
+
+
+def list_imports(session: Session, principal: Principal, page: PageParams) -> Page[ImportPublic]:
+    require(principal, Role.office)
+    statement = select(ListImport)
+    key = cursor_key(page, 1, (int,))
+    if key:
+        statement = statement.where(ListImport.id < key[0])  # type: ignore[operator]
+    rows = list(session.scalars(statement.order_by(ListImport.id.desc()).limit(page.limit + 1)))  # type: ignore[union-attr]
+    result = make_page(rows, page.limit, lambda r: [r.id])
+    result.items = [import_public(r) for r in result.items]
+    return result
+
+
+def list_entries(
+    session: Session,
+    principal: Principal,
+    page: PageParams,
+    import_id: int | None = None,
+    match: Match | None = None,
+    pending: bool | None = None,
+) -> Page[EntryPublic]:
+    """Entries in list order; ``pending=true`` with ``match=review``: the review queue."""
+    require(principal, Role.office)
+    statement = select(ListEntry)
+    if import_id is not None:
+        get_import(session, import_id)
+        statement = statement.where(ListEntry.import_id == import_id)
+    if match is not None:
+        statement = statement.where(ListEntry.match == match)
+    if pending is True:
+        statement = statement.where(ListEntry.decision.is_(None))  # type: ignore[union-attr]
+    elif pending is False:
+        statement = statement.where(ListEntry.decision.is_not(None))  # type: ignore[union-attr]
+    key = cursor_key(page, 1, (int,))
+    if key:
+        statement = statement.where(ListEntry.id > key[0])  # type: ignore[operator]
+    rows = list(session.scalars(statement.order_by(ListEntry.id).limit(page.limit + 1)))
+    result = make_page(rows, page.limit, lambda e: [e.id])
+    result.items = [entry_public(e) for e in result.items]
+    return result
+
+
+def entry_public(entry: ListEntry) -> EntryPublic:
+    return EntryPublic.model_validate({k: getattr(entry, k) for k in ListEntry.model_fields})
+
+
+def get_entry(session: Session, entry_id: int, lock: bool = False) -> ListEntry:
+    entry = session.get(ListEntry, entry_id, with_for_update=lock or None)
+    if entry is None:
+        raise EntryNotFound(f"名单条目 {entry_id} 不存在。")
+    return entry
+
+
+# --- the review queue -----------------------------------------------------------------------
+
+
+def _decidable(entry: ListEntry) -> None:
+    if entry.decision is not None:
+        raise EntryDecided(
+            f"该条目已处理（{entry.decision}，{entry.decided_by}）。", decision=str(entry.decision)
+        )
+    if entry.match not in (Match.review, Match.new):
+        raise EntryDecided(
+            "只有待审核或拟新增的条目需要处理。",
+            code="entry_not_reviewable",
+            match=str(entry.match),
+        )
+
+
+def confirm(
+    session: Session,
+    principal: Principal,
+    entry_id: int,
+    enterprise_id: int,
+    expected_version: int | None = None,
+) -> ListEntry:
+    """The office links the entry to an enterprise (usually one of its candidates)."""
+    require(principal, Role.office)
+    entry = get_entry(session, entry_id, lock=True)
+    check_version(expected_version, entry.version, "名单条目")
+    _decidable(entry)
+    if session.get(Enterprise, enterprise_id) is None:
+        raise Unprocessable(f"企业 {enterprise_id} 不存在。", code="unknown_enterprise")
+    entry.enterprise_id = enterprise_id
+    _decide(entry, Decision.confirmed, principal)
+    record = get_import(session, entry.import_id)
+    if record.status == ImportStatus.committed:
+        _apply(session, record, entry)
+    session.commit()
+    return entry
+
+
+def reject(
+    session: Session, principal: Principal, entry_id: int, expected_version: int | None = None
+) -> ListEntry:
+    """None of the candidates is this company: it stays a proposal for a new entry."""
+    require(principal, Role.office)
+    entry = get_entry(session, entry_id, lock=True)
+    check_version(expected_version, entry.version, "名单条目")
+    _decidable(entry)
+    _decide(entry, Decision.rejected, principal)
+    session.commit()
+    return entry
+
+
+def create_from_entry(
+    session: Session, principal: Principal, entry_id: int, data: EntryCreate
+) -> ListEntry:
+    """Add the entry's company to the library (it needs a credit code: the list's, or one
+    given now), linked to the entry; its qualification applies once the list is committed."""
+    require(principal, Role.office)
+    entry = get_entry(session, entry_id, lock=True)
+    if entry.decision not in (None, Decision.rejected) or entry.match not in (
+        Match.review,
+        Match.new,
+    ):
+        raise EntryDecided("该条目已关联企业，不能再新增。")
+    code = data.credit_code or entry.credit_code
+    if code is None:
+        raise Unprocessable(
+            "新增企业须有统一社会信用代码：名单没有，请在请求中给出。",
+            code="credit_code_required",
+            field="credit_code",
+        )
+    enterprise = create_enterprise(
+        session,
+        EnterpriseCreate(
+            credit_code=code,
+            name=data.name or entry.raw_name or code,
+            district_code=data.district_code or entry.district_code,
+            cluster_code=data.cluster_code,
+            industry_code=data.industry_code,
+        ),
+    )
+    entry = get_entry(session, entry_id, lock=True)
+    entry.enterprise_id = enterprise.id
+    _decide(entry, Decision.created, principal)
+    record = get_import(session, entry.import_id)
+    if record.status == ImportStatus.committed:
+        _apply(session, record, entry)
+    session.commit()
+    return entry
+
+
+def _decide(entry: ListEntry, decision: Decision, principal: Principal) -> None:
+    entry.decision = decision
+    entry.decided_by = _who(principal)
+    entry.decided_at = utcnow()
+    entry.version += 1
+
+
+def pending_reviews(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ListEntry)
+            .where(
+                ListEntry.match == Match.review,
+                ListEntry.decision.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        or 0
+    )
