@@ -23,11 +23,11 @@ class FileError(ValueError):
 
 
 def normalize_header(raw: Any) -> str:
-    """NFKC, lower case, without spaces, underscores, hyphens, brackets or the word "单位":
+    """NFKC, lower case, without spaces, underscores, hyphens, brackets or a "单位：" label:
     "本金（单位：万元）" -> "本金万元", " Rate (%) " -> "rate%", "principal_yuan" ->
     "principalyuan"."""
     text = unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
-    text = text.replace("单位", "").replace("unit", "")
+    text = re.sub(r"(单位|unit)\s*[:：]", "", text)  # "（单位：万元）", not "单位名称"
     return re.sub(r"[\s_\-()\[\]【】<>:：*]+", "", text)
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.models import BigId, JSONType, UTCDateTime, utcnow
@@ -85,6 +85,11 @@ class ListEntry(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     applied_qualification_id: int | None = Field(default=None, foreign_key="qualification.id")
+    # key-project lists: the project the row names, added to the project library on apply
+    project_name: str | None = Field(default=None, max_length=200)
+    project_investment_fen: int | None = Field(default=None, sa_type=BigInteger)
+    project_year: int | None = None
+    applied_project_id: int | None = Field(default=None, foreign_key="project.id")
     version: int = 1
 
 

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from service.core.tables import FileError, blank, normalize_header
@@ -28,6 +29,11 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "企业",
         "单位",
         "企业全称",
+        "项目单位",
+        "建设单位",
+        "项目建设单位",
+        "实施单位",
+        "承担单位",
         "name",
         "company",
         "companyname",
@@ -56,6 +62,18 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "batch": ("批次", "批次名称", "认定批次", "batch"),
     "issued_date": ("认定日期", "认定时间", "发证日期", "公示日期", "issued_date", "issued"),
     "expires_date": ("有效期至", "到期日期", "有效期截止", "expires_date", "expires"),
+    # key-project lists
+    "project_name": ("项目名称", "重点项目名称", "项目", "project_name", "project"),
+    "investment:wan": (
+        "总投资万元",
+        "计划总投资万元",
+        "项目总投资万元",
+        "总投资",
+        "计划总投资",
+        "investment_wan",
+    ),
+    "investment:yi": ("总投资亿元", "计划总投资亿元", "项目总投资亿元", "investment_yi"),
+    "year": ("年度", "计划年度", "项目年度", "year"),
 }
 _LOOKUP = {normalize_header(n): key for key, names in _COLUMNS.items() for n in names}
 _BY_LENGTH = sorted((n for n in _LOOKUP if len(n) >= 2), key=len, reverse=True)
@@ -86,6 +104,9 @@ class ListRow:
     batch: str | None = None
     issued_date: date | None = None
     expires_date: date | None = None
+    project_name: str | None = None
+    investment_fen: int | None = None
+    year: int | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def reject(self, field_name: str, code: str, message: str) -> None:
@@ -96,7 +117,7 @@ def map_headers(headers: list[Any]) -> dict[int, str]:
     out: dict[int, str] = {}
     for index, raw in enumerate(headers):
         key = column_of(raw)
-        if key is not None and key not in out.values():
+        if key is not None and key.split(":")[0] not in {k.split(":")[0] for k in out.values()}:
             out[index] = key
     if "name" not in out.values() and "credit_code" not in out.values():
         raise FileError(
@@ -166,7 +187,38 @@ def parse_row(line: int, values: dict[str, Any]) -> ListRow:
     row.batch = _text(values.get("batch"))
     row.issued_date = _date(values.get("issued_date"), "issued_date", "认定日期", row)
     row.expires_date = _date(values.get("expires_date"), "expires_date", "有效期", row)
+    project = _text(values.get("project_name"))
+    if project is not None:
+        if len(project) > 200:
+            row.reject("project_name", "too_long", "项目名称不能超过 200 个字符")
+        else:
+            row.project_name = project
+    for key, value in values.items():
+        if key.startswith("investment:") and not blank(value):
+            row.investment_fen = _investment(value, key.split(":")[1], row)
+    year = _text(values.get("year"))
+    if year is not None:
+        match = re.match(r"^(\d{4})(年|年度)?$", year)
+        if match and 2000 <= int(match.group(1)) <= 2100:
+            row.year = int(match.group(1))
+        else:
+            row.reject("year", "invalid_year", f"年度「{year}」应为如 2026 的年份")
     return row
+
+
+_FEN_PER = {"wan": Decimal(1_000_000), "yi": Decimal(10_000_000_000)}
+
+
+def _investment(value: Any, unit: str, row: ListRow) -> int | None:
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        row.reject("investment", "invalid_amount", f"总投资「{value}」不是有效金额")
+        return None
+    return int((number * _FEN_PER[unit]).to_integral_value())
 
 
 def _text(value: Any) -> str | None:

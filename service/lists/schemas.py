@@ -58,6 +58,10 @@ class EntryPublic(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     applied_qualification_id: int | None
+    project_name: str | None = Field(description="Key-project lists: the project named")
+    project_investment_fen: int | None
+    project_year: int | None
+    applied_project_id: int | None = Field(description="The project in the project library")
     version: int
 
 

@@ -18,7 +18,14 @@ from service.core.events import emit
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.tables import FileError, read_table
-from service.enterprises.models import Enterprise, EnterpriseCreate, Qualification
+from service.enterprises.models import (
+    Enterprise,
+    EnterpriseCreate,
+    Project,
+    ProjectKind,
+    ProjectStatus,
+    Qualification,
+)
 from service.enterprises.service import create_enterprise
 from service.lists import linking, parsing
 from service.lists.models import Decision, ImportStatus, ListEntry, ListImport, Match
@@ -187,6 +194,9 @@ def _link_row(
         batch=row.batch,
         issued_date=row.issued_date,
         expires_date=row.expires_date,
+        project_name=row.project_name,
+        project_investment_fen=row.investment_fen,
+        project_year=row.year,
         match=Match.invalid,
         errors=list(row.errors),
     )
@@ -295,6 +305,37 @@ def _apply(session: Session, record: ListImport, entry: ListEntry) -> None:
         emit(session, "enterprise.changed", enterprise_id=entry.enterprise_id)
     session.flush()
     entry.applied_qualification_id = existing.id
+    if entry.project_name and entry.applied_project_id is None:
+        entry.applied_project_id = _project(session, record, entry, issued)
+
+
+def _project(session: Session, record: ListImport, entry: ListEntry, issued: date) -> int:
+    """A key-project list's project, in the project library of the linked enterprise: the
+    one of that name, or a new one."""
+    assert entry.enterprise_id is not None and entry.project_name is not None
+    found = session.scalar(
+        select(Project.id).where(
+            Project.enterprise_id == entry.enterprise_id, Project.name == entry.project_name
+        )
+    )
+    if found is not None:
+        return found
+    enterprise = session.get(Enterprise, entry.enterprise_id)
+    assert enterprise is not None
+    project = Project(
+        enterprise_id=entry.enterprise_id,
+        name=entry.project_name,
+        kind=ProjectKind.other,
+        cluster_code=enterprise.cluster_code,
+        total_investment_fen=entry.project_investment_fen or 0,
+        year=entry.project_year or issued.year,
+        status=ProjectStatus.approved,
+        description=f"列入{record.title}"[:2000],
+    )
+    session.add(project)
+    session.flush()
+    assert project.id is not None
+    return project.id
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -236,3 +236,32 @@ def _all_items(c, number: int) -> set[int]:
         cursor = page["next_cursor"]
         if not cursor:
             return ids
+
+
+def test_a_key_project_list_adds_its_projects(client, library) -> None:
+    text = (
+        "2026年无锡市重点产业项目名单\n"
+        "序号,项目名称,项目单位,总投资（亿元）,年度\n"
+        "1,12英寸功率器件产线项目,华光电子（无锡）有限公司,12.5,2026\n"
+        "2,精密传动部件扩产项目,无锡恒瑞精密机械有限公司,3,2026年\n"
+        "3,某项目,无锡查无此企业有限公司,1,2026\n"
+        "4,错误年度项目,无锡恒瑞精密机械有限公司,1,明年\n"
+    )
+    r = _upload(client, text.encode(), qualification_type="key_project", title="2026年重点项目")
+    assert r.status_code == 201, r.text
+    entries = {e["row"]: e for e in _entries(client, r.json()["id"])}
+    assert entries[3]["project_name"] == "12英寸功率器件产线项目"
+    assert entries[3]["project_investment_fen"] == 125_000_000_000
+    assert entries[4]["project_year"] == 2026 and entries[4]["match"] == "auto"
+    assert entries[5]["match"] == "new"
+    assert entries[6]["match"] == "invalid" and entries[6]["errors"][0]["code"] == "invalid_year"
+    client.post(f"/api/v1/lists/imports/{r.json()['id']}/commit").raise_for_status()
+    projects = client.get(
+        "/api/v1/projects", params={"enterprise_id": library["huaguang"]["id"]}
+    ).json()["items"]
+    (project,) = [p for p in projects if p["name"] == "12英寸功率器件产线项目"]
+    assert project["total_investment_fen"] == 125_000_000_000 and project["year"] == 2026
+    firm = client.get(f"/api/v1/enterprises/{library['huaguang']['id']}").json()
+    assert "key_project" in {q["type_code"] for q in firm["qualifications"]}
+    entry = {e["row"]: e for e in _entries(client, r.json()["id"])}[3]
+    assert entry["applied_project_id"] == project["id"]
