@@ -28,7 +28,7 @@ BRANCH_CAP = 85.0  # a branch against a company (or the reverse)
 DISTRICT_PENALTY = 8.0
 CANDIDATES = 40  # read from the index per name
 RARE_LISTS = 6  # the rarest character pairs of a name whose postings are read
-COMMON_POSTING = 50_000  # a pair in more names than this only counts if nothing rarer exists
+READ_BUDGET = 20_000  # positions read from the index per name, beyond its rarest pair
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ def pairs(core: str) -> set[str]:
 
 
 class LinkIndex:
-    """The library's names, with an inverted index from character pairs to positions."""
+    """The library's names, with an inverted index from character pairs to positions, built
+    with numpy: every pair of every core as one 64-bit key (two code points), sorted once."""
 
     def __init__(
         self,
@@ -73,20 +74,52 @@ class LinkIndex:
         self.names = list(names)
         self.cores = list(cores)
         self.districts = list(districts)
-        postings: dict[str, list[int]] = {}
-        for position, core in enumerate(self.cores):
-            for pair in pairs(core):
-                bucket = postings.get(pair)
-                if bucket is None:
-                    postings[pair] = [position]
-                else:
-                    bucket.append(position)
-        self.postings = {
-            k: np.fromiter(v, dtype=np.int32, count=len(v)) for k, v in postings.items()
-        }
+        self._places: dict[int, frozenset[str]] = {}
         self.exact: dict[str, list[int]] = {}
         for position, core in enumerate(self.cores):
-            self.exact.setdefault(core, []).append(position)
+            bucket = self.exact.get(core)
+            if bucket is None:
+                self.exact[core] = [position]
+            else:
+                bucket.append(position)
+        lengths = np.fromiter((len(c) for c in self.cores), dtype=np.int64, count=len(self.cores))
+        codes = np.frombuffer("".join(self.cores).encode("utf-32-le"), dtype=np.uint32)
+        owner = np.repeat(np.arange(len(self.cores), dtype=np.int32), lengths)
+        ends = np.cumsum(lengths)
+        # a pair starts at every character but a core's last; a one-character core is a key
+        starts = np.ones(len(codes), dtype=bool)
+        starts[ends[lengths > 0] - 1] = False
+        at = np.nonzero(starts)[0]
+        keys = (codes[at].astype(np.uint64) << np.uint64(32)) | codes[at + 1].astype(np.uint64)
+        single = ends[lengths == 1] - 1
+        keys = np.concatenate([keys, codes[single].astype(np.uint64) << np.uint64(32)])
+        positions = np.concatenate([owner[at], owner[single]])
+        order = np.lexsort((positions, keys))
+        keys, positions = keys[order], positions[order]
+        if len(keys):
+            distinct = np.ones(len(keys), dtype=bool)
+            distinct[1:] = (keys[1:] != keys[:-1]) | (positions[1:] != positions[:-1])
+            keys, positions = keys[distinct], positions[distinct]
+        self._keys, first = np.unique(keys, return_index=True)
+        self._first = first
+        self._end = np.append(first[1:], len(keys))
+        self._positions = positions
+
+    def posting(self, pair: str) -> np.ndarray | None:
+        """Positions of the names containing a pair (or a one-character core)."""
+        high = ord(pair[0])
+        low = ord(pair[1]) if len(pair) > 1 else 0
+        key = np.uint64((high << 32) | low)
+        i = int(np.searchsorted(self._keys, key))
+        if i == len(self._keys) or self._keys[i] != key:
+            return None
+        return self._positions[self._first[i] : self._end[i]]
+
+    def places(self, position: int) -> frozenset[str]:
+        found = self._places.get(position)
+        if found is None:
+            found = self._places[position] = name_places(self.names[position])
+        return found
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,10 +127,18 @@ class LinkIndex:
     def candidates(self, core: str, limit: int = CANDIDATES) -> list[int]:
         """Positions of the names sharing the most of the query's rarest character pairs."""
         found = list(self.exact.get(core, ()))
-        lists = sorted((self.postings[p] for p in pairs(core) if p in self.postings), key=len)
-        chosen = [posting for posting in lists if len(posting) <= COMMON_POSTING][:RARE_LISTS]
-        if not chosen and lists:
-            chosen = lists[:1]
+        lists = sorted(
+            (p for p in (self.posting(pair) for pair in pairs(core)) if p is not None), key=len
+        )
+        # The rarest pairs, as many as fit the budget (always the rarest one): a name's trade
+        # name is usually rare, its industry words common; common lists cost time, not recall.
+        chosen: list[np.ndarray] = []
+        total = 0
+        for posting in lists[:RARE_LISTS]:
+            if chosen and total + len(posting) > READ_BUDGET:
+                break
+            chosen.append(posting)
+            total += len(posting)
         if chosen:
             merged = np.concatenate(chosen) if len(chosen) > 1 else chosen[0]
             positions, hits = np.unique(merged, return_counts=True)
@@ -124,7 +165,11 @@ class Query:
 
 
 def score(
-    query: "Query", name: str, core: str, district: str | None
+    query: "Query",
+    name: str,
+    core: str,
+    district: str | None,
+    places: frozenset[str] | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """0–100 and what lowered it."""
     query_core, query_places, query_district = query.core, query.places, query.district
@@ -135,7 +180,7 @@ def score(
     if query.branch != is_branch(name):
         value = min(value, BRANCH_CAP)
         reasons.append("一方为分支机构")
-    places = name_places(name)
+    places = name_places(name) if places is None else places
     if places_conflict(query_places, places):
         value = min(value, PLACE_CONFLICT_CAP)
         reasons.append(f"地名不同：{'、'.join(sorted(query_places))} / {'、'.join(sorted(places))}")
@@ -152,7 +197,11 @@ def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int
     scored = []
     for position in index.candidates(core):
         value, reasons = score(
-            query, index.names[position], index.cores[position], index.districts[position]
+            query,
+            index.names[position],
+            index.cores[position],
+            index.districts[position],
+            index.places(position),
         )
         if value >= REVIEW - 20:  # kept to show, even when not close enough to review
             scored.append(

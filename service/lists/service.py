@@ -64,9 +64,12 @@ def _who(principal: Principal) -> str:
 
 def library_index(session: Session) -> linking.LinkIndex:
     """Every enterprise's name, normalised name and district, indexed for blocking."""
-    rows = session.execute(
-        select(Enterprise.id, Enterprise.name, Enterprise.name_normalized, Enterprise.district_code)
-    ).all()
+    # Raw rows: half a million ORM-processed tuples would cost seconds.
+    rows = (
+        session.connection()
+        .exec_driver_sql("SELECT id, name, name_normalized, district_code FROM enterprise")
+        .all()
+    )
     return linking.LinkIndex(
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
     )
@@ -150,8 +153,8 @@ def preview_import(
     batch: list[dict[str, Any]] = []
     for done, row in enumerate(rows, start=1):
         entry = _link_row(record.id, row, districts, by_code, index)
-        counts[entry.match] += 1
-        batch.append({k: getattr(entry, k) for k in ListEntry.model_fields if k != "id"})
+        counts[entry["match"]] += 1
+        batch.append(entry)
         if progress is not None:
             progress(done, len(rows))
     # In bulk: the import itself is the audit record of what came in; the office's
@@ -183,25 +186,31 @@ def _link_row(
     districts: dict[str, str],
     by_code: dict[str, int],
     index: linking.LinkIndex | None,
-) -> ListEntry:
+) -> dict[str, Any]:
+    """The entry of one row, as the values of a ListEntry (inserted in bulk)."""
     district = districts.get(row.district or "") if row.district else None
-    entry = ListEntry(
-        import_id=import_id,
-        row=row.line,
-        raw_name=row.name,
-        credit_code=row.credit_code,
-        district_code=district,
-        batch=row.batch,
-        issued_date=row.issued_date,
-        expires_date=row.expires_date,
-        project_name=row.project_name,
-        project_investment_fen=row.investment_fen,
-        project_year=row.year,
-        match=Match.invalid,
-        errors=list(row.errors),
-    )
+    entry: dict[str, Any] = {
+        "import_id": import_id,
+        "row": row.line,
+        "raw_name": row.name,
+        "credit_code": row.credit_code,
+        "district_code": district,
+        "batch": row.batch,
+        "issued_date": row.issued_date,
+        "expires_date": row.expires_date,
+        "project_name": row.project_name,
+        "project_investment_fen": row.investment_fen,
+        "project_year": row.year,
+        "normalized": None,
+        "match": Match.invalid,
+        "score": None,
+        "enterprise_id": None,
+        "candidates": [],
+        "errors": list(row.errors),
+        "version": 1,
+    }
     if row.district and district is None:
-        entry.errors.append(
+        entry["errors"].append(
             {
                 "field": "district",
                 "code": "unknown_district",
@@ -211,15 +220,15 @@ def _link_row(
     if row.errors or (row.name is None and row.credit_code is None):
         return entry
     if row.credit_code and row.credit_code in by_code:
-        entry.match, entry.enterprise_id, entry.score = Match.code, by_code[row.credit_code], 100.0
+        entry.update(match=Match.code, enterprise_id=by_code[row.credit_code], score=100.0)
         return entry
     if row.name is None:  # a code alone, not in the library
-        entry.match = Match.new
+        entry["match"] = Match.new
         return entry
     assert index is not None
     verdict = linking.link(index, row.name, district)
-    entry.normalized = verdict.normalized
-    entry.candidates = [
+    entry["normalized"] = verdict.normalized
+    entry["candidates"] = [
         {
             "enterprise_id": c.enterprise_id,
             "name": c.name,
@@ -229,14 +238,14 @@ def _link_row(
         }
         for c in verdict.candidates
     ]
-    entry.score = verdict.best.score if verdict.best else None
-    entry.match = Match(verdict.outcome)
-    if entry.match == Match.auto:
+    entry["score"] = verdict.best.score if verdict.best else None
+    entry["match"] = Match(verdict.outcome)
+    if entry["match"] == Match.auto:
         assert verdict.best is not None
         if row.credit_code:  # the list's code is not the library's: a person should look
-            entry.match = Match.review
+            entry["match"] = Match.review
         else:
-            entry.enterprise_id = verdict.best.enterprise_id
+            entry["enterprise_id"] = verdict.best.enterprise_id
     return entry
 
 

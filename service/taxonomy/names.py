@@ -198,6 +198,37 @@ _BRACKETED = re.compile(r"\([^()]*\)")
 _SPACES = re.compile(r"[\s·•.,，、\-_/]+")
 
 
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in words)
+
+
+# Tried in list order, as the loops they replace: places longest first; then legal forms
+# longest first, then places (matched on the reversed text, so the end is an anchor).
+_LEADING_PLACE = re.compile(f"^(?:{_alternation(PLACE_PREFIXES)})")
+_TRAILING = re.compile(f"^(?:{_alternation([w[::-1] for w in LEGAL_SUFFIXES + PLACE_PREFIXES])})")
+
+
+def _strip_once(text: str) -> tuple[str, bool]:
+    changed = False
+    match = _LEADING_PLACE.match(text)
+    if match and len(text) - match.end() >= _MIN_CORE:
+        text, changed = text[match.end() :], True
+    elif match:  # the longest place leaves too little: a shorter one may not
+        for prefix in PLACE_PREFIXES:
+            if text.startswith(prefix) and len(text) - len(prefix) >= _MIN_CORE:
+                text, changed = text[len(prefix) :], True
+                break
+    match = _TRAILING.match(text[::-1])
+    if match and len(text) - match.end() >= _MIN_CORE:
+        text, changed = text[: len(text) - match.end()], True
+    elif match:
+        for suffix in LEGAL_SUFFIXES + PLACE_PREFIXES:
+            if text.endswith(suffix) and len(text) - len(suffix) >= _MIN_CORE:
+                text, changed = text[: -len(suffix)], True
+                break
+    return text, changed
+
+
 def normalize_company_name(name: str) -> str:
     text = unicodedata.normalize("NFKC", name)  # full-width to half-width, （）→()
     text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
@@ -207,17 +238,7 @@ def normalize_company_name(name: str) -> str:
     # "…有限公司无锡分公司") while at least two characters of the name remain.
     changed = True
     while changed:
-        changed = False
-        for prefix in PLACE_PREFIXES:
-            if text.startswith(prefix) and len(text) - len(prefix) >= _MIN_CORE:
-                text = text[len(prefix) :]
-                changed = True
-                break
-        for suffix in LEGAL_SUFFIXES + PLACE_PREFIXES:
-            if text.endswith(suffix) and len(text) - len(suffix) >= _MIN_CORE:
-                text = text[: -len(suffix)]
-                changed = True
-                break
+        text, changed = _strip_once(text)
     return text
 
 
@@ -235,13 +256,11 @@ def name_places(name: str) -> frozenset[str]:
             found.add(place)
     text = _BRACKETED.sub("", text)
     while True:  # leading places: 江苏省无锡市…
-        for prefix in PLACE_PREFIXES:
-            if text.startswith(prefix) and len(text) > len(prefix):
-                found.add(PLACE_FORMS[prefix])
-                text = text[len(prefix) :]
-                break
-        else:
+        match = _LEADING_PLACE.match(text)
+        if not match or match.end() >= len(text):
             break
+        found.add(PLACE_FORMS[match.group(0)])
+        text = text[match.end() :]
     branch = re.search(r"(?:公司|集团)([^()]{2,8}?)分公司$", text)
     if branch and branch.group(1) in PLACE_FORMS:
         found.add(PLACE_FORMS[branch.group(1)])
