@@ -46,5 +46,4 @@ Office = Annotated[Principal, Depends(office_principal)]
 
 def idempotency_owner(request: Request) -> str:
     """Whose Idempotency-Keys a request's key is among: the caller's API key."""
-    principal = request.state.principal
-    return f"key:{principal.key_id}" if principal.key_id else principal.label
+    return request.state.principal.ref

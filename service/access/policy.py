@@ -36,6 +36,11 @@ class Principal:
         return self.role == Role.office
 
     @property
+    def ref(self) -> str:
+        """Who acted, as recorded: the API key, or the holder for the CLI and jobs."""
+        return f"key:{self.key_id}" if self.key_id else self.label
+
+    @property
     def label(self) -> str:
         if self.role == Role.bank:
             return f"bank:{self.bank_code}"

@@ -7,6 +7,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -79,3 +80,28 @@ def _csv_rows(content: bytes) -> Iterator[list[Any]]:
         yield from csv.reader(io.StringIO(text), dialect)
     except csv.Error as exc:  # a NUL byte, an unterminated quote at the end …
         raise FileError("unreadable_csv", f"无法读取 CSV 文件：{exc}") from exc
+
+
+_DATES = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def cell_date(value: Any) -> date:
+    """A date cell: a spreadsheet date, 2026-03-31, 2026/3/31, 2026.3.31, 2026年3月31日 or
+    20260331 (text or number). Raises ValueError for anything else."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(int(value))
+    else:
+        text = re.sub(r"[ T]00:00(:00)?$", "", unicodedata.normalize("NFKC", str(value)).strip())
+    for pattern in _DATES:
+        match = pattern.match(text)
+        if match:
+            return date(*(int(g) for g in match.groups()))  # ValueError for 2026-02-30
+    raise ValueError(f"not a date: {value!r}")

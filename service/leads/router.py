@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Resp
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from service.access.dependencies import BearerScheme, Caller
+from service.access.dependencies import BearerScheme, Caller, idempotency_owner
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_engine, get_session
 from service.core.errors import problem_responses
@@ -44,11 +44,6 @@ IdempotencyKey = Annotated[
     ),
 ]
 IfMatch = Annotated[str | None, Header(description="ETag of the lead's version", examples=['"2"'])]
-
-
-def _owner(request: Request) -> str:
-    principal = request.state.principal
-    return f"key:{principal.key_id}" if principal.key_id else principal.label
 
 
 @router.get(
@@ -156,7 +151,7 @@ def change_status(
 
     return run_once(
         session,
-        _owner(request),
+        idempotency_owner(request),
         idempotency_key,
         "POST",
         request.url.path,
@@ -203,7 +198,7 @@ def apply(
 
     return run_once(
         session,
-        _owner(request),
+        idempotency_owner(request),
         idempotency_key,
         "POST",
         request.url.path,
@@ -249,7 +244,7 @@ def request_contact(
 
     return run_once(
         session,
-        _owner(request),
+        idempotency_owner(request),
         idempotency_key,
         "POST",
         request.url.path,

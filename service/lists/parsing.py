@@ -9,11 +9,11 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.core.tables import FileError, blank, normalize_header
+from service.core.tables import FileError, blank, cell_date, normalize_header
 from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
 
 MAX_ROWS = 50_000
@@ -229,27 +229,12 @@ def _text(value: Any) -> str | None:
     return unicodedata.normalize("NFKC", str(value)).strip() or None
 
 
-_DATE = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-
-
 def _date(value: Any, name: str, label: str, row: ListRow) -> date | None:
     if blank(value):
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = re.sub(r"[ T]00:00(:00)?$", "", unicodedata.normalize("NFKC", str(value)).strip())
-    for pattern in _DATE:
-        match = pattern.match(text)
-        if match:
-            try:
-                return date(*(int(g) for g in match.groups()))
-            except ValueError:
-                break
+    try:
+        return cell_date(value)
+    except ValueError:
+        pass
     row.reject(name, "invalid_date", f"{label}「{value}」不是有效日期")
     return None

@@ -140,7 +140,7 @@ def publish(session: Session, principal: Principal, note: str | None = None) -> 
         checksum="",
         shared_checksum="",
         note=note,
-        created_by=f"key:{principal.key_id}" if principal.key_id else principal.label,
+        created_by=principal.ref,
     )
     session.add(release)
     try:

@@ -55,10 +55,6 @@ class EntryDecided(Conflict):
     code = "entry_already_decided"
 
 
-def _who(principal: Principal) -> str:
-    return f"key:{principal.key_id}" if principal.key_id else principal.label
-
-
 # --- the library as the linker sees it ------------------------------------------------------
 
 
@@ -141,7 +137,7 @@ def preview_import(
         filename=filename,
         checksum=checksum,
         rows=len(rows),
-        created_by=_who(principal),
+        created_by=principal.ref,
     )
     session.add(record)
     session.flush()
@@ -268,7 +264,7 @@ def commit_import(session: Session, principal: Principal, import_id: int) -> Lis
     for entry in entries:
         _apply(session, record, entry)
     record.status = ImportStatus.committed
-    record.committed_by = _who(principal)
+    record.committed_by = principal.ref
     record.committed_at = utcnow()
     session.commit()
     return record
@@ -508,7 +504,7 @@ def create_from_entry(
 
 def _decide(entry: ListEntry, decision: Decision, principal: Principal) -> None:
     entry.decision = decision
-    entry.decided_by = _who(principal)
+    entry.decided_by = principal.ref
     entry.decided_at = utcnow()
     entry.version += 1
 

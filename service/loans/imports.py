@@ -6,15 +6,14 @@ Headers may be Chinese or English, in any order, with full-width brackets and un
 is checked on its own; a rejected row carries every reason, so one pass over the report fixes
 the file."""
 
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.core.tables import MAX_BYTES, FileError, blank, normalize_header, read_table
+from service.core.tables import FileError, blank, cell_date, normalize_header
 from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
 
 MAX_ROWS = 100_000
@@ -366,34 +365,13 @@ def _rate(value: Any, form: str, row: LoanRow) -> int | None:
     return int(bp)
 
 
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-
-
 def _date(value: Any, name: str, label: str, row: LoanRow) -> date | None:
     if blank(value):
         row.reject(name, "required", f"缺少{label}")
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    text = re.sub(r"[ T]00:00(:00)?$", "", text)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        text = str(int(value))
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            try:
-                return date(*(int(g) for g in match.groups()))
-            except ValueError:
-                break
+    try:
+        return cell_date(value)
+    except ValueError:
+        pass
     row.reject(name, "invalid_date", f"{label}「{value}」不是有效日期（如 2026-03-31）")
     return None
-
-
-__all__ = ["FileError", "MAX_BYTES", "read_table"]

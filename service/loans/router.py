@@ -25,7 +25,8 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.idempotency import run_once
 from service.core.pagination import Page, PageDep
-from service.loans import imports, service
+from service.core.tables import MAX_BYTES
+from service.loans import service
 from service.loans.exceptions import ImportFileInvalid
 from service.loans.models import BridgeStatus, LoanStatus
 from service.loans.renewal import CaseStatus
@@ -131,11 +132,9 @@ def import_loans(
     bank: Annotated[str | None, Form(max_length=32, description="Office: whose loans")] = None,
     dry_run: Annotated[bool, Query()] = False,
 ) -> ImportReport:
-    content = file.file.read(imports.MAX_BYTES + 1)
-    if len(content) > imports.MAX_BYTES:
-        raise ImportFileInvalid(
-            f"文件超过 {imports.MAX_BYTES // 1024 // 1024} MB", code="file_too_large"
-        )
+    content = file.file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise ImportFileInvalid(f"文件超过 {MAX_BYTES // 1024 // 1024} MB", code="file_too_large")
     return service.import_loans(session, principal, content, file.filename, bank, dry_run)
 
 

@@ -15,6 +15,7 @@ from service.core.errors import Unprocessable
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
+from service.core.tables import FileError, read_table
 from service.enterprises.models import Enterprise
 from service.leads import jobs as webhook_jobs
 from service.leads import service as leads
@@ -239,8 +240,8 @@ def import_loans(
     require(principal, Role.bank, Role.office)
     default_bank = principal.bank_code if principal.role == Role.bank else bank_code
     try:
-        rows, count = imports.parse_rows(imports.read_table(content, filename))
-    except imports.FileError as exc:
+        rows, count = imports.parse_rows(read_table(content, filename))
+    except FileError as exc:
         raise ImportFileInvalid(exc.message, code=exc.code, **exc.extra) from exc
     banks = set(session.scalars(select(Bank.code)))
     codes = {r.credit_code for r in rows if r.credit_code}

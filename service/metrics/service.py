@@ -476,14 +476,18 @@ class _Context:
     tz: tzinfo
 
 
-def _read(session: Session, query: ReportQuery) -> _Context:
-    """Check the query and read the leads it covers."""
+def _check_period(query: ReportQuery) -> None:
     if query.from_date and query.to_date and query.from_date > query.to_date:
         raise Unprocessable(
             f"起始日期 {query.from_date} 晚于截止日期 {query.to_date}。",
             code="invalid_period",
             field="from",
         )
+
+
+def _read(session: Session, query: ReportQuery) -> _Context:
+    """Check the query and read the leads it covers."""
+    _check_period(query)
     tz = ZoneInfo(get_settings().timezone)
     product_id = None
     if query.bank is not None:
@@ -608,12 +612,7 @@ def maturities(rows: Sequence[LoanRow]) -> tuple[list[MaturityRow], MaturityRow]
 
 
 def _maturity_scope(query: ReportQuery, default_from: date | None = None) -> MaturityScope:
-    if query.from_date and query.to_date and query.from_date > query.to_date:
-        raise Unprocessable(
-            f"起始日期 {query.from_date} 晚于截止日期 {query.to_date}。",
-            code="invalid_period",
-            field="from",
-        )
+    _check_period(query)
     return MaturityScope(
         from_date=query.from_date or default_from,
         to=query.to_date,

@@ -211,10 +211,9 @@ def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
     by_id = {(c["kind"], c["id"]): c for c in changes.json()["items"]}
     assert by_id[("enterprise", added["id"])]["change"] == "added"
     assert by_id[("enterprise", shared["id"])]["change"] == "changed"
-    assert (
-        "size_class" in by_id[("enterprise", shared["id"])]["fields"]
-        or by_id[("enterprise", shared["id"])]["fields"]
-    )
+    # 999 people and 80 million yuan of revenue: from small to medium
+    assert by_id[("enterprise", shared["id"])]["fields"] == ["size_class"]
+    assert by_id[("enterprise", shared["id"])]["data"]["size_class"] == "medium"
     assert ("enterprise", private["id"]) not in by_id
     # an earlier release stays as it was
     assert (

@@ -8,7 +8,8 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 
-from service.loans.imports import FileError, map_headers, parse_rows, read_table
+from service.core.tables import FileError, read_table
+from service.loans.imports import map_headers, parse_rows
 from tests.factories import bank_payload, create_enterprise
 
 HEADER = "合同编号,统一社会信用代码,企业名称,本金（万元）,年利率(%),放款日,到期日,贷款类型\n"
