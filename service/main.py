@@ -5,7 +5,9 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -28,6 +30,8 @@ from service.matching.wiring import connect as connect_matching
 from service.metrics.router import router as metrics_router
 from service.products.router import router as products_router
 from service.taxonomy.router import router as taxonomy_router
+from service.web.router import HERE as WEB_HERE
+from service.web.router import router as web_router
 
 API_PREFIX = "/api/v1"
 
@@ -111,15 +115,20 @@ def create_app() -> FastAPI:
     api.include_router(metrics_router)
     api.include_router(access_router)
     app.include_router(api)
+    app.include_router(web_router)
+    app.mount("/web/static", StaticFiles(directory=WEB_HERE / "static"), name="web-static")
 
     @app.get(
         "/",
         operation_id="serviceIndex",
         tags=["service"],
         summary="Service index",
-        description="Name, version and where to start.",
+        description="Name, version and where to start; a browser (Accept: text/html) is sent "
+        "to the pages at /web/.",
     )
-    def index() -> dict[str, Any]:
+    def index(request: Request) -> Any:
+        if "text/html" in request.headers.get("accept", ""):  # a person's browser: the pages
+            return RedirectResponse("/web/", status_code=303)
         return {
             "name": "FinMatch 银企融资对接服务",
             "version": __version__,

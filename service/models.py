@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
-from service.access.models import ApiKey, AuditEntry
+from service.access.models import ApiKey, AuditEntry, WebSession
 from service.core import models as core_models  # noqa: F401  (naming convention first)
 from service.core.idempotency import IdempotencyRecord
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
@@ -47,6 +47,7 @@ __all__ = [
     "WebhookEndpoint",
     "ApiKey",
     "AuditEntry",
+    "WebSession",
     "Bank",
     "Cluster",
     "Contact",

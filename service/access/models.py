@@ -100,3 +100,19 @@ class AuditEntryPublic(SQLModel):
         default=None, description="A read: every enterprise whose details the bank received"
     )
     changes: dict[str, Any] | None
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the pages' session cookie holds a random token of which only the
+    SHA-256 is kept. It acts with the key it was opened with, so revoking the key ends it;
+    signing out deletes it. ``csrf_token`` is the secret every form of the session carries."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    api_key_id: int = Field(foreign_key="api_key.id", ondelete="CASCADE", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -4,10 +4,22 @@ log of banks' reads of enterprise details and of every change."""
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, exists, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -18,6 +30,7 @@ from service.access.models import (
     AuditEntry,
     AuditEntryPublic,
     Role,
+    WebSession,
 )
 from service.access.policy import Principal, Unauthenticated
 from service.core.database import Statement, fetch, fetch_all
@@ -29,6 +42,8 @@ from service.products.models import Bank
 
 KEY_PREFIX = "fmk"
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # last_used_at is written at most this often
+WEB_SESSION_IDLE = timedelta(hours=8)  # a browser left alone this long signs in again
+WEB_SESSION_LIFETIME = timedelta(hours=24)  # and after this long whatever it did
 
 
 def _hash(key: str) -> str:
@@ -211,6 +226,72 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
         fetch_all(session, [touch])
         session.commit()
     return principal
+
+
+# --- pages' sessions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebSignIn:
+    token: str  # for the cookie; only its hash is kept
+    csrf_token: str
+    principal: Principal
+
+
+def open_web_session(session: Session, key: str) -> WebSignIn:
+    """Sign a browser in with an API key: the key is checked as the API checks it, and the
+    session acts with it (and ends when it is revoked)."""
+    prefix, key = parse_key(f"Bearer {key.strip()}")
+    now = utcnow()
+    principal, touch = check_key(fetch(session, key_lookup(prefix)), key, now)
+    if touch is not None:
+        fetch_all(session, [touch])
+    assert principal.key_id is not None
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))  # tidy as we go
+    token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_hash(token),
+            api_key_id=principal.key_id,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + WEB_SESSION_IDLE,
+        )
+    )
+    session.commit()
+    return WebSignIn(token, csrf_token, principal)
+
+
+def web_session_principal(session: Session, token: str | None) -> tuple[Principal, str] | None:
+    """The caller of a signed-in browser and its CSRF secret; None when the token is unknown,
+    expired, or its key revoked."""
+    if not token or len(token) > 100:
+        return None
+    row = session.execute(
+        select(WebSession, ApiKey)
+        .join(ApiKey, ApiKey.id == WebSession.api_key_id)
+        .where(WebSession.token_hash == _hash(token))
+    ).first()
+    now = utcnow()
+    if row is None:
+        return None
+    web, key = row
+    if key.revoked_at is not None or web.expires_at <= now:
+        return None
+    if now - web.last_seen_at > LAST_USED_RESOLUTION:  # slide the idle limit, not too often
+        web.last_seen_at = now
+        web.expires_at = min(now + WEB_SESSION_IDLE, web.created_at + WEB_SESSION_LIFETIME)
+        session.commit()
+    principal = Principal(Role(key.role), key.id, key.bank_code, key.enterprise_id)
+    return principal, web.csrf_token
+
+
+def close_web_session(session: Session, token: str | None) -> None:
+    """Sign out: the token stops working at once."""
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+        session.commit()
 
 
 # --- the audit log --------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""Reading uploaded spreadsheets: CSV (UTF-8 with or without BOM, or GB18030, the delimiter
+"""Spreadsheets. Reading uploads: CSV (UTF-8 with or without BOM, or GB18030, the delimiter
 sniffed) and XLSX (the first sheet), as rows of cell values, header first; and matching
-messy headers to known columns. No database, no domain."""
+messy headers to known columns. Writing exports: CSV for Excel and XLSX. No database, no
+domain."""
 
 import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -105,3 +106,50 @@ def cell_date(value: Any) -> date:
         if match:
             return date(*(int(g) for g in match.groups()))  # ValueError for 2026-02-30
     raise ValueError(f"not a date: {value!r}")
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def csv_bytes(header: Sequence[str], lines: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, which Excel needs to read Chinese; None as an empty
+    cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for line in lines:
+        writer.writerow(["" if value is None else value for value in line])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(
+    sheet_title: str,
+    header: Sequence[str],
+    lines: Iterable[Sequence[Any]],
+    number_formats: Sequence[str | None] = (),
+) -> bytes:
+    """One sheet: a bold, frozen header row, then the lines; numbers stay numbers, with the
+    column's number format (e.g. ``0.0%``) where one is given."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    sheet = book.active
+    # Excel forbids some characters in sheet titles and caps them at 31.
+    sheet.title = re.sub(r"[\\/*?:\[\]]", " ", sheet_title)[:31] or "Sheet1"
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for line in lines:
+        sheet.append(list(line))
+    for index, fmt in enumerate(number_formats, start=1):
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = fmt
+    for index, title in enumerate(header, start=1):
+        width = max(8, min(40, 2 * len(str(title)) + 2))
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -233,8 +233,11 @@ def offer_need(
         .where(NeedMatch.need_id == need.id)
         .order_by(NeedMatch.need_rank)
     ).all()
+    allowed = set(need.bank_codes) if need.bank_codes is not None else None
     best: dict[str, NeedMatch] = {}
     for match, bank_code in rows:
+        if allowed is not None and bank_code not in allowed:
+            continue  # the enterprise chose other banks
         if bank_code not in taken and bank_code not in best:
             best[bank_code] = match
     turn = _fair_order(session, list(best))
@@ -261,11 +264,19 @@ def on_need_posted(session: Session, need_id: int) -> None:
 
 
 def on_need_changed(session: Session, need_id: int) -> None:
-    """Consent withdrawn: the banks stop seeing who it is. Consent given, or more banks
-    allowed: offer it (again)."""
+    """Consent withdrawn: the banks stop seeing who it is. A bank no longer among the chosen:
+    its open lead of the need is withdrawn. Consent given, or more banks allowed: offer it
+    (again)."""
     need = session.get(FinancingNeed, need_id)
     if need is None:
         return
+    if need.bank_codes is not None:
+        allowed = set(need.bank_codes)
+        for lead in _open_leads(session, _subject(need.id, need.enterprise_id)):
+            offered = lead.source in (LeadSource.need, LeadSource.reassigned)
+            if offered and lead.bank_code not in allowed:
+                _close(session, lead, LeadStatus.withdrawn)
+                _announce(session, lead, "lead.withdrawn")
     if not need.consent_share_details:
         for lead in _open_leads(session, _subject(need.id, need.enterprise_id)):
             if lead.source == LeadSource.need and lead.consented:
@@ -617,6 +628,31 @@ def _maturity(session: Session, lead: Lead, change: StatusChange, disbursed: dat
 
 
 # --- reading leads --------------------------------------------------------------------------
+
+
+def recent_leads(
+    session: Session,
+    principal: Principal,
+    lead_status: LeadStatus | None = None,
+    enterprise_id: int | None = None,
+    bank_code: str | None = None,
+    limit: int = 50,
+) -> list[LeadPublic]:
+    """The caller's latest-changed leads (a bank's own, an enterprise's own, the office's
+    any), for people rather than integrations, which page the feed."""
+    statement = select(Lead)
+    if principal.role == Role.bank:
+        bank_code = principal.bank_code
+    elif principal.role == Role.enterprise:
+        enterprise_id = principal.enterprise_id
+    if bank_code is not None:
+        statement = statement.where(Lead.bank_code == bank_code)
+    if enterprise_id is not None:
+        statement = statement.where(Lead.enterprise_id == enterprise_id)
+    if lead_status is not None:
+        statement = statement.where(Lead.status == lead_status)
+    rows = session.scalars(statement.order_by(Lead.updated_at.desc(), Lead.id.desc()).limit(limit))
+    return leads_public(session, principal, list(rows))
 
 
 def leads_public(session: Session, principal: Principal, leads: list[Lead]) -> list[LeadPublic]:

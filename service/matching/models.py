@@ -55,6 +55,12 @@ class NeedBase(SQLModel):
         default=False, description="Banks may see the enterprise's name and details"
     )
     max_banks: int = Field(default=3, ge=1, le=5, description="At most this many banks")
+    bank_codes: list[str] | None = Field(
+        default=None,
+        sa_column=Column(JSONType, nullable=True),
+        description="Only these banks may be offered the need (bank codes); null: any bank",
+        schema_extra={"examples": [["jsbank-wx", "icbc-wx"]]},
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -76,8 +82,24 @@ def _collateral(value: list[CollateralOffer] | None) -> list[CollateralOffer] | 
     return sorted(set(value), key=list(CollateralOffer).index) if value else value
 
 
+def _bank_codes(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    codes = sorted({code.strip() for code in value})
+    if not codes or "" in codes:
+        raise ValueError("至少选择一家银行；不限银行请留空（null）")
+    if len(codes) > 50:
+        raise ValueError("最多选择 50 家银行")
+    return codes
+
+
 class NeedCreate(NeedBase):
     enterprise_id: int
+
+    @field_validator("bank_codes")
+    @classmethod
+    def _check_banks(cls, value: list[str] | None) -> list[str] | None:
+        return _bank_codes(value)
 
     @field_validator("collateral")
     @classmethod
@@ -94,12 +116,18 @@ class NeedUpdate(SQLModel):
     project_id: int | None = None
     consent_share_details: bool | None = None
     max_banks: int | None = Field(default=None, ge=1, le=5)
+    bank_codes: list[str] | None = Field(default=None, description="null: any bank")
     note: str | None = Field(default=None, max_length=1000)
 
     @field_validator("collateral")
     @classmethod
     def _check_collateral(cls, value: list[CollateralOffer] | None) -> list[CollateralOffer] | None:
         return _collateral(value)
+
+    @field_validator("bank_codes")
+    @classmethod
+    def _check_banks(cls, value: list[str] | None) -> list[str] | None:
+        return _bank_codes(value)
 
 
 class NeedPublic(NeedBase):

@@ -207,6 +207,17 @@ def _check_wanted_by(value: date | None) -> None:
         )
 
 
+def _check_banks(session: Session, codes: list[str] | None) -> None:
+    if not codes:
+        return
+    known = set(session.scalars(select(Bank.code).where(Bank.code.in_(codes))))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InvalidNeed(
+            f"未知的银行代码：{'、'.join(unknown)}。", code="unknown_bank", field="bank_codes"
+        )
+
+
 def create_need(session: Session, data: NeedCreate) -> FinancingNeed:
     enterprise = session.get(Enterprise, data.enterprise_id)
     if enterprise is None:
@@ -215,6 +226,7 @@ def create_need(session: Session, data: NeedCreate) -> FinancingNeed:
         )
     _check_project(session, enterprise.id, data.project_id)
     _check_wanted_by(data.wanted_by_date)
+    _check_banks(session, data.bank_codes)
     need = FinancingNeed(**{**data.model_dump(), "collateral": [str(c) for c in data.collateral]})
     session.add(need)
     session.flush()
@@ -247,6 +259,8 @@ def update_need(
         _check_project(session, need.enterprise_id, changes["project_id"])
     if "wanted_by_date" in changes:
         _check_wanted_by(changes["wanted_by_date"])
+    if "bank_codes" in changes:
+        _check_banks(session, changes["bank_codes"])
     if "collateral" in changes:
         changes["collateral"] = [str(c) for c in changes["collateral"]]
     for field, value in changes.items():

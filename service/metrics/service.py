@@ -8,8 +8,6 @@ fractions) and rounded half up only when shown. The median of an even count is t
 the two middle values; the 90th percentile is by nearest rank, the ⌈0.9·n⌉-th smallest value,
 so it is always a value that occurred."""
 
-import csv
-import io
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -27,6 +25,7 @@ from sqlmodel import Session
 from service.core.errors import Unprocessable
 from service.core.models import today_local
 from service.core.settings import get_settings
+from service.core.tables import csv_bytes as to_csv
 from service.leads.sla import is_breached
 from service.leads.states import (
     DECLINE_REASON_LABEL,
@@ -410,17 +409,6 @@ def decline_reasons(
 
 
 # --- CSV ------------------------------------------------------------------------------------
-
-
-def to_csv(header: Sequence[str], lines: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, which Excel needs to read Chinese; null as an empty
-    cell."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for line in lines:
-        writer.writerow(["" if value is None else value for value in line])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _table_csv(rows: Sequence[BaseModel]) -> bytes:

@@ -1,0 +1,151 @@
+"""Charts as SVG drawn on the server: no script, no asset from outside. Pure: data in, markup
+out. Every text is escaped; sizes come from a viewBox, so a chart fits a phone as a desk."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2")
+FONT = 'font-family="Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"'
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+
+
+def _num(value: float) -> str:
+    """A figure as a label: integers without decimals, others to one place."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+    t = escape(title)
+    return Markup(
+        f'<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg" {FONT} font-size="12">'
+        f"<title>{t}</title>{''.join(body)}</svg>"
+    )
+
+
+def _empty(title: str) -> Markup:
+    return _svg(
+        400, 60, title, ['<text x="200" y="35" text-anchor="middle" fill="#6b7280">暂无数据</text>']
+    )
+
+
+def bar_chart(
+    labels: Sequence[str], series: Sequence[Series], title: str, unit: str = ""
+) -> Markup:
+    """Horizontal bars, one group per label and one bar per series (long Chinese labels
+    read better beside a bar than under it)."""
+    if not labels or not series or not any(v for s in series for v in s.values):
+        return _empty(title)
+    peak = max(max(s.values) for s in series) or 1
+    label_w, bar_h, gap, width = 130, 14, 10, 640
+    plot_w = width - label_w - 70
+    group_h = bar_h * len(series) + gap
+    legend_h = 22 if len(series) > 1 else 0
+    height = legend_h + group_h * len(labels) + 10
+    body: list[str] = []
+    for i, s in enumerate(series if len(series) > 1 else []):
+        x = label_w + i * 140
+        body.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{PALETTE[i % 6]}"/>')
+        body.append(f'<text x="{x + 16}" y="14">{escape(s.name)}</text>')
+    for row, label in enumerate(labels):
+        top = legend_h + row * group_h
+        short = label if len(label) <= 10 else label[:9] + "…"
+        body.append(
+            f'<text x="{label_w - 6}" y="{top + group_h / 2}" text-anchor="end" '
+            f'dominant-baseline="middle"><title>{escape(label)}</title>{escape(short)}</text>'
+        )
+        for i, s in enumerate(series):
+            value = s.values[row]
+            w = 0 if value <= 0 else max(1.0, plot_w * value / peak)
+            y = top + i * bar_h
+            body.append(
+                f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" '
+                f'fill="{PALETTE[i % 6]}"><title>{escape(s.name)} {escape(label)}：'
+                f"{_num(value)}{escape(unit)}</title></rect>"
+            )
+            body.append(
+                f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h / 2}" '
+                f'dominant-baseline="middle" fill="#374151">{_num(value)}</text>'
+            )
+    return _svg(width, int(height), title, body)
+
+
+def funnel_chart(stages: Sequence[tuple[str, int]], title: str) -> Markup:
+    """Stages as centred bars narrowing with the count, each with its share of the first."""
+    if not stages or stages[0][1] <= 0:
+        return _empty(title)
+    first = stages[0][1]
+    width, step, label_w = 640, 34, 90
+    plot_w = width - label_w - 120
+    body: list[str] = []
+    for i, (label, count) in enumerate(stages):
+        w = max(2.0, plot_w * count / first)
+        x = label_w + (plot_w - w) / 2
+        y = 6 + i * step
+        share = count / first * 100
+        body.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{step - 6}" rx="3" '
+            f'fill="{PALETTE[0]}" fill-opacity="{1 - i * 0.12:.2f}">'
+            f"<title>{escape(label)}：{count}（{share:.1f}%）</title></rect>"
+        )
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + (step - 6) / 2}" text-anchor="end" '
+            f'dominant-baseline="middle">{escape(label)}</text>'
+        )
+        body.append(
+            f'<text x="{label_w + plot_w + 8}" y="{y + (step - 6) / 2}" '
+            f'dominant-baseline="middle">{count:,}（{share:.1f}%）</text>'
+        )
+    return _svg(width, 6 + len(stages) * step, title, body)
+
+
+def trend_chart(labels: Sequence[str], series: Sequence[Series], title: str) -> Markup:
+    """Lines over months (labels in order), with a dot and a hover title per point."""
+    if not labels or not series or not any(v for s in series for v in s.values):
+        return _empty(title)
+    width, height, left, right, top, bottom = 640, 240, 50, 20, 30, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(max(s.values) for s in series) or 1
+    n = len(labels)
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / peak)
+
+    body = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        'stroke="#9ca3af"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#9ca3af"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{_num(peak)}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
+    ]
+    every = max(1, (n + 7) // 8)  # at most about eight month labels
+    for i, label in enumerate(labels):
+        if i % every == 0 or i == n - 1:
+            body.append(
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
+                f"{escape(label)}</text>"
+            )
+    for k, s in enumerate(series):
+        colour = PALETTE[k % 6]
+        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
+        body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for i, v in enumerate(s.values):
+            body.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(s.name)} {escape(labels[i])}：{_num(v)}</title></circle>"
+            )
+        lx = left + k * 120
+        body.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{colour}"/>')
+        body.append(f'<text x="{lx + 16}" y="16">{escape(s.name)}</text>')
+    return _svg(width, height, title, body)

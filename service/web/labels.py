@@ -1,0 +1,55 @@
+"""Chinese labels of the codes the pages show."""
+
+from service.leads.states import DECLINE_REASON_LABEL, STATUS_LABEL
+from service.loans.renewal import CASE_LABEL
+from service.matching.scoring import COLLATERAL_LABEL
+from service.taxonomy.sizing import SIZE_LABEL
+
+PURPOSE_LABEL = {
+    "working_capital": "流动资金",
+    "equipment": "设备购置/技术改造",
+    "rnd": "研发投入",
+    "project": "项目建设",
+    "renewal": "续贷",
+    "trade": "贸易融资",
+}
+NEED_STATUS_LABEL = {
+    "open": "待对接",
+    "matched": "已推送银行",
+    "fulfilled": "已满足",
+    "withdrawn": "已撤回",
+    "expired": "已过期",
+}
+LOAN_STATUS_LABEL = {"active": "在贷", "repaid": "已还清", "renewed": "已续贷"}
+LOAN_KIND_LABEL = {"working_capital": "流动资金贷款", "project": "项目贷款"}
+MATCH_LABEL = {
+    "code": "按信用代码",
+    "auto": "自动匹配",
+    "review": "待审核",
+    "new": "拟新增",
+    "invalid": "无效",
+}
+DECISION_LABEL = {"confirmed": "已确认", "rejected": "已驳回", "created": "已新建"}
+ROLE_LABEL = {"office": "金融办", "bank": "银行", "enterprise": "企业"}
+BANK_OUTCOMES = ["viewed", "contacted", "approved", "disbursed", "declined"]
+
+LABELS = {
+    "lead": {str(k): v for k, v in STATUS_LABEL.items()},
+    "decline": {str(k): v for k, v in DECLINE_REASON_LABEL.items()},
+    "case": {str(k): v for k, v in CASE_LABEL.items()},
+    "collateral": {"none": "无（信用贷款）", **{str(k): v for k, v in COLLATERAL_LABEL.items()}},
+    "size": SIZE_LABEL,
+    "purpose": PURPOSE_LABEL,
+    "need": NEED_STATUS_LABEL,
+    "loan": LOAN_STATUS_LABEL,
+    "loan_kind": LOAN_KIND_LABEL,
+    "match": MATCH_LABEL,
+    "decision": DECISION_LABEL,
+    "role": ROLE_LABEL,
+}
+
+
+def label(kind: str, code: object) -> str:
+    if code is None:
+        return "—"
+    return LABELS.get(kind, {}).get(str(code), str(code))
