@@ -24,8 +24,9 @@ def _num(value: float) -> str:
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
     t = escape(title)
+    attribute = escape(title, {'"': "&quot;"})
     return Markup(
-        f'<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {width} {height}" '
+        f'<svg class="chart" role="img" aria-label="{attribute}" viewBox="0 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg" {FONT} font-size="12">'
         f"<title>{t}</title>{''.join(body)}</svg>"
     )

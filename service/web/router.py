@@ -374,6 +374,7 @@ def new_need_form(request: Request, session: SessionDep, who: EnterpriseUser) ->
 def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields: Form) -> Response:
     form = FormReader(fields)
     values = _need_values(form, [b.code for b in _bank_options(session)])
+    status = 422
     if not form.errors:
         try:
             data = NeedCreate(enterprise_id=_enterprise_id(who), **values)
@@ -384,7 +385,8 @@ def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields
         except AppError as exc:
             session.rollback()
             form.absorb(exc)
-    return _need_form(request, session, who, None, _echo(fields), _rename(form.errors), 422)
+            status = exc.status
+    return _need_form(request, session, who, None, _echo(fields), _rename(form.errors), status)
 
 
 def _rename(errors: dict[str, str]) -> dict[str, str]:
@@ -416,6 +418,7 @@ def edit_need(
     form = FormReader(fields)
     values = _need_values(form, [b.code for b in _bank_options(session)])
     version = form.integer("version", 1, 2_147_483_647, required=True)
+    status = 422
     if not form.errors:
         try:
             matching.update_need(session, need_id, NeedUpdate(**values), version)
@@ -425,8 +428,9 @@ def edit_need(
         except AppError as exc:
             session.rollback()
             form.absorb(exc)
+            status = exc.status
     need = matching.get_need(session, need_id)
-    return _need_form(request, session, who, need, _echo(fields), _rename(form.errors), 422)
+    return _need_form(request, session, who, need, _echo(fields), _rename(form.errors), status)
 
 
 @router.post("/enterprise/needs/{need_id}/withdraw")
@@ -535,6 +539,7 @@ def bank_lead_status(
         "contract_no": form.text("contract_no", 64),
     }
     version = form.integer("version", 1, 2_147_483_647, required=True)
+    status = 422
     if not form.errors:
         try:
             leads.change_status(session, who.principal, lead_id, StatusChange(**change), version)
@@ -546,10 +551,11 @@ def bank_lead_status(
             if exc.status == 404:
                 raise
             form.absorb(exc)
+            status = exc.status
     errors = {
         {"amount_fen": "amount", "rate_bp": "rate"}.get(k, k): v for k, v in form.errors.items()
     }
-    return _lead_page(request, session, who, lead_id, fields, errors, 422)
+    return _lead_page(request, session, who, lead_id, fields, errors, status)
 
 
 # --- the office -----------------------------------------------------------------------------

@@ -330,3 +330,52 @@ def test_equal_scores_rotate_between_banks(client, firm) -> None:
         winners.append(lead["bank_code"])
     assert sorted(winners[:2]) == sorted(twins)  # each bank once …
     assert winners[2:] == winners[:2]  # … and then again in the same turn
+
+
+def _need_leads(client, need_id: int) -> list[dict]:
+    return [
+        lead for lead in _leads(client) if lead["need"] and lead["need"]["need_id"] == need_id
+    ]
+
+
+def test_a_need_goes_only_to_the_banks_the_enterprise_chose(
+    client, banks, products, firm
+) -> None:
+    # banks[0] scores best, but the enterprise chose banks[2] and banks[3] only
+    need = _need(client, firm["id"], max_banks=3, bank_codes=[banks[3], banks[2]])
+    assert need["bank_codes"] == sorted([banks[2], banks[3]])
+    assert sorted(lead["bank_code"] for lead in _need_leads(client, need["id"])) == sorted(
+        banks[2:]
+    )
+    # taking a bank off the list withdraws its lead; the others stay open
+    response = client.patch(f"/api/v1/needs/{need['id']}", json={"bank_codes": [banks[2]]})
+    assert response.status_code == 200, response.text
+    by_bank = {lead["bank_code"]: lead for lead in _need_leads(client, need["id"])}
+    assert by_bank[banks[3]]["status"] == "withdrawn"
+    assert by_bank[banks[2]]["status"] == "new"
+    # null: any bank again, so the best banks are offered it up to max_banks
+    response = client.patch(f"/api/v1/needs/{need['id']}", json={"bank_codes": None})
+    assert response.status_code == 200, response.text
+    open_banks = {
+        lead["bank_code"]
+        for lead in _need_leads(client, need["id"])
+        if lead["status"] not in ("withdrawn", "declined")
+    }
+    assert open_banks == {banks[0], banks[1], banks[2]}
+
+
+@pytest.mark.parametrize(
+    ("bank_codes", "code"),
+    [([], "validation_error"), (["no-such-bank"], "unknown_bank"), ([""], "validation_error")],
+)
+def test_chosen_banks_must_be_known(client, firm, bank_codes, code) -> None:
+    body = {
+        "enterprise_id": firm["id"],
+        "amount_fen": 200_000_000,
+        "term_months": 12,
+        "purpose": "working_capital",
+        "bank_codes": bank_codes,
+    }
+    response = client.post("/api/v1/needs", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code
