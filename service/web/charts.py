@@ -46,19 +46,19 @@ def bar_chart(
     if not labels or not series or not any(v for s in series for v in s.values):
         return _empty(title)
     peak = max(max(s.values) for s in series) or 1
-    label_w, bar_h, gap, width = 130, 14, 10, 640
+    label_w, bar_h, gap, width = 110, 14, 10, 480
     plot_w = width - label_w - 70
     group_h = bar_h * len(series) + gap
     legend_h = 22 if len(series) > 1 else 0
     height = legend_h + group_h * len(labels) + 10
     body: list[str] = []
     for i, s in enumerate(series if len(series) > 1 else []):
-        x = label_w + i * 140
+        x = label_w + i * 110
         body.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{PALETTE[i % 6]}"/>')
         body.append(f'<text x="{x + 16}" y="14">{escape(s.name)}</text>')
     for row, label in enumerate(labels):
         top = legend_h + row * group_h
-        short = label if len(label) <= 10 else label[:9] + "…"
+        short = label if len(label) <= 8 else label[:7] + "…"
         body.append(
             f'<text x="{label_w - 6}" y="{top + group_h / 2}" text-anchor="end" '
             f'dominant-baseline="middle"><title>{escape(label)}</title>{escape(short)}</text>'
@@ -84,8 +84,8 @@ def funnel_chart(stages: Sequence[tuple[str, int]], title: str) -> Markup:
     if not stages or stages[0][1] <= 0:
         return _empty(title)
     first = stages[0][1]
-    width, step, label_w = 640, 34, 90
-    plot_w = width - label_w - 120
+    width, step, label_w = 480, 34, 70
+    plot_w = width - label_w - 110
     body: list[str] = []
     for i, (label, count) in enumerate(stages):
         w = max(2.0, plot_w * count / first)
@@ -112,7 +112,7 @@ def trend_chart(labels: Sequence[str], series: Sequence[Series], title: str) -> 
     """Lines over months (labels in order), with a dot and a hover title per point."""
     if not labels or not series or not any(v for s in series for v in s.values):
         return _empty(title)
-    width, height, left, right, top, bottom = 640, 240, 50, 20, 30, 40
+    width, height, left, right, top, bottom = 480, 240, 44, 16, 30, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max(max(s.values) for s in series) or 1
     n = len(labels)
@@ -130,7 +130,7 @@ def trend_chart(labels: Sequence[str], series: Sequence[Series], title: str) -> 
         f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{_num(peak)}</text>',
         f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
     ]
-    every = max(1, (n + 7) // 8)  # at most about eight month labels
+    every = max(1, (n + 5) // 6)  # at most about six month labels
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
             body.append(
@@ -146,7 +146,7 @@ def trend_chart(labels: Sequence[str], series: Sequence[Series], title: str) -> 
                 f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(s.name)} {escape(labels[i])}：{_num(v)}</title></circle>"
             )
-        lx = left + k * 120
+        lx = left + k * 100
         body.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{colour}"/>')
         body.append(f'<text x="{lx + 16}" y="16">{escape(s.name)}</text>')
     return _svg(width, height, title, body)

@@ -333,14 +333,10 @@ def test_equal_scores_rotate_between_banks(client, firm) -> None:
 
 
 def _need_leads(client, need_id: int) -> list[dict]:
-    return [
-        lead for lead in _leads(client) if lead["need"] and lead["need"]["need_id"] == need_id
-    ]
+    return [lead for lead in _leads(client) if lead["need"] and lead["need"]["need_id"] == need_id]
 
 
-def test_a_need_goes_only_to_the_banks_the_enterprise_chose(
-    client, banks, products, firm
-) -> None:
+def test_a_need_goes_only_to_the_banks_the_enterprise_chose(client, banks, products, firm) -> None:
     # banks[0] scores best, but the enterprise chose banks[2] and banks[3] only
     need = _need(client, firm["id"], max_banks=3, bank_codes=[banks[3], banks[2]])
     assert need["bank_codes"] == sorted([banks[2], banks[3]])

@@ -1,0 +1,338 @@
+"""The real journeys in a real browser: Debian's Chromium, headless, driven by Playwright,
+with JavaScript switched off (the pages must work without it), against `finmatch serve`
+on a fresh database with the demo library. An enterprise signs in, sees recommendations
+with their reasons, posts a need for one bank and sees the lead appear; the bank records
+its outcomes; the office sees the funnel change and exports it. Every page is saved as a
+screenshot under test-artifacts/screenshots (or $FINMATCH_ARTIFACTS).
+
+Where no Chromium is found the tests skip and say so; in CI (CI=true) they fail instead,
+since .ci/run installs it."""
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import create_database
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("FINMATCH_CHROMIUM", "/usr/bin/chromium"))
+# Without these Chromium keeps calling out to a network it cannot reach.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(os.environ.get("FINMATCH_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
+OFFICE = "fmk_demooffice_demo-office-key-for-local-trials-only"
+BANK = "fmk_demobank01_demo-bank-key-for-local-trials-only"
+ENTERPRISE = "fmk_demoent001_demo-enterprise-key-for-local-trials-only"
+BANK_CODE = "jsbank-wx"
+
+
+def _why_no_browser() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    if not CHROMIUM.exists():
+        return (
+            f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk, or set "
+            "FINMATCH_CHROMIUM)"
+        )
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    why = _why_no_browser()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {why}")
+        pytest.skip(f"browser tests skipped: {why}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`finmatch serve` on a database of its own, migrated and seeded as the README says."""
+    url, drop = create_database(tmp_path_factory.mktemp("browser-db"))
+    env = {**os.environ, "DATABASE_URL": url, "FINMATCH_HOME": str(ROOT)}
+    finmatch = [sys.executable, "-m", "service.cli"]
+    for step in (["migrate"], ["seed", "--demo"], ["match", "--all"]):
+        subprocess.run([*finmatch, *step], env=env, cwd=ROOT, check=True, capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [*finmatch, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        drop()
+
+
+class Visit:
+    """A browser context of one person (cookies of its own), JavaScript off, that records
+    every request the pages make."""
+
+    def __init__(self, browser: Any, base: str, name: str, **options: Any) -> None:
+        self.base, self.name = base, name
+        self.context = browser.new_context(
+            base_url=base,
+            java_script_enabled=False,
+            accept_downloads=True,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            **options,
+        )
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.shots = 0
+
+    def goto(self, path: str) -> Any:
+        response = self.page.goto(path)
+        assert response is not None and response.status < 500, (path, response and response.status)
+        return response
+
+    def shot(self, label: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        self.page.screenshot(
+            path=str(ARTIFACTS / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True
+        )
+
+    def sign_in(self, key: str) -> None:
+        self.goto("/web/sign-in")
+        self.shot("sign-in")
+        self.page.fill("#key", key)
+        self.page.click("form button[type=submit]")
+
+    def text(self) -> str:
+        return str(self.page.inner_text("main"))
+
+    def close(self) -> None:
+        outside = [u for u in self.requests if not u.startswith(self.base)]
+        self.context.close()
+        assert not outside, f"pages fetched from outside the app: {outside}"
+
+
+@pytest.fixture
+def visit(browser: Any, server: str) -> Iterator[Any]:
+    opened: list[Visit] = []
+
+    def make(name: str, **options: Any) -> Visit:
+        v = Visit(browser, server, name, **options)
+        opened.append(v)
+        return v
+
+    yield make
+    for v in opened:
+        v.close()
+
+
+def _funnel_total(office: Visit) -> list[str]:
+    """The 合计 line of the funnel by bank, as the CSV export gives it."""
+    with office.page.expect_download() as download:
+        office.page.click("#table-funnel-bank .exports a:text('CSV')")
+    path = download.value.path()
+    rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
+    assert rows[0][:6] == ["银行", "线索", "已查看", "已联系", "已批复", "已放款"]
+    return rows[-1]
+
+
+def test_the_journeys(visit: Any) -> None:
+    # The office looks at the funnel first.
+    office = visit("office")
+    office.sign_in(OFFICE)
+    assert office.page.url.endswith("/web/office")
+    office.shot("dashboard")
+    assert office.page.locator("svg.chart").count() >= 3
+    before = _funnel_total(office)
+
+    # The enterprise signs in and sees its recommendations, each with a score and reasons.
+    me = visit("enterprise")
+    me.sign_in(ENTERPRISE)
+    assert me.page.url.endswith("/web/enterprise")
+    me.shot("home")
+    me.page.click("nav >> text=推荐产品")
+    me.shot("recommendations")
+    first = me.page.locator("article.recommendation").first
+    assert first.locator(".score").inner_text().endswith("分")
+    assert first.locator("table.factors tbody tr").count() >= 3
+    assert first.locator("table.factors td").nth(2).inner_text().strip()  # a reason, in words
+    assert me.page.locator("article.near-miss li strong").count() >= 1  # what would make it fit
+
+    # It posts a need, first wrongly: each message stands beside its field.
+    me.page.click("nav >> text=融资需求")
+    me.page.click("text=发布融资需求 >> nth=0")
+    me.page.fill("#amount", "三百")
+    me.page.fill("#term_months", "0")
+    me.page.click("form.card button[type=submit]")
+    assert "请填写数字" in me.page.inner_text("#amount-error")
+    assert "1 到 360" in me.page.inner_text("#term_months-error")
+    assert me.page.locator("#purpose-error").count() == 1
+    me.shot("need-errors")
+    # Then rightly, for 江苏银行 only, consenting to share its details.
+    me.page.fill("#amount", "300")
+    me.page.fill("#term_months", "12")
+    me.page.select_option("#purpose", "working_capital")
+    me.page.fill("#max_banks", "1")
+    me.page.check(f"input[name=bank_codes][value={BANK_CODE}]")
+    me.page.check("input[name=consent_share_details]")
+    me.shot("need-form")
+    me.page.click("form.card button[type=submit]")
+    assert "/web/enterprise/needs?posted=" in me.page.url
+    me.shot("needs")
+    assert "300.00 万元" in me.text()
+    me.page.click("nav >> text=对接进度")
+    me.shot("leads")
+    lead_card = me.page.locator("article.lead").first
+    assert BANK_CODE in lead_card.inner_text() and "新线索" in lead_card.inner_text()
+
+    # The bank's staff sign in, open the lead and record what happened.
+    bank = visit("bank")
+    bank.sign_in(BANK)
+    assert bank.page.url.endswith("/web/bank")
+    bank.shot("home")
+    bank.page.click("table a[href^='/web/bank/leads/'] >> nth=0")
+    bank.shot("lead")
+    # who it is, with the credit code: the enterprise consented
+    assert "有限公司（9132" in bank.text() and "未授权" not in bank.text()
+    bank.page.select_option("#status", "contacted")
+    bank.page.click("form.card button[type=submit]")
+    assert "已记录" in bank.text() and "已联系" in bank.text()
+    # An approval without its amount is refused beside the field.
+    bank.page.select_option("#status", "approved")
+    bank.page.click("form.card button[type=submit]")
+    assert bank.page.locator("#amount-error").count() == 1
+    bank.shot("lead-error")
+    bank.page.select_option("#status", "approved")
+    bank.page.fill("#amount", "280")
+    bank.page.fill("#rate", "3.2")
+    bank.page.fill("#term_months", "12")
+    bank.page.click("form.card button[type=submit]")
+    assert "已批复" in bank.text()
+    bank.page.select_option("#status", "disbursed")
+    bank.page.fill("#amount", "280")
+    bank.page.fill("#rate", "3.2")
+    bank.page.click("form.card button[type=submit]")
+    assert "已放款" in bank.text()
+    bank.shot("lead-disbursed")
+
+    # The enterprise follows the lead to the loan it became.
+    me.page.click("nav >> text=对接进度")
+    assert "已放款" in me.page.locator("article.lead").first.inner_text()
+    me.page.click("nav >> text=贷款与续贷")
+    me.shot("loans")
+    assert "280.00 万元" in me.text()
+
+    # The office sees the funnel move by one lead contacted, approved and disbursed.
+    office.goto("/web/office")
+    office.shot("dashboard-after")
+    after = _funnel_total(office)
+    for column in (1, 3, 4, 5):  # leads, contacted, approved, disbursed
+        assert int(after[column]) == int(before[column]) + 1, (column, before, after)
+    # and exports it as XLSX too, the same figures
+    with office.page.expect_download() as download:
+        office.page.click("#table-funnel-bank .exports a:text('XLSX')")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    assert [c.value for c in sheet[sheet.max_row]][:6] == ["合计", *map(int, after[1:6])]
+    # The bank's row opens the bank's page.
+    office.page.click(f"#table-funnel-bank a[href='/web/office/banks/{BANK_CODE}']")
+    office.shot("bank-page")
+    assert "江苏银行" in office.text()
+    office.goto("/web/office/enterprises/1")
+    office.shot("enterprise-page")
+
+    # Signing out ends it: the next page asks to sign in again.
+    me.page.click("header .sign-out button")
+    assert "/web/sign-in" in me.page.url
+    me.goto("/web/enterprise")
+    assert "/web/sign-in" in me.page.url
+
+
+def test_office_pages_review_and_releases(visit: Any) -> None:
+    office = visit("office-admin")
+    office.sign_in(OFFICE)
+    for path, label in (
+        ("/web/office/lists", "lists"),
+        ("/web/office/enterprises?name=华光", "enterprise-search"),
+        ("/web/office?group=cluster", "dashboard-by-cluster"),
+        ("/web/office?group=size_class&amount_group=scheme", "dashboard-by-size"),
+    ):
+        office.goto(path)
+        office.shot(label)
+    office.goto("/web/office/releases")
+    office.page.fill("#note", "浏览器测试发布")
+    office.page.click("form.card button[type=submit]")
+    assert "已发布" in office.text() and "浏览器测试发布" in office.text()
+    office.shot("releases")
+
+
+@pytest.mark.parametrize("who", ["enterprise", "office"])
+def test_pages_fit_a_phone(visit: Any, who: str) -> None:
+    phone = visit(
+        f"phone-{who}",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    phone.sign_in(ENTERPRISE if who == "enterprise" else OFFICE)
+    pages = (
+        ["/web/enterprise", "/web/enterprise/recommendations", "/web/enterprise/needs/new"]
+        if who == "enterprise"
+        else ["/web/office", "/web/office/lists"]
+    )
+    for path in pages:
+        phone.goto(path)
+        phone.shot(path.strip("/").replace("/", "-"))
+        # The page itself never scrolls sideways; wide tables scroll inside their own box.
+        overflow = phone.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (path, overflow)
