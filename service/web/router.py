@@ -18,7 +18,6 @@ from sqlmodel import Session
 
 from service.access import service as access
 from service.access.models import Role
-from service.access.policy import Principal
 from service.core.database import get_session
 from service.core.errors import AppError, Unprocessable
 from service.core.models import today_local
@@ -37,6 +36,7 @@ from service.matching import service as matching
 from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, NeedUpdate
 from service.metrics.schemas import ReportQuery
 from service.products import service as products
+from service.taxonomy import service as taxonomy
 from service.web import dashboard
 from service.web.forms import FormReader
 from service.web.labels import BANK_OUTCOMES, label
@@ -140,6 +140,14 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(
         request, "error.html", None, status, title=titles.get(status, "无法完成"), message=message
     )
+
+
+def place_names(session: Session) -> dict[str, dict[str, str]]:
+    """Cluster and district names by code, for pages that show a profile."""
+    return {
+        "cluster": {c.code: c.name for c in taxonomy.list_clusters(session)},
+        "district": {d.code: d.name for d in taxonomy.list_districts(session)},
+    }
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -258,7 +266,15 @@ def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) 
     )
     needs = _all(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
     recent = leads.recent_leads(session, who.principal, limit=5)
-    return render(request, "enterprise/home.html", who, profile=profile, needs=needs, leads=recent)
+    return render(
+        request,
+        "enterprise/home.html",
+        who,
+        profile=profile,
+        needs=needs,
+        leads=recent,
+        names=place_names(session),
+    )
 
 
 @router.get("/enterprise/recommendations")
@@ -508,6 +524,7 @@ def _lead_page(
         "bank/lead.html",
         who,
         status,
+        names=place_names(session),
         lead=lead,
         values=values or {"status": "contacted"},
         errors=errors or {},
@@ -676,7 +693,6 @@ def office_bank(
     query, errors = period
     bank = products.get_bank(session, code)
     query = query.model_copy(update={"bank": bank.code})
-    principal = Principal(Role.office)
     tables = [
         dashboard.funnel_table(session, query, "product"),
         dashboard.trend_table(session, query),
@@ -694,7 +710,7 @@ def office_bank(
         errors=errors,
         tables=tables,
         period_args=_period_args(query),
-        leads=leads.recent_leads(session, principal, bank_code=bank.code, limit=50),
+        leads=leads.recent_leads(session, who.principal, bank_code=bank.code, limit=50),
     )
 
 
@@ -725,6 +741,7 @@ def office_enterprise(
         request,
         "office/enterprise.html",
         who,
+        names=place_names(session),
         profile=profile,
         needs=_all(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id)),
         leads=leads.recent_leads(session, who.principal, enterprise_id=enterprise_id),
