@@ -115,8 +115,9 @@ def create_app() -> FastAPI:
     api.include_router(metrics_router)
     api.include_router(access_router)
     app.include_router(api)
-    app.include_router(web_router)
+    # The stylesheet before the pages, whose last route answers any other /web address.
     app.mount("/web/static", StaticFiles(directory=WEB_HERE / "static"), name="web-static")
+    app.include_router(web_router)
 
     @app.get(
         "/",

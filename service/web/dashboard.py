@@ -220,13 +220,30 @@ def funnel_charts(funnel: Table, trend: Table) -> dict[str, Markup]:
         "funnel": charts.funnel_chart(
             [(label, int(total.get(key) or 0)) for key, label in STAGES], "转化漏斗（合计）"
         ),
-        "trend": charts.trend_chart(
-            [str(r["label"]) for r in trend.rows],
-            [
-                charts.Series("线索", [r["leads"] for r in trend.rows]),
-                charts.Series("已联系", [r["contacted"] for r in trend.rows]),
-                charts.Series("已放款", [r["disbursed"] for r in trend.rows]),
-            ],
-            "按月趋势",
-        ),
+        "trend": _trend(trend),
     }
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (YYYY-MM), both included."""
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while (year, month) <= (int(last[:4]), int(last[5:7])):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _trend(trend: Table) -> Markup:
+    """A month without leads is a zero on the line, not a month left out."""
+    by_month = {str(r["key"]): r for r in trend.rows if r.get("key")}
+    months = month_range(min(by_month), max(by_month)) if by_month else []
+
+    def series(name: str, key: str) -> charts.Series:
+        return charts.Series(name, [by_month[m][key] if m in by_month else 0 for m in months])
+
+    return charts.trend_chart(
+        months,
+        [series("线索", "leads"), series("已联系", "contacted"), series("已放款", "disbursed")],
+        "按月趋势",
+    )

@@ -790,3 +790,9 @@ def office_publish(session: SessionDep, who: OfficeUser, fields: Form) -> Respon
     note = FormReader(fields).text("note", 200)
     release = releases.publish(session, who.principal, note)
     return see_other(f"{PREFIX}/office/releases?published={release.number}")
+
+
+@router.get("/{path:path}")
+def not_found(path: str) -> Response:
+    """Any other address under /web: a page that says so, not the API's problem+json."""
+    raise AppError("没有这个页面。", status=404, code="page_not_found")

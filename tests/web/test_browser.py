@@ -130,6 +130,15 @@ class Visit:
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
+        self.broken: list[str] = []  # a stylesheet or image that did not load
+        self.page.on(
+            "response",
+            lambda r: (
+                self.broken.append(f"{r.status} {r.url}")
+                if r.request.resource_type != "document" and r.status >= 400
+                else None
+            ),
+        )
         self.shots = 0
 
     def goto(self, path: str) -> Any:
@@ -157,6 +166,8 @@ class Visit:
         outside = [u for u in self.requests if not u.startswith(self.base)]
         self.context.close()
         assert not outside, f"pages fetched from outside the app: {outside}"
+        assert not self.broken, f"resources that failed: {self.broken}"
+        assert any(u.endswith("/web/static/app.css") for u in self.requests)
 
 
 @pytest.fixture

@@ -76,3 +76,10 @@ def test_a_single_month_is_a_point_in_the_middle() -> None:
     svg = charts.trend_chart(["2026-11"], [charts.Series("s", [3])], "t")
     circle = next(_parse(svg).iter(f"{SVG}circle"))
     assert re.fullmatch(r"\d+(\.\d)?", circle.get("cx"))
+
+
+def test_months_between_are_filled() -> None:
+    from service.web.dashboard import month_range
+
+    assert month_range("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
+    assert month_range("2026-05", "2026-05") == ["2026-05"]

@@ -567,3 +567,17 @@ def test_the_office_publishes_a_release(browser_as, client) -> None:
     number = int(response.headers["location"].rsplit("=", 1)[1])
     assert client.get(f"/api/v1/releases/{number}").json()["note"] == "2026年12月"
     assert "2026年12月" in office.get("/web/office/releases").text
+
+
+def test_an_unknown_page_is_a_page(anonymous, browser_as) -> None:
+    response = browser_as("office").get("/web/no/such/page")
+    assert response.status_code == 404
+    assert (
+        response.headers["content-type"].startswith("text/html") and "没有这个页面" in response.text
+    )
+    assert anonymous.get("/web/nope", follow_redirects=False).status_code == 404
+
+
+def test_the_stylesheet_is_served_by_the_app(anonymous) -> None:
+    response = anonymous.get("/web/static/app.css")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
