@@ -1,23 +1,44 @@
 """Reading a posted form into typed values, with a message per field a person understands.
 Pure: no session, no request."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from service.core.errors import AppError
 
 MAX_AMOUNT_WAN = Decimal(100_000_000)  # 1万亿: above anything a lead can be
+T = TypeVar("T")
 
 
 @dataclass
 class FormReader:
     fields: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
+    status: int = 422  # of the page that shows the form again with its messages
+    renamed: dict[str, str] = field(default_factory=dict)  # a use case's field → the form's
+
+    def run(self, action: Callable[[], T], undo: Callable[[], None]) -> T | None:
+        """The use case, once the form itself reads well. Its refusal goes beside the field it
+        names, ``undo`` drops what the transaction had begun, and the result is None; a
+        missing object (404) is not the form's fault and is raised on."""
+        if self.errors:
+            return None
+        try:
+            return action()
+        except ValidationError as exc:
+            self.absorb_validation(exc)
+        except AppError as exc:
+            undo()
+            if exc.status == 404:
+                raise
+            self.absorb(exc)
+            self.status = exc.status
+        return None
 
     def raw(self, name: str) -> str:
         value = self.fields.get(name, "")
@@ -26,7 +47,7 @@ class FormReader:
         return str(value).strip()
 
     def fail(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, message)
+        self.errors.setdefault(self.renamed.get(name, name), message)
 
     def text(self, name: str, max_length: int, required: bool = False) -> str | None:
         value = self.raw(name)

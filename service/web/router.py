@@ -13,7 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from service.access import service as access
@@ -306,6 +305,9 @@ def enterprise_recommendations(
     )
 
 
+NEED_FORM_NAMES = {"amount_fen": "amount"}  # the use case's names, as the form calls them
+
+
 def _need_values(form: FormReader, bank_codes: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "amount_fen": form.wan_to_fen("amount", required=True),
@@ -388,27 +390,17 @@ def new_need_form(request: Request, session: SessionDep, who: EnterpriseUser) ->
 
 @router.post("/enterprise/needs")
 def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields: Form) -> Response:
-    form = FormReader(fields)
+    form = FormReader(fields, renamed=NEED_FORM_NAMES)
     values = _need_values(form, [b.code for b in _bank_options(session)])
-    status = 422
-    if not form.errors:
-        try:
-            data = NeedCreate(enterprise_id=_enterprise_id(who), **values)
-            need = matching.create_need(session, data)
-            return see_other(f"{PREFIX}/enterprise/needs?posted={need.id}")
-        except ValidationError as exc:
-            form.absorb_validation(exc)
-        except AppError as exc:
-            session.rollback()
-            form.absorb(exc)
-            status = exc.status
-    return _need_form(request, session, who, None, _echo(fields), _rename(form.errors), status)
-
-
-def _rename(errors: dict[str, str]) -> dict[str, str]:
-    """Use-case field names as the form's."""
-    renamed = {"amount_fen": "amount"}
-    return {renamed.get(k, k): v for k, v in errors.items()}
+    need = form.run(
+        lambda: matching.create_need(
+            session, NeedCreate(enterprise_id=_enterprise_id(who), **values)
+        ),
+        session.rollback,
+    )
+    if need is not None:
+        return see_other(f"{PREFIX}/enterprise/needs?posted={need.id}")
+    return _need_form(request, session, who, None, _echo(fields), form.errors, form.status)
 
 
 def _own_need(session: Session, who: Visitor, need_id: int) -> Any:
@@ -430,23 +422,18 @@ def edit_need_form(
 def edit_need(
     request: Request, session: SessionDep, who: EnterpriseUser, need_id: int, fields: Form
 ) -> Response:
-    need = _own_need(session, who, need_id)
-    form = FormReader(fields)
+    _own_need(session, who, need_id)
+    form = FormReader(fields, renamed=NEED_FORM_NAMES)
     values = _need_values(form, [b.code for b in _bank_options(session)])
     version = form.integer("version", 1, 2_147_483_647, required=True)
-    status = 422
-    if not form.errors:
-        try:
-            matching.update_need(session, need_id, NeedUpdate(**values), version)
-            return see_other(f"{PREFIX}/enterprise/needs?updated={need_id}")
-        except ValidationError as exc:
-            form.absorb_validation(exc)
-        except AppError as exc:
-            session.rollback()
-            form.absorb(exc)
-            status = exc.status
+    done = form.run(
+        lambda: matching.update_need(session, need_id, NeedUpdate(**values), version),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/enterprise/needs?updated={need_id}")
     need = matching.get_need(session, need_id)
-    return _need_form(request, session, who, need, _echo(fields), _rename(form.errors), status)
+    return _need_form(request, session, who, need, _echo(fields), form.errors, form.status)
 
 
 @router.post("/enterprise/needs/{need_id}/withdraw")
@@ -542,7 +529,7 @@ def bank_lead(request: Request, session: SessionDep, who: BankUser, lead_id: int
 def bank_lead_status(
     request: Request, session: SessionDep, who: BankUser, lead_id: int, fields: Form
 ) -> Response:
-    form = FormReader(fields)
+    form = FormReader(fields, renamed={"amount_fen": "amount", "rate_bp": "rate"})
     to = form.choice("status", BANK_OUTCOMES, required=True)
     change: dict[str, Any] = {
         "status": to,
@@ -556,23 +543,15 @@ def bank_lead_status(
         "contract_no": form.text("contract_no", 64),
     }
     version = form.integer("version", 1, 2_147_483_647, required=True)
-    status = 422
-    if not form.errors:
-        try:
-            leads.change_status(session, who.principal, lead_id, StatusChange(**change), version)
-            return see_other(f"{PREFIX}/bank/leads/{lead_id}?saved=1")
-        except ValidationError as exc:
-            form.absorb_validation(exc)
-        except AppError as exc:
-            session.rollback()
-            if exc.status == 404:
-                raise
-            form.absorb(exc)
-            status = exc.status
-    errors = {
-        {"amount_fen": "amount", "rate_bp": "rate"}.get(k, k): v for k, v in form.errors.items()
-    }
-    return _lead_page(request, session, who, lead_id, fields, errors, status)
+    done = form.run(
+        lambda: leads.change_status(
+            session, who.principal, lead_id, StatusChange(**change), version
+        ),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/bank/leads/{lead_id}?saved=1")
+    return _lead_page(request, session, who, lead_id, fields, form.errors, form.status)
 
 
 # --- the office -----------------------------------------------------------------------------

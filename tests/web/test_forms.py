@@ -65,3 +65,43 @@ def test_a_use_case_refusal_lands_beside_its_field_or_on_top() -> None:
 def test_text_length() -> None:
     form = FormReader({"note": "字" * 11})
     assert form.text("note", 10) is None and "note" in form.errors
+
+
+def test_run_calls_the_use_case_only_for_a_sound_form() -> None:
+    calls: list[str] = []
+    form = FormReader({"n": "x"})
+    form.integer("n", 1, 2)
+    assert form.run(lambda: calls.append("ran"), lambda: calls.append("undo")) is None
+    assert calls == []
+
+
+def test_run_keeps_a_refusal_beside_its_renamed_field_and_undoes() -> None:
+    from service.core.concurrency import PreconditionFailed
+
+    undone: list[bool] = []
+    form = FormReader({}, renamed={"amount_fen": "amount"})
+
+    def refuse() -> None:
+        raise Unprocessable("金额须大于零", field="amount_fen")
+
+    assert form.run(refuse, lambda: undone.append(True)) is None
+    assert form.errors == {"amount": "金额须大于零"} and form.status == 422 and undone
+
+    stale = FormReader({})
+
+    def conflict() -> None:
+        raise PreconditionFailed("已被修改")
+
+    stale.run(conflict, lambda: None)
+    assert stale.status == 412 and stale.errors == {"_form": "已被修改"}
+
+
+def test_run_raises_a_missing_object_on() -> None:
+    from service.core.errors import NotFound
+
+    def missing() -> None:
+        raise NotFound("不存在")
+
+    with pytest.raises(NotFound):
+        FormReader({}).run(missing, lambda: None)
+    assert FormReader({}).run(lambda: 7, lambda: None) == 7
