@@ -31,6 +31,8 @@ from service.lists import service as lists
 from service.lists.models import Match
 from service.loans import service as loans
 from service.loans.models import LoanStatus
+from service.loans.renewal import CaseStatus
+from service.loans.schemas import RenewalChange
 from service.matching import service as matching
 from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, NeedUpdate
 from service.metrics.schemas import ReportQuery
@@ -552,6 +554,70 @@ def bank_lead_status(
     if done is not None:
         return see_other(f"{PREFIX}/bank/leads/{lead_id}?saved=1")
     return _lead_page(request, session, who, lead_id, fields, form.errors, form.status)
+
+
+def _loan_page(
+    request: Request,
+    session: Session,
+    who: Visitor,
+    loan_id: int,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    case = loans.case_public(loans.get_case(session, who.principal, loan_id))
+    loan = loans.loans_public(session, [loans.get_loan(session, who.principal, loan_id)])[0]
+    return render(
+        request,
+        "bank/loan.html",
+        who,
+        status,
+        loan=loan,
+        case=case,
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+@router.get("/bank/loans/{loan_id}")
+def bank_loan(request: Request, session: SessionDep, who: BankUser, loan_id: int) -> Response:
+    return _loan_page(request, session, who, loan_id)
+
+
+@router.post("/bank/loans/{loan_id}/renewal")
+def bank_renewal(
+    request: Request, session: SessionDep, who: BankUser, loan_id: int, fields: Form
+) -> Response:
+    form = FormReader(
+        fields,
+        renamed={
+            "committed_amount_fen": "committed_amount",
+            "new_principal_fen": "new_principal",
+            "new_rate_bp": "new_rate",
+        },
+    )
+    change: dict[str, Any] = {
+        "status": form.choice("status", [s.value for s in CaseStatus], required=True),
+        "on_date": form.day("on_date"),
+        "committed_amount_fen": form.wan_to_fen("committed_amount"),
+        "no_principal": True if form.checked("no_principal") else None,
+        "new_maturity_date": form.day("new_maturity_date"),
+        "new_principal_fen": form.wan_to_fen("new_principal"),
+        "new_rate_bp": form.percent_to_bp("new_rate"),
+        "new_contract_no": form.text("new_contract_no", 64),
+        "reason": form.text("reason", 500),
+        "note": form.text("note", 500),
+    }
+    version = form.integer("version", 1, 2_147_483_647, required=True)
+    done = form.run(
+        lambda: loans.change_case(
+            session, who.principal, loan_id, RenewalChange(**change), version
+        ),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/bank/loans/{loan_id}?saved=1")
+    return _loan_page(request, session, who, loan_id, fields, form.errors, form.status)
 
 
 # --- the office -----------------------------------------------------------------------------

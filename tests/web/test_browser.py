@@ -272,6 +272,14 @@ def test_the_journeys(visit: Any) -> None:
     bank.page.click("form.card button[type=submit]")
     assert "已放款" in bank.text()
     bank.shot("lead-disbursed")
+    # and, a month ahead, a maturing loan's renewal: contacted
+    bank.goto("/web/bank")
+    bank.page.click("table a[href^='/web/bank/loans/'] >> nth=0")
+    bank.shot("loan")
+    bank.page.select_option("#status", "contacted")
+    bank.page.click("form.card button[type=submit]")
+    assert "已记录" in bank.text() and "已对接" in bank.text()
+    bank.shot("loan-contacted")
 
     # The enterprise follows the lead to the loan it became.
     me.page.click("nav >> text=对接进度")

@@ -581,3 +581,96 @@ def test_an_unknown_page_is_a_page(anonymous, browser_as) -> None:
 def test_the_stylesheet_is_served_by_the_app(anonymous) -> None:
     response = anonymous.get("/web/static/app.css")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+def _loan(client, bank: str, firm: dict, days: int = 20) -> dict:
+    from datetime import timedelta
+
+    from service.core.models import today_local
+
+    body = {
+        "bank_code": bank,
+        "enterprise_id": firm["id"],
+        "contract_no": f"WEB-{firm['id']}",
+        "kind": "working_capital",
+        "principal_fen": 300_000_000,
+        "rate_bp": 345,
+        "disbursed_date": (today_local() - timedelta(days=345)).isoformat(),
+        "maturity_date": (today_local() + timedelta(days=days)).isoformat(),
+    }
+    response = client.post("/api/v1/loans", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_bank_records_a_renewal_from_contact_to_renewed(browser_as, client, firm, bank) -> None:
+    from datetime import timedelta
+
+    from service.core.models import today_local
+
+    loan = _loan(client, bank, firm)
+    staff = browser_as("bank", bank_code=bank)
+    assert f"/web/bank/loans/{loan['id']}" in staff.get("/web/bank").text
+    page = f"/web/bank/loans/{loan['id']}"
+    text = staff.get(page).text
+    assert loan["contract_no"] in text and "待对接" in text
+    version = int(form_token(text, "version"))
+    response = _post(
+        staff, f"{page}/renewal", {"status": "contacted", "version": str(version)}, page
+    )
+    assert response.status_code == 303
+    case = client.get(f"/api/v1/loans/{loan['id']}/renewal").json()
+    assert case["status"] == "contacted" and case["contacted_date"] == str(today_local())
+    # renewed straight from contacted is a wrong step: said on the page, nothing changes
+    response = _post(
+        staff, f"{page}/renewal", {"status": "renewed", "version": str(case["version"])}, page
+    )
+    assert response.status_code == 409
+    assert "不能改为" in response.text
+    response = _post(
+        staff,
+        f"{page}/renewal",
+        {
+            "status": "committed",
+            "committed_amount": "300",
+            "no_principal": "on",
+            "version": str(case["version"]),
+        },
+        page,
+    )
+    assert response.status_code == 303
+    case = client.get(f"/api/v1/loans/{loan['id']}/renewal").json()
+    assert case["committed_amount_fen"] == 300_000_000 and case["no_principal"] is True
+    # renewed needs the new maturity, beside its field
+    response = _post(
+        staff, f"{page}/renewal", {"status": "renewed", "version": str(case["version"])}, page
+    )
+    assert response.status_code == 422 and 'id="new_maturity_date-error"' in response.text
+    new_maturity = (today_local() + timedelta(days=380)).isoformat()
+    response = _post(
+        staff,
+        f"{page}/renewal",
+        {
+            "status": "renewed",
+            "new_maturity_date": new_maturity,
+            "new_rate": "3.3",
+            "version": str(case["version"]),
+        },
+        page,
+    )
+    assert response.status_code == 303
+    assert client.get(f"/api/v1/loans/{loan['id']}").json()["status"] == "renewed"
+
+
+def test_another_banks_loan_is_not_found(browser_as, client, firm, bank) -> None:
+    loan = _loan(client, bank, firm)
+    other = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
+    stranger = browser_as("bank", bank_code=other)
+    assert stranger.get(f"/web/bank/loans/{loan['id']}").status_code == 404
+    response = _post(
+        stranger,
+        f"/web/bank/loans/{loan['id']}/renewal",
+        {"status": "contacted", "version": "1"},
+        "/web/bank",
+    )
+    assert response.status_code == 404
