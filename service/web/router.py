@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -123,6 +124,8 @@ class PageRoute(APIRoute):
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
+# Ids in addresses, within the database's integer range (a larger one is a 422 page).
+Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 
 
 def render(
@@ -414,7 +417,7 @@ def _own_need(session: Session, who: Visitor, need_id: int) -> Any:
 
 @router.get("/enterprise/needs/{need_id}/edit")
 def edit_need_form(
-    request: Request, session: SessionDep, who: EnterpriseUser, need_id: int
+    request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id
 ) -> Response:
     need = _own_need(session, who, need_id)
     return _need_form(request, session, who, need, _need_defaults(need), {})
@@ -422,7 +425,7 @@ def edit_need_form(
 
 @router.post("/enterprise/needs/{need_id}")
 def edit_need(
-    request: Request, session: SessionDep, who: EnterpriseUser, need_id: int, fields: Form
+    request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id, fields: Form
 ) -> Response:
     _own_need(session, who, need_id)
     form = FormReader(fields, renamed=NEED_FORM_NAMES)
@@ -440,7 +443,7 @@ def edit_need(
 
 @router.post("/enterprise/needs/{need_id}/withdraw")
 def withdraw_need(
-    request: Request, session: SessionDep, who: EnterpriseUser, need_id: int, fields: Form
+    request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id, fields: Form
 ) -> Response:
     _own_need(session, who, need_id)
     version = FormReader(fields).integer("version", 1, 2_147_483_647)
@@ -523,13 +526,13 @@ def _lead_page(
 
 
 @router.get("/bank/leads/{lead_id}")
-def bank_lead(request: Request, session: SessionDep, who: BankUser, lead_id: int) -> Response:
+def bank_lead(request: Request, session: SessionDep, who: BankUser, lead_id: Id) -> Response:
     return _lead_page(request, session, who, lead_id)
 
 
 @router.post("/bank/leads/{lead_id}/status")
 def bank_lead_status(
-    request: Request, session: SessionDep, who: BankUser, lead_id: int, fields: Form
+    request: Request, session: SessionDep, who: BankUser, lead_id: Id, fields: Form
 ) -> Response:
     form = FormReader(fields, renamed={"amount_fen": "amount", "rate_bp": "rate"})
     to = form.choice("status", BANK_OUTCOMES, required=True)
@@ -580,13 +583,13 @@ def _loan_page(
 
 
 @router.get("/bank/loans/{loan_id}")
-def bank_loan(request: Request, session: SessionDep, who: BankUser, loan_id: int) -> Response:
+def bank_loan(request: Request, session: SessionDep, who: BankUser, loan_id: Id) -> Response:
     return _loan_page(request, session, who, loan_id)
 
 
 @router.post("/bank/loans/{loan_id}/renewal")
 def bank_renewal(
-    request: Request, session: SessionDep, who: BankUser, loan_id: int, fields: Form
+    request: Request, session: SessionDep, who: BankUser, loan_id: Id, fields: Form
 ) -> Response:
     form = FormReader(
         fields,
@@ -777,7 +780,7 @@ def office_enterprises(
 
 @router.get("/office/enterprises/{enterprise_id}")
 def office_enterprise(
-    request: Request, session: SessionDep, who: OfficeUser, enterprise_id: int
+    request: Request, session: SessionDep, who: OfficeUser, enterprise_id: Id
 ) -> Response:
     profile = enterprises.enterprise_public(
         session, enterprises.get_enterprise(session, enterprise_id)
@@ -807,7 +810,7 @@ def office_lists(request: Request, session: SessionDep, who: OfficeUser) -> Resp
 
 
 @router.post("/office/lists/entries/{entry_id}/confirm")
-def office_confirm(session: SessionDep, who: OfficeUser, entry_id: int, fields: Form) -> Response:
+def office_confirm(session: SessionDep, who: OfficeUser, entry_id: Id, fields: Form) -> Response:
     form = FormReader(fields)
     enterprise_id = form.integer("enterprise_id", 1, 2_147_483_647, required=True)
     version = form.integer("version", 1, 2_147_483_647)
@@ -818,7 +821,7 @@ def office_confirm(session: SessionDep, who: OfficeUser, entry_id: int, fields: 
 
 
 @router.post("/office/lists/entries/{entry_id}/reject")
-def office_reject(session: SessionDep, who: OfficeUser, entry_id: int, fields: Form) -> Response:
+def office_reject(session: SessionDep, who: OfficeUser, entry_id: Id, fields: Form) -> Response:
     version = FormReader(fields).integer("version", 1, 2_147_483_647)
     lists.reject(session, who.principal, entry_id, version)
     return see_other(f"{PREFIX}/office/lists?rejected={entry_id}")

@@ -674,3 +674,17 @@ def test_another_banks_loan_is_not_found(browser_as, client, firm, bank) -> None
         "/web/bank",
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("office", "/web/office/enterprises/99999999999999999999"),
+        ("bank", "/web/bank/leads/99999999999"),
+        ("bank", "/web/bank/loans/0"),
+    ],
+)
+def test_an_id_out_of_range_is_a_page_not_a_crash(browser_as, bank, role, path) -> None:
+    who = browser_as(role, bank_code=bank if role == "bank" else None)
+    response = who.get(path)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
