@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from service.metrics import service as metrics
-from service.metrics.schemas import AmountGroup, FunnelGroup, ReportQuery
+from service.metrics.schemas import AmountGroup, DeclineGroup, FunnelGroup, ReportQuery
 from service.web import charts
 from service.web.tables import Column, Table
 
@@ -167,6 +167,22 @@ def maturities_table(session: Session, query: ReportQuery) -> Table:
     )
 
 
+def declines_table(session: Session, query: ReportQuery) -> Table:
+    report = metrics.decline_report(session, query, DeclineGroup.none)
+    rows = [r.model_dump() for r in report.total.reasons]
+    return Table(
+        name="decline-reasons",
+        title="银行拒绝原因",
+        columns=[
+            Column("label", "原因"),
+            Column("count", "笔数", "int"),
+            Column("share", "占拒绝", "ratio"),
+        ],
+        rows=rows,
+        total={"label": "合计", "count": report.total.declined, "share": None},
+    )
+
+
 @dataclass(frozen=True)
 class Builder:
     make: Callable[..., Table]
@@ -178,6 +194,7 @@ BUILDERS: dict[str, Builder] = {
     "amounts": Builder(amounts_table, tuple(AMOUNT_GROUPS)),
     "trend": Builder(trend_table),
     "response-times": Builder(response_table),
+    "decline-reasons": Builder(declines_table),
     "renewals": Builder(renewals_table),
     "maturities": Builder(maturities_table),
 }

@@ -458,7 +458,44 @@ def enterprise_leads(request: Request, session: SessionDep, who: EnterpriseUser)
         "enterprise/leads.html",
         who,
         leads=leads.recent_leads(session, who.principal, limit=200),
+        requests=leads.list_contact_requests(session, who.principal),
     )
+
+
+@router.post("/enterprise/apply")
+def enterprise_apply(session: SessionDep, who: EnterpriseUser, fields: Form) -> Response:
+    """Apply for a recommended product: the bank gets the lead, with who the enterprise is."""
+    form = FormReader(fields)
+    product_code = form.text("product_code", 64, required=True)
+    need_id = form.integer("need_id", 1, 2_147_483_647)
+    if product_code is None:
+        raise Unprocessable("请选择要申请的产品。", code="missing_product")
+    lead = leads.apply(
+        session, who.principal, product_code, need_id=need_id, enterprise_id=_enterprise_id(who)
+    )
+    return see_other(f"{PREFIX}/enterprise/leads?applied={lead.id}")
+
+
+@router.post("/enterprise/contact-requests/{request_id}/{decision}")
+def enterprise_contact_request(
+    session: SessionDep, who: EnterpriseUser, request_id: Id, decision: str, _: Form
+) -> Response:
+    """A bank asked to contact the enterprise: it accepts (the bank gets a lead) or declines."""
+    if decision not in ("accept", "decline"):
+        raise AppError("没有这个操作。", status=404, code="page_not_found")
+    leads.decide_contact_request(session, who.principal, request_id, accept=decision == "accept")
+    return see_other(f"{PREFIX}/enterprise/leads?{decision}ed={request_id}")
+
+
+@router.post("/enterprise/leads/{lead_id}/withdraw")
+def enterprise_withdraw_lead(
+    session: SessionDep, who: EnterpriseUser, lead_id: Id, fields: Form
+) -> Response:
+    """The enterprise no longer wants this bank's offer: the lead closes, the bank is told."""
+    version = FormReader(fields).integer("version", 1, 2_147_483_647)
+    change = StatusChange(status=LeadStatus.withdrawn)
+    leads.change_status(session, who.principal, lead_id, change, version)
+    return see_other(f"{PREFIX}/enterprise/leads?withdrawn={lead_id}")
 
 
 @router.get("/enterprise/loans")
@@ -682,6 +719,7 @@ def office_dashboard(
         funnel,
         trend,
         dashboard.response_table(session, query),
+        dashboard.declines_table(session, query),
         dashboard.amounts_table(session, query, amount_group),
         dashboard.renewals_table(session, query),
         dashboard.maturities_table(session, query),
@@ -745,6 +783,7 @@ def office_bank(
         dashboard.funnel_table(session, query, "product"),
         dashboard.trend_table(session, query),
         dashboard.response_table(session, query),
+        dashboard.declines_table(session, query),
         dashboard.amounts_table(session, query, "product"),
         dashboard.renewals_table(session, query),
         dashboard.maturities_table(session, query),

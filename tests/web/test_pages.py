@@ -429,6 +429,9 @@ def test_a_decline_needs_its_reason(browser_as, client, firm, bank) -> None:
         client.get(f"/api/v1/leads/{lead['id']}").json()["declined_reason"]
         == "insufficient_collateral"
     )
+    dash = browser_as("office").get("/web/office").text
+    table = dash[dash.index('id="table-decline-reasons"') :]
+    assert "担保或抵押不足" in table[: table.index("</section>")]
 
 
 # --- the office -----------------------------------------------------------------------------
@@ -688,3 +691,105 @@ def test_an_id_out_of_range_is_a_page_not_a_crash(browser_as, bank, role, path) 
     who = browser_as(role, bank_code=bank if role == "bank" else None)
     response = who.get(path)
     assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+
+
+def _product_code(client, bank: str) -> str:
+    return client.get("/api/v1/products", params={"bank": bank}).json()["items"][0]["code"]
+
+
+def test_an_enterprise_applies_for_a_recommended_product(browser_as, client, firm, bank) -> None:
+    me = browser_as("enterprise", enterprise_id=firm["id"])
+    page = me.get("/web/enterprise/recommendations").text
+    code = _product_code(client, bank)
+    assert f'name="product_code" value="{code}"' in page
+    response = _post(
+        me, "/web/enterprise/apply", {"product_code": code}, "/web/enterprise/recommendations"
+    )
+    assert response.status_code == 303 and "applied=" in response.headers["location"]
+    (lead,) = client.get("/api/v1/leads", params={"bank": bank}).json()["items"]
+    assert lead["source"] == "application" and lead["consented"] is True
+    # a product it does not qualify for is refused with the reasons, and makes no lead
+    other_bank = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
+    strict = product_payload(other_bank, eligibility={"clusters_included": ["biomed"]})
+    assert client.post("/api/v1/products", json=strict).status_code == 201
+    response = _post(
+        me,
+        "/web/enterprise/apply",
+        {"product_code": strict["code"]},
+        "/web/enterprise/recommendations",
+    )
+    assert response.status_code == 422 and "不符合" in response.text
+    assert client.get("/api/v1/leads", params={"bank": other_bank}).json()["items"] == []
+
+
+def test_an_enterprise_answers_a_banks_contact_request(
+    browser_as, as_role, client, firm, bank
+) -> None:
+    need = client.post(
+        "/api/v1/needs",
+        json={
+            "enterprise_id": firm["id"],
+            "amount_fen": 100_000_000,
+            "term_months": 12,
+            "purpose": "working_capital",
+        },
+    ).json()
+    code = _product_code(client, bank)
+    staff = as_role("bank", bank_code=bank)
+    prospects = staff.get(f"/api/v1/products/{code}/prospects").json()["items"]
+    ours = next(
+        p for p in prospects if p["prospect_id"] == f"need-{need['id']}" or p["basis"] == "need"
+    )
+    asked = staff.post(
+        f"/api/v1/products/{code}/contact-requests",
+        json={"prospect_id": ours["prospect_id"], "message": "欢迎洽谈"},
+    )
+    assert asked.status_code == 201, asked.text
+    me = browser_as("enterprise", enterprise_id=firm["id"])
+    page = me.get("/web/enterprise/leads").text
+    assert "欢迎洽谈" in page and "同意联系" in page
+    request_id = asked.json()["id"]
+    response = _post(
+        me, f"/web/enterprise/contact-requests/{request_id}/accept", {}, "/web/enterprise/leads"
+    )
+    assert response.status_code == 303
+    assert (
+        client.get("/api/v1/leads", params={"bank": bank}).json()["items"][0]["source"]
+        == "prospect"
+    )
+    # another enterprise cannot answer it; an unknown answer is not a page
+    stranger = browser_as("enterprise", enterprise_id=create_enterprise(client)["id"])
+    assert (
+        _post(
+            stranger,
+            f"/web/enterprise/contact-requests/{request_id}/decline",
+            {},
+            "/web/enterprise/leads",
+        ).status_code
+        == 404
+    )
+    assert (
+        _post(
+            me, f"/web/enterprise/contact-requests/{request_id}/maybe", {}, "/web/enterprise/leads"
+        ).status_code
+        == 404
+    )
+
+
+def test_an_enterprise_withdraws_a_lead(browser_as, client, firm, bank) -> None:
+    lead = _lead_for(browser_as, client, firm, bank)
+    me = browser_as("enterprise", enterprise_id=firm["id"])
+    response = _post(
+        me,
+        f"/web/enterprise/leads/{lead['id']}/withdraw",
+        {"version": str(lead["version"])},
+        "/web/enterprise/leads",
+    )
+    assert response.status_code == 303
+    assert client.get(f"/api/v1/leads/{lead['id']}").json()["status"] == "withdrawn"
+    # a bank cannot use the enterprise's page to withdraw
+    staff = browser_as("bank", bank_code=bank)
+    assert (
+        _post(staff, f"/web/enterprise/leads/{lead['id']}/withdraw", {}, "/web/bank").status_code
+        == 403
+    )
