@@ -18,12 +18,14 @@ from sqlmodel import Session
 
 from service.access import service as access
 from service.access.models import Role
+from service.access.policy import check_enterprise_fields, ensure_sees_enterprise
 from service.core.database import get_session
 from service.core.errors import AppError, Unprocessable
 from service.core.models import today_local
 from service.core.pagination import PageParams
 from service.core.settings import get_settings
 from service.enterprises import service as enterprises
+from service.enterprises.models import EnterpriseUpdate
 from service.leads import service as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import DeclineReason, LeadStatus
@@ -281,6 +283,17 @@ def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) 
     )
 
 
+@router.post("/enterprise/sharing")
+def enterprise_sharing(session: SessionDep, who: EnterpriseUser, fields: Form) -> Response:
+    """Whether banks may see who the enterprise is in the library releases: its own choice."""
+    form = FormReader(fields)
+    version = form.integer("version", 1, 2_147_483_647)
+    data = EnterpriseUpdate(share_with_banks=form.checked("share_with_banks"))
+    check_enterprise_fields(who.principal, data.model_fields_set)
+    enterprises.update_enterprise(session, _enterprise_id(who), data, version)
+    return see_other(f"{PREFIX}/enterprise?saved=1")
+
+
 @router.get("/enterprise/recommendations")
 def enterprise_recommendations(
     request: Request,
@@ -295,8 +308,7 @@ def enterprise_recommendations(
         if n.status in ("open", "matched")
     ]
     if need is not None:
-        if matching.get_need(session, need).enterprise_id != enterprise_id:
-            raise AppError("融资需求不存在。", status=404, code="need_not_found")
+        _own_need(session, who, need)
         result = matching.recommend_for_need(session, need)
     else:
         result = matching.recommend_for_enterprise(session, enterprise_id)
@@ -410,8 +422,7 @@ def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields
 
 def _own_need(session: Session, who: Visitor, need_id: int) -> Any:
     need = matching.get_need(session, need_id)
-    if need.enterprise_id != _enterprise_id(who):
-        raise AppError(f"融资需求 {need_id} 不存在。", status=404, code="need_not_found")
+    ensure_sees_enterprise(who.principal, need.enterprise_id, "融资需求")  # as the API
     return need
 
 

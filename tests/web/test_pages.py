@@ -793,3 +793,21 @@ def test_an_enterprise_withdraws_a_lead(browser_as, client, firm, bank) -> None:
         _post(staff, f"/web/enterprise/leads/{lead['id']}/withdraw", {}, "/web/bank").status_code
         == 403
     )
+
+
+def test_an_enterprise_chooses_whether_banks_see_it_in_releases(browser_as, client, firm) -> None:
+    me = browser_as("enterprise", enterprise_id=firm["id"])
+    home = me.get("/web/enterprise").text
+    version = form_token(home, "version")
+    response = _post(
+        me,
+        "/web/enterprise/sharing",
+        {"share_with_banks": "on", "version": version},
+        "/web/enterprise",
+    )
+    assert response.status_code == 303
+    assert client.get(f"/api/v1/enterprises/{firm['id']}").json()["share_with_banks"] is True
+    # the same form again, now stale, is refused and changes nothing
+    response = _post(me, "/web/enterprise/sharing", {"version": version}, "/web/enterprise")
+    assert response.status_code == 412
+    assert client.get(f"/api/v1/enterprises/{firm['id']}").json()["share_with_banks"] is True
