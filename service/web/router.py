@@ -143,8 +143,9 @@ def render(
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {401: "请先登录", 403: "无权访问", 404: "未找到", 409: "操作冲突", 412: "内容已变化"}
+    who = getattr(request.state, "visitor", None)  # signed in: keep the menu
     return render(
-        request, "error.html", None, status, title=titles.get(status, "无法完成"), message=message
+        request, "error.html", who, status, title=titles.get(status, "无法完成"), message=message
     )
 
 

@@ -50,8 +50,9 @@ def visitor(request: Request, session: Annotated[Session, Depends(get_session)])
         raise SignInRequired
     principal, csrf_token = found
     request.state.principal = principal
+    request.state.visitor = Visitor(principal, csrf_token)  # for an error page's menu
     act_as(session, principal)  # the audit log names who changed what, as through the API
-    return Visitor(principal, csrf_token)
+    return request.state.visitor
 
 
 def optional_visitor(

@@ -198,6 +198,7 @@ def test_each_role_opens_only_its_own_pages(browser_as, firm, bank, role, path) 
     response = who.get(path.format(bank=bank))
     assert response.status_code == 403
     assert "无权" in response.text and response.headers["content-type"].startswith("text/html")
+    assert "/web/sign-out" in response.text  # still signed in: the menu stays
 
 
 def test_another_enterprises_need_is_not_found(browser_as, client, firm) -> None:
