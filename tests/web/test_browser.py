@@ -238,6 +238,13 @@ def test_the_journeys(visit: Any) -> None:
     assert "/web/enterprise/needs?posted=" in me.page.url
     me.shot("needs")
     assert "300.00 万元" in me.text()
+    # and changes its mind about the term
+    me.page.click("td.actions a:text('修改') >> nth=0")
+    assert me.page.input_value("#amount") == "300"
+    me.page.fill("#term_months", "18")
+    me.shot("need-edit")
+    me.page.click("form.card button[type=submit]")
+    assert "已保存" in me.text() and "18 个月" in me.text()
     me.page.click("nav >> text=对接进度")
     me.shot("leads")
     lead_card = me.page.locator("article.lead").first
@@ -314,22 +321,53 @@ def test_the_journeys(visit: Any) -> None:
     assert "/web/sign-in" in me.page.url
 
 
-def test_office_pages_review_and_releases(visit: Any) -> None:
+def test_office_reviews_a_list_and_publishes_a_release(visit: Any, server: str) -> None:
+    # A list arrives with two names the library cannot link by itself.
+    api = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {OFFICE}"})
+    listed = "企业名称\n绣盈化纤有限公司\n无锡绣盈新材料科技有限公司\n".encode()
+    response = api.post(
+        "/api/v1/lists/imports",
+        files={"file": ("瞪羚企业.csv", listed, "text/csv")},
+        data={"qualification_type": "gazelle", "title": "瞪羚企业名单"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["review"] == 2
+
     office = visit("office-admin")
     office.sign_in(OFFICE)
+    office.goto("/web/office/lists")
+    office.shot("review-queue")
+    first = office.page.locator("article.entry", has_text="绣盈化纤有限公司").first
+    candidate = first.locator("tbody tr").first.locator("td").first.inner_text()
+    assert candidate == "绣盈化纤科技有限公司"
+    first.locator("tbody tr").first.locator("button").click()
+    assert "已确认" in office.text()
+    office.page.locator("article.entry", has_text="无锡绣盈新材料").locator(
+        "button.secondary"
+    ).click()
+    assert "已驳回" in office.text() and "没有待审核的条目" in office.text()
+    office.shot("review-done")
+    decided = api.get("/api/v1/lists/entries", params={"match": "review"}).json()["items"]
+    assert sorted(str(e["decision"]) for e in decided) == ["confirmed", "rejected"]
+
     for path, label in (
-        ("/web/office/lists", "lists"),
         ("/web/office/enterprises?name=华光", "enterprise-search"),
         ("/web/office?group=cluster", "dashboard-by-cluster"),
         ("/web/office?group=size_class&amount_group=scheme", "dashboard-by-size"),
+        ("/web/office?group=district&from=2026-12-31&to=2026-01-01", "dashboard-bad-period"),
     ):
         office.goto(path)
         office.shot(label)
+    assert office.page.locator("#to-error").count() == 1
     office.goto("/web/office/releases")
     office.page.fill("#note", "浏览器测试发布")
     office.page.click("form.card button[type=submit]")
     assert "已发布" in office.text() and "浏览器测试发布" in office.text()
     office.shot("releases")
+    # A page of another role is refused, with a page that says so.
+    office.goto("/web/enterprise")
+    assert "无权访问" in office.text()
+    office.shot("forbidden")
 
 
 @pytest.mark.parametrize("who", ["enterprise", "office"])
