@@ -29,6 +29,7 @@ MATCH_LABEL = {
     "new": "拟新增",
     "invalid": "无效",
 }
+IMPORT_STATUS_LABEL = {"preview": "预览中", "committed": "已提交"}
 DECISION_LABEL = {"confirmed": "已确认", "rejected": "已驳回", "created": "已新建"}
 ROLE_LABEL = {"office": "金融办", "bank": "银行", "enterprise": "企业"}
 BANK_OUTCOMES = ["viewed", "contacted", "approved", "disbursed", "declined"]
@@ -45,6 +46,7 @@ LABELS = {
     "loan_kind": LOAN_KIND_LABEL,
     "match": MATCH_LABEL,
     "decision": DECISION_LABEL,
+    "import": IMPORT_STATUS_LABEL,
     "role": ROLE_LABEL,
 }
 

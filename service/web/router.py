@@ -857,7 +857,21 @@ def office_lists(request: Request, session: SessionDep, who: OfficeUser) -> Resp
         session, who.principal, PageParams(limit=100, cursor=None), match=Match.review, pending=True
     )
     imports = lists.list_imports(session, who.principal, PageParams(limit=20, cursor=None))
-    return render(request, "office/lists.html", who, entries=queue.items, imports=imports.items)
+    types = {t.code: t.name for t in taxonomy.list_qualification_types(session)}
+    return render(
+        request,
+        "office/lists.html",
+        who,
+        entries=queue.items,
+        imports=imports.items,
+        qualification_names=types,
+    )
+
+
+@router.post("/office/lists/imports/{import_id}/commit")
+def office_commit_import(session: SessionDep, who: OfficeUser, import_id: Id, _: Form) -> Response:
+    lists.commit_import(session, who.principal, import_id)
+    return see_other(f"{PREFIX}/office/lists?committed={import_id}")
 
 
 @router.post("/office/lists/entries/{entry_id}/confirm")

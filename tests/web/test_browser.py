@@ -349,6 +349,9 @@ def test_office_reviews_a_list_and_publishes_a_release(visit: Any, server: str) 
     office.shot("review-done")
     decided = api.get("/api/v1/lists/entries", params={"match": "review"}).json()["items"]
     assert sorted(str(e["decision"]) for e in decided) == ["confirmed", "rejected"]
+    office.page.click("button:text('提交名单')")
+    assert "已提交，资质已生效" in office.text()
+    office.shot("list-committed")
 
     for path, label in (
         ("/web/office/enterprises?name=华光", "enterprise-search"),

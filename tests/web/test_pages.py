@@ -557,6 +557,16 @@ def test_the_review_queue_confirms_and_rejects(browser_as, client) -> None:
     assert decided[first["id"]]["enterprise_id"] == hengrui["id"]
     assert decided[second["id"]]["decision"] == "rejected"
     assert decided[first["id"]]["decided_by"].startswith("key:")
+    # committing the list gives the confirmed enterprise its qualification
+    import_id = first["import_id"]
+    response = _post(
+        office, f"/web/office/lists/imports/{import_id}/commit", {}, "/web/office/lists"
+    )
+    assert response.status_code == 303
+    assert client.get(f"/api/v1/lists/imports/{import_id}").json()["status"] == "committed"
+    qualifications = client.get(f"/api/v1/enterprises/{hengrui['id']}").json()["qualifications"]
+    assert [q["type_code"] for q in qualifications] == ["little_giant"]
+    assert "提交名单" not in office.get("/web/office/lists").text
     # deciding again is refused, with a page saying why
     again = _post(
         office, f"/web/office/lists/entries/{second['id']}/reject", {}, "/web/office/lists"
