@@ -1,8 +1,11 @@
 """FastAPI dependencies: the caller of a request, from its ``Authorization: Bearer`` key."""
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from sqlmodel import Session
 
@@ -11,6 +14,7 @@ from service.access.audit import act_as
 from service.access.models import Role
 from service.access.policy import Principal, require
 from service.core.database import get_session
+from service.core.idempotency import run_once
 
 # Declares the scheme in OpenAPI (the docs' Authorize button); the key is checked below, so
 # that a missing or malformed header gets our problem+json answer, not the library's.
@@ -47,3 +51,40 @@ Office = Annotated[Principal, Depends(office_principal)]
 def idempotency_owner(request: Request) -> str:
     """Whose Idempotency-Keys a request's key is among: the caller's API key."""
     return request.state.principal.ref
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A POST the caller may retry with an ``Idempotency-Key``: ``answer(body, call)`` answers
+    by ``call()`` (status, JSON-able body, headers), or by the stored answer to the same key
+    and body of the same caller."""
+
+    session: Session
+    owner: str
+    key: str | None
+    path: str
+
+    def answer(
+        self, body: Any, call: Callable[[], tuple[int, Any, dict[str, str]]]
+    ) -> JSONResponse:
+        return run_once(self.session, self.owner, self.key, "POST", self.path, body, call)
+
+
+def retry(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    _: Annotated[Principal, Depends(current_principal)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Retry safely: the same key and body get the first answer again",
+            examples=["7b0f1c52-6d3e-4bd4-9d0c-2f1b8a3c5e10"],
+        ),
+    ] = None,
+) -> Retry:
+    return Retry(session, idempotency_owner(request), idempotency_key, request.url.path)
+
+
+Retryable = Annotated[Retry, Depends(retry)]

@@ -7,11 +7,10 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Resp
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from service.access.dependencies import BearerScheme, Caller, idempotency_owner
+from service.access.dependencies import BearerScheme, Caller, Retryable
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_engine, get_session
 from service.core.errors import problem_responses
-from service.core.idempotency import run_once
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageDep
 from service.leads import feed, service
@@ -34,15 +33,6 @@ from service.leads.states import LeadStatus
 router = APIRouter(tags=["leads"])
 SessionDep = Annotated[Session, Depends(get_session)]
 LeadId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Lead id", examples=[1])]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=255,
-        description="Retry safely: the same key and body get the first answer again",
-        examples=["7b0f1c52-6d3e-4bd4-9d0c-2f1b8a3c5e10"],
-    ),
-]
 IfMatch = Annotated[str | None, Header(description="ETag of the lead's version", examples=['"2"'])]
 
 
@@ -123,7 +113,7 @@ def get_lead(
 def change_status(
     principal: Caller,
     session: SessionDep,
-    request: Request,
+    retry: Retryable,
     lead_id: LeadId,
     change: Annotated[
         StatusChange,
@@ -142,22 +132,13 @@ def change_status(
         ),
     ],
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         lead = service.change_status(session, principal, lead_id, change, parse_if_match(if_match))
         body = service.leads_public(session, principal, [lead])[0]
         return 200, body, {"ETag": etag(lead.version)}
 
-    return run_once(
-        session,
-        idempotency_owner(request),
-        idempotency_key,
-        "POST",
-        request.url.path,
-        {"change": change.model_dump(mode="json"), "if_match": if_match},
-        call,
-    )
+    return retry.answer({"change": change.model_dump(mode="json"), "if_match": if_match}, call)
 
 
 @router.post(
@@ -175,7 +156,7 @@ def change_status(
 def apply(
     principal: Caller,
     session: SessionDep,
-    request: Request,
+    retry: Retryable,
     data: Annotated[
         ApplicationRequest,
         Body(
@@ -187,7 +168,6 @@ def apply(
             }
         ),
     ],
-    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         lead = service.apply(
@@ -196,15 +176,7 @@ def apply(
         body = service.leads_public(session, principal, [lead])[0]
         return 201, body, {"Location": f"/api/v1/leads/{lead.id}"}
 
-    return run_once(
-        session,
-        idempotency_owner(request),
-        idempotency_key,
-        "POST",
-        request.url.path,
-        data.model_dump(mode="json"),
-        call,
-    )
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.post(
@@ -221,6 +193,7 @@ def apply(
 def request_contact(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     request: Request,
     product_code: Annotated[str, Path(max_length=64, examples=["jsbank-wx-xikedai"])],
     data: Annotated[
@@ -234,7 +207,6 @@ def request_contact(
             }
         ),
     ],
-    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         created = service.request_contact(
@@ -242,15 +214,7 @@ def request_contact(
         )
         return 201, service.contact_request_public(session, principal, created), {}
 
-    return run_once(
-        session,
-        idempotency_owner(request),
-        idempotency_key,
-        "POST",
-        request.url.path,
-        data.model_dump(mode="json"),
-        call,
-    )
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(

@@ -12,18 +12,16 @@ from fastapi import (
     Header,
     Path,
     Query,
-    Request,
     Response,
     UploadFile,
     status,
 )
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, idempotency_owner
+from service.access.dependencies import Caller, Retryable
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
-from service.core.idempotency import run_once
 from service.core.pagination import Page, PageDep
 from service.core.tables import MAX_BYTES
 from service.loans import service
@@ -48,14 +46,6 @@ router = APIRouter(tags=["loans"])
 SessionDep = Annotated[Session, Depends(get_session)]
 LoanId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Loan id", examples=[1])]
 BridgeId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Application id")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=255,
-        description="Retry safely: the same key and body get the first answer again",
-    ),
-]
 IfMatch = Annotated[str | None, Header(description="ETag of the version the change is based on")]
 
 
@@ -74,7 +64,7 @@ IfMatch = Annotated[str | None, Header(description="ETag of the version the chan
 def create_loan(
     principal: Caller,
     session: SessionDep,
-    request: Request,
+    retry: Retryable,
     data: Annotated[
         LoanCreate,
         Body(
@@ -93,22 +83,13 @@ def create_loan(
             }
         ),
     ],
-    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         loan = service.create_loan(session, principal, data)
         body = service.loans_public(session, [loan])[0]
         return 201, body, {"ETag": etag(loan.version)}
 
-    return run_once(
-        session,
-        idempotency_owner(request),
-        idempotency_key,
-        "POST",
-        request.url.path,
-        data.model_dump(mode="json"),
-        call,
-    )
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.post(
@@ -274,7 +255,7 @@ def get_case(
 def change_case(
     principal: Caller,
     session: SessionDep,
-    request: Request,
+    retry: Retryable,
     loan_id: LoanId,
     change: Annotated[
         RenewalChange,
@@ -296,7 +277,6 @@ def change_case(
         ),
     ],
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         case_row = service.change_case(
@@ -304,15 +284,7 @@ def change_case(
         )
         return 200, service.case_public(case_row), {"ETag": etag(case_row.version)}
 
-    return run_once(
-        session,
-        idempotency_owner(request),
-        idempotency_key,
-        "POST",
-        request.url.path,
-        {"change": change.model_dump(mode="json"), "if_match": if_match},
-        call,
-    )
+    return retry.answer({"change": change.model_dump(mode="json"), "if_match": if_match}, call)
 
 
 @router.get(
@@ -351,7 +323,7 @@ def quote_bridge(
 def apply_bridge(
     principal: Caller,
     session: SessionDep,
-    request: Request,
+    retry: Retryable,
     loan_id: LoanId,
     data: Annotated[
         BridgeRequest,
@@ -364,21 +336,12 @@ def apply_bridge(
             }
         ),
     ],
-    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         application = service.apply_bridge(session, principal, loan_id, data)
         return 201, service.bridge_public(application), {"ETag": etag(application.version)}
 
-    return run_once(
-        session,
-        idempotency_owner(request),
-        idempotency_key,
-        "POST",
-        request.url.path,
-        data.model_dump(mode="json"),
-        call,
-    )
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(

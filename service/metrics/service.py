@@ -502,28 +502,49 @@ def _start_of(day: date | None, tz: tzinfo) -> datetime | None:
     return None if day is None else datetime.combine(day, time(), tzinfo=tz)
 
 
+class LeadReports:
+    """The lead reports of one query from one read of its leads, for a page that shows
+    several of them."""
+
+    def __init__(self, session: Session, query: ReportQuery) -> None:
+        self._session = session
+        self._ctx = _read(session, query)
+
+    def funnel(self, by: FunnelGroup) -> FunnelReport:
+        ctx = self._ctx
+        groups, total = funnel(ctx.rows, by, ctx.tz)
+        return FunnelReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+
+    def response_times(self) -> ResponseTimeReport:
+        ctx = self._ctx
+        groups, total = response_times(ctx.rows, ctx.tz, ctx.scope.as_of)
+        return ResponseTimeReport(scope=ctx.scope, groups=groups, total=total)
+
+    def amounts(self, by: AmountGroup) -> AmountReport:
+        ctx = self._ctx
+        groups, total = amounts(ctx.rows, by, ctx.tz, queries.lpr_1y_history(self._session))
+        return AmountReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+
+    def declines(self, by: DeclineGroup) -> DeclineReport:
+        ctx = self._ctx
+        groups, total = decline_reasons(ctx.rows, by, ctx.tz)
+        return DeclineReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+
+
 def funnel_report(session: Session, query: ReportQuery, by: FunnelGroup) -> FunnelReport:
-    ctx = _read(session, query)
-    groups, total = funnel(ctx.rows, by, ctx.tz)
-    return FunnelReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+    return LeadReports(session, query).funnel(by)
 
 
 def response_time_report(session: Session, query: ReportQuery) -> ResponseTimeReport:
-    ctx = _read(session, query)
-    groups, total = response_times(ctx.rows, ctx.tz, ctx.scope.as_of)
-    return ResponseTimeReport(scope=ctx.scope, groups=groups, total=total)
+    return LeadReports(session, query).response_times()
 
 
 def amount_report(session: Session, query: ReportQuery, by: AmountGroup) -> AmountReport:
-    ctx = _read(session, query)
-    groups, total = amounts(ctx.rows, by, ctx.tz, queries.lpr_1y_history(session))
-    return AmountReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+    return LeadReports(session, query).amounts(by)
 
 
 def decline_report(session: Session, query: ReportQuery, by: DeclineGroup) -> DeclineReport:
-    ctx = _read(session, query)
-    groups, total = decline_reasons(ctx.rows, by, ctx.tz)
-    return DeclineReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
+    return LeadReports(session, query).declines(by)
 
 
 # --- renewals -------------------------------------------------------------------------------

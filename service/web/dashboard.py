@@ -38,13 +38,28 @@ def bank_link(row: dict[str, Any]) -> str | None:
     return f"/web/office/banks/{row['key']}" if row.get("key") else None
 
 
+class Source:
+    """What a page's tables are built from: the filters, and the leads they cover read once
+    (on first use) for all the lead tables of the page."""
+
+    def __init__(self, session: Session, query: ReportQuery) -> None:
+        self.session, self.query = session, query
+        self._leads: metrics.LeadReports | None = None
+
+    @property
+    def leads(self) -> metrics.LeadReports:
+        if self._leads is None:
+            self._leads = metrics.LeadReports(self.session, self.query)
+        return self._leads
+
+
 def _rows(report: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return [g.model_dump() for g in report.groups], report.total.model_dump()
 
 
-def funnel_table(session: Session, query: ReportQuery, group: str = "bank") -> Table:
+def funnel_table(src: Source, group: str = "bank") -> Table:
     group_by = FunnelGroup(group)
-    rows, total = _rows(metrics.funnel_report(session, query, group_by))
+    rows, total = _rows(src.leads.funnel(group_by))
     return Table(
         name=f"funnel-{group_by.value}",
         title=f"转化漏斗（按{GROUP_LABEL[group_by.value]}）",
@@ -63,8 +78,8 @@ def funnel_table(session: Session, query: ReportQuery, group: str = "bank") -> T
     )
 
 
-def trend_table(session: Session, query: ReportQuery) -> Table:
-    rows, total = _rows(metrics.funnel_report(session, query, FunnelGroup.month))
+def trend_table(src: Source) -> Table:
+    rows, total = _rows(src.leads.funnel(FunnelGroup.month))
     return Table(
         name="trend",
         title="按月趋势（线索创建月份）",
@@ -78,8 +93,8 @@ def trend_table(session: Session, query: ReportQuery) -> Table:
     )
 
 
-def response_table(session: Session, query: ReportQuery) -> Table:
-    rows, total = _rows(metrics.response_time_report(session, query))
+def response_table(src: Source) -> Table:
+    rows, total = _rows(src.leads.response_times())
     return Table(
         name="response-times",
         title="银行响应时间与超时",
@@ -101,9 +116,9 @@ def response_table(session: Session, query: ReportQuery) -> Table:
     )
 
 
-def amounts_table(session: Session, query: ReportQuery, group: str = "bank") -> Table:
+def amounts_table(src: Source, group: str = "bank") -> Table:
     group_by = AmountGroup(group)
-    rows, total = _rows(metrics.amount_report(session, query, group_by))
+    rows, total = _rows(src.leads.amounts(group_by))
     return Table(
         name=f"amounts-{group_by.value}",
         title=f"金额与融资成本（按{GROUP_LABEL[group_by.value]}）",
@@ -125,8 +140,8 @@ def amounts_table(session: Session, query: ReportQuery, group: str = "bank") -> 
     )
 
 
-def renewals_table(session: Session, query: ReportQuery) -> Table:
-    rows, total = _rows(metrics.renewal_report(session, query))
+def renewals_table(src: Source) -> Table:
+    rows, total = _rows(metrics.renewal_report(src.session, src.query))
     return Table(
         name="renewals",
         title="续贷合规（按到期日在期间内的贷款）",
@@ -149,8 +164,8 @@ def renewals_table(session: Session, query: ReportQuery) -> Table:
     )
 
 
-def maturities_table(session: Session, query: ReportQuery) -> Table:
-    rows, total = _rows(metrics.maturity_report(session, query))
+def maturities_table(src: Source) -> Table:
+    rows, total = _rows(metrics.maturity_report(src.session, src.query))
     return Table(
         name="maturities",
         title="即将到期贷款（按月）",
@@ -167,8 +182,8 @@ def maturities_table(session: Session, query: ReportQuery) -> Table:
     )
 
 
-def declines_table(session: Session, query: ReportQuery) -> Table:
-    report = metrics.decline_report(session, query, DeclineGroup.none)
+def declines_table(src: Source) -> Table:
+    report = src.leads.declines(DeclineGroup.none)
     rows = [r.model_dump() for r in report.total.reasons]
     return Table(
         name="decline-reasons",
@@ -205,11 +220,11 @@ def build(session: Session, name: str, query: ReportQuery) -> Table | None:
     no such table."""
     prefix, _, group = name.partition("-")
     if name in BUILDERS:
-        return BUILDERS[name].make(session, query)
+        return BUILDERS[name].make(Source(session, query))
     builder = BUILDERS.get(prefix)
     if builder is None or group not in builder.groups:
         return None
-    return builder.make(session, query, group)
+    return builder.make(Source(session, query), group)
 
 
 def table_names() -> list[str]:

@@ -260,8 +260,8 @@ def _enterprise_id(who: Visitor) -> int:
     return who.principal.enterprise_id
 
 
-def _all(fetch: Callable[[PageParams], Any], limit: int = 200) -> list[Any]:
-    """The first page of a listing, as many as a page can show."""
+def _first_page(fetch: Callable[[PageParams], Any], limit: int = 200) -> list[Any]:
+    """The first page of a listing (its first ``limit`` items): what a page shows."""
     return list(fetch(PageParams(limit=limit, cursor=None)).items)
 
 
@@ -271,7 +271,7 @@ def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) 
     profile = enterprises.enterprise_public(
         session, enterprises.get_enterprise(session, enterprise_id)
     )
-    needs = _all(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
+    needs = _first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
     recent = leads.recent_leads(session, who.principal, limit=5)
     return render(
         request,
@@ -305,7 +305,7 @@ def enterprise_recommendations(
     enterprise_id = _enterprise_id(who)
     open_needs = [
         n
-        for n in _all(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
+        for n in _first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
         if n.status in ("open", "matched")
     ]
     if need is not None:
@@ -342,7 +342,7 @@ def _need_values(form: FormReader, bank_codes: list[str]) -> dict[str, Any]:
 
 
 def _bank_options(session: Session) -> list[Any]:
-    return _all(lambda p: products.list_banks(session, p))
+    return _first_page(lambda p: products.list_banks(session, p))
 
 
 def _need_form(
@@ -397,7 +397,7 @@ def _echo(fields: dict[str, Any]) -> dict[str, Any]:
 @router.get("/enterprise/needs")
 def enterprise_needs(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
     enterprise_id = _enterprise_id(who)
-    needs = _all(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
+    needs = _first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
     return render(request, "enterprise/needs.html", who, needs=needs)
 
 
@@ -516,8 +516,8 @@ def enterprise_loans(request: Request, session: SessionDep, who: EnterpriseUser)
         request,
         "enterprise/loans.html",
         who,
-        loans=_all(lambda p: loans.list_loans(session, who.principal, p)),
-        reminders=_all(lambda p: loans.list_reminders(session, who.principal, p), 100),
+        loans=_first_page(lambda p: loans.list_loans(session, who.principal, p)),
+        reminders=_first_page(lambda p: loans.list_reminders(session, who.principal, p), 100),
     )
 
 
@@ -540,8 +540,8 @@ def bank_home(
         status=status,
         statuses=list(LeadStatus),
         leads=leads.recent_leads(session, who.principal, lead_status=status, limit=100),
-        reminders=_all(lambda p: loans.list_reminders(session, who.principal, p), 50),
-        loans=_all(
+        reminders=_first_page(lambda p: loans.list_reminders(session, who.principal, p), 50),
+        loans=_first_page(
             lambda p: loans.list_loans(session, who.principal, p, status=LoanStatus.active),
             50,
         ),
@@ -725,16 +725,17 @@ def office_dashboard(
         group = "bank"
     if amount_group not in dashboard.AMOUNT_GROUPS:
         amount_group = "bank"
-    funnel = dashboard.funnel_table(session, query, group)
-    trend = dashboard.trend_table(session, query)
+    src = dashboard.Source(session, query)
+    funnel = dashboard.funnel_table(src, group)
+    trend = dashboard.trend_table(src)
     tables = [
         funnel,
         trend,
-        dashboard.response_table(session, query),
-        dashboard.declines_table(session, query),
-        dashboard.amounts_table(session, query, amount_group),
-        dashboard.renewals_table(session, query),
-        dashboard.maturities_table(session, query),
+        dashboard.response_table(src),
+        dashboard.declines_table(src),
+        dashboard.amounts_table(src, amount_group),
+        dashboard.renewals_table(src),
+        dashboard.maturities_table(src),
     ]
     return render(
         request,
@@ -791,14 +792,15 @@ def office_bank(
     query, errors = period
     bank = products.get_bank(session, code)
     query = query.model_copy(update={"bank": bank.code})
+    src = dashboard.Source(session, query)
     tables = [
-        dashboard.funnel_table(session, query, "product"),
-        dashboard.trend_table(session, query),
-        dashboard.response_table(session, query),
-        dashboard.declines_table(session, query),
-        dashboard.amounts_table(session, query, "product"),
-        dashboard.renewals_table(session, query),
-        dashboard.maturities_table(session, query),
+        dashboard.funnel_table(src, "product"),
+        dashboard.trend_table(src),
+        dashboard.response_table(src),
+        dashboard.declines_table(src),
+        dashboard.amounts_table(src, "product"),
+        dashboard.renewals_table(src),
+        dashboard.maturities_table(src),
     ]
     return render(
         request,
@@ -842,9 +844,9 @@ def office_enterprise(
         who,
         names=place_names(session),
         profile=profile,
-        needs=_all(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id)),
+        needs=_first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id)),
         leads=leads.recent_leads(session, who.principal, enterprise_id=enterprise_id),
-        loans=_all(
+        loans=_first_page(
             lambda p: loans.list_loans(session, who.principal, p, enterprise_id=enterprise_id)
         ),
         recommendations=matching.recommend_for_enterprise(session, enterprise_id),

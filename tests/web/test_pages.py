@@ -822,3 +822,19 @@ def test_an_enterprise_chooses_whether_banks_see_it_in_releases(browser_as, clie
     response = _post(me, "/web/enterprise/sharing", {"version": version}, "/web/enterprise")
     assert response.status_code == 412
     assert client.get(f"/api/v1/enterprises/{firm['id']}").json()["share_with_banks"] is True
+
+
+def test_the_dashboard_reads_the_leads_once(browser_as, monkeypatch) -> None:
+    from service.metrics import queries
+
+    office = browser_as("office")
+    reads: list[object] = []
+    original = queries.lead_rows
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "lead_rows", counted)
+    assert office.get("/web/office").status_code == 200
+    assert len(reads) == 1  # seven tables and three charts from one read
