@@ -1,9 +1,10 @@
 """`finmatch seed`: reference data and the demo library from seed/. Idempotent: a second run
 changes nothing.
 
-Reference tables (clusters, districts, qualification types, the size table) follow the files:
-a row that differs is updated. Banks, products, LPR and the demo library are only added when
-missing: the office maintains them through the API afterwards, and a re-seed must not undo it."""
+Reference tables (clusters, districts, qualification types, ownership types, the size table)
+follow the files: a row that differs is updated. Banks, products, LPR and the demo library are
+only added when missing, and so is whether an ownership type counts as 民营: the office
+maintains them through the API afterwards, and a re-seed must not undo it."""
 
 import json
 from collections import Counter
@@ -25,6 +26,7 @@ from service.taxonomy.models import (
     Cluster,
     District,
     LprRate,
+    OwnershipType,
     QualificationType,
     SizeIndustry,
     SizeThreshold,
@@ -81,6 +83,12 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
             counts,
             "qualification_type",
         )
+    for item in _load(ref / "ownership_types.json"):
+        item = dict(item)
+        code = item.pop("code")
+        if session.get(OwnershipType, code) is not None:
+            item.pop("private")  # the office's decision once the type exists
+        _upsert(session, OwnershipType, {"code": code}, item, counts, "ownership_type")
     for item in _load(ref / "size_standards.json"):
         item = dict(item)
         key = item.pop("key")

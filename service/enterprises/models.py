@@ -143,6 +143,13 @@ class EnterpriseBase(SQLModel):
         description="City credit rating, AAA … D",
         schema_extra={"examples": ["A"]},
     )
+    ownership: str | None = Field(
+        default=None,
+        foreign_key="ownership_type.code",
+        max_length=16,
+        description="Ownership (控股情况), a code of /reference/ownership-types; null: unknown",
+        schema_extra={"examples": ["private"]},
+    )
     share_with_banks: bool = Field(
         default=False,
         description="The enterprise consents to banks seeing who it is in the library "
@@ -156,6 +163,7 @@ class Enterprise(EnterpriseBase, table=True):
         Index("ix_enterprise_cluster_code_id", "cluster_code", "id"),
         Index("ix_enterprise_district_code_id", "district_code", "id"),
         Index("ix_enterprise_size_class_id", "size_class", "id"),
+        Index("ix_enterprise_ownership_id", "ownership", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -197,6 +205,7 @@ class EnterpriseUpdate(SQLModel):
     total_assets_fen: int | None = Field(default=None, ge=0)
     established_date: date | None = None
     credit_grade: str | None = Field(default=None, max_length=4)
+    ownership: str | None = Field(default=None, max_length=16)
     qualifications: list[QualificationCreate] | None = None
     contacts: list[ContactCreate] | None = None
     share_with_banks: bool | None = None

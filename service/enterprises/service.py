@@ -213,6 +213,7 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
         total_assets_fen=data.total_assets_fen,
         established_date=_established(data.established_date),
         credit_grade=data.credit_grade,
+        ownership=vocabulary.ownership(data.ownership),
         **derived.columns(),
     )
     qualification_rows = _qualification_rows(session, vocabulary, data.qualifications)
@@ -252,6 +253,8 @@ def update_enterprise(
         changes["district_code"] = vocabulary.district(changes["district_code"])
     if "cluster_code" in changes:
         changes["cluster_code"] = vocabulary.cluster(changes["cluster_code"])
+    if "ownership" in changes:
+        changes["ownership"] = vocabulary.ownership(changes["ownership"])
     if "established_date" in changes:
         _established(changes["established_date"])
     qualifications = changes.pop("qualifications", None)

@@ -1,4 +1,5 @@
-"""Reference data: 465 clusters, districts, qualification types, the size table, LPR."""
+"""Reference data: 465 clusters, districts, qualification types, ownership types, the size
+table, LPR."""
 
 from datetime import date
 from enum import StrEnum
@@ -90,6 +91,40 @@ class QualificationType(QualificationTypeBase, table=True):
 
 class QualificationTypePublic(QualificationTypeBase):
     pass
+
+
+class OwnershipTypeBase(SQLModel):
+    """Ownership (控股情况) as the statistics classify it. Which types count as 民营企业 is the
+    office's decision (``private``); the rest follows seed/reference/ownership_types.json."""
+
+    code: str = Field(primary_key=True, max_length=16, schema_extra={"examples": ["private"]})
+    name: str = Field(max_length=32, schema_extra={"examples": ["私人控股"]})
+    stats_code: str | None = Field(
+        default=None,
+        max_length=2,
+        description="控股情况代码 of the statistical reports (1 国有控股 … 5 外商控股, 9 其他)",
+        schema_extra={"examples": ["3"]},
+    )
+    private: bool = Field(
+        description="Counts as 民营企业 (private enterprise) in the office's figures and for "
+        "products that restrict by it; the office may change it"
+    )
+    sort_order: int = 0
+    description: str | None = None
+
+
+class OwnershipType(OwnershipTypeBase, table=True):
+    __tablename__ = "ownership_type"
+
+
+class OwnershipTypePublic(OwnershipTypeBase):
+    pass
+
+
+class OwnershipTypeUpdate(SQLModel):
+    """Only whether the type counts as 民营; its name and order follow the reference file."""
+
+    private: bool | None = Field(default=None, schema_extra={"examples": [True]})
 
 
 class SizeIndustryBase(SQLModel):

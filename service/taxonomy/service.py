@@ -9,6 +9,7 @@ from service.taxonomy.models import (
     Cluster,
     District,
     LprRate,
+    OwnershipType,
     QualificationType,
     SizeIndustry,
     SizeThreshold,
@@ -27,6 +28,10 @@ def list_districts(session: Session) -> list[District]:
 
 def list_qualification_types(session: Session) -> list[QualificationType]:
     return list(session.exec(select(QualificationType).order_by(QualificationType.sort_order)))
+
+
+def list_ownership_types(session: Session) -> list[OwnershipType]:
+    return list(session.exec(select(OwnershipType).order_by(OwnershipType.sort_order)))
 
 
 def list_lpr(session: Session) -> list[LprRate]:
@@ -86,6 +91,7 @@ class Vocabulary:
         self._clusters: dict[str, str] | None = None
         self._districts: dict[str, str] | None = None
         self._qualifications: dict[str, str] | None = None
+        self._ownership: dict[str, str] | None = None
 
     @property
     def clusters(self) -> dict[str, str]:
@@ -105,6 +111,12 @@ class Vocabulary:
             self._qualifications = {q.code: q.name for q in list_qualification_types(self._session)}
         return self._qualifications
 
+    @property
+    def ownership_types(self) -> dict[str, str]:
+        if self._ownership is None:
+            self._ownership = {o.code: o.name for o in list_ownership_types(self._session)}
+        return self._ownership
+
     def cluster(self, value: str | None, field: str = "cluster_code") -> str | None:
         return self._check("cluster", "产业集群代码", field, value, self.clusters)
 
@@ -113,6 +125,9 @@ class Vocabulary:
 
     def qualification(self, value: str | None, field: str = "type_code") -> str | None:
         return self._check("qualification", "资质类型代码", field, value, self.qualifications)
+
+    def ownership(self, value: str | None, field: str = "ownership") -> str | None:
+        return self._check("ownership", "控股情况代码", field, value, self.ownership_types)
 
     def clusters_list(self, values: Sequence[str], field: str) -> list[str]:
         return [self.cluster(v, field) for v in values]  # type: ignore[misc]
