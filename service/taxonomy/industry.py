@@ -29,6 +29,28 @@ _SECTIONS: list[tuple[str, int, int]] = [
     ("S", 91, 96),
     ("T", 97, 97),
 ]
+SECTION_NAMES = {
+    "A": "农、林、牧、渔业",
+    "B": "采矿业",
+    "C": "制造业",
+    "D": "电力、热力、燃气及水生产和供应业",
+    "E": "建筑业",
+    "F": "批发和零售业",
+    "G": "交通运输、仓储和邮政业",
+    "H": "住宿和餐饮业",
+    "I": "信息传输、软件和信息技术服务业",
+    "J": "金融业",
+    "K": "房地产业",
+    "L": "租赁和商务服务业",
+    "M": "科学研究和技术服务业",
+    "N": "水利、环境和公共设施管理业",
+    "O": "居民服务、修理和其他服务业",
+    "P": "教育",
+    "Q": "卫生和社会工作",
+    "R": "文化、体育和娱乐业",
+    "S": "公共管理、社会保障和社会组织",
+    "T": "国际组织",
+}
 _PATTERN = re.compile(r"^([A-T])?([0-9]{2,4})$")
 
 
@@ -60,6 +82,13 @@ def normalize_industry_code(raw: str) -> str:
             f"国民经济行业代码 '{raw}' 的门类应为 {section}（大类 {digits[:2]} 属于门类 {section}）。"
         )
     return section + digits
+
+
+def section_of_scope(scope: str) -> str | None:
+    """The section a scope lies in: "Q" -> "Q", "85" -> "Q", "K7010" -> "K"."""
+    if scope[0].isalpha():
+        return scope[0]
+    return section_of_division(int(scope[:2]))
 
 
 def code_matches(code: str, scope: str) -> bool:

@@ -3,12 +3,16 @@ in as data (the size_industry / size_threshold rows), never as constants here.
 
 Large, medium and small must reach the lower bound of every indicator of the row, otherwise
 the enterprise falls to the next class; an enterprise below the small line in any indicator
-is micro."""
+is micro.
+
+The standard covers 15 sections and, of section Q, only division 85 社会工作: a code that no
+row covers (finance, education, 卫生 84, railways, own-property leasing …) gets no class, and
+its reason says which parts of its section the standard does cover."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from service.taxonomy.industry import code_matches
+from service.taxonomy.industry import SECTION_NAMES, code_matches, section_of_scope
 
 FEN_PER_WAN = 1_000_000
 CLASS_ORDER = ("large", "medium", "small")
@@ -78,12 +82,37 @@ def _lower_bound(indicator: str, threshold: Threshold) -> int | None:
     return None if wan is None else wan * FEN_PER_WAN
 
 
+STANDARD = "统计上大中小微型企业划分办法（2017）"
+
+
+def _short_name(row: SizeRow) -> str:
+    return row.name.split("（")[0]
+
+
+def _outside_reason(industry_code: str, rows: Iterable[SizeRow]) -> str:
+    section = industry_code[0]
+    where = f"门类 {section} {SECTION_NAMES.get(section, '')}"
+    if len(industry_code) >= 3:
+        where += f"，大类 {industry_code[1:3]}"
+    covered = [(row, [s for s in row.gbt_scope if section_of_scope(s) == section]) for row in rows]
+    parts = [
+        f"{'、'.join(s.removeprefix(section) or s for s in scopes)}（按{_short_name(row)}）"
+        for row, scopes in covered
+        if scopes
+    ]
+    reason = f"行业 {industry_code}（{where}）不在{STANDARD}的划分范围内，不划型。"
+    if parts:
+        reason += f"门类 {section} 中只有 {'，'.join(parts)} 划型。"
+    return reason
+
+
 def classify(industry_code: str | None, figures: Figures, rows: Iterable[SizeRow]) -> SizeResult:
     if not industry_code:
         return SizeResult(None, None, "缺少行业代码，无法划型。")
+    rows = tuple(rows)  # read twice when the code is outside the table
     row = find_row(industry_code, rows)
     if row is None:
-        return SizeResult(None, None, f"行业 {industry_code} 不在大中小微型企业划分办法的范围内。")
+        return SizeResult(None, None, _outside_reason(industry_code, rows))
     missing = [INDICATOR_LABEL[i] for i in row.indicators if _value(i, figures) is None]
     if missing:
         return SizeResult(None, row.key, f"缺少{'、'.join(missing)}，无法按{row.name}划型。")

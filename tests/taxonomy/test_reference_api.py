@@ -39,6 +39,19 @@ def test_size_classification(client, params, expected) -> None:
     assert response.json()["reason"]
 
 
+def test_a_hospital_gets_no_size_class_and_a_social_work_body_does(client) -> None:
+    """2017 standard: of section Q only 社会工作 (85) is classified, never 卫生 (84)."""
+    url = "/api/v1/reference/size-classification"
+    hospital = client.get(url, params={"industry_code": "Q8411", "employees": 800}).json()
+    assert hospital["size_class"] is None and hospital["size_industry_key"] is None
+    assert "大类 84" in hospital["reason"] and "不划型" in hospital["reason"]
+    care_home = client.get(url, params={"industry_code": "8514", "employees": 120}).json()
+    assert (care_home["size_class"], care_home["size_industry_key"]) == ("medium", "other")
+    standards = client.get("/api/v1/reference/size-standards").json()
+    other = next(s for s in standards if s["key"] == "other")
+    assert "85" in other["gbt_scope"] and "Q" not in other["gbt_scope"]
+
+
 def test_size_classification_rejects_bad_code(client) -> None:
     response = client.get(
         "/api/v1/reference/size-classification", params={"industry_code": "Q9999"}

@@ -104,6 +104,90 @@ def test_every_row_has_a_sample_code_and_all_three_classes() -> None:
             assert bounds == sorted(bounds, reverse=True) and len(set(bounds)) == 3, row.key
 
 
+# The rows of the 2017 standard (国统字〔2017〕213号, its table and notes): the GB/T 4754-2017
+# scope of each row, its indicators, and the lower bounds of large / medium / small (persons;
+# 万元). The notes define the combined rows: 工业 is B, C, D; 交通运输业 is 54–58 and 装卸搬运
+# (591), not railways (53); 仓储业 is the rest of 59; 信息传输业 is 63 and 64; 其他未列明行业 is
+# M, N, O, 社会工作 (85, not 卫生 84), R, 房地产中介服务 (703) and 其他房地产业 (709), not
+# own-property leasing (704). Finance (J), education (P), 卫生 (84), S and T are outside it.
+OFFICIAL_2017 = {
+    "agriculture": ({"A"}, {"revenue": (20000, 500, 50)}),
+    "industry": ({"B", "C", "D"}, {"employees": (1000, 300, 20), "revenue": (40000, 2000, 300)}),
+    "construction": ({"E"}, {"revenue": (80000, 6000, 300), "assets": (80000, 5000, 300)}),
+    "wholesale": ({"51"}, {"employees": (200, 20, 5), "revenue": (40000, 5000, 1000)}),
+    "retail": ({"52"}, {"employees": (300, 50, 10), "revenue": (20000, 500, 100)}),
+    "transport": (
+        {"54", "55", "56", "57", "58", "591"},
+        {"employees": (1000, 300, 20), "revenue": (30000, 3000, 200)},
+    ),
+    "warehousing": ({"59"}, {"employees": (200, 100, 20), "revenue": (30000, 1000, 100)}),
+    "postal": ({"60"}, {"employees": (1000, 300, 20), "revenue": (30000, 2000, 100)}),
+    "accommodation_catering": (
+        {"61", "62"},
+        {"employees": (300, 100, 10), "revenue": (10000, 2000, 100)},
+    ),
+    "telecom_broadcast": (
+        {"63", "64"},
+        {"employees": (2000, 100, 10), "revenue": (100000, 1000, 100)},
+    ),
+    "software_it": ({"65"}, {"employees": (300, 100, 10), "revenue": (10000, 1000, 50)}),
+    "real_estate_dev": ({"701"}, {"revenue": (200000, 1000, 100), "assets": (10000, 5000, 2000)}),
+    "property_mgmt": ({"702"}, {"employees": (1000, 300, 100), "revenue": (5000, 1000, 500)}),
+    "leasing_business": ({"L"}, {"employees": (300, 100, 10), "assets": (120000, 8000, 100)}),
+    "other": ({"M", "N", "O", "85", "R", "703", "709"}, {"employees": (300, 100, 10)}),
+}
+
+
+@pytest.mark.parametrize("key", sorted(OFFICIAL_2017))
+def test_each_row_is_the_2017_standards_row(key: str) -> None:
+    scope, bounds = OFFICIAL_2017[key]
+    row = ROW[key]
+    assert set(row.gbt_scope) == scope
+    assert set(row.indicators) == set(bounds)
+    for indicator, expected in bounds.items():
+        wan = 1 if indicator == "employees" else FEN_PER_WAN
+        assert tuple(bound(row, c, indicator) for c in CLASSES) == tuple(
+            b * wan for b in expected
+        ), (key, indicator)
+
+
+def test_the_table_has_exactly_the_2017_rows() -> None:
+    assert set(ROW) == set(OFFICIAL_2017)
+
+
+def test_a_hospital_is_not_classified_and_the_reason_says_why() -> None:
+    """Q84 卫生 is outside the standard: only 社会工作 (85) of section Q is classified."""
+    result = classify("Q8411", Figures(2000, 10**13, 10**13), ROWS)
+    assert (result.size_class, result.industry_key) == (None, None)
+    assert "Q8411" in result.reason and "大类 84" in result.reason
+    assert "不划型" in result.reason
+    assert "85（按其他未列明行业）" in result.reason  # what of section Q is classified
+
+
+def test_social_work_is_classified_by_employees_alone() -> None:
+    """Q85 社会工作 (an elderly-care home, 8514) is 其他未列明行业: employees only."""
+    for employees, expected in [(300, "large"), (100, "medium"), (99, "small"), (9, "micro")]:
+        result = classify("Q8514", Figures(employees, None, None), ROWS)
+        assert (result.size_class, result.industry_key) == (expected, "other")
+
+
+def test_loading_and_unloading_is_transport_not_warehousing() -> None:
+    """装卸搬运 (591) is in 交通运输业 by the 2017 notes; the rest of 59 is 仓储业."""
+    # 250 employees and 2000万 revenue: small as transport, medium as warehousing would say.
+    figures = Figures(250, 2000 * FEN_PER_WAN, None)
+    assert classify("G5910", figures, ROWS).size_class == "small"
+    assert classify("G5920", figures, ROWS).size_class == "medium"
+
+
+def test_a_code_outside_the_table_names_what_its_section_covers() -> None:
+    rail = classify("G5311", Figures(5000, 10**13, None), ROWS).reason
+    assert "591（按交通运输业）" in rail and "59（按仓储业）" in rail
+    leasing = classify("K7040", Figures(5000, 10**13, 10**13), ROWS).reason
+    assert "701（按房地产开发经营）" in leasing and "703、709（按其他未列明行业）" in leasing
+    finance = classify("J6621", Figures(5000, 10**13, 10**13), ROWS).reason
+    assert "金融业" in finance and "只有" not in finance
+
+
 @pytest.mark.parametrize(("key", "code"), sorted(SAMPLE_CODE.items()))
 def test_sample_code_finds_its_row(key: str, code: str) -> None:
     assert find_row(code, ROWS) is ROW[key]
@@ -123,6 +207,7 @@ SCOPE_CODE = {
     "56": "G5611",
     "57": "G5710",
     "58": "G5810",
+    "591": "G5910",  # 装卸搬运
     "59": "G5920",
     "60": "G6010",
     "61": "H6110",
@@ -136,7 +221,7 @@ SCOPE_CODE = {
     "M": "M7320",
     "N": "N7721",
     "O": "O8010",
-    "Q": "Q8411",
+    "85": "Q8514",  # 老年人、残疾人养护服务
     "R": "R8610",
     "703": "K7030",
     "709": "K7090",
@@ -285,8 +370,12 @@ def test_no_industry_code(code: str | None) -> None:
         "G5320",  # 铁路货物运输
         "K7040",  # 房地产租赁经营: the standard excludes own-property leasing
         "S9221",  # 公共管理
-        "T9700",
-    ],  # 国际组织
+        "T9700",  # 国际组织
+        "Q8411",  # 综合医院: 卫生 (84) is not 社会工作 (85)
+        "Q8415",  # 专科医院
+        "Q8421",  # 社区卫生服务中心
+        "Q84",
+    ],
 )
 def test_industries_outside_the_table_have_no_class(code: str) -> None:
     result = classify(code, Figures(10**6, 10**15, 10**15), ROWS)
@@ -323,7 +412,13 @@ def test_industries_outside_the_table_have_no_class(code: str) -> None:
         ("C43", "industry"),
         ("D4411", "industry"),
         ("N7721", "other"),
-        ("Q8411", "other"),
+        ("Q8514", "other"),
+        ("Q8521", "other"),
+        ("Q85", "other"),
+        ("G5910", "transport"),  # 装卸搬运: 591 beats 59
+        ("G591", "transport"),
+        ("G5930", "warehousing"),
+        ("G5990", "warehousing"),
     ],
 )
 def test_most_specific_scope_wins(code: str, key: str) -> None:
