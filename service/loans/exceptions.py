@@ -27,6 +27,10 @@ class BridgeNotEligible(Unprocessable):
     code = "bridge_not_eligible"
 
 
+class InvalidBridgeDate(Unprocessable):
+    code = "invalid_bridge_date"
+
+
 class ImportFileInvalid(Unprocessable):
     code = "invalid_import_file"
 

@@ -150,6 +150,10 @@ class BridgeApplication(SQLModel, table=True):
     status: BridgeStatus = Field(default=BridgeStatus.submitted, sa_type=String(16))
     version: int = 1
     note: str | None = Field(default=None, max_length=500)
+    # When each step happened (Asia/Shanghai business dates), as the office records them.
+    approved_date: date | None = None
+    disbursed_date: date | None = None
+    repaid_date: date | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

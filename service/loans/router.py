@@ -293,7 +293,10 @@ def change_case(
     summary="May this loan use the bridge fund, and at what fee",
     description="Eligibility for the 转贷应急资金 (every reason when not) and the fee: 0.2‰ "
     "of the amount a day for the first 2 days, 0.4‰ after; at most 90% of the committed "
-    "renewal, at most 10 days. Writes nothing.",
+    "renewal and at most the maturing loan's principal (`max_amount_fen` is the lower of the "
+    "two, `max_amount_basis` says which, `max_amount_explanation` gives both figures), at "
+    "most 10 days, starting on or before the loan's maturity (default: the maturity) and not "
+    "in the past. Writes nothing.",
     response_model=BridgeQuote,
     responses=problem_responses(404, 422),
 )
@@ -383,8 +386,13 @@ def get_bridge(
     operation_id="decideBridgeApplication",
     summary="Decide a bridge-fund application",
     description="The fund (office) approves, rejects, records disbursement (the renewal case "
-    "becomes bridged) and repayment; the bank or the enterprise may cancel before "
-    "disbursement. A wrong step is a 409.",
+    "becomes bridged) and repayment, each with the day it happened (`on_date`, default "
+    "today); the bank or the enterprise may cancel before disbursement. A wrong step is a "
+    "409. A date that cannot be right is a 422 naming the rule (`date_in_future`, "
+    "`approved_before_application`, `disbursed_before_application`, "
+    "`disbursed_before_approval`, `disbursed_after_maturity`, `repaid_before_disbursement`; "
+    "every one broken in `reasons`) and nothing is recorded. A repayment after the term "
+    "applied for is recorded as it happened and flagged (`days_used`, `overdue_days`).",
     response_model=BridgeApplicationPublic,
     responses=problem_responses(403, 404, 409, 412, 422),
 )
@@ -395,7 +403,15 @@ def decide_bridge(
     application_id: BridgeId,
     decision: Annotated[
         BridgeDecision,
-        Body(openapi_examples={"approve": {"summary": "Approve", "value": {"status": "approved"}}}),
+        Body(
+            openapi_examples={
+                "approve": {"summary": "Approve", "value": {"status": "approved"}},
+                "disbursed": {
+                    "summary": "Disbursed on the loan's maturity",
+                    "value": {"status": "disbursed", "on_date": "2026-12-18"},
+                },
+            }
+        ),
     ],
     if_match: IfMatch = None,
 ) -> BridgeApplicationPublic:

@@ -1,6 +1,7 @@
 """What the loans API reads and answers."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -155,7 +156,16 @@ class BridgeQuote(BaseModel):
     reasons: list[ReasonPublic]
     amount_fen: int
     days: int
-    max_amount_fen: int | None = Field(description="90% of the committed renewal")
+    max_amount_fen: int | None = Field(
+        description="The most the bridge may be: the lower of 90% of the committed renewal and "
+        "the maturing loan's principal (null until the bank commits the renewal)"
+    )
+    max_amount_basis: Literal["committed_share", "maturing_principal"] | None = Field(
+        description="Which of the two caps applies"
+    )
+    max_amount_explanation: str | None = Field(description="Both figures, in Chinese")
+    committed_share_fen: int | None = Field(description="90% of the committed renewal")
+    principal_fen: int = Field(description="The maturing loan's principal")
     fee_fen: int | None = Field(description="Rounded half up to the fen, once on the total")
     fee_exact_fen: str | None = Field(description="Before rounding, as a decimal")
     fee_explanation: str | None
@@ -177,6 +187,19 @@ class BridgeApplicationPublic(BaseModel):
     status: BridgeStatus
     version: int
     note: str | None
+    approved_date: date | None
+    disbursed_date: date | None
+    repaid_date: date | None
+    repay_by_date: date | None = Field(
+        description="Disbursement plus the days applied for: when it is due back"
+    )
+    days_used: int | None = Field(
+        description="Days from disbursement to repayment (to today while still out), at least 1"
+    )
+    overdue_days: int | None = Field(
+        description="Days used beyond the days applied for (0 when in time); a late repayment "
+        "is recorded and flagged here, not refused"
+    )
     decided_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -184,6 +207,11 @@ class BridgeApplicationPublic(BaseModel):
 
 class BridgeDecision(BaseModel):
     status: BridgeStatus = Field(examples=["approved"])
+    on_date: date | None = Field(
+        default=None,
+        description="approved, disbursed, repaid: when it happened (default today; never "
+        "ahead of today)",
+    )
     note: str | None = Field(default=None, max_length=500)
 
 

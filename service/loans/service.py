@@ -2,8 +2,9 @@
 the reminder run, renewal cases and bridge-fund applications."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlmodel import Session
@@ -26,6 +27,7 @@ from service.loans.exceptions import (
     BridgeNotEligible,
     BridgeTransitionNotAllowed,
     ImportFileInvalid,
+    InvalidBridgeDate,
     InvalidLoan,
     InvalidRenewalChange,
     LoanExists,
@@ -69,6 +71,11 @@ REMINDER_RUN = "loans.reminders"
 # PostgreSQL (the unique key of a reminder is what makes it exactly once; the lock only
 # saves a second runner the work). "FMRM".
 _RUN_LOCK = 0x464D524D
+
+
+def _local_date(at: datetime) -> date:
+    """The business date (Asia/Shanghai) of a stored UTC timestamp."""
+    return at.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 def require_office(principal: Principal) -> None:
@@ -807,23 +814,27 @@ def _applicant(session: Session, loan: Loan) -> bridge.Applicant:
         bank_name=bank.name,
         case_status=CaseStatus(case_row.status) if case_row else None,
         committed_fen=case_row.committed_amount_fen if case_row else None,
+        principal_fen=loan.principal_fen,
     )
 
 
 def quote_bridge(
     session: Session, principal: Principal, loan_id: int, request: BridgeRequest
 ) -> BridgeQuote:
-    """Whether the loan may use the bridge fund for this amount and term (every reason if
-    not), and the fee."""
+    """Whether the loan may use the bridge fund for this amount, term and start (every reason
+    if not), the cap that applies, and the fee."""
     loan = get_loan(session, principal, loan_id)
     applicant = _applicant(session, loan)
     verdict = bridge.check(applicant, request.amount_fen, request.days)
-    if loan.status != LoanStatus.active:
-        verdict = renewal.Eligibility(
-            False,
-            [*verdict.reasons, renewal.Reason("loan_not_active", "贷款已结清或已续贷")],
-        )
     start = request.start_date or loan.maturity_date
+    more = bridge.check_start(start, loan.maturity_date, today_local())
+    if loan.status != LoanStatus.active:
+        more.append(renewal.Reason("loan_not_active", "贷款已结清或已续贷"))
+    if more:
+        verdict = renewal.Eligibility(False, [*verdict.reasons, *more])
+    limit = (
+        bridge.cap(applicant.committed_fen, loan.principal_fen) if applicant.committed_fen else None
+    )
     fee = (
         bridge.fee(request.amount_fen, request.days)
         if 1 <= request.days <= bridge.MAX_DAYS
@@ -835,9 +846,11 @@ def quote_bridge(
         reasons=[ReasonPublic(code=r.code, message=r.message) for r in verdict.reasons],
         amount_fen=request.amount_fen,
         days=request.days,
-        max_amount_fen=bridge.max_amount_fen(applicant.committed_fen)
-        if applicant.committed_fen
-        else None,
+        max_amount_fen=limit.amount_fen if limit else None,
+        max_amount_basis=limit.basis if limit else None,  # type: ignore[arg-type]
+        max_amount_explanation=limit.explanation if limit else None,
+        committed_share_fen=limit.share_fen if limit else None,
+        principal_fen=loan.principal_fen,
         fee_fen=fee.fee_fen if fee else None,
         fee_exact_fen=str(fee.exact_fen.normalize()) if fee else None,
         fee_explanation=fee.explanation if fee else None,
@@ -921,6 +934,13 @@ def get_bridge(session: Session, principal: Principal, application_id: int) -> B
     return application
 
 
+_DATED = {
+    BridgeStatus.approved: "approved_date",
+    BridgeStatus.disbursed: "disbursed_date",
+    BridgeStatus.repaid: "repaid_date",
+}
+
+
 def decide_bridge(
     session: Session,
     principal: Principal,
@@ -928,8 +948,17 @@ def decide_bridge(
     decision: BridgeDecision,
     expected_version: int | None = None,
 ) -> BridgeApplication:
-    """The fund (the office) approves, rejects, disburses and records repayment; the bank or
-    the enterprise may cancel before disbursement. Disbursement marks the case bridged."""
+    """The fund (the office) approves, rejects, disburses and records repayment, each on the
+    day it happened (``on_date``, default today); the bank or the enterprise may cancel before
+    disbursement. Disbursement marks the case bridged on its date.
+
+    The dates are checked as the fund's credit officer would (``bridge`` lists the rules): an
+    impossible date (ahead of today, approval or disbursement before the application,
+    disbursement before approval or after the loan's maturity, repayment before disbursement)
+    is a 422 whose ``code`` names the first rule broken, with every one in ``reasons``, and
+    nothing is written. A repayment after the term applied for, even beyond the fund's 10 days,
+    is what happened: it is recorded, and the application shows ``days_used`` and
+    ``overdue_days`` for the office to follow up."""
     application = get_bridge(session, principal, application_id)
     session.refresh(application, with_for_update=True)
     check_version(expected_version, application.version, "转贷应急资金申请")
@@ -942,18 +971,22 @@ def decide_bridge(
         )
     if to != BridgeStatus.cancelled:
         require(principal, Role.office)
+    loan = session.get(Loan, application.loan_id)
+    assert loan is not None
+    today = today_local()
+    on = decision.on_date or today
+    _check_bridge_date(application, loan, to, decision.on_date, on, today)
     application.status = to
     application.version += 1
     application.decided_at = utcnow()
     application.updated_at = utcnow()
+    if to in _DATED:
+        setattr(application, _DATED[to], on)
     if decision.note is not None:
         application.note = decision.note
-    loan = session.get(Loan, application.loan_id)
-    assert loan is not None
     case_row = _case(session, loan, lock=True)
-    today = today_local()
     if to == BridgeStatus.disbursed and case_row.status == CaseStatus.bridge_needed:
-        case_row.status, case_row.bridged_date = CaseStatus.bridged, today
+        case_row.status, case_row.bridged_date = CaseStatus.bridged, on
         case_row.version += 1
     elif to in (BridgeStatus.rejected, BridgeStatus.cancelled) and (
         case_row.status == CaseStatus.bridge_needed
@@ -961,14 +994,52 @@ def decide_bridge(
         case_row.status = CaseStatus.committed  # the renewal commitment stands
         case_row.version += 1
     session.flush()
-    leads.publish(
-        session,
-        loan.bank_code,
-        "bridge.updated",
-        {"loan_id": loan.id, "bridge_application_id": application.id, "status": str(to)},
-    )
+    data: dict[str, Any] = {
+        "loan_id": loan.id,
+        "bridge_application_id": application.id,
+        "status": str(to),
+    }
+    if to in _DATED:
+        data[_DATED[to]] = on.isoformat()
+    if to == BridgeStatus.repaid and application.disbursed_date is not None:
+        used = bridge.use(application.disbursed_date, on, application.days, today)
+        data |= {"days_used": used.days_used, "overdue_days": used.overdue_days}
+    leads.publish(session, loan.bank_code, "bridge.updated", data)
     session.commit()
     return application
+
+
+def _check_bridge_date(
+    application: BridgeApplication,
+    loan: Loan,
+    to: BridgeStatus,
+    given: date | None,
+    on: date,
+    today: date,
+) -> None:
+    """Refuse a step whose date cannot be right, before anything is written."""
+    if to not in _DATED:
+        if given is not None:
+            raise InvalidBridgeDate(
+                "只有批准、放款和还款时才填写日期", code="date_not_applicable", field="on_date"
+            )
+        return
+    applied_on = _local_date(application.created_at)
+    if to == BridgeStatus.approved:
+        reasons = bridge.check_approval(on, applied_on, today)
+    elif to == BridgeStatus.disbursed:
+        reasons = bridge.check_disbursement(
+            on, applied_on, application.approved_date, loan.maturity_date, today
+        )
+    else:
+        reasons = bridge.check_repayment(on, application.disbursed_date, today)
+    if reasons:
+        raise InvalidBridgeDate(
+            "；".join(r.message for r in reasons),
+            code=reasons[0].code,
+            field="on_date",
+            reasons=[ReasonPublic(code=r.code, message=r.message).model_dump() for r in reasons],
+        )
 
 
 def list_bridges(
@@ -996,11 +1067,21 @@ def list_bridges(
         )
     )
     result = make_page(rows, page.limit, lambda a: [a.id])
-    result.items = [
-        BridgeApplicationPublic.model_validate(a, from_attributes=True) for a in result.items
-    ]
+    result.items = [bridge_public(a) for a in result.items]
     return result
 
 
 def bridge_public(application: BridgeApplication) -> BridgeApplicationPublic:
-    return BridgeApplicationPublic.model_validate(application, from_attributes=True)
+    disbursed_on = application.disbursed_date  # unknown for one repaid before dates were kept
+    used = (
+        bridge.use(disbursed_on, application.repaid_date, application.days, today_local())
+        if disbursed_on is not None
+        and application.status in (BridgeStatus.disbursed, BridgeStatus.repaid)
+        else None
+    )
+    return BridgeApplicationPublic(
+        **_columns(application, exclude=set()),
+        repay_by_date=bridge.end_date(disbursed_on, application.days) if disbursed_on else None,
+        days_used=used.days_used if used else None,
+        overdue_days=used.overdue_days if used else None,
+    )

@@ -5,6 +5,7 @@ fund."""
 from typing import Any
 
 import pytest
+import time_machine
 from sqlmodel import Session, select
 
 from service.leads.models import BankEvent
@@ -446,13 +447,19 @@ def test_repaid_closes_the_loan(client, bank, firm) -> None:
 # --- the bridge fund ------------------------------------------------------------------------
 
 
-def _committed(client, bank: str, firm: dict, amount: int = 500_000_000) -> dict:
-    loan = _loan(client, bank, firm["id"], "2026-12-20")
-    r = _step(client, loan["id"], {"status": "committed", "committed_amount_fen": amount})
+def _committed(client, bank: str, firm: dict, amount: int = 500_000_000, **loan: Any) -> dict:
+    made = _loan(client, bank, firm["id"], loan.pop("maturity_date", "2026-12-20"), **loan)
+    r = _step(client, made["id"], {"status": "committed", "committed_amount_fen": amount})
     assert r.status_code == 200, r.text
-    return loan
+    return made
 
 
+def _on(day: str) -> Any:
+    """Travel to 10:00 in Wuxi on that day."""
+    return time_machine.travel(f"{day} 10:00 +0800", tick=False)
+
+
+@_on("2026-12-15")
 def test_the_bridge_fund_path(client, as_role, bank, firm) -> None:
     loan = _committed(client, bank, firm)
     banker = as_role("bank", bank_code=bank)
@@ -462,6 +469,7 @@ def test_the_bridge_fund_path(client, as_role, bank, firm) -> None:
     # 2 days at 0.2‰ and 3 at 0.4‰ of 4,500,000 yuan: 1,800 + 5,400 = 7,200 yuan
     assert quote["eligible"] is True and quote["reasons"] == []
     assert (quote["fee_fen"], quote["max_amount_fen"]) == (720_000, 450_000_000)
+    assert quote["max_amount_basis"] == "committed_share"
     assert (quote["start_date"], quote["end_date"]) == ("2026-12-20", "2026-12-25")
     applied = banker.post(
         f"/api/v1/loans/{loan['id']}/bridge-applications",
@@ -486,7 +494,7 @@ def test_the_bridge_fund_path(client, as_role, bank, firm) -> None:
     assert client.post(path, json={"status": "approved"}).status_code == 200
     assert client.post(path, json={"status": "disbursed"}).status_code == 200
     case = banker.get(f"/api/v1/loans/{loan['id']}/renewal").json()
-    assert case["status"] == "bridged" and case["bridged_date"] is not None
+    assert case["status"] == "bridged" and case["bridged_date"] == "2026-12-15"
     done = _step(banker, loan["id"], {"status": "renewed", "new_maturity_date": "2027-12-20"})
     assert done.status_code == 200, done.text
     assert client.post(path, json={"status": "repaid"}).json()["status"] == "repaid"
@@ -494,6 +502,7 @@ def test_the_bridge_fund_path(client, as_role, bank, firm) -> None:
     assert [a["id"] for a in listed] == [application["id"]]
 
 
+@_on("2026-12-15")
 def test_an_ineligible_bridge_request_gets_every_reason(client, as_role) -> None:
     outsider_bank = client.post(
         "/api/v1/banks", json=bank_payload(bridge_fund_partner=False)
@@ -516,6 +525,7 @@ def test_an_ineligible_bridge_request_gets_every_reason(client, as_role) -> None
         "credit_grade_too_low",
         "bank_not_partner",
         "renewal_not_committed",
+        "amount_over_principal",  # 600万 asked to repay a 500万 loan
         "days_over_cap",
     }
     _step(client, loan["id"], {"status": "committed", "committed_amount_fen": 500_000_000})
@@ -527,6 +537,159 @@ def test_an_ineligible_bridge_request_gets_every_reason(client, as_role) -> None
         client.get("/api/v1/bridge-applications", params={"loan_id": loan["id"]}).json()["items"]
         == []
     )
+
+
+@_on("2026-12-10")
+def test_a_bridge_is_never_larger_than_the_loan_it_repays(client, bank, firm) -> None:
+    # A 300万 loan; the bank commits to renew at 500万 (it raises the line). 90% of the
+    # renewal is 450万, but the bridge only repays the 300万 that falls due.
+    loan = _committed(client, bank, firm, amount=500_000_000, principal_fen=300_000_000)
+    quote = client.get(
+        f"/api/v1/loans/{loan['id']}/bridge-quote", params={"amount_fen": 400_000_000, "days": 3}
+    ).json()
+    assert quote["eligible"] is False
+    assert [r["code"] for r in quote["reasons"]] == ["amount_over_principal"]
+    assert "4,000,000.00" in quote["reasons"][0]["message"]
+    assert "3,000,000.00" in quote["reasons"][0]["message"]
+    assert (quote["max_amount_fen"], quote["max_amount_basis"]) == (
+        300_000_000,
+        "maturing_principal",
+    )
+    assert (quote["committed_share_fen"], quote["principal_fen"]) == (450_000_000, 300_000_000)
+    assert "到期贷款本金" in quote["max_amount_explanation"]
+    path = f"/api/v1/loans/{loan['id']}/bridge-applications"
+    refused = client.post(path, json={"amount_fen": 400_000_000, "days": 3})
+    assert refused.status_code == 422, refused.text
+    assert [r["code"] for r in refused.json()["reasons"]] == ["amount_over_principal"]
+    assert client.get(f"/api/v1/loans/{loan['id']}/renewal").json()["status"] == "committed"
+    applied = client.post(path, json={"amount_fen": 300_000_000, "days": 3})
+    assert applied.status_code == 201, applied.text
+
+
+@_on("2026-12-10")
+def test_a_planned_start_after_maturity_is_refused(client, bank, firm) -> None:
+    loan = _committed(client, bank, firm, maturity_date="2026-12-18")
+    response = client.post(
+        f"/api/v1/loans/{loan['id']}/bridge-applications",
+        json={"amount_fen": 100_000_000, "days": 3, "start_date": "2027-12-18"},
+    )
+    assert response.status_code == 422, response.text
+    assert [r["code"] for r in response.json()["reasons"]] == ["start_after_maturity"]
+
+
+def _decide(client, application: dict, body: dict):
+    return client.post(f"/api/v1/bridge-applications/{application['id']}/status", json=body)
+
+
+def _refused(response, code: str) -> dict:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["code"] == code and problem["field"] == "on_date"
+    assert problem["detail"] and code in [r["code"] for r in problem["reasons"]]
+    return problem
+
+
+def test_the_fund_records_each_step_on_its_day_and_refuses_impossible_dates(
+    client, as_role, session: Session, bank, firm
+) -> None:
+    """A loan maturing Fri 2026-12-18, applied for Thu 12-10 (5 days), approved Fri 12-11,
+    disbursed Thu 12-17 (a day before maturity, normal), repaid Tue 12-29: twelve days of
+    use, seven past the term. Each wrong date is refused with its reason, and nothing of the
+    refused step is written."""
+    banker = as_role("bank", bank_code=bank)
+    with _on("2026-12-10"):
+        loan = _committed(client, bank, firm, maturity_date="2026-12-18")
+        application = banker.post(
+            f"/api/v1/loans/{loan['id']}/bridge-applications",
+            json={"amount_fen": 450_000_000, "days": 5},
+        ).json()
+        assert application["start_date"] == "2026-12-18"
+        _refused(
+            _decide(client, application, {"status": "approved", "on_date": "2026-12-09"}),
+            "approved_before_application",
+        )
+        _refused(
+            _decide(client, application, {"status": "approved", "on_date": "2026-12-11"}),
+            "date_in_future",
+        )
+    with _on("2026-12-11"):
+        approved = _decide(client, application, {"status": "approved"})
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["approved_date"] == "2026-12-11"
+        assert approved.json()["days_used"] is None
+    with _on("2026-12-22"):
+        before = client.get(f"/api/v1/bridge-applications/{application['id']}").json()
+        # the issue's case: disbursement recorded a year before the bridge's start
+        problem = _refused(
+            _decide(client, application, {"status": "disbursed", "on_date": "2025-12-18"}),
+            "disbursed_before_application",
+        )
+        assert "2025-12-18" in problem["detail"] and "2026-12-10" in problem["detail"]
+        assert {r["code"] for r in problem["reasons"]} == {
+            "disbursed_before_application",
+            "disbursed_before_approval",
+        }
+        _refused(
+            _decide(client, application, {"status": "disbursed", "on_date": "2026-12-10"}),
+            "disbursed_before_approval",
+        )
+        # after maturity the loan is overdue: the fund does not lend against it
+        _refused(
+            _decide(client, application, {"status": "disbursed", "on_date": "2026-12-21"}),
+            "disbursed_after_maturity",
+        )
+        _refused(
+            _decide(client, application, {"status": "disbursed", "on_date": "2026-12-23"}),
+            "date_in_future",
+        )
+        # nothing was written by the refusals
+        after = client.get(f"/api/v1/bridge-applications/{application['id']}").json()
+        assert after == before
+        assert client.get(f"/api/v1/loans/{loan['id']}/renewal").json()["status"] == (
+            "bridge_needed"
+        )
+        disbursed = _decide(client, application, {"status": "disbursed", "on_date": "2026-12-17"})
+        assert disbursed.status_code == 200, disbursed.text
+        shown = disbursed.json()
+        assert (shown["disbursed_date"], shown["repay_by_date"]) == ("2026-12-17", "2026-12-22")
+        assert (shown["days_used"], shown["overdue_days"]) == (5, 0)  # still out, due today
+        case = client.get(f"/api/v1/loans/{loan['id']}/renewal").json()
+        assert (case["status"], case["bridged_date"]) == ("bridged", "2026-12-17")
+    with _on("2026-12-30"):
+        _refused(
+            _decide(client, application, {"status": "repaid", "on_date": "2026-12-16"}),
+            "repaid_before_disbursement",
+        )
+        # repaid twelve days after disbursement: past the 5 days applied for and the fund's
+        # 10: it happened, so it is recorded, and flagged
+        repaid = _decide(client, application, {"status": "repaid", "on_date": "2026-12-29"})
+        assert repaid.status_code == 200, repaid.text
+        shown = repaid.json()
+        assert (shown["status"], shown["repaid_date"]) == ("repaid", "2026-12-29")
+        assert (shown["days_used"], shown["overdue_days"]) == (12, 7)
+        listed = banker.get("/api/v1/bridge-applications").json()["items"]
+        assert [(a["id"], a["overdue_days"]) for a in listed] == [(application["id"], 7)]
+    events = [
+        e["data"]
+        for e in banker.get("/api/v1/events").json()["items"]
+        if e["type"] == "bridge.updated"
+    ]
+    assert events[-1]["status"] == "repaid" and events[-1]["repaid_date"] == "2026-12-29"
+    assert (events[-1]["days_used"], events[-1]["overdue_days"]) == (12, 7)
+
+
+@_on("2026-12-10")
+def test_a_cancellation_takes_no_date(client, as_role, bank, firm) -> None:
+    loan = _committed(client, bank, firm)
+    application = client.post(
+        f"/api/v1/loans/{loan['id']}/bridge-applications",
+        json={"amount_fen": 100_000_000, "days": 2},
+    ).json()
+    banker = as_role("bank", bank_code=bank)
+    response = _decide(banker, application, {"status": "cancelled", "on_date": "2026-12-10"})
+    assert response.status_code == 422 and response.json()["code"] == "date_not_applicable"
+    assert _decide(banker, application, {"status": "cancelled"}).json()["status"] == "cancelled"
 
 
 def test_reminder_rows_are_unique_per_loan_maturity_and_stage(
