@@ -8,6 +8,7 @@ from service.lists.models import LibraryRelease, ListEntry, ListImport
 from service.loans.models import BridgeApplication, Loan, RenewalCase
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.products.models import Bank, Product, ProductVersion
+from service.taxonomy.models import OwnershipType
 
 
 def connect() -> None:
@@ -31,6 +32,7 @@ def connect() -> None:
         (ListImport, "list_import"),
         (ListEntry, "list_entry"),
         (LibraryRelease, "library_release"),
+        (OwnershipType, "ownership_type"),
     ):
         audit.audit(model, name)
     audit.install()

@@ -182,6 +182,13 @@ class EnterpriseCreate(EnterpriseBase):
     credit_code: str = Field(
         min_length=1, max_length=40, schema_extra={"examples": [CREDIT_CODE_EXAMPLE]}
     )
+    registration_type: str | None = Field(
+        default=None,
+        max_length=100,
+        description="企业登记注册类型 (e.g. 私营有限责任公司, 中外合资经营企业): read only when "
+        "`ownership` is not sent, to derive it; not stored",
+        schema_extra={"examples": ["私营有限责任公司"]},
+    )
     qualifications: list[QualificationCreate] = Field(default_factory=list)
     contacts: list[ContactCreate] = Field(default_factory=list)
 
@@ -206,6 +213,11 @@ class EnterpriseUpdate(SQLModel):
     established_date: date | None = None
     credit_grade: str | None = Field(default=None, max_length=4)
     ownership: str | None = Field(default=None, max_length=16)
+    registration_type: str | None = Field(
+        default=None,
+        max_length=100,
+        description="企业登记注册类型: read only when `ownership` is not sent, to derive it",
+    )
     qualifications: list[QualificationCreate] | None = None
     contacts: list[ContactCreate] | None = None
     share_with_banks: bool | None = None
@@ -227,6 +239,14 @@ class EnterprisePublic(EnterpriseBase):
     size_industry_key: str | None
     size_reason: str | None = None
     cluster_tier: str | None = None
+    ownership_name: str | None = Field(
+        default=None, description="The ownership type's name, e.g. 私人控股; null: unknown"
+    )
+    is_private: bool | None = Field(
+        default=None,
+        description="Counts as 民营企业 (by the office's mapping of ownership types); "
+        "null when the ownership is unknown",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -247,6 +267,7 @@ class EnterpriseSummary(SQLModel):
     size_class: str | None
     registered_in_wuxi: bool
     credit_grade: str | None
+    ownership: str | None = None
     qualification_codes: list[str] = Field(
         default_factory=list, description="Types valid on the filter date (today)"
     )

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from service.core.database import Statement, among, fetch
 from service.enterprises.models import Contact, Enterprise, Project, Qualification
-from service.taxonomy.models import Cluster
+from service.taxonomy.models import Cluster, OwnershipType
 
 
 def qualification_valid_on(type_code: str, on: date) -> ColumnElement[bool]:
@@ -24,6 +24,14 @@ def qualification_valid_on(type_code: str, on: date) -> ColumnElement[bool]:
 
 def tier_condition(tier: str) -> ColumnElement[bool]:
     return Enterprise.cluster_code.in_(select(Cluster.code).where(Cluster.tier == tier))
+
+
+def private_condition(private: bool) -> ColumnElement[bool]:
+    """The enterprise's ownership type counts as 民营 (``private``) or, known, does not: an
+    enterprise whose ownership is unknown is in neither."""
+    return Enterprise.ownership.in_(
+        select(OwnershipType.code).where(OwnershipType.private.is_(private))
+    )
 
 
 def valid_qualifications(

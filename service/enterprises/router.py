@@ -47,6 +47,7 @@ ENTERPRISE_EXAMPLE = {
     "total_assets_fen": 32_000_000_000,
     "established_date": "2009-06-18",
     "credit_grade": "A",
+    "ownership": "private",
     "qualifications": [
         {
             "type_code": "high_tech",
@@ -67,7 +68,9 @@ ENTERPRISE_EXAMPLE = {
     summary="Add an enterprise to the library",
     description="The credit code is validated (GB 32100-2015); the size class is "
     "derived from the size table and the figures. An enterprise registered outside "
-    "Wuxi is accepted and flagged (`registered_in_wuxi: false`).",
+    "Wuxi is accepted and flagged (`registered_in_wuxi: false`). `ownership` is a code of "
+    "/reference/ownership-types; sent instead, `registration_type` (企业登记注册类型) is "
+    "mapped to one where it says who holds the capital (else a 422 `undetermined_ownership`).",
     response_model=EnterprisePublic,
     responses=problem_responses(409, 422),
 )
@@ -122,6 +125,22 @@ def list_enterprises(
     industry: Annotated[
         str | None, Query(max_length=5, description="GB/T 4754 code prefix", examples=["C39"])
     ] = None,
+    ownership: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="Ownership type code (/reference/ownership-types), or `unknown` for "
+            "enterprises whose ownership is not recorded",
+            examples=["private"],
+        ),
+    ] = None,
+    private: Annotated[
+        bool | None,
+        Query(
+            description="true: ownership counts as 民营企业; false: known and does not "
+            "(unknown ownership is in neither)"
+        ),
+    ] = None,
 ) -> Page[EnterpriseSummary]:
     filters = service.EnterpriseFilters(
         cluster=cluster,
@@ -135,6 +154,8 @@ def list_enterprises(
         registered_in_wuxi=registered_in_wuxi,
         chain_tag=chain_tag,
         industry=industry,
+        ownership=ownership,
+        private=private,
     )
     return service.list_enterprises(session, filters, page)
 

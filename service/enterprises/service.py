@@ -44,8 +44,9 @@ from service.enterprises.models import (
 from service.enterprises.name_index import library_names
 from service.taxonomy.credit_code import CreditCode, CreditCodeError, parse_credit_code
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
-from service.taxonomy.models import Cluster, SizeClass, Tier
+from service.taxonomy.models import Cluster, OwnershipType, SizeClass, Tier
 from service.taxonomy.names import best_matches, normalize_company_name
+from service.taxonomy.ownership import UNKNOWN, ownership_from_registration_type
 from service.taxonomy.service import (
     Vocabulary,
     list_districts,
@@ -80,6 +81,24 @@ def _established(value: date | None) -> date | None:
             "成立日期不能晚于今天。", code="invalid_established_date", field="established_date"
         )
     return value
+
+
+def _ownership(
+    vocabulary: Vocabulary, ownership: str | None, registration_type: str | None, sent: bool
+) -> str | None:
+    """The ownership code sent, or else the one the registration type implies."""
+    if sent or not registration_type:
+        return vocabulary.ownership(ownership)
+    derived = ownership_from_registration_type(registration_type)
+    if derived is None:
+        raise InvalidEnterprise(
+            f"无法从登记注册类型“{registration_type}”判断控股情况，请直接填写 ownership"
+            f"（{'、'.join(f'{c}（{n}）' for c, n in vocabulary.ownership_types.items())}）。",
+            code="undetermined_ownership",
+            field="registration_type",
+            value=registration_type,
+        )
+    return vocabulary.ownership(derived, field="registration_type")
 
 
 def _qualification_rows(
@@ -173,9 +192,15 @@ def enterprise_public(
     if enterprise.cluster_code:
         cluster = session.get(Cluster, enterprise.cluster_code)
         tier = cluster.tier if cluster else None
+    ownership = session.get(OwnershipType, enterprise.ownership) if enterprise.ownership else None
     data = row_dict(enterprise)
     data.update(
-        qualifications=quals, contacts=contacts, size_reason=size.size_reason, cluster_tier=tier
+        qualifications=quals,
+        contacts=contacts,
+        size_reason=size.size_reason,
+        cluster_tier=tier,
+        ownership_name=ownership.name if ownership else None,
+        is_private=ownership.private if ownership else None,
     )
     return EnterprisePublic.model_validate(data)
 
@@ -213,7 +238,12 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
         total_assets_fen=data.total_assets_fen,
         established_date=_established(data.established_date),
         credit_grade=data.credit_grade,
-        ownership=vocabulary.ownership(data.ownership),
+        ownership=_ownership(
+            vocabulary,
+            data.ownership,
+            data.registration_type,
+            sent="ownership" in data.model_fields_set,
+        ),
         **derived.columns(),
     )
     qualification_rows = _qualification_rows(session, vocabulary, data.qualifications)
@@ -253,8 +283,11 @@ def update_enterprise(
         changes["district_code"] = vocabulary.district(changes["district_code"])
     if "cluster_code" in changes:
         changes["cluster_code"] = vocabulary.cluster(changes["cluster_code"])
-    if "ownership" in changes:
-        changes["ownership"] = vocabulary.ownership(changes["ownership"])
+    registration_type = changes.pop("registration_type", None)
+    if "ownership" in changes or registration_type:
+        changes["ownership"] = _ownership(
+            vocabulary, changes.get("ownership"), registration_type, sent="ownership" in changes
+        )
     if "established_date" in changes:
         _established(changes["established_date"])
     qualifications = changes.pop("qualifications", None)
@@ -342,6 +375,8 @@ class EnterpriseFilters:
     registered_in_wuxi: bool | None = None
     chain_tag: str | None = None
     industry: str | None = None
+    ownership: str | None = None
+    private: bool | None = None
 
 
 def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bool]]:
@@ -377,6 +412,12 @@ def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bo
         out.append(Enterprise.registered_in_wuxi == f.registered_in_wuxi)
     if f.chain_tag:
         out.append(Enterprise.chain_tag == f.chain_tag)
+    if f.ownership == UNKNOWN:
+        out.append(Enterprise.ownership.is_(None))
+    elif f.ownership:
+        out.append(Enterprise.ownership == vocabulary.ownership(f.ownership, field="ownership"))
+    if f.private is not None:
+        out.append(queries.private_condition(f.private))
     if f.industry:
         prefix = f.industry.strip().upper()
         if prefix[:1].isdigit():
@@ -401,6 +442,7 @@ def _summaries(
             size_class=e.size_class,
             registered_in_wuxi=e.registered_in_wuxi,
             credit_grade=e.credit_grade,
+            ownership=e.ownership,
             qualification_codes=codes.get(e.id, []),
             match_score=(scores or {}).get(e.id),
             updated_at=e.updated_at,

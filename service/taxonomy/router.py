@@ -1,11 +1,13 @@
-"""Reference data: clusters, districts, qualification types, size table, LPR. Public to read."""
+"""Reference data: clusters, districts, qualification types, ownership types, size table, LPR.
+Public to read; the office decides which ownership types count as 民营."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from service.access.dependencies import Office
 from service.core.database import get_session
 from service.core.errors import Unprocessable, problem_responses
 from service.taxonomy import service
@@ -15,6 +17,8 @@ from service.taxonomy.models import (
     ClusterPublic,
     DistrictPublic,
     LprRatePublic,
+    OwnershipTypePublic,
+    OwnershipTypeUpdate,
     QualificationTypePublic,
     SizeStandardPublic,
     SizeThresholdBase,
@@ -90,6 +94,49 @@ def list_districts(session: SessionDep) -> list:
 )
 def list_qualification_types(session: SessionDep) -> list:
     return service.list_qualification_types(session)
+
+
+@router.get(
+    "/ownership-types",
+    operation_id="listOwnershipTypes",
+    summary="Ownership types (控股情况)",
+    description="Ownership as the statistics classify it (国有控股, 集体控股, 私人控股, "
+    "港澳台商控股, 外商控股, 其他), with `private`: whether the type counts as 民营企业 in "
+    "the office's figures and for products restricted to private enterprises.",
+    response_model=list[OwnershipTypePublic],
+)
+def list_ownership_types(session: SessionDep) -> list:
+    return service.list_ownership_types(session)
+
+
+@router.patch(
+    "/ownership-types/{code}",
+    operation_id="updateOwnershipType",
+    summary="Decide whether an ownership type counts as 民营",
+    description="The office's decision (by default 私人控股 and 集体控股 count); recorded in "
+    "the audit log. Names and order follow the reference data and do not change here.",
+    response_model=OwnershipTypePublic,
+    responses=problem_responses(404, 422),
+)
+def update_ownership_type(
+    _: Office,
+    session: SessionDep,
+    code: Annotated[str, Path(max_length=16, examples=["collective"])],
+    data: Annotated[
+        OwnershipTypeUpdate,
+        Body(
+            openapi_examples={
+                "collective": {
+                    "summary": "Stop counting 集体控股 as 民营",
+                    "value": {"private": False},
+                }
+            }
+        ),
+    ],
+) -> OwnershipTypePublic:
+    return OwnershipTypePublic.model_validate(
+        service.update_ownership_type(session, code, data), from_attributes=True
+    )
 
 
 @router.get(

@@ -1,15 +1,19 @@
-"""Reference-data use cases: lookups, validation with suggestions, the size table as rows."""
+"""Reference-data use cases: lookups, validation with suggestions, the size table as rows, and
+the one reference the office changes through the API: which ownership types count as 民营."""
 
 from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, select
 
 from service.core.errors import Unprocessable
+from service.core.events import emit
+from service.taxonomy.exceptions import OwnershipTypeNotFound
 from service.taxonomy.models import (
     Cluster,
     District,
     LprRate,
     OwnershipType,
+    OwnershipTypeUpdate,
     QualificationType,
     SizeIndustry,
     SizeThreshold,
@@ -32,6 +36,35 @@ def list_qualification_types(session: Session) -> list[QualificationType]:
 
 def list_ownership_types(session: Session) -> list[OwnershipType]:
     return list(session.exec(select(OwnershipType).order_by(OwnershipType.sort_order)))
+
+
+def get_ownership_type(session: Session, code: str, for_update: bool = False) -> OwnershipType:
+    row = session.get(
+        OwnershipType, code, with_for_update=for_update or None, populate_existing=for_update
+    )
+    if row is None:
+        options = [(o.code, o.name) for o in list_ownership_types(session)]
+        raise OwnershipTypeNotFound(
+            f"控股情况代码 '{code}' 不存在。", value=code, suggestions=closest(code, options)
+        )
+    return row
+
+
+def update_ownership_type(session: Session, code: str, data: OwnershipTypeUpdate) -> OwnershipType:
+    """Whether the type counts as 民营 (the office's decision); the audit hook records who
+    changed it. Listeners (products restricted to 民营企业) hear of the change in the same
+    transaction."""
+    row = get_ownership_type(session, code, for_update=True)
+    changes = data.model_dump(exclude_unset=True)
+    if "private" in changes and changes["private"] is None:
+        raise Unprocessable("private 不能为空。", code="missing_field", field="private")
+    if "private" in changes and changes["private"] != row.private:
+        row.private = changes["private"]
+        session.flush()
+        emit(session, "ownership_type.changed", code=row.code, private=row.private)
+        session.commit()
+        session.refresh(row)
+    return row
 
 
 def list_lpr(session: Session) -> list[LprRate]:

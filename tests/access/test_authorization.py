@@ -110,6 +110,18 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         None,
         dict(office="ok", bank="ok", enterprise="ok", anonymous="ok"),
     ),
+    (
+        "GET",
+        "/reference/ownership-types",
+        None,
+        dict(office="ok", bank="ok", enterprise="ok", anonymous="ok"),
+    ),
+    (
+        "PATCH",
+        "/reference/ownership-types/private",
+        {"private": True},
+        dict(office="ok", bank=403, enterprise=403, anonymous=401),
+    ),
     ("GET", "/products", None, dict(office="ok", bank="ok", enterprise="ok", anonymous="ok")),
     (
         "GET",
@@ -180,6 +192,12 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         "PATCH",
         "/enterprises/{firm_1}",
         {"qualifications": []},
+        dict(office="ok", bank=404, enterprise=403, anonymous=401),
+    ),
+    (
+        "PATCH",
+        "/enterprises/{firm_1}",
+        {"ownership": "private"},
         dict(office="ok", bank=404, enterprise=403, anonymous=401),
     ),
     (
