@@ -4,7 +4,12 @@ changes nothing.
 Reference tables (clusters, districts, qualification types, ownership types, the size table)
 follow the files: a row that differs is updated. Banks, products, LPR and the demo library are
 only added when missing, and so is whether an ownership type counts as 民营: the office
-maintains them through the API afterwards, and a re-seed must not undo it."""
+maintains them through the API afterwards, and a re-seed must not undo it.
+
+An enterprise's size class is stored (products filter on it, renewals depend on it), so when
+the size table changes every stored enterprise is classified again in the same transaction;
+those whose class changes get a new version and are rematched (their open needs at once,
+their stored matches by a queued job)."""
 
 import json
 from collections import Counter
@@ -12,12 +17,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy
+from sqlmodel import Session, col, select
 
+from service.core.concurrency import bump_version
 from service.core.settings import project_root
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
 from service.matching.models import ScoringConfigRow
+from service.matching.service import on_enterprise_changed
 from service.products import queries as product_queries
 from service.products import service as products
 from service.products.models import Bank, BankCreate, ProductCreate
@@ -32,6 +40,8 @@ from service.taxonomy.models import (
     SizeThreshold,
     Tier,
 )
+from service.taxonomy.service import load_size_rows
+from service.taxonomy.sizing import Figures, SizeRow, classify, find_row
 
 
 def _load(path: Path) -> Any:
@@ -104,6 +114,9 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
                 counts,
                 "size_threshold",
             )
+    size_changed = any(counts[f"{t}.{s}"] for t in SIZE_TABLES for s in ("created", "updated"))
+    if size_changed and (reclassified := reclassify_enterprises(session)):
+        counts["enterprise.updated"] += reclassified
     for item in _load(ref / "lpr.json"):
         pk = (date.fromisoformat(item["effective_date"]), item["tenor"])
         if session.get(LprRate, pk) is None:
@@ -140,6 +153,47 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
             else:
                 counts["product.unchanged"] += 1
     return counts
+
+
+SIZE_TABLES = ("size_industry", "size_threshold")
+
+
+def reclassify_enterprises(session: Session) -> int:
+    """Classify every stored enterprise again with the size table as it now is (flushed, not
+    yet committed); returns how many changed class. Does not commit."""
+    table = load_size_rows(session)
+    rows_of: dict[str, list[SizeRow]] = {}  # industry code -> the one row that applies
+    changed: list[tuple[int, str | None, str | None]] = []
+    stored = session.execute(
+        sqlalchemy.select(
+            col(Enterprise.id),
+            col(Enterprise.industry_code),
+            col(Enterprise.employees),
+            col(Enterprise.revenue_fen),
+            col(Enterprise.total_assets_fen),
+            col(Enterprise.size_class),
+            col(Enterprise.size_industry_key),
+        )
+    ).all()
+    for id_, code, employees, revenue, assets, size_class, industry_key in stored:
+        rows = table
+        if code:
+            if code not in rows_of:
+                row = find_row(code, table)
+                rows_of[code] = [row] if row else table  # outside: the reason reads them all
+            rows = rows_of[code]
+        result = classify(code, Figures(employees, revenue, assets), rows)
+        if (result.size_class, result.industry_key) != (size_class, industry_key):
+            changed.append((id_, result.size_class, result.industry_key))
+    for id_, size_class, industry_key in changed:
+        enterprise = session.get(Enterprise, id_)
+        assert enterprise is not None
+        enterprise.size_class, enterprise.size_industry_key = size_class, industry_key
+        bump_version(session, Enterprise, enterprise, "企业信息")
+        # What the enterprise.changed event does once the app is wired; the seed runs unwired
+        # (creating its products and demo library queues nothing), so it asks matching itself.
+        on_enterprise_changed(session, id_)
+    return len(changed)
 
 
 def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
