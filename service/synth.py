@@ -69,6 +69,7 @@ class Reference:
     district_areas: dict[str, str | None]
     qualification_terms: dict[str, int | None]
     size_rows: tuple[SizeRow, ...]
+    ownership_types: tuple[str, ...] = ()
 
 
 def size_rows_from_json(items: Iterable[dict[str, Any]]) -> tuple[SizeRow, ...]:
@@ -106,6 +107,7 @@ def load_reference(seed_dir: Path | None = None) -> Reference:
         district_areas={d["code"]: d["area_code"] for d in read("districts.json")},
         qualification_terms={q["code"]: q["term_months"] for q in read("qualification_types.json")},
         size_rows=size_rows_from_json(read("size_standards.json")),
+        ownership_types=tuple(o["code"] for o in read("ownership_types.json")),
     )
 
 
@@ -138,6 +140,9 @@ def reference_from_db(conn: Connection) -> Reference:
             for r in rows("SELECT code, term_months FROM qualification_type ORDER BY sort_order")
         },
         size_rows=tuple(size_rows),
+        ownership_types=tuple(
+            r[0] for r in rows("SELECT code FROM ownership_type ORDER BY sort_order")
+        ),
     )
 
 
@@ -629,6 +634,18 @@ SIZE_TARGET = {"large": 0.05, "medium": 0.15, "small": 0.40, "micro": 0.40}
 # Enterprises with projects in the library lean larger.
 SIZE_WITH_PROJECTS = {"large": 0.10, "medium": 0.25, "small": 0.45, "micro": 0.20}
 MEAN_AGE = {"large": 20, "medium": 14, "small": 9, "micro": 6}
+# Ownership (控股情况): mostly 私人控股, more state-, foreign- and HMT-controlled firms among
+# the large ones. A name with a bracketed place ("…（无锡）有限公司") is the usual form of a
+# foreign- or HMT-invested subsidiary; state- and collective-controlled firms are older.
+OWNERSHIP_WEIGHTS = {
+    "large": {"private": 62, "state": 12, "foreign": 14, "hmt": 6, "collective": 3, "other": 3},
+    "medium": {"private": 78, "state": 6, "foreign": 9, "hmt": 4, "collective": 2, "other": 1},
+    "small": {"private": 89, "state": 2, "foreign": 4, "hmt": 2.5, "collective": 1.5, "other": 1},
+    "micro": {"private": 94, "state": 0.8, "foreign": 2, "hmt": 1.2, "collective": 1, "other": 1},
+}
+BRACKETED_INVESTED = 6.0  # foreign and HMT weights × this for a name with a bracketed place
+OLD_STATE, OLD_COLLECTIVE = 2.0, 4.0  # × these for firms established before 1995
+UNKNOWN_OWNERSHIP_SHARE = 0.03  # not recorded in the library (null)
 FIRST_YEAR, LAST_YEAR = 1985, 2024
 
 # --- small helpers --------------------------------------------------------------------------
@@ -784,6 +801,8 @@ class Generator:
         self.grade_choice = _Choice(enumerate(w for _, w in GRADE_WEIGHTS))
         self.jingkai_area = _Choice(JINGKAI_AREAS)
         self.quals = ref.qualification_terms
+        self.ownership_codes = frozenset(ref.ownership_types)
+        self.ownership_choice: dict[tuple[str, bool, bool], _Choice] = {}
 
     # size -------------------------------------------------------------------------------
 
@@ -1173,7 +1192,27 @@ class Generator:
 
     # the enterprise -----------------------------------------------------------------------
 
-    def enterprise(self, rng: Random, index: int, size_choice: _Choice) -> dict[str, Any]:
+    def _ownership(self, rng: Random, size: str, name: str, established: date) -> str | None:
+        """Drawn from its own stream (``rng``), so that adding it changed no other value."""
+        if not self.ownership_codes or rng.random() < UNKNOWN_OWNERSHIP_SHARE:
+            return None
+        key = (size, "（" in name, established.year < 1995)
+        if key not in self.ownership_choice:
+            weights = dict(OWNERSHIP_WEIGHTS[size])
+            if key[1]:
+                weights["foreign"] *= BRACKETED_INVESTED
+                weights["hmt"] *= BRACKETED_INVESTED
+            if key[2]:
+                weights["state"] *= OLD_STATE
+                weights["collective"] *= OLD_COLLECTIVE
+            self.ownership_choice[key] = _Choice(
+                (c, w) for c, w in weights.items() if c in self.ownership_codes
+            )
+        return self.ownership_choice[key](rng)
+
+    def enterprise(
+        self, rng: Random, index: int, size_choice: _Choice, ownership_rng: Random
+    ) -> dict[str, Any]:
         outside = rng.random() < OUTSIDE_SHARE
         if outside:
             area, place = _pick(rng, OUTSIDE_AREAS)
@@ -1200,9 +1239,11 @@ class Generator:
         if rng.random() >= UNRATED_SHARE:
             rank = self.grade_choice(rng) + GRADE_SHIFT[size]
             grade = self.grades[min(len(self.grades) - 1, max(0, rank))]
+        name = self._name(rng, cluster, industry, district, place, size)
+        ownership = self._ownership(ownership_rng, size, name, established)
         return {
             "credit_code": credit_code(area, org),
-            "name": self._name(rng, cluster, industry, district, place, size),
+            "name": name,
             "district_code": district,
             "industry_code": industry,
             "cluster_code": cluster,
@@ -1216,6 +1257,7 @@ class Generator:
             "total_assets_fen": assets,
             "established_date": established.isoformat(),
             "credit_grade": grade,
+            "ownership": ownership,
             "qualifications": self._qualifications(
                 rng, cluster, industry, size, established, employees, revenue, assets
             ),
@@ -1320,11 +1362,12 @@ class Generator:
         processes and the library stays the same."""
         rng = Random(f"finmatch-synth:{self.seed}:enterprises:{number}")
         project_rng = Random(f"finmatch-synth:{self.seed}:projects:{number}")
+        ownership_rng = Random(f"finmatch-synth:{self.seed}:ownership:{number}")
         without, with_projects = mix
         out = []
         for offset, k in enumerate(counts):
             enterprise = self.enterprise(
-                rng, number * CHUNK + offset, with_projects if k else without
+                rng, number * CHUNK + offset, with_projects if k else without, ownership_rng
             )
             taken: set[str] = set()
             out.append(
@@ -1822,6 +1865,7 @@ ENTERPRISE_COLUMNS = (
     "total_assets_fen",
     "established_date",
     "credit_grade",
+    "ownership",
     "registered_area_code",
     "registered_in_wuxi",
     "size_class",
@@ -1861,7 +1905,14 @@ class NotSeeded(RuntimeError):
 
 
 def _check_reference(conn: Connection, need_banks: bool) -> None:
-    tables = ["cluster", "district", "qualification_type", "size_industry", "size_threshold"]
+    tables = [
+        "cluster",
+        "district",
+        "qualification_type",
+        "ownership_type",
+        "size_industry",
+        "size_threshold",
+    ]
     if need_banks:
         tables.append("bank")
     empty = [t for t in tables if not conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()]
@@ -2007,6 +2058,7 @@ def _prepare(
             e["total_assets_fen"],
             date.fromisoformat(e["established_date"]),
             e["credit_grade"],
+            e.get("ownership"),
             derived.registered_area_code,
             derived.registered_in_wuxi,
             derived.size_class,

@@ -18,6 +18,7 @@ TABLES = [
     "cluster",
     "district",
     "qualification_type",
+    "ownership_type",
     "size_industry",
     "size_threshold",
     "lpr_rate",
@@ -61,6 +62,7 @@ def test_reference_data_is_complete(seeded_engine) -> None:
         assert count("SELECT count(*) FROM district") == 8
         assert count("SELECT count(*) FROM size_industry") == 15
         assert count("SELECT count(*) FROM size_threshold") == 45
+        assert count("SELECT count(*) FROM ownership_type") == 6
         assert count("SELECT count(*) FROM bank WHERE kind <> 'fund'") >= 12
         assert count("SELECT count(*) FROM product") >= 30
         schemes = {r[0] for r in c.execute(text("SELECT DISTINCT scheme FROM product_version"))}
@@ -79,6 +81,11 @@ def test_demo_library_size_and_codes(seeded_engine) -> None:
         assert districts.scalar_one() == 8
         clusters = c.execute(text("SELECT count(DISTINCT cluster_code) FROM enterprise"))
         assert clusters.scalar_one() >= 12
+        ownership = dict(
+            c.execute(text("SELECT ownership, count(*) FROM enterprise GROUP BY ownership")).all()
+        )
+        assert ownership["private"] > len(codes) * 0.7
+        assert {"state", "collective", "hmt", "foreign"} <= set(ownership)
         sizes = dict(
             c.execute(text("SELECT size_class, count(*) FROM enterprise GROUP BY size_class")).all()
         )

@@ -1,5 +1,6 @@
 """The synthetic library generator (service/synth.py): pure, no database."""
 
+import dataclasses
 import json
 from collections import Counter
 from datetime import date
@@ -126,6 +127,28 @@ def test_distribution_looks_like_wuxi(library):
     sections = Counter(e["industry_code"][0] for e in enterprises)
     assert sections["C"] > n / 2 and sections["F"] and sections["I"] and sections["M"]
     assert len({e["name"] for e in enterprises}) > 0.97 * n
+
+
+def test_ownership_is_mostly_private_and_leans_foreign_for_bracketed_names(library):
+    enterprises, _ = library
+    n = len(enterprises)
+    ownership = Counter(e["ownership"] for e in enterprises)
+    assert set(ownership) <= {*REFERENCE.ownership_types, None}
+    assert 0.78 <= ownership["private"] / n <= 0.9
+    assert 0.01 <= ownership[None] / n <= 0.05
+    for code in ("state", "collective", "hmt", "foreign"):
+        assert 0.005 <= ownership[code] / n <= 0.1, code
+    bracketed = [e for e in enterprises if "（" in e["name"]]
+    invested = sum(e["ownership"] in ("foreign", "hmt") for e in bracketed) / len(bracketed)
+    assert invested > 2 * (ownership["foreign"] + ownership["hmt"]) / n
+
+
+def test_ownership_comes_from_its_own_stream_and_changed_nothing_else():
+    without = dataclasses.replace(REFERENCE, ownership_types=())
+    plain, _ = synth.generate_library(300, 50, seed=5, reference=without)
+    owned, _ = synth.generate_library(300, 50, seed=5)
+    assert all(e["ownership"] is None for e in plain)
+    assert [{**e, "ownership": None} for e in owned] == plain
 
 
 def test_projects_are_exact_in_number_and_belong_to_generated_enterprises(library):
