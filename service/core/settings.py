@@ -61,6 +61,24 @@ class Settings(BaseSettings):
         description="Days before maturity at which a loan's renewal reminders go out, the "
         "first at least 30 (a month); checked when the app or worker starts.",
     )
+    service_area: str = Field(
+        default="3202",
+        validation_alias="FINMATCH_SERVICE_AREA",
+        description="Area-code prefixes (GB/T 2260, comma-separated) of the enterprises the "
+        "service serves, by the place of registration in their credit code; 3202 is Wuxi "
+        "(江阴 and 宜兴 included). Outside it nothing is recommended and no lead is made.",
+    )
+
+    @property
+    def service_area_prefixes(self) -> tuple[str, ...]:
+        parts = [p.strip() for p in self.service_area.split(",") if p.strip()]
+        for part in parts:
+            if not (part.isdigit() and 1 <= len(part) <= 6):
+                raise ValueError(
+                    f"FINMATCH_SERVICE_AREA: '{part}' is not an area-code prefix (1–6 digits)"
+                )
+        return tuple(parts)
+
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")
 

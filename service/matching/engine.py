@@ -37,7 +37,7 @@ and ``score_one`` calls ``scoring.score`` only for the pairs failing at most
 ``config.near_miss_max_failures`` gates, so its results are those of the plain loop for those
 products."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -53,6 +53,7 @@ from service.matching.scoring import (
     ProductRules,
     Result,
     ScoringConfig,
+    in_service_area,
 )
 from service.taxonomy.grades import CREDIT_GRADES, grade_at_least, normalize_grade
 from service.taxonomy.industry import code_matches
@@ -111,7 +112,11 @@ class EnterpriseArrays:
     size_class: np.ndarray  # int16
     district: np.ndarray  # int16
     industry: np.ndarray  # int16
+    ownership: np.ndarray  # int16
+    area_code: np.ndarray  # int16
+    bridge: np.ndarray  # int16
     registered_in_wuxi: np.ndarray  # bool
+    in_service_area: np.ndarray  # bool
     qualifications: np.ndarray  # uint64
     years_in_business: np.ndarray  # int16
     has_established: np.ndarray  # bool
@@ -123,6 +128,9 @@ class EnterpriseArrays:
     size_classes: tuple[str | None, ...]
     districts: tuple[str | None, ...]
     industries: tuple[str | None, ...]
+    ownerships: tuple[str | None, ...]
+    area_codes: tuple[str | None, ...]
+    bridges: tuple[str | None, ...]
     qualification_codes: tuple[str, ...]
 
     def __len__(self) -> int:
@@ -147,7 +155,11 @@ class EnterpriseArrays:
                 [f.size_class for f in ordered],
                 [f.district for f in ordered],
                 [f.industry_code for f in ordered],
+                [f.ownership for f in ordered],
+                [f.area_code for f in ordered],
+                [f.bridge for f in ordered],
                 [f.registered_in_wuxi for f in ordered],
+                [f.in_service_area for f in ordered],
                 [columns.bits(f.valid_codes(on)) for f in ordered],
                 [f.established for f in ordered],
                 [f.revenue_fen for f in ordered],
@@ -165,6 +177,9 @@ class EnterpriseArrays:
             size_classes=self.size_classes,
             districts=self.districts,
             industries=self.industries,
+            ownerships=self.ownerships,
+            area_codes=self.area_codes,
+            bridges=self.bridges,
             qualification_codes=self.qualification_codes,
             **take,
         )
@@ -216,7 +231,11 @@ _ARRAY_FIELDS = (
     "size_class",
     "district",
     "industry",
+    "ownership",
+    "area_code",
+    "bridge",
     "registered_in_wuxi",
+    "in_service_area",
     "qualifications",
     "years_in_business",
     "has_established",
@@ -230,6 +249,9 @@ _VOCAB_OF = {
     "size_class": "size_classes",
     "district": "districts",
     "industry": "industries",
+    "ownership": "ownerships",
+    "area_code": "area_codes",
+    "bridge": "bridges",
 }
 
 
@@ -282,7 +304,11 @@ class _Columns:
         size_class: Sequence[str | None],
         district: Sequence[str | None],
         industry: Sequence[str | None],
+        ownership: Sequence[str | None],
+        area_code: Sequence[str | None],
+        bridge: Sequence[str | None],
         registered_in_wuxi: Sequence[bool],
+        in_service_area: Sequence[bool],
         qualifications: Sequence[int],
         established: Sequence[date | None],
         revenue_fen: Sequence[int | None],
@@ -305,7 +331,11 @@ class _Columns:
                 "size_class": self._codes("size_class", size_class),
                 "district": self._codes("district", district),
                 "industry": self._codes("industry", industry),
+                "ownership": self._codes("ownership", ownership),
+                "area_code": self._codes("area_code", area_code),
+                "bridge": self._codes("bridge", bridge),
                 "registered_in_wuxi": np.array([bool(w) for w in registered_in_wuxi], bool),
+                "in_service_area": np.array([bool(w) for w in in_service_area], bool),
                 "qualifications": np.array(qualifications, dtype=np.uint64),
                 "years_in_business": np.array(
                     [0 if d is None else years[d] for d in established], dtype=np.int16
@@ -341,6 +371,7 @@ _DTYPES = {
     "ids": np.int64,
     **dict.fromkeys(_VOCAB_OF, np.int16),
     "registered_in_wuxi": bool,
+    "in_service_area": bool,
     "qualifications": np.uint64,
     "years_in_business": np.int16,
     "has_established": bool,
@@ -351,10 +382,16 @@ _DTYPES = {
 
 
 def load_enterprise_arrays(
-    conn: Connection, on: date, *, chunk_size: int = 50_000
+    conn: Connection,
+    on: date,
+    *,
+    chunk_size: int = 50_000,
+    service_area: Sequence[str] = ("3202",),
+    bridge: Mapping[int, str] | None = None,
 ) -> EnterpriseArrays:
     """Every enterprise of the library, read column by column in chunks (no ORM objects), with
-    its qualifications valid on ``on`` and its cluster's tier. Same result as
+    its qualifications valid on ``on`` and its cluster's tier; ``service_area`` is the
+    area-code prefixes served, ``bridge`` the enterprises' bridge-fund states. Same result as
     ``EnterpriseArrays.from_facts(facts.enterprise_facts(...), on, codes)`` with the codes of
     the qualification_type table."""
     from service.enterprises.models import Enterprise, Qualification
@@ -378,6 +415,8 @@ def load_enterprise_arrays(
             e.size_class,
             e.district_code,
             e.industry_code,
+            e.ownership,
+            e.registered_area_code,
             e.registered_in_wuxi,
             e.established_date,
             e.revenue_fen,
@@ -395,9 +434,20 @@ def load_enterprise_arrays(
         rows = conn.execute(page if last is None else page.where(e.id > last)).all()
         if not rows:
             break
-        ids, cluster, size, district, industry, wuxi, established, revenue, grade = zip(
-            *rows, strict=True
-        )
+        (
+            ids,
+            cluster,
+            size,
+            district,
+            industry,
+            ownership,
+            area,
+            wuxi,
+            established,
+            revenue,
+            grade,
+        ) = zip(*rows, strict=True)
+        states = bridge or {}
         masks = np.zeros(len(ids), dtype=np.uint64)
         held = conn.execute(valid.where(q.enterprise_id >= ids[0], q.enterprise_id <= ids[-1]))
         held = held.all()
@@ -414,7 +464,11 @@ def load_enterprise_arrays(
             size,
             district,
             industry,
+            ownership,
+            area,
+            [states.get(i) for i in ids],
             wuxi,
+            [in_service_area(a, service_area) for a in area],
             masks,
             established,
             revenue,
@@ -525,16 +579,20 @@ class _Plan:
             self._clusters(arrays, config),
             self._sizes(arrays, config),
             self._qualifications(arrays, config),
+            self._industries(arrays, config),
         ]
         gate_parts = [
             self._districts(arrays),
             self._wuxi(arrays),
-            self._industries(arrays),
             self._years(arrays),
             self._revenue(arrays),
             self._grades(arrays),
+            self._ownerships(arrays),
+            self._regions(arrays),
+            self._served(arrays),
+            self._bridges(arrays),
         ]
-        # Score part: the three factor components → one table of score or -1.
+        # Score part: the four factor components → one table of score or -1.
         inverse, combos = _combine([c.codes for c in score_parts], [c.size for c in score_parts])
         constant = np.array(
             [
@@ -542,6 +600,7 @@ class _Plan:
                 + _contribution(
                     config, "cost", scoring._cost(scoring.rate_bp(p, None, config), p, config)[0]
                 )
+                + _contribution(config, "policy", scoring._policy(p, config)[0])
                 for p in self.products
             ],
             dtype=np.int32,
@@ -554,7 +613,7 @@ class _Plan:
             total += values
         table = np.where(failed, -1, total + constant).astype(np.int16)
         score = _Component(inverse, table, merge=False)
-        # Gate part: six pass/fail components → one pass table.
+        # Gate part: the pass/fail components → one pass table.
         inverse, combos = _combine([c.codes for c in gate_parts], [c.size for c in gate_parts])
         table = np.ones((n_products, len(combos)), dtype=bool)
         for i, part in enumerate(gate_parts):
@@ -783,14 +842,53 @@ class _Plan:
             lambda p, w: not (p.registered_in_wuxi and not w),
         )
 
-    def _industries(self, a: EnterpriseArrays) -> _Component:
+    def _industries(self, a: EnterpriseArrays, config: ScoringConfig) -> _Component:
+        present, codes = _distinct(a.industry)
+        values = [a.industries[v] for v in present]
+        facts = [EnterpriseFacts(0, industry_code=v) for v in values]
+        table = np.empty((len(self.products), len(values)), dtype=np.int16)
+        for i, p in enumerate(self.products):
+            if not (p.industries_excluded or p.industries_included or p.industries_targeted):
+                table[i] = _contribution(config, "industry", scoring._industry(facts[0], p)[0])
+                continue
+            for k, code in enumerate(values):
+                if (code and any(code_matches(code, s) for s in p.industries_excluded)) or (
+                    p.industries_included
+                    and not (code and any(code_matches(code, s) for s in p.industries_included))
+                ):
+                    table[i, k] = -1
+                else:
+                    value = scoring._industry(facts[k], p)[0]
+                    table[i, k] = _contribution(config, "industry", value)
+        return _Component(codes, table)
+
+    def _ownerships(self, a: EnterpriseArrays) -> _Component:
         return self._categorical(
-            a.industry,
-            a.industries,
-            lambda p: p.industries_excluded,
-            lambda p, code: (
-                not (code and any(code_matches(code, s) for s in p.industries_excluded))
-            ),
+            a.ownership,
+            a.ownerships,
+            lambda p: p.ownership_types,
+            lambda p, o: o in p.ownership_types,
+        )
+
+    def _regions(self, a: EnterpriseArrays) -> _Component:
+        return self._categorical(
+            a.area_code,
+            a.area_codes,
+            lambda p: p.regions,
+            lambda p, area: scoring._in_regions(area, p.regions),
+        )
+
+    def _served(self, a: EnterpriseArrays) -> _Component:
+        return self._categorical(
+            a.in_service_area.astype(np.int8), (False, True), lambda p: True, lambda p, s: s
+        )
+
+    def _bridges(self, a: EnterpriseArrays) -> _Component:
+        return self._categorical(
+            a.bridge,
+            a.bridges,
+            lambda p: p.needs_committed_renewal,
+            lambda p, b: b == scoring.BRIDGE_COMMITTED,
         )
 
     def _years(self, a: EnterpriseArrays) -> _Component:
@@ -1035,6 +1133,10 @@ class ProductArrays:
         self.has_districts = flags(lambda p: p.districts)
         self.wuxi_only = flags(lambda p: p.registered_in_wuxi)
         self.has_industries = flags(lambda p: p.industries_excluded)
+        self.has_included = flags(lambda p: p.industries_included)
+        self.has_regions = flags(lambda p: p.regions)
+        self.has_ownership = flags(lambda p: p.ownership_types)
+        self.needs_bridge = flags(lambda p: p.needs_committed_renewal)
         self.has_amount_min = flags(lambda p: p.amount_min_fen is not None)
         self.amount_min = ints(lambda p: p.amount_min_fen)
         self.has_amount_max = flags(lambda p: p.amount_max_fen is not None)
@@ -1045,7 +1147,7 @@ class ProductArrays:
         self.has_purposes = flags(lambda p: p.purposes)
         collateral = sorted({c for p in ps for c in p.collateral_types})
         self.collateral_bit = {c: 1 << i for i, c in enumerate(collateral)}
-        self.has_collateral = flags(lambda p: p.collateral_types)
+        self.has_collateral = flags(lambda p: not p.credit)
         self.collateral_bits = np.array(
             [sum(self.collateral_bit[c] for c in p.collateral_types) for p in ps], dtype=np.uint64
         )
@@ -1066,15 +1168,34 @@ class ProductArrays:
             )
         return hit
 
-    def _excluded_industry(self, code: str) -> np.ndarray:
-        key = ("industries_excluded", code)
+    def _per_product(
+        self, key: tuple[str, Any], test: Callable[[ProductRules], bool]
+    ) -> np.ndarray:
+        """Per product: ``test(p)``, cached under ``key``."""
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = np.array(
-                [any(code_matches(code, s) for s in p.industries_excluded) for p in self.products],
-                dtype=bool,
-            )
+            hit = self._cache[key] = np.array([test(p) for p in self.products], dtype=bool)
         return hit
+
+    def _excluded_industry(self, code: str) -> np.ndarray:
+        return self._per_product(
+            ("industries_excluded", code),
+            lambda p: any(code_matches(code, s) for s in p.industries_excluded),
+        )
+
+    def _included_industry(self, code: str | None) -> np.ndarray:
+        return self._per_product(
+            ("industries_included", code),
+            lambda p: bool(code) and any(code_matches(code, s) for s in p.industries_included),  # type: ignore[arg-type]
+        )
+
+    def _in_region(self, area_code: str | None) -> np.ndarray:
+        return self._per_product(
+            ("regions", area_code), lambda p: scoring._in_regions(area_code, p.regions)
+        )
+
+    def _accepts_purpose(self, accepted: frozenset[str]) -> np.ndarray:
+        return self._per_product(("purposes", accepted), lambda p: bool(p.purposes & accepted))
 
     def candidates(
         self, e: EnterpriseFacts, need: NeedFacts | None, on: date, max_failures: int
@@ -1089,6 +1210,8 @@ class ProductArrays:
             grade_at_least(e.credit_grade, self.bad_grade[0].min_credit_grade or "")
         day = on.toordinal()
         count = self.inactive.astype(np.int8)
+        if not e.in_service_area:
+            count += 1
         count += self.has_from & (day < self.from_day)
         count += self.has_to & (day > self.to_day)
         count += self.has_clusters & ~self._member("clusters_included", e.cluster)
@@ -1114,16 +1237,21 @@ class ProductArrays:
         count += self.has_districts & ~self._member("districts", e.district)
         if not e.registered_in_wuxi:
             count += self.wuxi_only
+        count += self.has_regions & ~self._in_region(e.area_code)
+        count += self.has_ownership & ~self._member("ownership_types", e.ownership)
         if e.industry_code:
             count += self.has_industries & self._excluded_industry(e.industry_code)
+        count += self.has_included & ~self._included_industry(e.industry_code)
+        if e.bridge != scoring.BRIDGE_COMMITTED:
+            count += self.needs_bridge
         if need is not None:
             count += self.has_amount_min & (need.amount_fen < self.amount_min)
             count += self.has_amount_max & (need.amount_fen > self.amount_max)
             with np.errstate(invalid="ignore"):
                 count += need.term_months < self.term_low
                 count += need.term_months > self.term_high
-            count += self.has_purposes & ~self._member("purposes", need.purpose)
-            offered = np.uint64(sum(self.collateral_bit.get(c, 0) for c in need.collateral))
+            count += self.has_purposes & ~self._accepts_purpose(need.purposes_accepted_by)
+            offered = np.uint64(sum(self.collateral_bit.get(c, 0) for c in need.collateral_offered))
             count += self.has_collateral & ((self.collateral_bits & offered) == 0)
         return count
 

@@ -1,17 +1,27 @@
 """From rows to the pure scoring inputs: enterprises, needs, products, the config in force."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 
+from service.core.models import today_local
+from service.core.settings import get_settings
 from service.enterprises.models import Enterprise, Qualification
 from service.matching.models import FinancingNeed, ScoringConfigRow
-from service.matching.scoring import EnterpriseFacts, Held, NeedFacts, ProductRules, ScoringConfig
+from service.matching.scoring import (
+    FACTORS,
+    EnterpriseFacts,
+    Held,
+    NeedFacts,
+    ProductRules,
+    ScoringConfig,
+    in_service_area,
+)
 from service.products.models import Product, ProductStatus, ProductVersion
-from service.taxonomy.models import Cluster, District, LprRate, QualificationType
+from service.taxonomy.models import Cluster, District, LprRate, OwnershipType, QualificationType
 
 
 class ConfigMissing(RuntimeError):
@@ -19,20 +29,57 @@ class ConfigMissing(RuntimeError):
 
 
 def config_from_dict(version: int, data: dict[str, Any], lpr_bp: dict[str, int]) -> ScoringConfig:
+    """A stored configuration as the scorer takes it. A version written before a factor
+    existed gives that factor no weight, so it scores as it did."""
     fields = {
         k: data[k]
         for k in (
             "top_per_enterprise",
             "top_per_product",
             "near_miss_max_failures",
+            "near_miss_limit",
             "tier_value",
             "size_value",
             "spread_best_bp",
             "spread_worst_bp",
+            "regions",
+            "bridge_window_days",
         )
         if k in data
     }
-    return ScoringConfig(version=version, weights=dict(data["weights"]), lpr_bp=lpr_bp, **fields)
+    if "policy_schemes" in data:
+        fields["policy_schemes"] = tuple(data["policy_schemes"])
+    if "purposes" in data:
+        fields["purposes"] = {
+            code: (item["name"], item.get("parent")) for code, item in data["purposes"].items()
+        }
+    if "obtainable" in data:
+        fields["obtainable"] = {code: tuple(needs) for code, needs in data["obtainable"].items()}
+    weights = {name: 0 for name in FACTORS} | dict(data["weights"])
+    return ScoringConfig(version=version, weights=weights, lpr_bp=lpr_bp, **fields)
+
+
+# Loans are a higher domain than matching: they tell it, through the function they register,
+# which enterprises have a loan about to mature (and whether its renewal is committed).
+BridgeStates = Callable[[Connection, Sequence[int] | None, date, int], dict[int, str]]
+_bridge_states: list[BridgeStates] = []
+
+
+def provide_bridge_states(fn: BridgeStates) -> None:
+    _bridge_states[:] = [fn]
+
+
+def bridge_states(
+    conn: Connection, enterprise_ids: Sequence[int] | None, on: date, window_days: int
+) -> dict[int, str]:
+    """Enterprise id → scoring.BRIDGE_COMMITTED or BRIDGE_MATURING (None: every enterprise)."""
+    if not _bridge_states:
+        return {}
+    return _bridge_states[0](conn, enterprise_ids, on, window_days)
+
+
+def service_area() -> tuple[str, ...]:
+    return get_settings().service_area_prefixes
 
 
 def lpr_on(session: Session, on: date) -> dict[str, int]:
@@ -61,10 +108,17 @@ def current_config(session: Session, on: date) -> ScoringConfig:
 
 
 def names(session: Session) -> dict[str, str]:
-    """Chinese names of clusters, districts and qualification types, by code."""
+    """Chinese names of clusters, districts and qualification types by code, and of
+    ownership types as ``ownership:<code>``."""
     out: dict[str, str] = {}
     for model in (Cluster, District, QualificationType):
         out.update({code: name for code, name in session.execute(select(model.code, model.name))})
+    out.update(
+        {
+            f"ownership:{code}": name
+            for code, name in session.execute(select(OwnershipType.code, OwnershipType.name))
+        }
+    )
     return out
 
 
@@ -73,10 +127,18 @@ def tiers(session: Session) -> dict[str, str]:
 
 
 def enterprise_facts(
-    session: Session, enterprises: Sequence[Enterprise], cluster_tiers: dict[str, str] | None = None
+    session: Session,
+    enterprises: Sequence[Enterprise],
+    cluster_tiers: dict[str, str] | None = None,
+    on: date | None = None,
+    window_days: int = 30,
 ) -> list[EnterpriseFacts]:
     tier_of = cluster_tiers if cluster_tiers is not None else tiers(session)
     ids = [e.id for e in enterprises]
+    area = service_area()
+    bridge = (
+        bridge_states(session.connection(), ids, on or today_local(), window_days) if ids else {}
+    )
     held: dict[int, list[Held]] = {}
     if ids:
         for q in session.scalars(select(Qualification).where(Qualification.enterprise_id.in_(ids))):
@@ -96,17 +158,23 @@ def enterprise_facts(
             district=e.district_code,
             registered_in_wuxi=e.registered_in_wuxi,
             industry_code=e.industry_code,
+            ownership=e.ownership,
+            area_code=e.registered_area_code,
+            in_service_area=in_service_area(e.registered_area_code, area),
+            bridge=bridge.get(e.id),
         )
         for e in enterprises
     ]
 
 
-def need_facts(need: FinancingNeed) -> NeedFacts:
+def need_facts(need: FinancingNeed, config: ScoringConfig | None = None) -> NeedFacts:
+    purpose = str(need.purpose)
     return NeedFacts(
         amount_fen=need.amount_fen,
         term_months=need.term_months,
-        purpose=str(need.purpose),
+        purpose=purpose,
         collateral=frozenset(str(c) for c in need.collateral),
+        purpose_ancestors=config.purpose_ancestors(purpose) if config else frozenset(),
     )
 
 
@@ -149,6 +217,10 @@ def product_rules(product: Product, version: ProductVersion) -> ProductRules:
         districts=frozenset(e.get("districts") or ()),
         registered_in_wuxi=e.get("registered_in_wuxi"),
         industries_excluded=tuple(e.get("industries_excluded") or ()),
+        industries_included=tuple(e.get("industries_included") or ()),
+        industries_targeted=tuple(e.get("industries_targeted") or ()),
+        regions=frozenset(e.get("regions") or ()),
+        ownership_types=frozenset(e.get("ownership_types") or ()),
         amount_min_fen=version.amount_min_fen,
         amount_max_fen=version.amount_max_fen,
         term_unit=str(version.term_unit),

@@ -106,7 +106,7 @@ def rematch_all(conn: Connection, on: date | None = None, progress: bool = False
     session = Session(bind=conn)
     config = facts.current_config(session, on)
     catalogue = facts.catalogue(session)
-    arrays = load_enterprise_arrays(conn, on)
+    arrays = _library(conn, on, config)
     session.close()
     rules = [r for _, _, r in catalogue]
     versions = {product.id: version.version for product, version, _ in catalogue}
@@ -287,6 +287,15 @@ def _context(session: Session, on: date) -> tuple[ScoringConfig, list[ProductRul
     return config, sorted((r for _, _, r in catalogue), key=lambda r: r.id), versions
 
 
+def _library(conn: Connection, on: date, config: ScoringConfig) -> EnterpriseArrays:
+    return load_enterprise_arrays(
+        conn,
+        on,
+        service_area=facts.service_area(),
+        bridge=facts.bridge_states(conn, None, on, config.bridge_window_days),
+    )
+
+
 def _best(pairs: Iterable[tuple[int, int]], k: int) -> list[tuple[int, int]]:
     """(id, score) pairs, best k first: higher score, then lower id."""
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))[:k]
@@ -302,7 +311,10 @@ def rematch_enterprises(
     changed = set(enterprise_ids)
     config, rules, versions = _context(session, on)
     enterprises = list(session.scalars(select(Enterprise).where(Enterprise.id.in_(changed))))
-    arrays = EnterpriseArrays.from_facts(facts.enterprise_facts(session, enterprises), on)
+    arrays = EnterpriseArrays.from_facts(
+        facts.enterprise_facts(session, enterprises, on=on, window_days=config.bridge_window_days),
+        on,
+    )
     matrix = score_matrix(arrays, rules, config)  # rows in ascending enterprise id
     ours: dict[int, list[tuple[int, int]]] = {}  # product → [(enterprise, score)]
     desired: dict[Key, _Entry] = {}
@@ -354,7 +366,7 @@ def rematch_product(session: Session, product_id: int, on: date | None = None) -
     its rows. No commit."""
     on = on or today_local()
     config, rules, versions = _context(session, on)
-    arrays = load_enterprise_arrays(session.connection(), on)
+    arrays = _library(session.connection(), on, config)
     matches = match_all(arrays, rules, config, scores_for=[product_id])
     ids = matches.enterprise_ids
     new_scores = matches.scores.get(product_id)

@@ -9,20 +9,29 @@ from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.core.models import BigId, JSONType, UTCDateTime, utcnow
+from service.matching.scoring import (
+    DEFAULT_OBTAINABLE,
+    DEFAULT_POLICY_SCHEMES,
+    DEFAULT_PURPOSES,
+    DEFAULT_REGIONS,
+)
 
 
 class NeedPurpose(StrEnum):
     working_capital = "working_capital"  # 流动资金
-    equipment = "equipment"  # 设备购置/技术改造
+    equipment = "equipment"  # 设备购置
+    tech_transformation = "tech_transformation"  # 技术改造
     rnd = "rnd"  # 研发
-    project = "project"  # 项目建设
+    project = "project"  # 固定资产投资/项目建设
     renewal = "renewal"  # 续贷
     trade = "trade"  # 贸易融资
+    bridge = "bridge"  # 转贷（到期还贷周转）
 
 
 class CollateralOffer(StrEnum):
     none = "none"
     guarantee = "guarantee"
+    gov_guarantee = "gov_guarantee"  # 政府性融资担保机构的保证
     property = "property"
     equipment = "equipment"
     ip = "ip"
@@ -204,19 +213,35 @@ class NeedMatch(SQLModel, table=True):
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class PurposeNode(SQLModel):
+    name: str = Field(min_length=1, max_length=50)
+    parent: str | None = Field(default=None, max_length=32)
+
+
 class ScoringSettings(SQLModel):
     """Weights and thresholds of the scoring; a new version replaces the one in force."""
 
     weights: dict[str, int] = Field(
-        description="Points per factor (sector, size, need, qualification, cost); they add up "
-        "to 100.",
+        description="Points per factor (sector, industry, size, need, qualification, cost, "
+        "policy); they add up to 100.",
         schema_extra={
-            "examples": [{"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15}]
+            "examples": [
+                {
+                    "sector": 20,
+                    "industry": 10,
+                    "size": 10,
+                    "need": 20,
+                    "qualification": 10,
+                    "cost": 10,
+                    "policy": 20,
+                }
+            ]
         },
     )
     top_per_enterprise: int = Field(default=10, ge=1, le=100)
     top_per_product: int = Field(default=200, ge=1, le=10_000)
     near_miss_max_failures: int = Field(default=2, ge=0, le=5)
+    near_miss_limit: int = Field(default=5, ge=0, le=20, description="Near misses shown")
     tier_value: dict[str, float] = Field(
         default_factory=lambda: {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4},
         description="Policy priority of each cluster tier, 0–1",
@@ -233,6 +258,33 @@ class ScoringSettings(SQLModel):
     )
     spread_best_bp: int = Field(default=-30, ge=-1000, le=2000)
     spread_worst_bp: int = Field(default=200, ge=-1000, le=2000)
+    policy_schemes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_POLICY_SCHEMES),
+        max_length=20,
+        description="Schemes the city's plans recommend first (the policy factor)",
+    )
+    purposes: dict[str, PurposeNode] = Field(
+        default_factory=lambda: {
+            code: PurposeNode(name=name, parent=parent)
+            for code, (name, parent) in DEFAULT_PURPOSES.items()
+        },
+        description="The purpose tree: a product accepting a purpose accepts its children",
+    )
+    regions: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_REGIONS),
+        description="Names of area-code prefixes, for the region rules' messages",
+    )
+    obtainable: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_OBTAINABLE.items()},
+        description="Qualifications an enterprise can apply for soon, each with those it must "
+        "hold first; near misses suggest only these (or renewing an expired one)",
+    )
+    bridge_window_days: int = Field(
+        default=30,
+        ge=1,
+        le=90,
+        description="The bridge fund fits a loan maturing within this many days",
+    )
 
 
 class ScoringConfigCreate(SQLModel):

@@ -6,10 +6,12 @@ from pydantic import BaseModel, Field
 
 FACTOR_LABEL = {
     "sector": "产业契合",
+    "industry": "行业契合",
     "size": "规模契合",
     "need": "需求契合",
     "qualification": "资质契合",
     "cost": "融资成本",
+    "policy": "政策优先",
 }
 
 
@@ -25,7 +27,13 @@ class FactorOut(BaseModel):
 class GateOut(BaseModel):
     gate: str = Field(examples=["amount_max"])
     reason: str = Field(examples=["金额高于产品上限 500万"])
-    remedy: str = Field(examples=["金额降到 500万 以内"])
+    remedy: str = Field(examples=["金额降至 500 万元以内"])
+    actionable: bool = Field(
+        default=False,
+        description="The enterprise can change it soon (obtain a qualification, lower the "
+        "amount, change the term, offer collateral, change the purpose, have its bank commit "
+        "a renewal)",
+    )
 
 
 class ProductRef(BaseModel):
@@ -47,6 +55,15 @@ class Recommendation(ProductRef):
 
 class NearMiss(ProductRef):
     failures: list[GateOut] = Field(description="What fails, and what would make it eligible")
+    also_offered_by: list[str] = Field(
+        default_factory=list,
+        description="Other banks offering the same scheme, missed for the same reasons",
+    )
+
+
+class Notice(BaseModel):
+    code: str = Field(examples=["qualification_expired"])
+    message: str = Field(examples=["高新技术企业资质已于 2026-10-26 到期，续期后可申请 3 个产品"])
 
 
 class Recommendations(BaseModel):
@@ -55,7 +72,15 @@ class Recommendations(BaseModel):
     as_of: date
     config_version: int
     items: list[Recommendation]
-    near_misses: list[NearMiss]
+    near_misses: list[NearMiss] = Field(
+        description="At most five products missed only for reasons the enterprise can change "
+        "soon, closest first, each with what to do"
+    )
+    notices: list[Notice] = Field(
+        default_factory=list,
+        description="out_of_service_area (nothing is recommended and no lead is made), "
+        "qualification_expired (and how many products renewing it opens)",
+    )
 
 
 class Explanation(ProductRef):

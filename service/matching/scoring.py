@@ -1,11 +1,26 @@
 """Scoring an enterprise's need against a product. Pure: no database, no I/O.
 
 Hard gates first: every eligibility rule of the product; each failed gate is named, with what
-would make the pair eligible. An ineligible pair gets no score and is never recommended. Then
-a score from 0 to 100: weighted factors (sector, size, need, qualifications, cost), each with
-its weight, value, contribution and a short reason in Chinese; contributions add up to the
-score exactly (both are kept in hundredths of a point). Weights and thresholds come in as a
-versioned ScoringConfig."""
+would make the pair eligible and whether that is something the enterprise can change soon
+(``actionable``: obtain a qualification, lower the amount, change the term, offer collateral,
+change the purpose, have its bank commit a renewal). An ineligible pair gets no score and is
+never recommended; it is a near miss only when every failed gate is actionable. Then a score
+from 0 to 100: weighted factors (sector, industry, size, need, qualifications, cost, policy
+priority), each with its weight, value, contribution and a short reason in Chinese;
+contributions add up to the score exactly (both are kept in hundredths of a point). Weights,
+thresholds, the purpose tree, the policy schemes and region names come in as a versioned
+ScoringConfig.
+
+How a credit officer reads the rules:
+- Collateral offered is what the enterprise *can* give. A product that needs none (信用) fits
+  anyone; a product that needs one of X fits when the offer includes one of X; a government
+  financing-guarantee company's guarantee is a guarantee.
+- Purposes form a tree; a product accepting a purpose accepts its children.
+- The platform serves enterprises registered in its service area; outside it nothing is
+  eligible. A product may also be for one region (area-code prefixes: 32 Jiangsu, 320281
+  江阴).
+- The bridge fund (转贷应急资金) fits only an enterprise with a loan about to mature whose
+  renewal a cooperating bank has committed."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +32,73 @@ from service.taxonomy.sizing import FEN_PER_WAN
 
 SIZE_LABEL = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
 TIER_LABEL = {"landmark": "地标产业", "advantage": "优势产业", "future": "未来产业"}
+SCHEME_LABEL = {
+    "bridge_fund": "转贷应急资金",
+    "xikedai": "锡科贷",
+    "xixindai": "锡信贷",
+    "zhuanjingtexin": "专精特新贷",
+    "sukedai": "苏科贷",
+    "own": "银行自营产品",
+}
+SECTION_LABEL = {
+    "A": "农林牧渔业",
+    "B": "采矿业",
+    "C": "制造业",
+    "D": "电力热力燃气及水生产和供应业",
+    "E": "建筑业",
+    "F": "批发和零售业",
+    "G": "交通运输仓储和邮政业",
+    "H": "住宿和餐饮业",
+    "I": "信息传输、软件和信息技术服务业",
+    "J": "金融业",
+    "K": "房地产业",
+    "L": "租赁和商务服务业",
+    "M": "科学研究和技术服务业",
+    "N": "水利环境和公共设施管理业",
+    "O": "居民服务、修理和其他服务业",
+    "P": "教育",
+    "Q": "卫生和社会工作",
+    "R": "文化体育和娱乐业",
+    "S": "公共管理、社会保障和社会组织",
+}
+# The purpose tree of the configuration when it names none: code → (name, parent).
+DEFAULT_PURPOSES: dict[str, tuple[str, str | None]] = {
+    "project": ("固定资产投资/项目建设", None),
+    "equipment": ("设备购置", "project"),
+    "tech_transformation": ("技术改造", "project"),
+    "working_capital": ("流动资金", None),
+    "rnd": ("研发投入", None),
+    "trade": ("贸易融资", None),
+    "renewal": ("续贷", None),
+    "bridge": ("转贷（到期还贷周转）", None),
+}
+DEFAULT_POLICY_SCHEMES = ("bridge_fund", "xikedai", "xixindai", "zhuanjingtexin")
+DEFAULT_REGIONS = {
+    "32": "江苏省",
+    "3202": "无锡市",
+    "320281": "江阴市",
+    "320282": "宜兴市",
+}
+# Qualifications an enterprise can apply for soon, each with what it must hold first
+# (优质中小企业梯度培育: 创新型 → 专精特新 → 小巨人). Those not listed (单项冠军, key-project
+# units) are not reachable soon, except by renewing one the enterprise held.
+DEFAULT_OBTAINABLE: dict[str, tuple[str, ...]] = {
+    "innovative_sme": (),
+    "srdi_sme": ("innovative_sme",),
+    "little_giant": ("srdi_sme",),
+    "high_tech": (),
+    "tech_sme": (),
+    "eaglet": (),
+    "gazelle": (),
+    "quasi_unicorn": (),
+    "tech_center": (),
+    "green_factory_provincial": (),
+    "green_factory_national": (),
+}
+# An offer of the key also satisfies a product that asks for the value.
+COLLATERAL_COUNTS_AS = {"gov_guarantee": "guarantee"}
+BRIDGE_COMMITTED = "committed"  # a loan maturing within the fund's window, renewal committed
+BRIDGE_MATURING = "maturing"  # such a loan, renewal not (yet) committed
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -47,9 +129,21 @@ class EnterpriseFacts:
     district: str | None = None
     registered_in_wuxi: bool = True
     industry_code: str | None = None
+    ownership: str | None = None
+    area_code: str | None = None  # where it is registered (GB/T 2260, from the credit code)
+    in_service_area: bool = True
+    bridge: str | None = None  # BRIDGE_COMMITTED, BRIDGE_MATURING or None
 
     def valid_codes(self, day: date) -> frozenset[str]:
         return frozenset(q.code for q in self.qualifications if q.valid_on(day))
+
+    def expired_on(self, code: str, day: date) -> date | None:
+        """When a qualification it held (and holds no longer) expired; None otherwise."""
+        if code in self.valid_codes(day):
+            return None
+        ends = [q.expires for q in self.qualifications if q.code == code and q.expires]
+        past = [d for d in ends if d < day]
+        return max(past) if past else None
 
 
 @dataclass(frozen=True)
@@ -58,6 +152,20 @@ class NeedFacts:
     term_months: int
     purpose: str
     collateral: frozenset[str] = frozenset({"none"})
+    # The purpose's ancestors in the configuration's tree (a product accepting one of them
+    # accepts this purpose); facts.need_facts fills it.
+    purpose_ancestors: frozenset[str] = frozenset()
+
+    @property
+    def purposes_accepted_by(self) -> frozenset[str]:
+        return self.purpose_ancestors | {self.purpose}
+
+    @property
+    def collateral_offered(self) -> frozenset[str]:
+        """What the offer satisfies: each item and what it counts as."""
+        return frozenset(self.collateral) | {
+            COLLATERAL_COUNTS_AS[c] for c in self.collateral if c in COLLATERAL_COUNTS_AS
+        }
 
 
 @dataclass(frozen=True)
@@ -82,6 +190,10 @@ class ProductRules:
     districts: frozenset[str] = frozenset()
     registered_in_wuxi: bool | None = None
     industries_excluded: tuple[str, ...] = ()
+    industries_included: tuple[str, ...] = ()  # a gate: only these industries
+    industries_targeted: tuple[str, ...] = ()  # weighs: the industries it is made for
+    regions: frozenset[str] = frozenset()  # area-code prefixes of registration
+    ownership_types: frozenset[str] = frozenset()
     amount_min_fen: int | None = None
     amount_max_fen: int | None = None
     term_unit: str = "month"
@@ -106,6 +218,18 @@ class ProductRules:
             )
         return self.term_min, self.term_max
 
+    @property
+    def needs_committed_renewal(self) -> bool:
+        return self.category == "bridge_fund"
+
+    @property
+    def credit(self) -> bool:
+        """Needs no collateral (a credit product), or says nothing about it."""
+        return not self.collateral_types or "none" in self.collateral_types
+
+
+FACTORS = ("sector", "industry", "size", "need", "qualification", "cost", "policy")
+
 
 @dataclass(frozen=True)
 class ScoringConfig:
@@ -114,6 +238,7 @@ class ScoringConfig:
     top_per_enterprise: int = 10  # stored matches kept per enterprise (or need)
     top_per_product: int = 200  # stored prospects kept per product
     near_miss_max_failures: int = 2  # ineligible pairs shown with what would fix them
+    near_miss_limit: int = 5  # at most this many near misses are shown
     tier_value: Mapping[str, float] = field(
         default_factory=lambda: {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4}
     )
@@ -129,6 +254,15 @@ class ScoringConfig:
     spread_best_bp: int = -30
     spread_worst_bp: int = 200
     lpr_bp: Mapping[str, int] = field(default_factory=lambda: {"LPR1Y": 300, "LPR5Y": 350})
+    policy_schemes: tuple[str, ...] = DEFAULT_POLICY_SCHEMES
+    purposes: Mapping[str, tuple[str, str | None]] = field(
+        default_factory=lambda: dict(DEFAULT_PURPOSES)
+    )
+    regions: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_REGIONS))
+    obtainable: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_OBTAINABLE)
+    )
+    bridge_window_days: int = 30
 
     def __post_init__(self) -> None:
         if sorted(self.weights) != sorted(FACTORS):
@@ -137,11 +271,40 @@ class ScoringConfig:
             raise ValueError("weights must be non-negative and add up to 100")
         if self.spread_best_bp >= self.spread_worst_bp:
             raise ValueError("spread_best_bp must be below spread_worst_bp")
-        if min(self.top_per_enterprise, self.top_per_product, self.near_miss_max_failures) < 0:
-            raise ValueError("top_per_enterprise, top_per_product, near_miss_max_failures >= 0")
+        if (
+            min(
+                self.top_per_enterprise,
+                self.top_per_product,
+                self.near_miss_max_failures,
+                self.near_miss_limit,
+                self.bridge_window_days,
+            )
+            < 0
+        ):
+            raise ValueError("counts and windows must be >= 0")
+        for code, (_, parent) in self.purposes.items():
+            seen = {code}
+            while parent is not None:
+                if parent not in self.purposes:
+                    raise ValueError(f"purpose {code}: unknown parent {parent}")
+                if parent in seen:
+                    raise ValueError(f"purpose {code}: the tree has a cycle")
+                seen.add(parent)
+                parent = self.purposes[parent][1]
 
+    def purpose_ancestors(self, purpose: str) -> frozenset[str]:
+        out: set[str] = set()
+        parent = self.purposes.get(purpose, ("", None))[1]
+        while parent is not None and parent not in out:
+            out.add(parent)
+            parent = self.purposes.get(parent, ("", None))[1]
+        return frozenset(out)
 
-FACTORS = ("sector", "size", "need", "qualification", "cost")
+    def purpose_name(self, code: str) -> str:
+        return self.purposes.get(code, (code, None))[0]
+
+    def region_name(self, prefix: str, names: Mapping[str, str]) -> str:
+        return self.regions.get(prefix) or names.get(prefix) or f"行政区划 {prefix}"
 
 
 # --- outputs --------------------------------------------------------------------------------
@@ -152,6 +315,11 @@ class GateFailure:
     gate: str
     reason: str
     remedy: str
+    actionable: bool = False  # the enterprise can change it soon
+    # How far the remedy goes, 0–1 (the share of the amount to give up, of the term to
+    # change; a fixed effort for a qualification, collateral, a purpose or a commitment):
+    # near misses are shown closest first.
+    gap: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -185,13 +353,23 @@ class Result:
     def score(self) -> float:
         return self.score_centi / 100
 
+    @property
+    def gap(self) -> float:
+        """How far an ineligible pair is from eligible: the failures' gaps added up."""
+        return sum(f.gap for f in self.failures)
+
+    @property
+    def near_miss(self) -> bool:
+        """Ineligible only for reasons the enterprise can change soon."""
+        return not self.eligible and all(f.actionable for f in self.failures)
+
 
 # --- gates ----------------------------------------------------------------------------------
 
 
 def _wan(fen: int) -> str:
     wan = fen / FEN_PER_WAN
-    return f"{wan:,.0f}万" if wan == int(wan) else f"{wan:,.2f}万"
+    return f"{wan:,.0f} 万元" if wan == int(wan) else f"{wan:,.2f} 万元"
 
 
 def _years_between(start: date, end: date) -> int:
@@ -201,21 +379,65 @@ def _years_between(start: date, end: date) -> int:
     return years
 
 
+def _industry_scope(scope: str) -> str:
+    if len(scope) == 1 and scope.isalpha():
+        return SECTION_LABEL.get(scope, scope)
+    return f"行业 {scope}"
+
+
+def _in_regions(area_code: str | None, regions: frozenset[str]) -> bool:
+    return bool(area_code) and any(area_code.startswith(r) for r in regions)  # type: ignore[union-attr]
+
+
+def in_service_area(area_code: str | None, prefixes: Sequence[str]) -> bool:
+    """Is an enterprise registered at ``area_code`` served? No prefixes: every enterprise."""
+    if not prefixes:
+        return True
+    return _in_regions(area_code, frozenset(prefixes))
+
+
+def _reachable(
+    e: EnterpriseFacts, code: str, on: date, config: ScoringConfig, n: Mapping[str, str]
+) -> str | None:
+    """How the enterprise can get a qualification soon, or None when it cannot."""
+    name = n.get(code, code)
+    expired = e.expired_on(code, on)
+    if expired is not None:
+        return f"{name}资质已于 {expired} 到期，续期后可申请"
+    needs = config.obtainable.get(code)
+    if needs is None:
+        return None
+    valid = e.valid_codes(on)
+    if all(q in valid for q in needs):
+        return f"取得{name}认定（可申报）"
+    return None
+
+
 def gates(
     e: EnterpriseFacts,
     need: NeedFacts | None,
     p: ProductRules,
     on: date,
     names: Mapping[str, str] | None = None,
+    config: "ScoringConfig | None" = None,
 ) -> list[GateFailure]:
     """Every rule of the product the pair fails, in a fixed order. ``names`` maps codes to
     Chinese names for the messages."""
     n = names or {}
+    c = config or _DEFAULT_CONFIG
     out: list[GateFailure] = []
 
-    def fail(gate: str, reason: str, remedy: str) -> None:
-        out.append(GateFailure(gate, reason, remedy))
+    def fail(
+        gate: str, reason: str, remedy: str, actionable: bool = False, gap: float = 1.0
+    ) -> None:
+        out.append(GateFailure(gate, reason, remedy, actionable, gap))
 
+    if not e.in_service_area:
+        fail(
+            "service_area",
+            "企业注册地不在本平台服务区域内",
+            "本平台服务在服务区域内注册的企业，请通过注册地的融资服务平台对接",
+        )
     if not p.active:
         fail("product_active", "产品已下架", "选择其他在售产品")
     if p.effective_from and on < p.effective_from:
@@ -223,7 +445,7 @@ def gates(
     if p.effective_to and on > p.effective_to:
         fail("effective_dates", f"产品已于 {p.effective_to} 失效", "选择其他在售产品")
     if p.clusters_included and e.cluster not in p.clusters_included:
-        wanted = "、".join(sorted(n.get(c, c) for c in p.clusters_included))
+        wanted = "、".join(sorted(n.get(x, x) for x in p.clusters_included))
         fail("cluster_included", f"产品只面向{wanted}", f"属于{wanted}的企业方可申请")
     if e.cluster and e.cluster in p.clusters_excluded:
         fail("cluster_excluded", f"产品不面向{n.get(e.cluster, e.cluster)}", "选择不限行业的产品")
@@ -247,11 +469,25 @@ def gates(
     valid = e.valid_codes(on)
     if p.qualifications_any and not (valid & p.qualifications_any):
         wanted = "或".join(n.get(q, q) for q in sorted(p.qualifications_any))
-        fail("qualifications_any", f"需要有效的{wanted}资质", f"取得有效的{wanted}资质")
+        ways = [w for q in sorted(p.qualifications_any) if (w := _reachable(e, q, on, c, n))]
+        fail(
+            "qualifications_any",
+            f"需要有效的{wanted}资质",
+            "；或".join(ways) if ways else f"目前无法在短期内取得{wanted}资质",
+            bool(ways),
+            0.6,
+        )
     missing = sorted(p.qualifications_all - valid)
     if missing:
         wanted = "、".join(n.get(q, q) for q in missing)
-        fail("qualifications_all", f"需要有效的{wanted}资质", f"取得有效的{wanted}资质")
+        ways = [_reachable(e, q, on, c, n) for q in missing]
+        fail(
+            "qualifications_all",
+            f"需要有效的{wanted}资质",
+            "；".join(w for w in ways if w) if all(ways) else f"目前无法在短期内取得{wanted}资质",
+            all(ways),
+            0.6 * len(missing),
+        )
     if p.min_years_in_business:
         if e.established is None:
             fail("years_in_business", "成立日期未知", "补充企业成立日期")
@@ -290,45 +526,82 @@ def gates(
         fail("district", f"产品只面向{wanted}的企业", f"注册或经营地在{wanted}的企业方可申请")
     if p.registered_in_wuxi and not e.registered_in_wuxi:
         fail("registered_in_wuxi", "产品只面向在无锡注册的企业", "在无锡注册的企业方可申请")
+    if p.regions and not _in_regions(e.area_code, p.regions):
+        wanted = "、".join(c.region_name(r, n) for r in sorted(p.regions))
+        fail("region", f"产品只面向在{wanted}注册的企业", f"在{wanted}注册的企业方可申请")
+    if p.ownership_types and e.ownership not in p.ownership_types:
+        wanted = "、".join(n.get(f"ownership:{o}", o) for o in sorted(p.ownership_types))
+        fail("ownership", f"产品只面向{wanted}企业", f"{wanted}企业方可申请")
     if e.industry_code and any(code_matches(e.industry_code, s) for s in p.industries_excluded):
         fail("industry_excluded", f"产品不面向行业 {e.industry_code}", "选择不限行业的产品")
+    if p.industries_included and not (
+        e.industry_code and any(code_matches(e.industry_code, s) for s in p.industries_included)
+    ):
+        wanted = "、".join(_industry_scope(s) for s in p.industries_included)
+        fail("industry_included", f"产品只面向{wanted}企业", f"{wanted}企业方可申请")
+    if p.needs_committed_renewal and e.bridge != BRIDGE_COMMITTED:
+        maturing = e.bridge == BRIDGE_MATURING
+        fail(
+            "renewal_committed",
+            "转贷应急资金只用于临近到期、且合作银行已承诺续贷的贷款"
+            + ("；贷款银行尚未承诺续贷" if maturing else "；企业没有临近到期的贷款"),
+            "与贷款银行确认续贷，银行承诺续贷后即可申请"
+            if maturing
+            else f"贷款到期前 {c.bridge_window_days} 天内、银行承诺续贷后可申请",
+            maturing,
+            0.3,
+        )
     if need is not None:
         if p.amount_min_fen is not None and need.amount_fen < p.amount_min_fen:
             fail(
                 "amount_min",
-                f"金额低于产品下限 {_wan(p.amount_min_fen)}",
-                f"金额提高到 {_wan(p.amount_min_fen)} 以上",
+                f"金额低于产品起贷金额 {_wan(p.amount_min_fen)}",
+                "选择起贷金额更低的产品",
             )
         if p.amount_max_fen is not None and need.amount_fen > p.amount_max_fen:
             fail(
                 "amount_max",
                 f"金额高于产品上限 {_wan(p.amount_max_fen)}",
-                f"金额降到 {_wan(p.amount_max_fen)} 以内",
+                f"金额降至 {_wan(p.amount_max_fen)}以内",
+                True,
+                1 - p.amount_max_fen / need.amount_fen,
             )
         low, high = p.term_months_range()
         if low is not None and need.term_months < low:
             fail(
                 "term_min",
                 f"期限短于产品下限 {p.term_min}{_unit(p)}",
-                f"期限延长到 {p.term_min}{_unit(p)} 以上",
+                f"期限延长至 {p.term_min}{_unit(p)}以上",
+                True,
+                min(1.0, (low - need.term_months) / low),
             )
         if high is not None and need.term_months > high:
             fail(
                 "term_max",
                 f"期限长于产品上限 {p.term_max}{_unit(p)}",
-                f"期限缩短到 {p.term_max}{_unit(p)} 以内",
+                f"期限缩短至 {p.term_max}{_unit(p)}以内",
+                True,
+                (need.term_months - high) / need.term_months,
             )
-        if p.purposes and need.purpose not in p.purposes:
-            fail("purpose", "产品不支持该用途", "选择支持该用途的产品")
-        if p.collateral_types and not (need.collateral & p.collateral_types):
-            wanted = "、".join(COLLATERAL_LABEL.get(c, c) for c in sorted(p.collateral_types))
-            fail("collateral", f"产品需要的担保方式为{wanted}", f"提供{wanted}")
+        if p.purposes and not (need.purposes_accepted_by & p.purposes):
+            wanted = "、".join(c.purpose_name(x) for x in sorted(p.purposes))
+            fail(
+                "purpose",
+                f"产品不支持{c.purpose_name(need.purpose)}用途",
+                f"用于{wanted}的资金需求可申请",
+                True,
+                0.5,
+            )
+        if not p.credit and not (need.collateral_offered & p.collateral_types):
+            wanted = "或".join(COLLATERAL_LABEL.get(x, x) for x in sorted(p.collateral_types))
+            fail("collateral", f"产品需要{wanted}", f"提供{wanted}即可申请", True, 0.4)
     return out
 
 
 COLLATERAL_LABEL = {
     "none": "信用（无担保）",
     "guarantee": "保证担保",
+    "gov_guarantee": "政府性融资担保",
     "property": "房产抵押",
     "equipment": "设备抵押",
     "ip": "知识产权质押",
@@ -337,7 +610,7 @@ COLLATERAL_LABEL = {
 
 
 def _unit(p: ProductRules) -> str:
-    return "天" if p.term_unit == "day" else "个月"
+    return " 天" if p.term_unit == "day" else " 个月"
 
 
 # --- factors --------------------------------------------------------------------------------
@@ -388,6 +661,19 @@ def _sector(
     return 0.6 * targeted + 0.4 * tier_value, f"{why}；{tier_why}"
 
 
+def _industry(e: EnterpriseFacts, p: ProductRules) -> tuple[float, str]:
+    """Does the product suit the enterprise's industry (GB/T 4754 section or division)?"""
+    aimed = p.industries_included + p.industries_targeted
+    if not aimed:
+        return 0.6, "产品不限行业"
+    wanted = "、".join(dict.fromkeys(_industry_scope(s) for s in aimed))
+    if not e.industry_code:
+        return 0.4, f"产品主要面向{wanted}，企业行业未知"
+    if any(code_matches(e.industry_code, s) for s in aimed):
+        return 1.0, f"产品面向{wanted}，与企业行业相符"
+    return 0.0, f"产品主要面向{wanted}，与企业行业（{_industry_scope(e.industry_code[0])}）不符"
+
+
 def _size(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
     base = c.size_value.get(e.size_class or "unknown", 0.3)
     label = SIZE_LABEL.get(e.size_class or "", "未划型")
@@ -396,9 +682,17 @@ def _size(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig) -> tuple[float,
     return 0.3 + 0.5 * base, f"{label}企业，产品不限规模"
 
 
+def _collateral_why(p: ProductRules) -> str:
+    wanted = "或".join(COLLATERAL_LABEL.get(x, x) for x in sorted(p.collateral_types))
+    return f"需提供{wanted}"
+
+
 def _need(need: NeedFacts | None, p: ProductRules) -> tuple[float, str]:
     if need is None:
-        return 0.5, "未提出具体融资需求，按企业画像匹配"
+        # Without a need, a product that asks for nothing is the easier one to take up.
+        if p.credit:
+            return 0.7, "未提出具体融资需求，按企业画像匹配；信用方式，无需抵押担保"
+        return 0.45, f"未提出具体融资需求，按企业画像匹配；{_collateral_why(p)}"
     parts: list[float] = []
     reasons: list[str] = []
     if p.amount_max_fen:
@@ -414,12 +708,12 @@ def _need(need: NeedFacts | None, p: ProductRules) -> tuple[float, str]:
         reasons.append("用途相符")
     else:
         parts.append(0.7)
-    if p.collateral_types:
-        parts.append(1.0 if "none" in (need.collateral & p.collateral_types) else 0.85)
-        if "none" in p.collateral_types:
-            reasons.append("无需抵押担保")
+    if p.credit:
+        parts.append(1.0)
+        reasons.append("无需抵押担保")
     else:
-        parts.append(0.7)
+        parts.append(0.85)
+        reasons.append(_collateral_why(p))
     return sum(parts) / len(parts), "；".join(reasons) or "需求在产品范围内"
 
 
@@ -450,6 +744,12 @@ def _cost(rate: int | None, p: ProductRules, c: ScoringConfig) -> tuple[float, s
     return value, f"年化约{rate / 100:.2f}%（LPR{sign}{abs(spread)}BP）"
 
 
+def _policy(p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
+    if p.scheme in c.policy_schemes:
+        return 1.0, f"市政策优先推荐产品（{SCHEME_LABEL.get(p.scheme, p.scheme)}）"
+    return 0.0, "非市政策优先推荐产品"
+
+
 def score(
     e: EnterpriseFacts,
     need: NeedFacts | None,
@@ -459,16 +759,18 @@ def score(
     names: Mapping[str, str] | None = None,
 ) -> Result:
     n = names or {}
-    failures = tuple(gates(e, need, p, on, n))
+    failures = tuple(gates(e, need, p, on, n, config))
     rate = rate_bp(p, need, config)
     if failures:
         return Result(e.id, p.id, config.version, False, failures, (), rate)
     raw = {
         "sector": _sector(e, p, config, n),
+        "industry": _industry(e, p),
         "size": _size(e, p, config),
         "need": _need(need, p),
         "qualification": _qualification(e, p, on, n),
         "cost": _cost(rate, p, config),
+        "policy": _policy(p, config),
     }
     factors = tuple(
         Factor(
@@ -487,3 +789,15 @@ def rank(results: Sequence[Result]) -> list[Result]:
     """Eligible results, best first; ties by product id so the order is stable. Every eligible
     pair is a match (no score threshold): tightening a rule can then never add one."""
     return sorted((r for r in results if r.eligible), key=lambda r: (-r.score_centi, r.product_id))
+
+
+DEFAULT_WEIGHTS = {
+    "sector": 20,
+    "industry": 10,
+    "size": 10,
+    "need": 20,
+    "qualification": 10,
+    "cost": 10,
+    "policy": 20,
+}
+_DEFAULT_CONFIG = ScoringConfig(0, DEFAULT_WEIGHTS)

@@ -2,7 +2,7 @@
 keeping stored matches current when enterprises, needs or products change."""
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import delete, func, select
@@ -45,6 +45,7 @@ from service.matching.schemas import (
     FactorOut,
     GateOut,
     NearMiss,
+    Notice,
     Prospect,
     ProspectNeed,
     Recommendation,
@@ -56,16 +57,18 @@ from service.taxonomy.models import LprRate
 
 CLOSED = (NeedStatus.withdrawn, NeedStatus.fulfilled, NeedStatus.expired)
 PROJECT_PURPOSE = {
-    "tech_transformation": "equipment",
-    "intelligent_digital": "equipment",
+    "tech_transformation": "tech_transformation",
+    "intelligent_digital": "tech_transformation",
     "rnd": "rnd",
     "capacity_expansion": "project",
-    "green_upgrade": "equipment",
+    "green_upgrade": "tech_transformation",
     "new_build": "project",
     "other": "project",
 }
 PROJECT_TERM_MONTHS = 36
-ANY_COLLATERAL = frozenset({"none", "guarantee", "property", "equipment", "ip", "receivables"})
+ANY_COLLATERAL = frozenset(
+    {"none", "guarantee", "gov_guarantee", "property", "equipment", "ip", "receivables"}
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,12 @@ class Catalogue:
             ]
         return score_one(enterprise, need, self.arrays, self.on, self.config, self.names)
 
+    def enterprise_facts(self, session: Session, enterprise: Enterprise) -> scoring.EnterpriseFacts:
+        (out,) = facts.enterprise_facts(
+            session, [enterprise], on=self.on, window_days=self.config.bridge_window_days
+        )
+        return out
+
     def ref_of(self, product_id: int) -> dict:
         if not hasattr(self, "_by_id"):
             self._by_id = {offer.rules.id: offer.ref for offer in self.offers}
@@ -171,7 +180,10 @@ def _factors(result: scoring.Result) -> list[FactorOut]:
 
 
 def _gates(result: scoring.Result) -> list[GateOut]:
-    return [GateOut(gate=g.gate, reason=g.reason, remedy=g.remedy) for g in result.failures]
+    return [
+        GateOut(gate=g.gate, reason=g.reason, remedy=g.remedy, actionable=g.actionable)
+        for g in result.failures
+    ]
 
 
 # --- needs ----------------------------------------------------------------------------------
@@ -327,8 +339,8 @@ def rematch_need(session: Session, need: FinancingNeed, catalogue: Catalogue | N
     catalogue = catalogue or Catalogue.load(session)
     enterprise = session.get(Enterprise, need.enterprise_id)
     assert enterprise is not None
-    (facts_,) = facts.enterprise_facts(session, [enterprise])
-    results = catalogue.score_all(facts_, facts.need_facts(need))
+    facts_ = catalogue.enterprise_facts(session, enterprise)
+    results = catalogue.score_all(facts_, facts.need_facts(need, catalogue.config))
     ranked = scoring.rank(results)[: catalogue.config.top_per_enterprise]
     versions = {offer.rules.id: offer.version for offer in catalogue.offers}
     now = utcnow()
@@ -368,7 +380,9 @@ def rematch_open_needs(session: Session, enterprise_id: int | None = None) -> in
 # --- recommendations and explanations -------------------------------------------------------
 
 
-def _project_needs(session: Session, enterprise_id: int) -> list[tuple[str, scoring.NeedFacts]]:
+def _project_needs(
+    session: Session, enterprise_id: int, config: scoring.ScoringConfig
+) -> list[tuple[str, scoring.NeedFacts]]:
     projects = session.scalars(
         select(Project)
         .where(
@@ -378,25 +392,33 @@ def _project_needs(session: Session, enterprise_id: int) -> list[tuple[str, scor
         )
         .order_by(Project.id)
     )
-    return [
-        (
-            f"project:{p.id}",
-            scoring.NeedFacts(
-                amount_fen=p.financing_need_fen or 0,
-                term_months=PROJECT_TERM_MONTHS,
-                purpose=PROJECT_PURPOSE.get(str(p.kind), "project"),
-                collateral=ANY_COLLATERAL,
-            ),
+    out = []
+    for p in projects:
+        purpose = PROJECT_PURPOSE.get(str(p.kind), "project")
+        out.append(
+            (
+                f"project:{p.id}",
+                scoring.NeedFacts(
+                    amount_fen=p.financing_need_fen or 0,
+                    term_months=PROJECT_TERM_MONTHS,
+                    purpose=purpose,
+                    collateral=ANY_COLLATERAL,
+                    purpose_ancestors=config.purpose_ancestors(purpose),
+                ),
+            )
         )
-        for p in projects
-    ]
+    return out
+
+
+Bases = list[tuple[str, scoring.NeedFacts | None]]
 
 
 def _recommend(
-    catalogue: Catalogue,
-    enterprise: scoring.EnterpriseFacts,
-    bases: list[tuple[str, scoring.NeedFacts | None]],
-) -> tuple[list, list]:
+    catalogue: Catalogue, enterprise: scoring.EnterpriseFacts, bases: Bases
+) -> tuple[list[Recommendation], list[NearMiss], list[Notice]]:
+    """Eligible products best first; near misses: the closest products the enterprise misses
+    only for reasons it can change soon, at most ``near_miss_limit``, one per scheme and
+    remedy (the other banks offering the same named beside it); and notices."""
     best: dict[int, tuple[scoring.Result, str]] = {}
     near: dict[int, scoring.Result] = {}
     for basis, need in bases:
@@ -405,8 +427,10 @@ def _recommend(
             if result.eligible:
                 if pid not in best or result.score_centi > best[pid][0].score_centi:
                     best[pid] = (result, basis)
-            elif len(result.failures) <= catalogue.config.near_miss_max_failures and (
-                pid not in near or len(result.failures) < len(near[pid].failures)
+            elif (
+                result.near_miss
+                and len(result.failures) <= catalogue.config.near_miss_max_failures
+                and (pid not in near or len(result.failures) < len(near[pid].failures))
             ):
                 near[pid] = result
     ranked = sorted(best.values(), key=lambda rb: (-rb[0].score_centi, rb[0].product_id))
@@ -420,12 +444,86 @@ def _recommend(
         )
         for r, basis in ranked
     ]
-    misses = [
-        NearMiss(**catalogue.ref_of(r.product_id), failures=_gates(r))
-        for r in sorted(near.values(), key=lambda r: (len(r.failures), r.product_id))
-        if r.product_id not in best
-    ]
-    return items, misses
+    policy = set(catalogue.config.policy_schemes)
+    # A scheme the enterprise can already have from another bank is no near miss.
+    offered = {catalogue.ref_of(pid)["scheme"] for pid in best} - {"own"}
+    closest = sorted(
+        (
+            r
+            for r in near.values()
+            if r.product_id not in best and catalogue.ref_of(r.product_id)["scheme"] not in offered
+        ),
+        key=lambda r: (
+            len(r.failures),
+            round(r.gap, 6),
+            catalogue.ref_of(r.product_id)["scheme"] not in policy,
+            r.product_id,
+        ),
+    )
+    misses: list[NearMiss] = []
+    seen: dict[tuple, NearMiss] = {}
+    for r in closest:
+        ref = catalogue.ref_of(r.product_id)
+        same = (
+            ref["scheme"] if ref["scheme"] != "own" else ref["product_code"],
+            tuple((g.gate, g.remedy) for g in r.failures),
+        )
+        if same in seen:
+            seen[same].also_offered_by.append(ref["bank_name"] or ref["bank_code"])
+            continue
+        if len(misses) == catalogue.config.near_miss_limit:
+            continue
+        seen[same] = NearMiss(**ref, failures=_gates(r))
+        misses.append(seen[same])
+    return items, misses, _notices(catalogue, enterprise, bases, set(best))
+
+
+def _notices(
+    catalogue: Catalogue, enterprise: scoring.EnterpriseFacts, bases: Bases, eligible: set[int]
+) -> list[Notice]:
+    if not enterprise.in_service_area:
+        served = "、".join(
+            catalogue.config.region_name(p, catalogue.names) for p in facts.service_area()
+        )
+        return [
+            Notice(
+                code="out_of_service_area",
+                message=f"企业注册地（{_area_name(catalogue, enterprise.area_code)}）不在本平台"
+                f"服务区域（{served}）内：平台不推荐产品，也不向银行推送该企业的融资需求。"
+                "请通过注册地的融资服务平台对接。",
+            )
+        ]
+    out = []
+    on = catalogue.on
+    for code in sorted({q.code for q in enterprise.qualifications}):
+        expired = enterprise.expired_on(code, on)
+        if expired is None:
+            continue
+        renewed = replace(
+            enterprise, qualifications=(*enterprise.qualifications, scoring.Held(code, on, None))
+        )
+        gained = {
+            r.product_id
+            for _, need in bases
+            for r in catalogue.score_all(renewed, need)
+            if r.eligible and r.product_id not in eligible
+        }
+        name = catalogue.names.get(code, code)
+        tail = f"，续期后可申请 {len(gained)} 个产品" if gained else "，请及时办理续期或复核"
+        out.append(
+            Notice(code="qualification_expired", message=f"{name}资质已于 {expired} 到期{tail}")
+        )
+    return out
+
+
+def _area_name(catalogue: Catalogue, area_code: str | None) -> str:
+    if not area_code:
+        return "未知"
+    for length in (6, 4, 2):
+        name = catalogue.config.regions.get(area_code[:length])
+        if name:
+            return name if length == 6 else f"{name}（{area_code}）"
+    return f"行政区划代码 {area_code}"
 
 
 def recommend_for_need(session: Session, need_id: int) -> Recommendations:
@@ -435,8 +533,10 @@ def recommend_for_need(session: Session, need_id: int) -> Recommendations:
     enterprise = session.get(Enterprise, need.enterprise_id)
     assert enterprise is not None
     catalogue = Catalogue.load(session)
-    (facts_,) = facts.enterprise_facts(session, [enterprise])
-    items, misses = _recommend(catalogue, facts_, [("need", facts.need_facts(need))])
+    facts_ = catalogue.enterprise_facts(session, enterprise)
+    items, misses, notices = _recommend(
+        catalogue, facts_, [("need", facts.need_facts(need, catalogue.config))]
+    )
     return Recommendations(
         enterprise_id=enterprise.id,
         need_id=need.id,
@@ -444,6 +544,7 @@ def recommend_for_need(session: Session, need_id: int) -> Recommendations:
         config_version=catalogue.config.version,
         items=items,
         near_misses=misses,
+        notices=notices,
     )
 
 
@@ -452,16 +553,17 @@ def recommend_for_enterprise(session: Session, enterprise_id: int) -> Recommenda
     if enterprise is None:
         raise NotFound(f"企业 {enterprise_id} 不存在。", code="enterprise_not_found")
     catalogue = Catalogue.load(session)
-    (facts_,) = facts.enterprise_facts(session, [enterprise])
-    bases: list[tuple[str, scoring.NeedFacts | None]] = [("profile", None)]
-    bases += _project_needs(session, enterprise_id)
-    items, misses = _recommend(catalogue, facts_, bases)
+    facts_ = catalogue.enterprise_facts(session, enterprise)
+    bases: Bases = [("profile", None)]
+    bases += _project_needs(session, enterprise_id, catalogue.config)
+    items, misses, notices = _recommend(catalogue, facts_, bases)
     return Recommendations(
         enterprise_id=enterprise.id,
         as_of=catalogue.on,
         config_version=catalogue.config.version,
         items=items,
         near_misses=misses,
+        notices=notices,
     )
 
 
@@ -499,10 +601,10 @@ def explain(
         facts.current_config(session, today_local()),
         today_local(),
     )
-    (facts_,) = facts.enterprise_facts(session, [enterprise])
+    facts_ = catalogue.enterprise_facts(session, enterprise)
     result = scoring.score(
         facts_,
-        facts.need_facts(need) if need else None,
+        facts.need_facts(need, catalogue.config) if need else None,
         rules,
         catalogue.on,
         catalogue.config,
@@ -656,6 +758,22 @@ def _check_settings(settings: ScoringSettings) -> dict:
             problems.append((field, f"{field} 的取值须在 0 到 1 之间。"))
     if data["spread_best_bp"] >= data["spread_worst_bp"]:
         problems.append(("spread_best_bp", "spread_best_bp 须小于 spread_worst_bp。"))
+    for code in data["policy_schemes"]:
+        if not code or len(code) > 32:
+            problems.append(("policy_schemes", f"政策优先方案代码 '{code}' 无效。"))
+    purposes = data["purposes"]
+    for code, node in purposes.items():
+        parent = node["parent"]
+        if parent is not None and parent not in purposes:
+            problems.append(("purposes", f"用途 {code} 的上级 {parent} 不在用途表中。"))
+    if not problems:
+        try:
+            facts.config_from_dict(0, data, {})
+        except ValueError as exc:
+            problems.append(("purposes", f"用途表有误：{exc}。"))
+    for prefix in data["regions"]:
+        if not (prefix.isascii() and prefix.isdigit() and 2 <= len(prefix) <= 6):
+            problems.append(("regions", f"地区 '{prefix}' 应为行政区划代码的前 2–6 位数字。"))
     if problems:
         field, message = problems[0]
         raise InvalidScoringConfig(

@@ -40,6 +40,7 @@ class ProductStatus(StrEnum):
 class Collateral(StrEnum):
     none = "none"
     guarantee = "guarantee"
+    gov_guarantee = "gov_guarantee"  # 政府性融资担保机构的保证 (also a guarantee)
     property = "property"
     equipment = "equipment"
     ip = "ip"
@@ -47,10 +48,14 @@ class Collateral(StrEnum):
 
 
 class Purpose(StrEnum):
+    """A product accepting a purpose accepts its children in the scoring configuration's tree
+    (project: equipment, tech_transformation)."""
+
     working_capital = "working_capital"
-    equipment = "equipment"  # 设备购置/技术改造
+    equipment = "equipment"  # 设备购置
+    tech_transformation = "tech_transformation"  # 技术改造
     rnd = "rnd"
-    project = "project"
+    project = "project"  # 固定资产投资/项目建设
     renewal = "renewal"
     bridge = "bridge"
     trade = "trade"
@@ -83,6 +88,10 @@ class Eligibility(StrictModel):
     districts: list[str] = []
     registered_in_wuxi: bool | None = None
     industries_excluded: list[str] = []
+    industries_included: list[str] = []  # only these industries (GB/T 4754 section or prefix)
+    industries_targeted: list[str] = []  # made for these industries: weighs, does not exclude
+    regions: list[str] = []  # registered under these area-code prefixes (32: 江苏省)
+    ownership_types: list[str] = []  # codes of /reference/ownership-types
     other: list[str] = []
 
 

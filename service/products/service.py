@@ -148,14 +148,23 @@ def _check_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
                 field="eligibility.min_credit_grade",
             )
         eligibility.min_credit_grade = grade
-    for prefix in eligibility.industries_excluded:
-        try:
-            if not (len(prefix) == 1 and prefix.isalpha()):
-                normalize_industry_code(prefix)
-        except IndustryCodeError as exc:
+    for field in ("industries_excluded", "industries_included", "industries_targeted"):
+        for prefix in getattr(eligibility, field):
+            try:
+                if not (len(prefix) == 1 and "A" <= prefix <= "T"):
+                    normalize_industry_code(prefix)
+            except IndustryCodeError as exc:
+                raise InvalidProduct(
+                    str(exc), code="invalid_industry_code", field=f"eligibility.{field}"
+                ) from exc
+    for region in eligibility.regions:
+        if not (region.isascii() and region.isdigit() and 2 <= len(region) <= 6):
             raise InvalidProduct(
-                str(exc), code="invalid_industry_code", field="eligibility.industries_excluded"
-            ) from exc
+                f"地区 '{region}' 应为行政区划代码的前 2–6 位数字，如 32（江苏省）、320281（江阴市）。",
+                code="invalid_region",
+                field="eligibility.regions",
+            )
+    vocabulary.ownership_list(eligibility.ownership_types, "eligibility.ownership_types")
     _ordered(eligibility.revenue_min_fen, eligibility.revenue_max_fen, "eligibility.revenue")
     _ordered(model.amount_min_fen, model.amount_max_fen, "amount")
     _ordered(model.term_min, model.term_max, "term")

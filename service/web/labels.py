@@ -2,17 +2,10 @@
 
 from service.leads.states import DECLINE_REASON_LABEL, STATUS_LABEL
 from service.loans.renewal import CASE_LABEL
-from service.matching.scoring import COLLATERAL_LABEL
+from service.matching.scoring import COLLATERAL_LABEL, DEFAULT_PURPOSES, SCHEME_LABEL
 from service.taxonomy.sizing import SIZE_LABEL
 
-PURPOSE_LABEL = {
-    "working_capital": "流动资金",
-    "equipment": "设备购置/技术改造",
-    "rnd": "研发投入",
-    "project": "项目建设",
-    "renewal": "续贷",
-    "trade": "贸易融资",
-}
+PURPOSE_LABEL = {code: name for code, (name, _) in DEFAULT_PURPOSES.items()}
 NEED_STATUS_LABEL = {
     "open": "待对接",
     "matched": "已推送银行",
@@ -41,6 +34,7 @@ LABELS = {
     "collateral": {"none": "无（信用贷款）", **{str(k): v for k, v in COLLATERAL_LABEL.items()}},
     "size": SIZE_LABEL,
     "purpose": PURPOSE_LABEL,
+    "scheme": SCHEME_LABEL,
     "need": NEED_STATUS_LABEL,
     "loan": LOAN_STATUS_LABEL,
     "loan_kind": LOAN_KIND_LABEL,

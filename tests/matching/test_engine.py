@@ -295,10 +295,37 @@ GRADES = [None, "AAA", "A", "BBB-", "BB", "B-", "b-", "CCC", "D", "unknown"]
 INDUSTRIES = [None, "", "C3973", "K7010", "C2511", "C3110", "B0610", "I6513", "C3120"]
 REVENUES = [0, 1, 999_999_999, 1_000_000_000, 1_000_000_001, 5_000_000_000, 20_000_000_000]
 WEIGHTS = [
-    {"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15},
-    {"sector": 33, "size": 7, "need": 21, "qualification": 13, "cost": 26},
-    {"sector": 1, "size": 1, "need": 1, "qualification": 1, "cost": 96},
+    {
+        "sector": 20,
+        "industry": 10,
+        "size": 10,
+        "need": 20,
+        "qualification": 10,
+        "cost": 10,
+        "policy": 20,
+    },
+    {
+        "sector": 33,
+        "industry": 3,
+        "size": 7,
+        "need": 21,
+        "qualification": 13,
+        "cost": 13,
+        "policy": 10,
+    },
+    {
+        "sector": 1,
+        "industry": 1,
+        "size": 1,
+        "need": 1,
+        "qualification": 1,
+        "cost": 94,
+        "policy": 1,
+    },
 ]
+OWNERSHIP = [None, "private", "state", "foreign"]
+AREAS = [None, "320214", "320281", "320282", "310115"]
+BRIDGE = [None, "maturing", "committed"]
 
 
 def _day(offset: int) -> date:
@@ -329,6 +356,10 @@ enterprise = st.builds(
     district=st.sampled_from(DISTRICTS),
     registered_in_wuxi=st.booleans(),
     industry_code=st.sampled_from(INDUSTRIES),
+    ownership=st.sampled_from(OWNERSHIP),
+    area_code=st.sampled_from(AREAS),
+    in_service_area=st.sampled_from([True, True, False]),
+    bridge=st.sampled_from(BRIDGE),
 )
 
 
@@ -359,13 +390,19 @@ product = st.builds(
     industries_excluded=st.lists(
         st.sampled_from(["K", "C25", "C3110", "B", "3973", "I65", "C31"]), max_size=2
     ).map(tuple),
+    industries_included=st.lists(st.sampled_from(["C", "I65", "B06"]), max_size=2).map(tuple),
+    industries_targeted=st.lists(st.sampled_from(["C", "I", "C39"]), max_size=2).map(tuple),
+    regions=_subset(["32", "3202", "320281", "31"]),
+    ownership_types=_subset(["private", "state", "collective"]),
+    category=st.sampled_from(["credit", "equipment", "bridge_fund"]),
+    scheme=st.sampled_from(["own", "xikedai", "bridge_fund"]),
     amount_min_fen=st.none() | st.sampled_from([0, 10_000_000, 100_000_000]),
     amount_max_fen=st.none() | st.sampled_from([0, 100_000_000, 1_000_000_000, 3_000_000_000]),
     term_unit=st.sampled_from(["month", "day"]),
     term_min=st.none() | st.integers(1, 30),
     term_max=st.none() | st.integers(1, 120),
-    collateral_types=_subset(["none", "guarantee", "property", "ip"]),
-    purposes=_subset(["working_capital", "rnd", "equipment"]),
+    collateral_types=_subset(["none", "guarantee", "gov_guarantee", "property", "ip"]),
+    purposes=_subset(["working_capital", "rnd", "equipment", "project"]),
     effective_from=st.none() | st.integers(-3, 3).map(_day),
     effective_to=st.none() | st.integers(-3, 3).map(_day),
     rate_base=st.sampled_from(["LPR1Y", "LPR5Y", "FIXED", "NONE"]),
@@ -378,8 +415,9 @@ need = st.builds(
     NeedFacts,
     amount_fen=st.sampled_from([1, 10_000_000, 100_000_000, 100_000_001, 3_000_000_000]),
     term_months=st.integers(1, 130),
-    purpose=st.sampled_from(["working_capital", "rnd", "equipment", "trade"]),
-    collateral=_subset(["none", "guarantee", "property", "ip", "receivables"]),
+    purpose=st.sampled_from(["working_capital", "rnd", "equipment", "trade", "project"]),
+    collateral=_subset(["none", "guarantee", "gov_guarantee", "property", "ip", "receivables"]),
+    purpose_ancestors=st.sampled_from([frozenset(), frozenset({"project"})]),
 )
 
 

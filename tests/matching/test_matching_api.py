@@ -142,16 +142,18 @@ def test_recommendations_for_a_need(client, chip_firm, chip_product) -> None:
     ours = next(r for r in body["items"] if r["product_code"] == chip_product["code"])
     assert ours["bank_code"] == chip_product["bank_code"] and ours["basis"] == "need"
     assert abs(sum(f["contribution"] for f in ours["factors"]) - ours["score"]) < 1e-9
-    assert {f["name"] for f in ours["factors"]} == {
+    assert [f["name"] for f in ours["factors"]] == [
         "sector",
+        "industry",
         "size",
         "need",
         "qualification",
         "cost",
-    }
+        "policy",
+    ]
     assert sum(f["weight"] for f in ours["factors"]) == 100
     assert all(f["reason"] for f in ours["factors"])
-    assert body["config_version"] == 1
+    assert body["config_version"] == 2
 
 
 def test_an_ineligible_product_is_a_near_miss_with_remedies(
@@ -162,7 +164,9 @@ def test_an_ineligible_product_is_a_near_miss_with_remedies(
     assert chip_product["code"] not in [r["product_code"] for r in body["items"]]
     miss = next(m for m in body["near_misses"] if m["product_code"] == chip_product["code"])
     assert [f["gate"] for f in miss["failures"]] == ["amount_max"]
-    assert "500万" in miss["failures"][0]["reason"] and "500万" in miss["failures"][0]["remedy"]
+    (failure,) = miss["failures"]
+    assert "500 万元" in failure["reason"] and failure["actionable"] is True
+    assert failure["remedy"] == "金额降至 500 万元以内"
 
 
 def test_explanations(client, chip_firm, chip_product) -> None:
@@ -227,7 +231,7 @@ def test_recommendations_for_an_enterprise_use_its_projects(client, chip_firm, b
             name="技改设备贷",
             category="equipment",
             eligibility={"clusters_included": ["ic"]},
-            purposes=["equipment"],
+            purposes=["equipment", "tech_transformation"],
             collateral_types=["equipment"],
             amount_min_fen=100_000_000,
             amount_max_fen=5_000_000_000,
@@ -332,7 +336,7 @@ def test_changes_rematch_stored_need_matches(client, session, chip_firm, chip_pr
     client.patch(f"/api/v1/enterprises/{chip_firm['id']}", json={"qualifications": []})
     assert ours not in stored()
     rows = session.exec(select(NeedMatch).where(NeedMatch.need_id == need["id"])).all()
-    assert all(r.config_version == 1 for r in rows)
+    assert all(r.config_version == 2 for r in rows)
     assert sorted(r.need_rank for r in rows) == list(range(1, len(rows) + 1))
 
 
@@ -403,9 +407,20 @@ def test_ids_beyond_any_column_are_a_clear_422(client, path: str) -> None:
         assert response.json()["code"] == "value_out_of_range"
 
 
+W = {
+    "sector": 20,
+    "industry": 10,
+    "size": 10,
+    "need": 20,
+    "qualification": 10,
+    "cost": 10,
+    "policy": 20,
+}
+
+
 def _settings(**changes) -> dict:
     config = {
-        "weights": {"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15},
+        "weights": W,
         "top_per_enterprise": 10,
         "top_per_product": 200,
         "near_miss_max_failures": 2,
@@ -426,45 +441,46 @@ def test_a_new_scoring_config_is_in_force_and_rematches_everything(
 
     need = _need(client, chip_firm["id"])
     current = client.get("/api/v1/scoring-config").json()
-    assert current["in_force"] and current["version"] == 1
-    weights = {"sector": 60, "size": 10, "need": 10, "qualification": 10, "cost": 10}
+    assert current["in_force"] and current["version"] == 2
+    weights = {**W, "sector": 40, "need": 10, "policy": 10}
     created = client.post(
         "/api/v1/scoring-config", json={"config": _settings(weights=weights), "note": "产业优先"}
     )
     assert created.status_code == 201, created.text
     body = created.json()
-    assert body["version"] == 2 and body["in_force"] and body["config"]["weights"] == weights
-    assert created.headers["location"] == "/api/v1/scoring-config/versions/2"
-    old = client.get("/api/v1/scoring-config/versions/1").json()
-    assert old["in_force"] is False and old["config"]["weights"]["sector"] == 30
+    assert body["version"] == 3 and body["in_force"] and body["config"]["weights"] == weights
+    assert created.headers["location"] == "/api/v1/scoring-config/versions/3"
+    old = client.get("/api/v1/scoring-config/versions/2").json()
+    assert old["in_force"] is False and old["config"]["weights"]["sector"] == 20
     versions = client.get("/api/v1/scoring-config/versions").json()["items"]
-    assert [v["version"] for v in versions] == [2, 1]
+    assert [v["version"] for v in versions] == [3, 2]
     # recommendations use it at once; the stored matches were recomputed by the job
     recommended = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
-    assert recommended["config_version"] == 2
-    assert {f["weight"] for f in recommended["items"][0]["factors"]} == {60, 10}
+    assert recommended["config_version"] == 3
+    assert {f["weight"] for f in recommended["items"][0]["factors"]} == {40, 10}
     session.expire_all()
     stored = session.exec(select(EnterpriseMatch.config_version)).all()
-    assert stored and set(stored) == {2}
-    assert set(session.exec(select(NeedMatch.config_version)).all()) == {2}
+    assert stored and set(stored) == {3}
+    assert set(session.exec(select(NeedMatch.config_version)).all()) == {3}
 
 
 @pytest.mark.parametrize(
     "config, field",
     [
+        (_settings(weights={**W, "sector": 50}), "weights"),
+        (_settings(weights={k: v for k, v in W.items() if k != "policy"}), "weights"),
+        (_settings(weights={**W, "sector": 80, "size": -15, "need": 5}), "weights"),
+        (_settings(purposes={"equipment": {"name": "设备", "parent": "ghost"}}), "purposes"),
         (
             _settings(
-                weights={"sector": 50, "size": 15, "need": 25, "qualification": 15, "cost": 15}
+                purposes={
+                    "a": {"name": "甲", "parent": "b"},
+                    "b": {"name": "乙", "parent": "a"},
+                }
             ),
-            "weights",
+            "purposes",
         ),
-        (_settings(weights={"sector": 45, "size": 15, "need": 25, "qualification": 15}), "weights"),
-        (
-            _settings(
-                weights={"sector": 130, "size": -15, "need": -15, "qualification": 0, "cost": 0}
-            ),
-            "weights",
-        ),
+        (_settings(regions={"wuxi": "无锡"}), "regions"),
         (
             _settings(tier_value={"landmark": 1.5, "advantage": 0.8, "future": 0.85, "none": 0.4}),
             "tier_value",
@@ -478,7 +494,7 @@ def test_a_scoring_config_that_cannot_score_is_refused(client, config, field) ->
     assert response.status_code == 422
     problem = response.json()
     assert problem["code"] == "invalid_scoring_config" and problem["field"] == field
-    assert client.get("/api/v1/scoring-config").json()["version"] == 1
+    assert client.get("/api/v1/scoring-config").json()["version"] == 2
 
 
 def test_scoring_config_bad_requests(client) -> None:

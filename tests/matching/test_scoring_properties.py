@@ -26,11 +26,33 @@ TIER = {
 QUALS = ["high_tech", "tech_sme", "srdi_sme", "little_giant", "innovative_sme"]
 SIZES = ["large", "medium", "small", "micro"]
 DISTRICTS = ["xinwu", "jiangyin", "yixing", "liangxi"]
-PURPOSES = ["working_capital", "equipment", "rnd", "project", "renewal"]
-COLLATERAL = ["none", "guarantee", "property", "equipment", "ip", "receivables"]
+PURPOSES = ["working_capital", "equipment", "tech_transformation", "rnd", "project", "renewal"]
+COLLATERAL = ["none", "guarantee", "gov_guarantee", "property", "equipment", "ip", "receivables"]
+OWNERSHIP = ["private", "collective", "state", "foreign", "hmt", "other"]
+AREAS = ["320214", "320281", "320282", "320100", "310115", "440300"]
 CONFIG = scoring.ScoringConfig(
-    1, {"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15}
+    1,
+    {
+        "sector": 30,
+        "industry": 0,
+        "size": 15,
+        "need": 25,
+        "qualification": 15,
+        "cost": 15,
+        "policy": 0,
+    },
 )
+# What a near miss may ask of the enterprise: things it can change soon.
+ACTIONABLE = {
+    "qualifications_any",
+    "qualifications_all",
+    "amount_max",
+    "term_min",
+    "term_max",
+    "purpose",
+    "collateral",
+    "renewal_committed",
+}
 WAN = 1_000_000
 
 days = st.integers(min_value=-3000, max_value=1500).map(lambda d: ON + timedelta(days=d))
@@ -58,16 +80,23 @@ def enterprises(draw) -> scoring.EnterpriseFacts:
         district=draw(st.one_of(st.none(), st.sampled_from(DISTRICTS))),
         registered_in_wuxi=draw(st.booleans()),
         industry_code=draw(st.sampled_from(["C3973", "C3670", "I6513", "K7010", "C1711"])),
+        ownership=draw(st.one_of(st.none(), st.sampled_from(OWNERSHIP))),
+        area_code=draw(st.one_of(st.none(), st.sampled_from(AREAS))),
+        in_service_area=draw(st.booleans()),
+        bridge=draw(st.sampled_from([None, scoring.BRIDGE_MATURING, scoring.BRIDGE_COMMITTED])),
     )
 
 
-needs = st.builds(
-    scoring.NeedFacts,
-    amount_fen=st.integers(1, 10_000 * WAN),
-    term_months=st.integers(1, 120),
-    purpose=st.sampled_from(PURPOSES),
-    collateral=st.frozensets(st.sampled_from(COLLATERAL), min_size=1),
-)
+@st.composite
+def needs(draw) -> scoring.NeedFacts:
+    purpose = draw(st.sampled_from(PURPOSES))
+    return scoring.NeedFacts(
+        amount_fen=draw(st.integers(1, 10_000 * WAN)),
+        term_months=draw(st.integers(1, 120)),
+        purpose=purpose,
+        collateral=draw(st.frozensets(st.sampled_from(COLLATERAL), min_size=1)),
+        purpose_ancestors=CONFIG.purpose_ancestors(purpose),
+    )
 
 
 def subset(items: list[str]) -> st.SearchStrategy[frozenset[str]]:
@@ -98,6 +127,12 @@ def products(draw, product_id: int | None = None) -> scoring.ProductRules:
         districts=draw(subset(DISTRICTS)),
         registered_in_wuxi=draw(st.one_of(st.none(), st.booleans())),
         industries_excluded=tuple(draw(st.lists(st.sampled_from(["K70", "C17", "J"]), max_size=2))),
+        industries_included=tuple(draw(st.lists(st.sampled_from(["C", "I65", "C39"]), max_size=2))),
+        industries_targeted=tuple(draw(st.lists(st.sampled_from(["C", "I", "M"]), max_size=2))),
+        regions=draw(subset(["32", "3202", "320281", "31"])),
+        ownership_types=draw(subset(OWNERSHIP)),
+        category=draw(st.sampled_from(["credit", "credit", "bridge_fund"])),
+        scheme=draw(st.sampled_from(["own", "xikedai", "bridge_fund"])),
         amount_min_fen=low,
         amount_max_fen=high,
         term_unit=draw(st.sampled_from(["month", "day"])),
@@ -116,16 +151,20 @@ def products(draw, product_id: int | None = None) -> scoring.ProductRules:
 
 
 @settings(max_examples=120, deadline=None)
-@given(enterprises(), st.one_of(st.none(), needs), products())
+@given(enterprises(), st.one_of(st.none(), needs()), products())
 def test_score_bounds_and_contributions_add_up(e, need, p) -> None:
     result = scoring.score(e, need, p, ON, CONFIG)
     if not result.eligible:
         assert result.failures and result.factors == () and result.score == 0
-        assert all(f.reason and f.remedy for f in result.failures)
+        assert all(f.reason and f.remedy and f.remedy != f.reason for f in result.failures)
+        # Only what the enterprise can change soon is ever called actionable.
+        assert {f.gate for f in result.failures if f.actionable} <= ACTIONABLE
+        assert result.near_miss == all(f.actionable for f in result.failures)
         return
     assert 0 <= result.score <= 100
     assert sum(f.contribution_centi for f in result.factors) == result.score_centi
     assert sum(f.weight for f in result.factors) == 100
+    assert [f.name for f in result.factors] == list(scoring.FACTORS)
     for factor in result.factors:
         assert 0 <= factor.contribution_centi <= factor.weight * 100
         assert factor.reason
@@ -134,7 +173,7 @@ def test_score_bounds_and_contributions_add_up(e, need, p) -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     enterprises(),
-    st.one_of(st.none(), needs),
+    st.one_of(st.none(), needs()),
     st.lists(products(), min_size=1, max_size=12),
     st.randoms(),
 )
@@ -150,11 +189,12 @@ def test_ranking_is_deterministic_and_never_holds_an_ineligible_pair(
         (r.product_id, r.score_centi) for r in again
     ]
     for result in first:
-        assert result.eligible and not scoring.gates(e, need, catalogue[result.product_id], ON)
+        assert result.eligible
+        assert not scoring.gates(e, need, catalogue[result.product_id], ON, config=CONFIG)
 
 
 @settings(max_examples=120, deadline=None)
-@given(enterprises(), st.one_of(st.none(), needs), products(), st.sampled_from(QUALS))
+@given(enterprises(), st.one_of(st.none(), needs()), products(), st.sampled_from(QUALS))
 def test_a_new_valid_qualification_never_lowers_a_score(e, need, p, code) -> None:
     before = scoring.score(e, need, p, ON, CONFIG)
     richer = dataclasses.replace(
@@ -200,13 +240,23 @@ def _tighten(p: scoring.ProductRules, how: str, rnd: random.Random) -> scoring.P
         return dataclasses.replace(p, registered_in_wuxi=True)
     if how == "purpose":
         return dataclasses.replace(p, purposes=p.purposes or frozenset(PURPOSES[:2]))
+    if how == "region":
+        return dataclasses.replace(p, regions=p.regions or frozenset({"320281"}))
+    if how == "ownership":
+        return dataclasses.replace(p, ownership_types=p.ownership_types or frozenset({"private"}))
+    if how == "industry":
+        return dataclasses.replace(p, industries_included=p.industries_included or ("C",))
+    if how == "collateral":
+        return dataclasses.replace(
+            p, collateral_types=(p.collateral_types - {"none"}) or frozenset({"property"})
+        )
     raise AssertionError(how)
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     enterprises(),
-    st.one_of(st.none(), needs),
+    st.one_of(st.none(), needs()),
     products(),
     st.sampled_from(
         [
@@ -220,6 +270,10 @@ def _tighten(p: scoring.ProductRules, how: str, rnd: random.Random) -> scoring.P
             "district",
             "wuxi",
             "purpose",
+            "region",
+            "ownership",
+            "industry",
+            "collateral",
         ]
     ),
     st.randoms(),
@@ -247,11 +301,11 @@ def test_a_hand_checked_pair() -> None:
         "x",
         "b",
         clusters_included=frozenset({"ic"}),
+        collateral_types=frozenset({"none"}),
         size_classes=frozenset({"small"}),
         qualifications_any=frozenset({"high_tech"}),
         amount_max_fen=300 * WAN,
         spread_bp=45,
-        collateral_types=frozenset({"none"}),
         purposes=frozenset({"working_capital"}),
     )
     result = scoring.score(e, scoring.NeedFacts(200 * WAN, 12, "working_capital"), p, ON, CONFIG)
@@ -263,16 +317,18 @@ def test_a_hand_checked_pair() -> None:
     # cost: LPR1Y 300 + 45: (200 − 45) / 230 = 0.6739 → 10.11
     assert contributions == {
         "sector": 30.0,
+        "industry": 0.0,
         "size": 15.0,
         "need": 23.75,
         "qualification": 10.0,
         "cost": 10.11,
+        "policy": 0.0,
     }
     assert result.score == 88.86 and result.rate_bp == 345
     worse = scoring.score(e, scoring.NeedFacts(800 * WAN, 12, "rnd"), p, ON, CONFIG)
-    assert [(f.gate, f.remedy) for f in worse.failures] == [
-        ("amount_max", "金额降到 300万 以内"),
-        ("purpose", "选择支持该用途的产品"),
+    assert [(f.gate, f.remedy, f.actionable) for f in worse.failures] == [
+        ("amount_max", "金额降至 300 万元以内", True),
+        ("purpose", "用于流动资金的资金需求可申请", True),
     ]
 
 
@@ -291,3 +347,83 @@ def test_a_configuration_that_cannot_score_is_refused(changes: dict) -> None:
 
     with pytest.raises(ValueError):
         scoring.ScoringConfig(**{**asdict(CONFIG), **changes})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    enterprises(),
+    needs(),
+    products(),
+    st.frozensets(st.sampled_from(COLLATERAL), min_size=1),
+)
+def test_offering_more_collateral_never_removes_an_eligible_product(e, need, p, more) -> None:
+    richer = dataclasses.replace(need, collateral=need.collateral | more)
+    if scoring.score(e, need, p, ON, CONFIG).eligible:
+        assert scoring.score(e, richer, p, ON, CONFIG).eligible
+
+
+@settings(max_examples=200, deadline=None)
+@given(enterprises(), needs(), products())
+def test_a_product_without_a_collateral_requirement_is_never_refused_for_collateral(
+    e, need, p
+) -> None:
+    for credit in (
+        dataclasses.replace(p, collateral_types=frozenset()),
+        dataclasses.replace(p, collateral_types=p.collateral_types | {"none"}),
+    ):
+        gates = {f.gate for f in scoring.gates(e, need, credit, ON, config=CONFIG)}
+        assert "collateral" not in gates
+
+
+@settings(max_examples=200, deadline=None)
+@given(enterprises(), st.one_of(st.none(), needs()), products())
+def test_an_enterprise_outside_the_service_area_is_eligible_for_nothing(e, need, p) -> None:
+    outside = dataclasses.replace(e, in_service_area=False)
+    result = scoring.score(outside, need, p, ON, CONFIG)
+    assert not result.eligible and not result.near_miss
+    assert result.failures[0].gate == "service_area"
+
+
+@settings(max_examples=200, deadline=None)
+@given(enterprises(), needs(), products(), st.sampled_from(["equipment", "tech_transformation"]))
+def test_a_product_accepting_a_purpose_accepts_its_children(e, need, p, child) -> None:
+    parent_product = dataclasses.replace(p, purposes=frozenset({"project"}))
+    child_need = dataclasses.replace(
+        need, purpose=child, purpose_ancestors=CONFIG.purpose_ancestors(child)
+    )
+    gates = {f.gate for f in scoring.gates(e, child_need, parent_product, ON, config=CONFIG)}
+    assert "purpose" not in gates
+    # …but not the other way round: an equipment product does not fund a whole project.
+    project_need = dataclasses.replace(need, purpose="project", purpose_ancestors=frozenset())
+    narrow = dataclasses.replace(p, purposes=frozenset({child}))
+    assert "purpose" in {f.gate for f in scoring.gates(e, project_need, narrow, ON, config=CONFIG)}
+
+
+def test_a_government_guarantee_counts_as_a_guarantee() -> None:
+    e = scoring.EnterpriseFacts(1)
+    p = scoring.ProductRules(1, "g", "b", collateral_types=frozenset({"guarantee"}))
+    need = scoring.NeedFacts(100 * WAN, 12, "working_capital", frozenset({"gov_guarantee"}))
+    assert scoring.score(e, need, p, ON, CONFIG).eligible
+    only_gov = dataclasses.replace(p, collateral_types=frozenset({"gov_guarantee"}))
+    plain = dataclasses.replace(need, collateral=frozenset({"guarantee"}))
+    refused = scoring.score(e, plain, only_gov, ON, CONFIG)
+    assert [(f.gate, f.remedy) for f in refused.failures] == [
+        ("collateral", "提供政府性融资担保即可申请")
+    ]
+
+
+def test_an_expired_qualification_is_named_with_its_date_and_a_prerequisite_is_respected() -> None:
+    lapsed = scoring.Held("high_tech", date(2023, 10, 27), date(2026, 10, 26))
+    e = scoring.EnterpriseFacts(1, qualifications=(lapsed,))
+    p = scoring.ProductRules(1, "k", "b", qualifications_any=frozenset({"high_tech"}))
+    (failure,) = scoring.gates(e, None, p, ON, {"high_tech": "高新技术企业"}, CONFIG)
+    assert failure.actionable
+    assert failure.remedy == "高新技术企业资质已于 2026-10-26 到期，续期后可申请"
+    # 小巨人 needs the provincial 专精特新 first: not reachable soon without it.
+    giant = scoring.ProductRules(2, "z", "b", qualifications_any=frozenset({"little_giant"}))
+    (far,) = scoring.gates(e, None, giant, ON, config=CONFIG)
+    assert not far.actionable
+    srdi = scoring.Held("srdi_sme", date(2025, 1, 1), date(2027, 12, 31))
+    near = dataclasses.replace(e, qualifications=(srdi,))
+    (close,) = scoring.gates(near, None, giant, ON, {"little_giant": "小巨人"}, CONFIG)
+    assert close.actionable and close.remedy == "取得小巨人认定（可申报）"
