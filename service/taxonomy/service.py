@@ -171,6 +171,9 @@ class Vocabulary:
     def qualifications_list(self, values: Sequence[str], field: str) -> list[str]:
         return [self.qualification(v, field) for v in values]  # type: ignore[misc]
 
+    def ownership_list(self, values: Sequence[str], field: str) -> list[str]:
+        return [self.ownership(v, field) for v in values]  # type: ignore[misc]
+
     @staticmethod
     def _check(
         kind: str, label: str, field: str, value: str | None, known: dict[str, str]
