@@ -50,3 +50,113 @@ def test_upgrade_check_downgrade_upgrade(fresh_url: str) -> None:
     assert _tables(fresh_url) == set()
     command.upgrade(config, "head")
     assert "enterprise" in _tables(fresh_url)
+
+
+def test_scoring_v2_migration_moves_an_old_configuration_and_the_seeded_catalogue(
+    fresh_url: str,
+) -> None:
+    """A database of the previous release (configuration version 1, products as seeded then)
+    gets version 2 in force, a queued full rematch, and new versions of the seeded products
+    with the rules the new scoring reads; downgrading takes them back out."""
+    import json
+
+    from sqlalchemy import text
+
+    config = _alembic_config(fresh_url)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "0012")
+    engine = create_engine(fresh_url)
+    old_eligibility = {"size_classes": ["small"], "qualifications_any": ["high_tech"]}
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO scoring_config (version, config, created_at) "
+                    "VALUES (1, :config, '2026-01-01 00:00:00')"
+                ),
+                {
+                    "config": json.dumps(
+                        {
+                            "weights": {
+                                "sector": 30,
+                                "size": 15,
+                                "need": 25,
+                                "qualification": 15,
+                                "cost": 15,
+                            }
+                        }
+                    )
+                },
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO bank (code, name, short_name, kind, bridge_fund_partner, "
+                    "created_at, updated_at) VALUES ('jsbank-wx', '江苏银行无锡分行', '江苏银行', "
+                    "'city_commercial', true, '2026-01-01', '2026-01-01')"
+                )
+            )
+            for code, purposes in (
+                ("jsbank-wx-sukedai-first", ["working_capital", "rnd"]),
+                ("abc-wx-zhizao-zcq", ["working_capital", "equipment"]),
+            ):
+                product_id = conn.execute(
+                    text(
+                        "INSERT INTO product (code, bank_code, current_version, status, "
+                        "created_at, updated_at) VALUES (:code, 'jsbank-wx', 1, 'active', "
+                        "'2026-01-01', '2026-01-01') RETURNING id"
+                    ),
+                    {"code": code},
+                ).scalar_one()
+                conn.execute(
+                    text(
+                        "INSERT INTO product_version (product_id, version, name, category, "
+                        "scheme, eligibility, term_unit, rate, collateral_types, purposes, fees, "
+                        "is_sample, created_at) VALUES (:id, 1, '测试', 'credit', 'sukedai', "
+                        ":eligibility, 'month', :rate, '[\"none\"]', :purposes, '[]', true, "
+                        "'2026-01-01')"
+                    ),
+                    {
+                        "id": product_id,
+                        "eligibility": json.dumps(old_eligibility),
+                        "rate": json.dumps({"base": "LPR1Y", "spread_bp": 50}),
+                        "purposes": json.dumps(purposes),
+                    },
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            versions = conn.execute(
+                text("SELECT version, config FROM scoring_config ORDER BY version")
+            ).all()
+            assert [v for v, _ in versions] == [1, 2]
+            v2 = versions[1][1]
+            v2 = json.loads(v2) if isinstance(v2, str) else v2
+            assert v2["weights"]["policy"] == 20 and sum(v2["weights"].values()) == 100
+            assert v2["purposes"]["equipment"]["parent"] == "project"
+            jobs = conn.execute(text("SELECT kind, status FROM job")).all()
+            assert [tuple(j) for j in jobs] == [("matching.config_changed", "queued")]
+            rows = conn.execute(
+                text(
+                    "SELECT p.code, p.current_version, v.eligibility, v.purposes FROM product p "
+                    "JOIN product_version v ON v.product_id = p.id "
+                    "AND v.version = p.current_version ORDER BY p.code"
+                )
+            ).all()
+            loaded = {
+                code: (
+                    current,
+                    json.loads(e) if isinstance(e, str) else e,
+                    json.loads(p) if isinstance(p, str) else p,
+                )
+                for code, current, e, p in rows
+            }
+            assert loaded["jsbank-wx-sukedai-first"][0] == 2
+            assert loaded["jsbank-wx-sukedai-first"][1]["regions"] == ["32"]
+            assert loaded["abc-wx-zhizao-zcq"][1]["industries_included"] == ["C"]
+            assert loaded["abc-wx-zhizao-zcq"][2] == ["project", "working_capital"]
+        command.downgrade(config, "0012")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version FROM scoring_config")).scalars().all() == [1]
+            for (e,) in conn.execute(text("SELECT eligibility FROM product_version")):
+                assert "regions" not in (json.loads(e) if isinstance(e, str) else e)
+    finally:
+        engine.dispose()
