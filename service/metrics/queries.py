@@ -4,22 +4,25 @@ the 1-year LPR history. Read-only; nothing here writes."""
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from service.enterprises.models import Enterprise
+from service.enterprises.queries import private_condition
 from service.leads.models import Lead
 from service.loans.models import Loan, RenewalCase
 from service.products.models import Bank, Product, ProductVersion
-from service.taxonomy.models import Cluster, District, LprRate
+from service.taxonomy.models import Cluster, District, LprRate, OwnershipType
+from service.taxonomy.ownership import UNKNOWN
 
 
 @dataclass(frozen=True)
 class LeadRow:
     """A lead as the metrics see it. Timestamps are UTC; dates are Asia/Shanghai business
     dates. Labels are the current names (a renamed bank or product reports under its new
-    name); ``scheme`` is that of the product version the lead was offered under."""
+    name); ``scheme`` is that of the product version the lead was offered under; the
+    ownership is the enterprise's as recorded now."""
 
     lead_id: int
     bank_code: str
@@ -34,6 +37,9 @@ class LeadRow:
     size_class: str | None
     status: str
     created_at: datetime
+    ownership: str | None = None
+    ownership_name: str | None = None
+    ownership_order: int | None = None
     viewed_at: datetime | None = None
     first_contact_at: datetime | None = None
     contact_due_date: date | None = None
@@ -51,12 +57,28 @@ class LeadRow:
 @dataclass(frozen=True)
 class LeadFilter:
     """Leads created in [created_from, created_before) (UTC instants: the caller turns local
-    dates into them), of one bank and of one product when given."""
+    dates into them), of one bank, of one product, of enterprises of one ownership type
+    (``unknown``: not recorded) and counted as 民营 or not, when given."""
 
     created_from: datetime | None = None
     created_before: datetime | None = None
     bank_code: str | None = None
     product_id: int | None = None
+    ownership: str | None = None
+    private: bool | None = None
+
+
+def ownership_conditions(ownership: str | None, private: bool | None) -> list[ColumnElement[bool]]:
+    """The enterprise's ownership is ``ownership`` (a checked code, or ``unknown``) and its type
+    counts as 民营 (``private``), or, known, does not."""
+    out: list[ColumnElement[bool]] = []
+    if ownership == UNKNOWN:
+        out.append(col(Enterprise.ownership).is_(None))
+    elif ownership is not None:
+        out.append(col(Enterprise.ownership) == ownership)
+    if private is not None:
+        out.append(private_condition(private))
+    return out
 
 
 def lead_rows(session: Session, where: LeadFilter) -> list[LeadRow]:
@@ -77,6 +99,9 @@ def lead_rows(session: Session, where: LeadFilter) -> list[LeadRow]:
             col(Enterprise.size_class),
             col(Lead.status),
             col(Lead.created_at),
+            col(Enterprise.ownership),
+            col(OwnershipType.name).label("ownership_name"),
+            col(OwnershipType.sort_order).label("ownership_order"),
             col(Lead.viewed_at),
             col(Lead.first_contact_at),
             col(Lead.contact_due_date),
@@ -109,6 +134,7 @@ def lead_rows(session: Session, where: LeadFilter) -> list[LeadRow]:
         .join(Enterprise, col(Enterprise.id) == col(Lead.enterprise_id))
         .outerjoin(Cluster, col(Cluster.code) == col(Enterprise.cluster_code))
         .outerjoin(District, col(District.code) == col(Enterprise.district_code))
+        .outerjoin(OwnershipType, col(OwnershipType.code) == col(Enterprise.ownership))
     )
     if where.created_from is not None:
         stmt = stmt.where(col(Lead.created_at) >= where.created_from)
@@ -118,6 +144,7 @@ def lead_rows(session: Session, where: LeadFilter) -> list[LeadRow]:
         stmt = stmt.where(col(Lead.bank_code) == where.bank_code)
     if where.product_id is not None:
         stmt = stmt.where(col(Lead.product_id) == where.product_id)
+    stmt = stmt.where(*ownership_conditions(where.ownership, where.private))
     # Each selected column is labelled as the LeadRow field it fills.
     return [LeadRow(**row._mapping) for row in session.execute(stmt.order_by(col(Lead.id)))]
 
@@ -158,6 +185,8 @@ def loan_rows(
     bank_code: str | None,
     active_only: bool = False,
     product_id: int | None = None,
+    ownership: str | None = None,
+    private: bool | None = None,
 ) -> list[LoanRow]:
     statement = (
         select(
@@ -189,4 +218,5 @@ def loan_rows(
         statement = statement.where(Loan.product_id == product_id)
     if active_only:
         statement = statement.where(Loan.status == "active")
+    statement = statement.where(*ownership_conditions(ownership, private))
     return [LoanRow(*row) for row in session.execute(statement.order_by(Loan.id))]

@@ -49,8 +49,31 @@ def report_query(
     product: Annotated[
         str | None, Query(max_length=64, description="Only this product's leads (product code)")
     ] = None,
+    ownership: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="Only enterprises of this ownership type (/reference/ownership-types), "
+            "or `unknown` for those whose ownership is not recorded",
+            examples=["private"],
+        ),
+    ] = None,
+    private: Annotated[
+        bool | None,
+        Query(
+            description="true: only enterprises whose ownership counts as 民营企业 (the office's "
+            "mapping); false: only those whose known ownership does not"
+        ),
+    ] = None,
 ) -> ReportQuery:
-    return ReportQuery(from_date=from_date, to_date=to_date, bank=bank, product=product)
+    return ReportQuery(
+        from_date=from_date,
+        to_date=to_date,
+        bank=bank,
+        product=product,
+        ownership=ownership,
+        private=private,
+    )
 
 
 QueryDep = Annotated[ReportQuery, Depends(report_query)]
@@ -67,11 +90,16 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
 }
 RESPONSES = {**CSV_RESPONSE, **problem_responses(404, 422)}
+OWNERSHIP_NOTE = (
+    " `private=true` keeps the enterprises counted as 民营企业, `private=false` those whose "
+    "known ownership is not (unknown ownership is in neither), `ownership=` one type or "
+    "`unknown`: an unknown type is a 422 `unknown_ownership` with suggestions."
+)
 PERIOD_NOTE = (
     " Leads created (Asia/Shanghai date) from `from` to `to`, both inclusive and optional, "
     "of one `bank` and one `product` when given; `from` after `to` is a 422 `invalid_period`, "
-    "an unknown bank or product a 404. `format=csv` answers the same figures as a CSV "
-    "attachment."
+    "an unknown bank or product a 404." + OWNERSHIP_NOTE + " `format=csv` answers the same "
+    "figures as a CSV attachment."
 )
 
 
@@ -91,8 +119,8 @@ def _csv(content: bytes, filename: str) -> Response:
     "disbursed, and those declined or withdrawn, each also as a share of the leads created "
     "(4 decimals; null when there are no leads). A lead counts at every stage up to the "
     "deepest it reached, even if declined or withdrawn later. `group_by` is one of bank, "
-    "product, scheme, cluster, district, size_class, month (the month the lead was created)."
-    + PERIOD_NOTE,
+    "product, scheme, cluster, district, size_class, ownership (the enterprise's 控股情况; "
+    "未知 when not recorded), month (the month the lead was created)." + PERIOD_NOTE,
     response_model=FunnelReport,
     responses=RESPONSES,
 )
@@ -138,8 +166,9 @@ def response_times(
     summary="Amounts approved and disbursed, rates and spreads",
     description="Per group and in total: leads approved and disbursed with their amounts "
     "(fen), the amount-weighted average rate (bp) and spread over the 1-year LPR in force on "
-    "the approval or disbursement date (bp). `group_by` is one of bank, product, scheme, month "
-    "(the month the lead was created)." + PERIOD_NOTE,
+    "the approval or disbursement date (bp). `group_by` is one of bank, product, scheme, "
+    "ownership (控股情况; 未知 when not recorded), month (the month the lead was created); "
+    "with `private=true`, the loans to 民营企业 and their cost." + PERIOD_NOTE,
     response_model=AmountReport,
     responses=RESPONSES,
 )
@@ -161,8 +190,8 @@ def amounts(
     operation_id="metricsDeclineReasons",
     summary="Why banks declined leads",
     description="Declined leads per reason, with the reason's Chinese label and its share of "
-    "the declined leads, most frequent first; per bank or product, or only in total "
-    "(`group_by=none`)." + PERIOD_NOTE,
+    "the declined leads, most frequent first; per bank, product or ownership, or only in "
+    "total (`group_by=none`)." + PERIOD_NOTE,
     response_model=DeclineReport,
     responses=RESPONSES,
 )
@@ -171,7 +200,7 @@ def decline_reasons(
     session: SessionDep,
     query: QueryDep,
     group_by: Annotated[
-        DeclineGroup, Query(description="bank, product, or none for the total only")
+        DeclineGroup, Query(description="bank, product, ownership, or none for the total only")
     ] = DeclineGroup.none,
     output: FormatParam = ReportFormat.json,
 ) -> DeclineReport | Response:
@@ -186,8 +215,9 @@ def decline_reasons(
 
 MATURITY_NOTE = (
     " Loans maturing from `from` to `to` (both inclusive and optional), of one `bank` when "
-    "given; `from` after `to` is a 422 `invalid_period`, an unknown bank a 404. "
-    "`format=csv` answers the same figures as a CSV attachment."
+    "given; `from` after `to` is a 422 `invalid_period`, an unknown bank a 404."
+    + OWNERSHIP_NOTE
+    + " `format=csv` answers the same figures as a CSV attachment."
 )
 
 

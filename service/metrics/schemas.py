@@ -15,6 +15,7 @@ class FunnelGroup(StrEnum):
     cluster = "cluster"
     district = "district"
     size_class = "size_class"
+    ownership = "ownership"
     month = "month"
 
 
@@ -22,12 +23,14 @@ class AmountGroup(StrEnum):
     bank = "bank"
     product = "product"
     scheme = "scheme"
+    ownership = "ownership"
     month = "month"
 
 
 class DeclineGroup(StrEnum):
     bank = "bank"
     product = "product"
+    ownership = "ownership"
     none = "none"
 
 
@@ -38,12 +41,16 @@ class ReportFormat(StrEnum):
 
 class ReportQuery(BaseModel):
     """Which leads a report covers: created (Asia/Shanghai date) in [from, to], both optional
-    and inclusive; of one bank (code) and one product (code) when given."""
+    and inclusive; of one bank (code) and one product (code) when given; of enterprises of one
+    ownership type (``unknown``: not recorded), and whose type counts as 民营 (private) or,
+    known, does not, when given."""
 
     from_date: date | None = None
     to_date: date | None = None
     bank: str | None = None
     product: str | None = None
+    ownership: str | None = None
+    private: bool | None = None
 
 
 class ReportScope(BaseModel):
@@ -55,6 +62,13 @@ class ReportScope(BaseModel):
     to: date | None = Field(description="Last creation date covered; null: up to today")
     bank: str | None = Field(description="Only this bank's leads")
     product: str | None = Field(description="Only this product's leads")
+    ownership: str | None = Field(
+        default=None, description="Only enterprises of this ownership type (unknown: not recorded)"
+    )
+    private: bool | None = Field(
+        default=None,
+        description="Only enterprises counted as 民营 (true) or, ownership known, not (false)",
+    )
     as_of: date = Field(description="Today's business date, against which deadlines are judged")
 
 
@@ -63,8 +77,9 @@ class FunnelRow(BaseModel):
     being marked viewed has passed viewing all the same), whatever ended it later."""
 
     key: str | None = Field(
-        description="Bank code, product code, scheme, cluster or district code, size class or "
-        "month (YYYY-MM); null for leads without one, and on the total row"
+        description="Bank code, product code, scheme, cluster or district code, size class, "
+        "ownership code or month (YYYY-MM); null for leads without one (ownership: 未知), and "
+        "on the total row"
     )
     label: str = Field(examples=["江苏银行"])
     leads: int = Field(description="Leads created")
@@ -125,7 +140,10 @@ class AmountRow(BaseModel):
     1-year LPR in force on the approval or disbursement date (leads dated before any LPR
     fixing known are left out of the spread)."""
 
-    key: str | None = Field(description="Bank code, product code, scheme or month (YYYY-MM)")
+    key: str | None = Field(
+        description="Bank code, product code, scheme, ownership code (null: 未知) or month "
+        "(YYYY-MM)"
+    )
     label: str = Field(examples=["江苏银行"])
     approved: int
     approved_amount_fen: int
@@ -152,7 +170,9 @@ class DeclineReasonCount(BaseModel):
 
 
 class DeclineGroupRow(BaseModel):
-    key: str | None = Field(description="Bank or product code; null on the total")
+    key: str | None = Field(
+        description="Bank, product or ownership code; null on the total (and for 未知)"
+    )
     label: str
     declined: int
     reasons: list[DeclineReasonCount] = Field(description="Most frequent first")
@@ -175,6 +195,13 @@ class MaturityScope(BaseModel):
     to: date | None = Field(description="Last maturity date covered")
     bank: str | None = Field(description="Only this bank's loans")
     product: str | None = Field(default=None, description="Only this product's loans")
+    ownership: str | None = Field(
+        default=None, description="Only borrowers of this ownership type (unknown: not recorded)"
+    )
+    private: bool | None = Field(
+        default=None,
+        description="Only borrowers counted as 民营 (true) or, ownership known, not (false)",
+    )
     as_of: date = Field(description="Today's business date")
 
 

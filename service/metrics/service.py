@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -58,6 +58,8 @@ from service.metrics.schemas import (
     ResponseTimeRow,
 )
 from service.products.service import get_bank, get_product
+from service.taxonomy.ownership import UNKNOWN, UNKNOWN_LABEL
+from service.taxonomy.service import Vocabulary
 from service.taxonomy.sizing import SIZE_LABEL
 from service.taxonomy.workdays import working_days_between
 
@@ -133,6 +135,7 @@ def lpr_in_force(history: Sequence[tuple[date, int]], on: date) -> int | None:
 class GroupKey:
     key: str | None
     label: str
+    rank: int | None = field(default=None, compare=False)  # a reader's order, when not the key
 
 
 def local_date(at: datetime, tz: tzinfo) -> date:
@@ -156,6 +159,10 @@ def group_of(row: LeadRow, by: str, tz: tzinfo) -> GroupKey:
     if by == "size_class":
         size = row.size_class
         return GroupKey(size, SIZE_LABEL.get(size, size) if size else UNCLASSIFIED_LABEL)
+    if by == "ownership":
+        if row.ownership is None:
+            return GroupKey(None, UNKNOWN_LABEL)
+        return GroupKey(row.ownership, row.ownership_name or row.ownership, row.ownership_order)
     if by == "month":
         month = local_date(row.created_at, tz).strftime("%Y-%m")
         return GroupKey(month, month)
@@ -165,14 +172,17 @@ def group_of(row: LeadRow, by: str, tz: tzinfo) -> GroupKey:
 
 
 def _order(by: str) -> Callable[[GroupKey], tuple[Any, ...]]:
-    """Groups in a reader's order: months in time, size classes large to micro, the rest by
-    key; the group of leads without a value last."""
+    """Groups in a reader's order: months in time, size classes large to micro, ownership
+    types as the statistics list them, the rest by key; the group of leads without a value
+    last."""
 
     def key(group: GroupKey) -> tuple[Any, ...]:
         if group.key is None:
             return (1, 0, "")
         if by == "size_class" and group.key in SIZE_ORDER:
             return (0, SIZE_ORDER.index(group.key), group.key)
+        if group.rank is not None:
+            return (0, group.rank, group.key)
         return (0, len(SIZE_ORDER), group.key)
 
     return key
@@ -447,6 +457,8 @@ def csv_filename(report_name: str, query: ReportQuery, group_by: str | None = No
         *([f"by-{group_by}"] if group_by else []),
         *([query.bank] if query.bank else []),
         *([query.product] if query.product else []),
+        *([query.ownership] if query.ownership else []),
+        *([] if query.private is None else ["private" if query.private else "non-private"]),
         query.from_date.isoformat() if query.from_date else "start",
         query.to_date.isoformat() if query.to_date else "today",
     ]
@@ -473,6 +485,13 @@ def _check_period(query: ReportQuery) -> None:
         )
 
 
+def _ownership(session: Session, query: ReportQuery) -> str | None:
+    """The ownership filter as a code (a name is accepted too), or ``unknown``."""
+    if query.ownership is None or query.ownership == UNKNOWN:
+        return query.ownership
+    return Vocabulary(session).ownership(query.ownership)
+
+
 def _read(session: Session, query: ReportQuery) -> _Context:
     """Check the query and read the leads it covers."""
     _check_period(query)
@@ -482,17 +501,22 @@ def _read(session: Session, query: ReportQuery) -> _Context:
         get_bank(session, query.bank)
     if query.product is not None:
         product_id = get_product(session, query.product).id
+    ownership = _ownership(session, query)
     where = LeadFilter(
         created_from=_start_of(query.from_date, tz),
         created_before=_start_of(query.to_date + timedelta(days=1), tz) if query.to_date else None,
         bank_code=query.bank,
         product_id=product_id,
+        ownership=ownership,
+        private=query.private,
     )
     scope = ReportScope(
         from_date=query.from_date,
         to=query.to_date,
         bank=query.bank,
         product=query.product,
+        ownership=ownership,
+        private=query.private,
         as_of=today_local(),
     )
     return _Context(scope=scope, rows=list(queries.lead_rows(session, where)), tz=tz)
@@ -620,13 +644,17 @@ def maturities(rows: Sequence[LoanRow]) -> tuple[list[MaturityRow], MaturityRow]
     return groups, maturity_row(None, "合计", rows)
 
 
-def _maturity_scope(query: ReportQuery, default_from: date | None = None) -> MaturityScope:
+def _maturity_scope(
+    session: Session, query: ReportQuery, default_from: date | None = None
+) -> MaturityScope:
     _check_period(query)
     return MaturityScope(
         from_date=query.from_date or default_from,
         to=query.to_date,
         bank=query.bank,
         product=query.product,
+        ownership=_ownership(session, query),
+        private=query.private,
         as_of=today_local(),
     )
 
@@ -639,8 +667,16 @@ def _product_id(session: Session, query: ReportQuery) -> int | None:
 
 def renewal_report(session: Session, query: ReportQuery) -> RenewalReport:
     product_id = _product_id(session, query)
-    scope = _maturity_scope(query)
-    rows = queries.loan_rows(session, scope.from_date, scope.to, scope.bank, product_id=product_id)
+    scope = _maturity_scope(session, query)
+    rows = queries.loan_rows(
+        session,
+        scope.from_date,
+        scope.to,
+        scope.bank,
+        product_id=product_id,
+        ownership=scope.ownership,
+        private=scope.private,
+    )
     groups, total = renewals(rows, scope.as_of)
     return RenewalReport(scope=scope, groups=groups, total=total)
 
@@ -648,9 +684,16 @@ def renewal_report(session: Session, query: ReportQuery) -> RenewalReport:
 def maturity_report(session: Session, query: ReportQuery) -> MaturityReport:
     """Active loans by month of maturity, from today unless ``from`` says otherwise."""
     product_id = _product_id(session, query)
-    scope = _maturity_scope(query, default_from=today_local())
+    scope = _maturity_scope(session, query, default_from=today_local())
     rows = queries.loan_rows(
-        session, scope.from_date, scope.to, scope.bank, active_only=True, product_id=product_id
+        session,
+        scope.from_date,
+        scope.to,
+        scope.bank,
+        active_only=True,
+        product_id=product_id,
+        ownership=scope.ownership,
+        private=scope.private,
     )
     groups, total = maturities(rows)
     return MaturityReport(scope=scope, groups=groups, total=total)

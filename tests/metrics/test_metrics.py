@@ -346,6 +346,8 @@ def test_funnel_by_bank(client, book) -> None:
         "to": "2026-11-30",
         "bank": None,
         "product": None,
+        "ownership": None,
+        "private": None,
         "as_of": "2026-11-30",
     }
     a, b = report["groups"]
