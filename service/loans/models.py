@@ -4,7 +4,7 @@ maturity, the renewal case of a maturing loan, and bridge-fund applications."""
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.core.models import BigId, UTCDateTime, utcnow
@@ -71,18 +71,29 @@ class ReminderRun(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminders: int = 0
     late: int = 0
+    recomputed: int = 0  # provisional reminder dates made final as the calendar learned a year
     trigger: str = Field(default="worker", max_length=16)  # worker | cli | api
 
 
 class LoanReminder(SQLModel, table=True):
     """A reminder of one stage before one maturity. The unique key makes it exactly once, how
-    many runners there may be; a maturity moved by a re-import gets its own schedule."""
+    many runners there may be; a maturity moved by a re-import gets its own schedule. A
+    provisional one's date was found on a year whose official holiday notice the calendar
+    did not carry yet; the run recomputes it when the calendar learns the year."""
 
     __tablename__ = "loan_reminder"
     __table_args__ = (
         UniqueConstraint("loan_id", "maturity_date", "stage_days"),
         Index("ix_loan_reminder_bank_code_id", "bank_code", "id"),
         Index("ix_loan_reminder_run_id_bank_code", "run_id", "bank_code"),
+        # Every run looks for the few provisional reminders among many final ones.
+        Index(
+            "ix_loan_reminder_provisional",
+            "maturity_date",
+            "stage_days",
+            sqlite_where=text("provisional = 1"),
+            postgresql_where=text("provisional"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
@@ -92,6 +103,7 @@ class LoanReminder(SQLModel, table=True):
     maturity_date: date
     stage_days: int
     remind_date: date  # when it was due (after moving off non-working days)
+    provisional: bool = False  # remind_date is on an estimated calendar year (see above)
     late: bool = False  # sent after remind_date (the job was down)
     final: bool = False  # the last stage: the office is told too
     run_id: int = Field(foreign_key="reminder_run.id")

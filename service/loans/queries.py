@@ -4,14 +4,14 @@ statements whatever the number of reminders it sends."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, case, cast, func, literal, select
+from sqlalchemy import Boolean, Integer, String, case, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from service.core.models import UTCDateTime
 from service.leads.models import BankEvent, DeliveryStatus, WebhookDelivery
-from service.loans.models import Loan, LoanReminder, LoanStatus, RenewalCase
+from service.loans.models import Loan, LoanReminder, LoanStatus, ReminderRun, RenewalCase
 from service.loans.renewal import CaseStatus
 
 REMINDER_EVENT = "loan.reminder"
@@ -29,13 +29,18 @@ def insert_reminders(
     due: dict[date, date],
     final: bool,
     now: datetime,
+    provisional: set[date],
 ) -> None:
     """One stage's reminders for every active loan maturing on a date in ``due`` (maturity ->
-    reminder date), unless already sent. (Count them by run: the driver's row count of an
+    reminder date), unless already sent; those maturing on a date in ``provisional`` have a
+    provisional reminder date. (Count them by run: the driver's row count of an
     INSERT … SELECT … ON CONFLICT is not reliable through SQLAlchemy here.)"""
     if not due:
         return
     remind = case(due, value=Loan.maturity_date)
+    estimated = (
+        Loan.maturity_date.in_(sorted(provisional)) if provisional else literal(False, Boolean)
+    )
     source = select(
         Loan.id,
         Loan.bank_code,
@@ -43,6 +48,7 @@ def insert_reminders(
         Loan.maturity_date,
         literal(stage_days, Integer),
         remind,
+        estimated,
         remind < as_of,
         literal(final),
         literal(run_id, Integer),
@@ -62,6 +68,7 @@ def insert_reminders(
                 "maturity_date",
                 "stage_days",
                 "remind_date",
+                "provisional",
                 "late",
                 "final",
                 "run_id",
@@ -72,6 +79,42 @@ def insert_reminders(
         .on_conflict_do_nothing(index_elements=["loan_id", "maturity_date", "stage_days"])
     )
     session.execute(statement)
+
+
+def provisional_stages(session: Session) -> list[tuple[date, int, str]]:
+    """(maturity, stage, the sending run's stages) of every provisional reminder, once each."""
+    rows = session.execute(
+        select(LoanReminder.maturity_date, LoanReminder.stage_days, ReminderRun.stages)
+        .join(ReminderRun, ReminderRun.id == LoanReminder.run_id)
+        .where(LoanReminder.provisional == True)  # noqa: E712 - the partial index's predicate
+        .distinct()
+    ).all()
+    return [(maturity, days, stages) for maturity, days, stages in rows]
+
+
+def settle_reminders(
+    session: Session, stage_days: int, plans: list[str], dates: dict[date, date]
+) -> int:
+    """Give the provisional reminders of one stage, sent by runs with one of ``plans`` and
+    maturing on a date in ``dates``, their final date (maturity -> reminder date); late again
+    means sent after it. Returns how many changed."""
+    remind = case(dates, value=LoanReminder.maturity_date)
+    sent_on = (
+        select(ReminderRun.as_of).where(ReminderRun.id == LoanReminder.run_id).scalar_subquery()
+    )
+    runs = select(ReminderRun.id).where(ReminderRun.stages.in_(plans))  # type: ignore[attr-defined]
+    result = session.execute(
+        update(LoanReminder)
+        .where(
+            LoanReminder.provisional == True,  # noqa: E712
+            LoanReminder.stage_days == stage_days,
+            LoanReminder.maturity_date.in_(sorted(dates)),  # type: ignore[attr-defined]
+            LoanReminder.run_id.in_(runs),  # type: ignore[attr-defined]
+        )
+        .values(remind_date=remind, provisional=False, late=remind < sent_on)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined]
 
 
 def counted(session: Session, run_id: int) -> tuple[int, int]:
@@ -137,6 +180,7 @@ def _event_data(dialect: str) -> Any:
             ("stage_days", LoanReminder.stage_days),
             ("remind_date", LoanReminder.remind_date),
             ("maturity_date", LoanReminder.maturity_date),
+            ("provisional", LoanReminder.provisional),
             ("late", LoanReminder.late),
             ("final", LoanReminder.final),
         ):
@@ -150,7 +194,11 @@ def _event_data(dialect: str) -> Any:
         ("maturity_date", LoanReminder.maturity_date),
     ):
         pairs += [literal(key, String), column]
-    for key, column in (("late", LoanReminder.late), ("final", LoanReminder.final)):
+    for key, column in (
+        ("provisional", LoanReminder.provisional),
+        ("late", LoanReminder.late),
+        ("final", LoanReminder.final),
+    ):
         pairs += [literal(key, String), func.json(case((column, "true"), else_="false"))]
     return func.json_object(*pairs)
 

@@ -124,8 +124,9 @@ def import_loans(
     operation_id="listLoans",
     summary="List loans by maturity",
     description="Soonest maturity first. A bank sees its own loans, an enterprise its own, "
-    "the office all. Each loan carries its reminder schedule (what was sent, and whether "
-    "late), its renewal case and whether it may be renewed without repaying principal.",
+    "the office all. Each loan carries its reminder schedule (what was sent, whether late, "
+    "and whether a date is provisional), its renewal case and whether it may be renewed "
+    "without repaying principal.",
     response_model=Page[LoanPublic],
     responses=problem_responses(422),
 )
@@ -177,7 +178,9 @@ def get_loan(
     description="Newest first. Reminders go out at each stage before maturity (default 30, "
     "15 and 7 days; a non-working day moves to the working day before). A bank sees its own "
     "(they also arrive as `loan.reminder` events and webhooks), an enterprise its own, the "
-    "office all; `final=true` lists the last-stage reminders the office is told of.",
+    "office all; `final=true` lists the last-stage reminders the office is told of. "
+    "`provisional=true`: the date was found on a year whose official holiday schedule the "
+    "calendar does not have yet; the run recomputes it (date and `late`) once it does.",
     response_model=Page[ReminderPublic],
     responses=problem_responses(422),
 )
@@ -208,8 +211,9 @@ def list_reminders(
     operation_id="runReminders",
     summary="Run the reminders now (office)",
     description="Sends every reminder due by `as_of` (default today) not sent yet; missed "
-    "ones are sent marked late. Safe to repeat: each loan's stage is reminded once. The "
-    "worker runs this every hour.",
+    "ones are sent marked late. First it recomputes provisional reminder dates whose year's "
+    "official holidays the calendar now knows (`recomputed`). Safe to repeat: each loan's "
+    "stage is reminded once. The worker runs this every hour.",
     response_model=ReminderRunPublic,
     responses=problem_responses(403, 422),
 )

@@ -5,14 +5,20 @@ date that is not a working day in China moves to the working day before it, neve
 The policy asks banks to contact borrowers at least one month ahead, so the first stage is
 also never later than one calendar month before maturity: in a month that follows a 31-day
 month, "30 days before" would be a day short of that (maturity 08-31: 30 days before is
-08-01, one month before is 07-31)."""
+08-01, one month before is 07-31).
+
+A stage date is provisional when finding it looked at a day of a year whose State Council
+holiday notice the installed calendar does not carry yet (``workdays.settled``): the notice
+may move a holiday or add a make-up working day there, and the date with it. The reminder
+run recomputes such dates once the calendar learns the year."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from service.taxonomy.workdays import previous_working_day
+from service.taxonomy.workdays import previous_working_day, settled
 
 DEFAULT_STAGES: tuple[int, ...] = (30, 15, 7)
 FIRST_STAGE_MIN_DAYS = 30  # "at least one month ahead"
@@ -48,13 +54,40 @@ def parse_stages(value: str | Iterable[int]) -> tuple[int, ...]:
     return stages
 
 
-def stage_date(maturity: date, days: int, first: bool) -> date:
-    """The reminder date of one stage: ``days`` before maturity (for the first stage, one
-    calendar month before if that is earlier), moved back to a working day."""
+def _target(maturity: date, days: int, first: bool) -> date:
     target = maturity - timedelta(days=days)
     if first:
         target = min(target, maturity - relativedelta(months=1))
-    return previous_working_day(target)
+    return target
+
+
+def stage_date(maturity: date, days: int, first: bool) -> date:
+    """The reminder date of one stage: ``days`` before maturity (for the first stage, one
+    calendar month before if that is earlier), moved back to a working day."""
+    return previous_working_day(_target(maturity, days, first))
+
+
+@dataclass(frozen=True)
+class Stage:
+    days: int
+    remind_date: date
+    provisional: bool  # found on a calendar year without its official notice yet
+
+
+def stage(maturity: date, days: int, first: bool) -> Stage:
+    target = _target(maturity, days, first)
+    on = previous_working_day(target)
+    return Stage(days, on, not settled(on, target))
+
+
+def is_first(days: int, stages: Sequence[int]) -> bool:
+    """Whether ``days`` is the first (earliest) stage of a plan."""
+    return days == max(stages)
+
+
+def reminder_stages(maturity: date, stages: Sequence[int]) -> list[Stage]:
+    """Each stage's date and whether it is provisional, earliest first."""
+    return [stage(maturity, days, i == 0) for i, days in enumerate(stages)]
 
 
 def reminder_dates(maturity: date, stages: Sequence[int]) -> list[tuple[int, date]]:

@@ -39,9 +39,17 @@ class EligibilityPublic(BaseModel):
     basis: str = Field(description="Why yes")
 
 
+PROVISIONAL = (
+    "The date was found on a year whose official holiday schedule (the State Council's "
+    "notice) the calendar does not have yet: it may still move, and the reminder run "
+    "recomputes it once the calendar learns the year"
+)
+
+
 class StagePublic(BaseModel):
     stage_days: int
-    remind_date: date
+    remind_date: date = Field(description="As sent, once sent; else as computed today")
+    provisional: bool = Field(description=PROVISIONAL)
     sent: bool
     late: bool | None = None
 
@@ -108,6 +116,7 @@ class ReminderPublic(BaseModel):
     maturity_date: date
     stage_days: int
     remind_date: date
+    provisional: bool = Field(description=PROVISIONAL)
     late: bool = Field(description="Sent after its date (the job had been down)")
     final: bool = Field(description="The last stage: the office is told too")
     created_at: datetime
@@ -119,6 +128,10 @@ class ReminderRunPublic(BaseModel):
     stages: list[int]
     reminders: int
     late: int
+    recomputed: int = Field(
+        description="Provisional reminder dates this run made final (the calendar had learned "
+        "their year's official holidays)"
+    )
     started_at: datetime
     finished_at: datetime | None
     trigger: str

@@ -457,9 +457,9 @@ def loans_public(session: Session, loans: list[Loan]) -> list[LoanPublic]:
         c.loan_id: c
         for c in session.scalars(select(RenewalCase).where(RenewalCase.loan_id.in_(ids)))
     }
-    sent: dict[tuple[int, date, int], bool] = {}
+    sent: dict[tuple[int, date, int], LoanReminder] = {}
     for r in session.scalars(select(LoanReminder).where(LoanReminder.loan_id.in_(ids))):
-        sent[(r.loan_id, r.maturity_date, r.stage_days)] = r.late
+        sent[(r.loan_id, r.maturity_date, r.stage_days)] = r
     plan = stages()
     out = []
     for loan in loans:
@@ -467,15 +467,18 @@ def loans_public(session: Session, loans: list[Loan]) -> list[LoanPublic]:
         eligibility = renewal.no_principal_renewal(
             enterprise.size_class if enterprise else None, loan.kind, loan.maturity_date
         )
-        reminders = [
-            StagePublic(
-                stage_days=days,
-                remind_date=on,
-                sent=(loan.id, loan.maturity_date, days) in sent,
-                late=sent.get((loan.id, loan.maturity_date, days)),
+        reminders = []
+        for planned in schedule.reminder_stages(loan.maturity_date, plan):
+            done = sent.get((loan.id, loan.maturity_date, planned.days))  # type: ignore[arg-type]
+            reminders.append(
+                StagePublic(
+                    stage_days=planned.days,
+                    remind_date=done.remind_date if done else planned.remind_date,
+                    provisional=done.provisional if done else planned.provisional,
+                    sent=done is not None,
+                    late=done.late if done else None,
+                )
             )
-            for days, on in schedule.reminder_dates(loan.maturity_date, plan)
-        ]
         case_row = cases.get(loan.id)
         out.append(
             LoanPublic(
@@ -523,8 +526,11 @@ def run_reminders(
 ) -> ReminderRun:
     """Send every reminder due by ``as_of`` (today by default) that was not sent yet, for
     every active loan that has not matured: after downtime the missed ones go out, marked
-    late. Set-based, in one transaction; safe to run twice or from several processes at once
-    (each loan, maturity and stage has one reminder, by a unique key)."""
+    late. A reminder whose date was found on a year without its official holiday notice is
+    marked provisional; each run first gives the provisional ones sent earlier their final
+    date once the calendar knows their year (after a ``holidays`` upgrade). Set-based, in
+    one transaction; safe to run twice or from several processes at once (each loan,
+    maturity and stage has one reminder, by a unique key)."""
     as_of = as_of or today_local()
     plan = stages()
     if session.get_bind().dialect.name == "postgresql":
@@ -534,10 +540,20 @@ def run_reminders(
     session.add(run)
     session.flush()
     assert run.id is not None
+    run.recomputed = _settle_provisional(session)
     for index, days in enumerate(plan):
-        due = schedule.due_maturities(as_of, days, first=index == 0)
+        first = index == 0
+        due = schedule.due_maturities(as_of, days, first)
+        estimated = {m for m in due if schedule.stage(m, days, first).provisional}
         queries.insert_reminders(
-            session, run.id, as_of, days, due, final=index == len(plan) - 1, now=now
+            session,
+            run.id,
+            as_of,
+            days,
+            due,
+            final=index == len(plan) - 1,
+            now=now,
+            provisional=estimated,
         )
     run.reminders, run.late = queries.counted(session, run.id)
     if run.reminders:
@@ -549,6 +565,24 @@ def run_reminders(
     else:
         session.flush()
     return run
+
+
+def _settle_provisional(session: Session) -> int:
+    """Recompute the provisional reminders' dates; those the calendar now knows for certain
+    get their final date (and late flag) and stop being provisional. How many changed."""
+    final: dict[tuple[int, bool], dict[date, date]] = {}
+    plans: dict[tuple[int, bool], set[str]] = {}
+    for maturity, days, plan in queries.provisional_stages(session):
+        first = schedule.is_first(days, [int(d) for d in plan.split(",")])
+        again = schedule.stage(maturity, days, first)
+        if again.provisional:
+            continue
+        final.setdefault((days, first), {})[maturity] = again.remind_date
+        plans.setdefault((days, first), set()).add(plan)
+    return sum(
+        queries.settle_reminders(session, days, sorted(plans[(days, first)]), dates)
+        for (days, first), dates in final.items()
+    )
 
 
 def _announce_reminders(session: Session, run_id: int, now: Any) -> None:
@@ -573,7 +607,12 @@ def _announce_reminders(session: Session, run_id: int, now: Any) -> None:
 def run_reminder_job(session: Session) -> dict:
     """Worker job (periodic): today's reminders. The runner commits nothing more."""
     run = run_reminders(session, trigger="worker", commit=False)
-    return {"run_id": run.id, "as_of": run.as_of.isoformat(), "reminders": run.reminders}
+    return {
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "reminders": run.reminders,
+        "recomputed": run.recomputed,
+    }
 
 
 def run_public(run: ReminderRun) -> ReminderRunPublic:

@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 
 from service.leads.models import BankEvent
 from service.loans.models import LoanReminder
+from service.loans.service import run_reminder_job
+from service.taxonomy.workdays import official_years_as
 from tests.factories import bank_payload, create_enterprise, credit_code, product_payload
 from tests.leads.test_webhooks import Receiver
 
@@ -309,6 +311,64 @@ def test_a_run_after_downtime_catches_up_and_marks_what_is_late(client, bank, fi
     assert client.get(f"/api/v1/loans/{gone['id']}").json()["renewal"] is None
 
 
+def _on(day: str) -> Any:
+    """Travel to 10:00 in Wuxi on that day."""
+    return time_machine.travel(f"{day} 10:00 +0800", tick=False)
+
+
+def test_a_provisional_reminder_is_recomputed_once_the_calendar_learns_the_year(
+    client, as_role, session: Session, bank, firm
+) -> None:
+    """With a calendar from before the 2026 notice (it ends with 2025), a loan maturing Mon
+    2026-03-09 is reminded 15 days ahead on Fri 02-20, by the package's estimate of the
+    Spring Festival (02-16 .. 02-19): provisional. The notice made 02-20 a day off and Sat
+    02-14 a working day. Once the package carries it, the worker's next run gives the sent
+    reminder its final date, 02-14 (so it went out late), and clears the flag."""
+    banker = as_role("bank", bank_code=bank)
+
+    def schedule() -> list[tuple[int, str, bool, bool]]:
+        shown = banker.get(f"/api/v1/loans/{loan['id']}").json()["reminders"]
+        return [(s["stage_days"], s["remind_date"], s["provisional"], s["sent"]) for s in shown]
+
+    def sent() -> list[tuple[int, str, bool, bool]]:
+        items = banker.get("/api/v1/reminders").json()["items"]
+        return sorted(
+            (r["stage_days"], r["remind_date"], r["provisional"], r["late"]) for r in items
+        )
+
+    with official_years_as(range(2001, 2026)):
+        with _on("2026-01-20"):
+            loan = _loan(client, bank, firm["id"], "2026-03-09")
+        assert schedule() == [
+            (30, "2026-02-06", True, False),
+            (15, "2026-02-20", True, False),
+            (7, "2026-03-02", True, False),
+        ]
+        with _on("2026-02-20"):
+            done = run_reminder_job(session)
+        assert (done["reminders"], done["recomputed"]) == (2, 0)
+        assert sent() == [(15, "2026-02-20", True, False), (30, "2026-02-06", True, True)]
+        events = banker.get("/api/v1/events").json()["items"]
+        flags = [e["data"]["provisional"] for e in events if e["type"] == "loan.reminder"]
+        assert flags == [True, True]
+        # while the year is still unknown, a run leaves them as they are
+        with _on("2026-02-21"):
+            assert run_reminder_job(session)["recomputed"] == 0
+        assert sent()[0] == (15, "2026-02-20", True, False)
+    # the package now carries the 2026 notice
+    with _on("2026-02-24"):
+        done = run_reminder_job(session)
+    assert (done["reminders"], done["recomputed"]) == (0, 2)
+    assert sent() == [(15, "2026-02-14", False, True), (30, "2026-02-06", False, True)]
+    assert schedule() == [
+        (30, "2026-02-06", False, True),
+        (15, "2026-02-14", False, True),
+        (7, "2026-03-02", False, False),
+    ]
+    runs = client.post("/api/v1/reminders/run", params={"as_of": "2026-02-24"}).json()
+    assert (runs["reminders"], runs["recomputed"]) == (0, 0)
+
+
 def test_reminders_are_pushed_to_the_banks_webhook(client, as_role, bank, firm) -> None:
     receiver = Receiver()
     try:
@@ -452,11 +512,6 @@ def _committed(client, bank: str, firm: dict, amount: int = 500_000_000, **loan:
     r = _step(client, made["id"], {"status": "committed", "committed_amount_fen": amount})
     assert r.status_code == 200, r.text
     return made
-
-
-def _on(day: str) -> Any:
-    """Travel to 10:00 in Wuxi on that day."""
-    return time_machine.travel(f"{day} 10:00 +0800", tick=False)
 
 
 @_on("2026-12-15")

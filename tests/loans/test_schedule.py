@@ -1,6 +1,7 @@
 """Reminder dates on China's calendar: hand-checked dates around the 2026 Spring Festival,
 National Day and their make-up working days, the one-month rule for the first stage, which
-maturities are due on a run day, and properties over generated dates."""
+maturities are due on a run day, which dates are provisional (found on a year without its
+official holiday notice), and properties over generated dates."""
 
 from datetime import date, timedelta
 
@@ -11,12 +12,15 @@ from hypothesis import strategies as st
 
 from service.loans.schedule import (
     InvalidStages,
+    Stage,
     due_maturities,
     parse_stages,
     reminder_dates,
+    reminder_stages,
+    stage,
     stage_date,
 )
-from service.taxonomy.workdays import is_working_day
+from service.taxonomy.workdays import is_working_day, official_years_as
 
 STAGES = (30, 15, 7)
 
@@ -106,3 +110,58 @@ def test_due_maturities_are_exactly_those_due(as_of: date, days: int) -> None:
         maturity = as_of + timedelta(days=offset)
         is_due = stage_date(maturity, days, first) <= as_of
         assert (maturity in due) == is_due
+
+
+# --- provisional dates ----------------------------------------------------------------------
+
+BEFORE_2026_NOTICE = range(2001, 2026)  # a calendar from before November 2025
+WITH_2026_NOTICE = range(2001, 2027)
+
+
+def test_a_date_on_an_estimated_year_is_provisional_until_the_notice() -> None:
+    # Maturity Mon 2026-03-09, 15 days before is Sun 02-22. Without the 2026 notice the
+    # package estimates the Spring Festival as 02-16 .. 02-19: the reminder would come Fri
+    # 02-20, provisionally. The notice made 02-20 and 02-23 days off and Sat 02-14 a working
+    # day: the reminder comes 02-14, final.
+    with official_years_as(BEFORE_2026_NOTICE):
+        assert stage(date(2026, 3, 9), 15, first=False) == Stage(15, date(2026, 2, 20), True)
+        assert [s.provisional for s in reminder_stages(date(2026, 3, 9), STAGES)] == [True] * 3
+    with official_years_as(WITH_2026_NOTICE):
+        assert stage(date(2026, 3, 9), 15, first=False) == Stage(15, date(2026, 2, 14), False)
+        assert [s.provisional for s in reminder_stages(date(2026, 3, 9), STAGES)] == [False] * 3
+
+
+@pytest.mark.parametrize(
+    ("case", "maturity", "days", "first", "expected", "provisional"),
+    [
+        # a working Thursday of a known year: final
+        ("known year", "2026-12-31", 7, False, "2026-12-24", False),
+        # first stage of a loan maturing Wed 2027-01-27: a month before is Sun 2026-12-27; Sat
+        # 12-26 and Sun 12-27 could become working days for New Year 2027 (as 2001-12-29 was
+        # for 2002), so Fri 12-25 waits for the 2027 notice
+        ("a late-December weekend passed over", "2027-01-27", 30, True, "2026-12-25", True),
+        # a Friday at the end of December is a working day whatever 2027's notice says
+        ("a late-December weekday", "2027-01-25", 30, True, "2026-12-25", False),
+        # every day of 2027 waits for its notice
+        ("a date in 2027", "2027-03-01", 15, False, "2027-02-12", True),
+    ],
+)
+def test_which_dates_wait_for_a_notice(
+    case: str, maturity: str, days: int, first: bool, expected: str, provisional: bool
+) -> None:
+    with official_years_as(WITH_2026_NOTICE):
+        got = stage(date.fromisoformat(maturity), days, first)
+    assert (got.remind_date.isoformat(), got.provisional) == (expected, provisional), case
+
+
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 24)),
+    st.integers(min_value=1, max_value=120),
+    st.booleans(),
+)
+def test_a_stage_is_its_stage_date(maturity: date, days: int, first: bool) -> None:
+    got = stage(maturity, days, first)
+    assert got.remind_date == stage_date(maturity, days, first)
+    # 2023 to 2026 are official in the calendar the project requires, and these dates never
+    # reach the last weekend of 2026, which waits for the 2027 notice
+    assert got.provisional is False

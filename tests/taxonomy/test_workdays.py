@@ -11,8 +11,12 @@ from hypothesis import strategies as st
 from service.leads.sla import contact_due_date, is_breached
 from service.taxonomy.workdays import (
     add_working_days,
+    is_settled,
     is_working_day,
+    official_years,
+    official_years_as,
     previous_working_day,
+    settled,
     working_days_between,
 )
 
@@ -143,6 +147,58 @@ def test_new_year_2027() -> None:
     assert not is_working_day(date(2027, 1, 1))
     assert add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
     assert previous_working_day(date(2027, 1, 3)) == date(2026, 12, 31)
+
+
+# --- official and estimated years -----------------------------------------------------------
+
+
+def test_the_required_calendar_carries_the_2026_notice() -> None:
+    # pyproject.toml asks for holidays>=0.85, the first release with the notice of November
+    # 2025; an older one would compute 2026 from estimates without a word
+    years = official_years()
+    assert set(range(2001, 2027)) <= years
+    assert all(is_settled(day) for day in SPRING_FESTIVAL_OFF + MAKE_UP_2026)
+
+
+def test_a_year_without_its_notice_is_the_packages_estimate() -> None:
+    with official_years_as(range(2001, 2026)):
+        assert 2026 not in official_years()
+        # the festivals are estimated (Spring Festival eve to its third day, 02-16 .. 02-19)…
+        assert not is_working_day(date(2026, 2, 17))
+        # …but the days the notice moved are not: no make-up weekends, no extra days off
+        assert not is_working_day(date(2026, 1, 4)) and not is_working_day(date(2026, 2, 14))
+        assert is_working_day(date(2026, 1, 2)) and is_working_day(date(2026, 2, 20))
+        assert previous_working_day(date(2026, 2, 22)) == date(2026, 2, 20)
+        assert not is_settled(date(2026, 2, 20)) and is_settled(date(2025, 12, 31))
+    # the calendar is back to the installed package's
+    assert 2026 in official_years()
+    assert is_working_day(date(2026, 2, 14)) and not is_working_day(date(2026, 2, 20))
+    assert previous_working_day(date(2026, 2, 22)) == date(2026, 2, 14)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2026, 12, 24), True),  # Thursday
+        (date(2026, 12, 25), True),  # Friday: a weekday stays a working day
+        (date(2026, 12, 26), False),  # Saturday: the 2027 notice may make it a working day
+        (date(2026, 12, 27), False),
+        (date(2026, 12, 20), True),  # Sunday, too early for New Year make-up days
+        (date(2027, 1, 4), False),  # 2027 itself
+    ],
+)
+def test_the_last_weekend_of_a_year_waits_for_the_next_notice(day: date, expected: bool) -> None:
+    with official_years_as(range(2001, 2027)):
+        assert is_settled(day) is expected
+    with official_years_as(range(2001, 2028)):
+        assert is_settled(day)
+
+
+def test_settled_ranges() -> None:
+    with official_years_as(range(2001, 2027)):
+        assert settled(date(2026, 12, 21), date(2026, 12, 25))
+        assert not settled(date(2026, 12, 25), date(2026, 12, 27))
+        assert settled(date(2026, 12, 25), date(2026, 12, 24))  # empty
 
 
 def test_negative_counts_are_rejected() -> None:

@@ -838,3 +838,40 @@ def test_the_dashboard_reads_the_leads_once(browser_as, monkeypatch) -> None:
     monkeypatch.setattr(queries, "lead_rows", counted)
     assert office.get("/web/office").status_code == 200
     assert len(reads) == 1  # seven tables and three charts from one read
+
+
+def test_a_provisional_reminder_date_is_marked_until_its_year_is_known(
+    browser_as, client, firm, bank
+) -> None:
+    from service.taxonomy.workdays import official_years_as
+
+    loan = client.post(
+        "/api/v1/loans",
+        json={
+            "bank_code": bank,
+            "enterprise_id": firm["id"],
+            "contract_no": f"WEB-P-{firm['id']}",
+            "principal_fen": 300_000_000,
+            "rate_bp": 345,
+            "disbursed_date": "2025-03-09",
+            "maturity_date": "2026-03-09",
+        },
+    ).json()
+    staff = browser_as("bank", bank_code=bank)
+    owner = browser_as("enterprise", enterprise_id=firm["id"])
+    page = f"/web/bank/loans/{loan['id']}"
+    mark = re.compile(r'<span class="badge warn" title="([^"]*)">暂定</span>')
+    with official_years_as(range(2001, 2026)):  # a calendar from before the 2026 notice
+        run = client.post("/api/v1/reminders/run", params={"as_of": "2026-02-20"})
+        assert run.status_code == 200, run.text
+        text = staff.get(page).text
+        assert len(mark.findall(text)) == 3  # each stage of the schedule
+        assert "节假日安排" in mark.findall(text)[0] and "尚未公布" in mark.findall(text)[0]
+        assert "2026-02-20" in text
+        assert len(mark.findall(staff.get("/web/bank").text)) == 2  # the two reminders sent
+        assert len(mark.findall(owner.get("/web/enterprise/loans").text)) == 2
+    client.post("/api/v1/reminders/run", params={"as_of": "2026-02-24"}).raise_for_status()
+    text = staff.get(page).text
+    assert "暂定" not in text and "2026-02-14" in text
+    assert "暂定" not in staff.get("/web/bank").text
+    assert "暂定" not in owner.get("/web/enterprise/loans").text
