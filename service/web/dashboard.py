@@ -21,6 +21,7 @@ GROUP_LABEL = {
     "cluster": "产业集群",
     "district": "区域",
     "size_class": "企业规模",
+    "ownership": "控股情况",
     "month": "月份",
 }
 FUNNEL_GROUPS = [g.value for g in FunnelGroup if g != FunnelGroup.month]

@@ -150,10 +150,11 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 
 
 def place_names(session: Session) -> dict[str, dict[str, str]]:
-    """Cluster and district names by code, for pages that show a profile."""
+    """Cluster, district and ownership names by code, for pages that show a profile."""
     return {
         "cluster": {c.code: c.name for c in taxonomy.list_clusters(session)},
         "district": {d.code: d.name for d in taxonomy.list_districts(session)},
+        "ownership": {o.code: o.name for o in taxonomy.list_ownership_types(session)},
     }
 
 
@@ -675,22 +676,31 @@ def bank_renewal(
 # --- the office -----------------------------------------------------------------------------
 
 
+# The 民营企业 filter of the office's pages: all enterprises, 民营 only, or the others.
+PRIVATE_CHOICES = {"true": True, "false": False}
+
+
 def report_query(
     from_date: Annotated[str | None, Query(alias="from")] = None,
     to_date: Annotated[str | None, Query(alias="to")] = None,
     bank: Annotated[str | None, Query(max_length=32)] = None,
     product: Annotated[str | None, Query(max_length=64)] = None,
+    private: Annotated[str | None, Query(max_length=20)] = None,
 ) -> tuple[ReportQuery, dict[str, str]]:
-    """The period filter, read leniently: a bad date is a message beside its field."""
-    form = FormReader({"from": from_date or "", "to": to_date or ""})
+    """The period and 民营企业 filters, read leniently: a bad value is a message beside its
+    field, and that filter is left out."""
+    form = FormReader({"from": from_date or "", "to": to_date or "", "private": private or ""})
     start, end = form.day("from"), form.day("to")
     if start and end and start > end:
         form.fail("to", "结束日期不能早于开始日期。")
+    period_ok = not form.errors
+    owned = form.choice("private", PRIVATE_CHOICES)
     query = ReportQuery(
-        from_date=start if not form.errors else None,
-        to_date=end if not form.errors else None,
+        from_date=start if period_ok else None,
+        to_date=end if period_ok else None,
         bank=bank or None,
         product=product or None,
+        private=PRIVATE_CHOICES.get(owned) if owned else None,
     )
     return query, form.errors
 
@@ -708,6 +718,8 @@ def _period_args(query: ReportQuery) -> str:
         parts.append(f"bank={quote(query.bank)}")
     if query.product:
         parts.append(f"product={quote(query.product)}")
+    if query.private is not None:
+        parts.append(f"private={'true' if query.private else 'false'}")
     return "&".join(parts)
 
 
@@ -767,7 +779,8 @@ def office_export(
 ) -> Response:
     query, errors = period
     if errors:
-        raise Unprocessable("；".join(errors.values()), code="invalid_period")
+        code = "invalid_period" if {"from", "to"} & errors.keys() else "invalid_filter"
+        raise Unprocessable("；".join(errors.values()), code=code)
     table = dashboard.build(session, name, query) if fmt in EXPORT_TYPES else None
     if table is None:
         raise AppError(f"没有名为 {name}.{fmt} 的导出。", status=404, code="export_not_found")
@@ -775,6 +788,7 @@ def office_export(
     stem = "_".join(
         ["finmatch", name]
         + [p for p in (query.bank, query.product) if p]
+        + ([] if query.private is None else ["private" if query.private else "non-private"])
         + [query.from_date.isoformat() if query.from_date else "start"]
         + [query.to_date.isoformat() if query.to_date else str(today_local())]
     )
@@ -828,7 +842,14 @@ def office_enterprises(
         found = list(
             enterprises.list_enterprises(session, filters, PageParams(limit=50, cursor=None)).items
         )
-    return render(request, "office/enterprises.html", who, name=name or "", found=found)
+    return render(
+        request,
+        "office/enterprises.html",
+        who,
+        name=name or "",
+        found=found,
+        names=place_names(session),
+    )
 
 
 @router.get("/office/enterprises/{enterprise_id}")
