@@ -211,10 +211,12 @@ class ProductRules:
     daily_fee_bp: int = 0
 
     def term_months_range(self) -> tuple[float | None, float | None]:
+        """The term range in months. A term in days reaches up to the whole month it ends in:
+        a need states its term in months, so a need of 1 month fits a 10-day bridge."""
         if self.term_unit == "day":
             return (
                 None if self.term_min is None else self.term_min / 30,
-                None if self.term_max is None else self.term_max / 30,
+                None if self.term_max is None else float(-(-self.term_max // 30)),
             )
         return self.term_min, self.term_max
 
@@ -396,6 +398,12 @@ def in_service_area(area_code: str | None, prefixes: Sequence[str]) -> bool:
     return _in_regions(area_code, frozenset(prefixes))
 
 
+def _modest(lower: float, higher: float) -> bool:
+    """Is going from one figure to the other a change an enterprise would make to fit a
+    product? Not when it halves (or doubles) what it asked for."""
+    return lower * 2 >= higher
+
+
 def _reachable(
     e: EnterpriseFacts, code: str, on: date, config: ScoringConfig, n: Mapping[str, str]
 ) -> str | None:
@@ -563,7 +571,7 @@ def gates(
                 "amount_max",
                 f"金额高于产品上限 {_wan(p.amount_max_fen)}",
                 f"金额降至 {_wan(p.amount_max_fen)}以内",
-                True,
+                _modest(p.amount_max_fen, need.amount_fen),
                 1 - p.amount_max_fen / need.amount_fen,
             )
         low, high = p.term_months_range()
@@ -572,7 +580,7 @@ def gates(
                 "term_min",
                 f"期限短于产品下限 {p.term_min}{_unit(p)}",
                 f"期限延长至 {p.term_min}{_unit(p)}以上",
-                True,
+                _modest(need.term_months, low),
                 min(1.0, (low - need.term_months) / low),
             )
         if high is not None and need.term_months > high:
@@ -580,7 +588,7 @@ def gates(
                 "term_max",
                 f"期限长于产品上限 {p.term_max}{_unit(p)}",
                 f"期限缩短至 {p.term_max}{_unit(p)}以内",
-                True,
+                _modest(high, need.term_months),
                 (need.term_months - high) / need.term_months,
             )
         if p.purposes and not (need.purposes_accepted_by & p.purposes):
@@ -594,7 +602,16 @@ def gates(
             )
         if not p.credit and not (need.collateral_offered & p.collateral_types):
             wanted = "或".join(COLLATERAL_LABEL.get(x, x) for x in sorted(p.collateral_types))
-            fail("collateral", f"产品需要{wanted}", f"提供{wanted}即可申请", True, 0.4)
+            # Closer when the offer is of the same kind (a guarantee, where the product asks
+            # for a government financing-guarantee company's).
+            kin = any(COLLATERAL_COUNTS_AS.get(x) in need.collateral for x in p.collateral_types)
+            fail(
+                "collateral",
+                f"产品需要{wanted}",
+                f"提供{wanted}即可申请",
+                True,
+                0.2 if kin else 0.4,
+            )
     return out
 
 

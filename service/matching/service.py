@@ -416,9 +416,11 @@ Bases = list[tuple[str, scoring.NeedFacts | None]]
 def _recommend(
     catalogue: Catalogue, enterprise: scoring.EnterpriseFacts, bases: Bases
 ) -> tuple[list[Recommendation], list[NearMiss], list[Notice]]:
-    """Eligible products best first; near misses: the closest products the enterprise misses
-    only for reasons it can change soon, at most ``near_miss_limit``, one per scheme and
-    remedy (the other banks offering the same named beside it); and notices."""
+    """Eligible products best first; near misses: the products the enterprise misses only for
+    reasons it can change soon, fewest failures first, then the city's policy products, then
+    the smallest change; at most ``near_miss_limit``, one per scheme and remedy (the other
+    banks offering the same named beside it), none of a scheme it can already have; and
+    notices."""
     best: dict[int, tuple[scoring.Result, str]] = {}
     near: dict[int, scoring.Result] = {}
     for basis, need in bases:
@@ -455,8 +457,8 @@ def _recommend(
         ),
         key=lambda r: (
             len(r.failures),
-            round(r.gap, 6),
             catalogue.ref_of(r.product_id)["scheme"] not in policy,
+            round(r.gap, 6),
             r.product_id,
         ),
     )

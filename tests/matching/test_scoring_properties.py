@@ -325,11 +325,15 @@ def test_a_hand_checked_pair() -> None:
         "policy": 0.0,
     }
     assert result.score == 88.86 and result.rate_bp == 345
-    worse = scoring.score(e, scoring.NeedFacts(800 * WAN, 12, "rnd"), p, ON, CONFIG)
+    worse = scoring.score(e, scoring.NeedFacts(500 * WAN, 12, "rnd"), p, ON, CONFIG)
     assert [(f.gate, f.remedy, f.actionable) for f in worse.failures] == [
         ("amount_max", "金额降至 300 万元以内", True),
         ("purpose", "用于流动资金的资金需求可申请", True),
     ]
+    # Halving what it asked for is no near miss: the enterprise needs another product.
+    far = scoring.score(e, scoring.NeedFacts(800 * WAN, 12, "working_capital"), p, ON, CONFIG)
+    assert [(f.gate, f.actionable) for f in far.failures] == [("amount_max", False)]
+    assert not far.near_miss
 
 
 @pytest.mark.parametrize(
