@@ -13,6 +13,7 @@ from service.access.models import Role
 from service.access.policy import Forbidden, Principal, require
 from service.core.concurrency import check_version
 from service.core.errors import Unprocessable
+from service.core.events import emit
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
@@ -751,6 +752,8 @@ def change_case(
         "renewal.updated",
         {"loan_id": loan.id, "case_id": case_row.id, "status": str(to), "previous": str(current)},
     )
+    # Whether the bank has committed the renewal decides the bridge fund's fit.
+    emit(session, "renewal.changed", enterprise_id=loan.enterprise_id)
     session.commit()
     return case_row
 

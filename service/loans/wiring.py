@@ -12,6 +12,7 @@ from service.loans import service
 from service.loans.models import Loan, LoanStatus, RenewalCase
 from service.loans.renewal import CaseStatus
 from service.matching import facts, scoring
+from service.matching import service as matching
 from service.products.models import Bank
 
 COMMITTED = (CaseStatus.committed, CaseStatus.bridge_needed)
@@ -25,6 +26,7 @@ def connect() -> None:
     # that starts after midnight sends the day's reminders within the hour.
     register_periodic(service.REMINDER_RUN, 60 * 60)
     facts.provide_bridge_states(bridge_states)
+    subscribe("renewal.changed", matching.on_enterprise_changed)
 
 
 def _run(session, **_payload):  # noqa: ANN001, ANN202 - the job runner's signature
