@@ -101,8 +101,8 @@ def main() -> None:
                 ),
             )
             catalogue = Catalogue.load(session)
-            (subject,) = facts.enterprise_facts(session, [enterprise])
-            need_facts = facts.need_facts(need)
+            subject = catalogue.enterprise_facts(session, enterprise)
+            need_facts = facts.need_facts(need, catalogue.config)
             print(
                 f"catalogue: {len(catalogue.offers)} active products; "
                 f"eligible for the need: "
