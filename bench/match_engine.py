@@ -1,10 +1,12 @@
 """Matching engine at city scale: the full profile rematch of 500,000 enterprises × 500 products,
-against a plain vectorised reference kernel written here, and one need against the catalogue.
+against a plain vectorised reference kernel written here (every gate of the profile path and the
+seven factors of scoring.score as numpy arrays), and one need against the catalogue.
 
     .venv/bin/python bench/match_engine.py --enterprises 500000 --products 500
 
 No database: the library comes from `finmatch synth`'s generator (fixed seed, drawn in worker
-processes and turned into the engine's arrays there), the products from its product generator.
+processes and turned into the engine's arrays there; served when registered in Wuxi, bridge-fund
+states drawn here), the products from its product generator.
 Prints the compute time of the engine (median of --repeat runs, data generation excluded),
 the same for the reference kernel, their ratio, the engine's peak memory (tracemalloc peak of one
 call, and the process's ru_maxrss), whether both give identical top-K lists, a spot check of
@@ -36,20 +38,33 @@ from service.matching.engine import (  # noqa: E402
     GRADE_MISSING,
     EnterpriseArrays,
     ProductArrays,
+    _Plan,
     match_all,
     score_one,
     score_plain,
 )
 from service.matching.scoring import EnterpriseFacts, Held, NeedFacts, ProductRules  # noqa: E402
-from service.products.models import Product, ProductCreate, ProductSpec, ProductVersion  # noqa: E402
+from service.products.models import (  # noqa: E402
+    Product,
+    ProductCreate,
+    ProductSpec,
+    ProductStatus,
+    ProductVersion,
+)
 from service.synth import AS_OF, CHUNK, Generator, generate_products, load_reference  # noqa: E402
 from service.taxonomy.credit_code import CreditCode  # noqa: E402
 from service.taxonomy.grades import CREDIT_GRADES  # noqa: E402
+from service.taxonomy.industry import code_matches  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "seed" / "reference"
 SEED = 1
 ON = AS_OF  # the day the synthetic library describes
+SERVICE_AREA = ("3202",)  # FINMATCH_SERVICE_AREA's default: Wuxi, 江阴 and 宜兴 included
+# Bridge-fund states come from loans, which the synthetic library has none of: drawn here from
+# a stream of their own (a loan maturing within the window at a cooperating bank, its renewal
+# committed or not yet).
+BRIDGE_SHARES = ((scoring.BRIDGE_COMMITTED, 0.015), (scoring.BRIDGE_MATURING, 0.025))
 
 # --- data ------------------------------------------------------------------------------------
 
@@ -68,9 +83,11 @@ def _qualification_codes() -> list[str]:
 
 def enterprise_facts(generator: Generator, number: int, size: int, tiers: dict) -> list:
     """Facts of enterprises CHUNK × number … (ids = index + 1), as the loader would store them
-    (size class and registration derived as in `finmatch synth`)."""
+    (size class and registration derived as in `finmatch synth`), served when registered in
+    SERVICE_AREA, with a bridge-fund state drawn from BRIDGE_SHARES."""
     out = []
     mix = generator.size_mix(0.0)
+    bridge_rng = Random(f"bench-match-engine:{SEED}:bridge:{number}")
     for offset, (e, _) in enumerate(generator.chunk(number, [0] * size, mix)):
         industry = e["industry_code"]
         row = generator._row(industry) if industry else None
@@ -83,6 +100,12 @@ def enterprise_facts(generator: Generator, number: int, size: int, tiers: dict) 
             e["total_assets_fen"],
             (row,) if row else (),
         )
+        draw, bridge = bridge_rng.random(), None
+        for state, share in BRIDGE_SHARES:
+            if draw < share:
+                bridge = state
+                break
+            draw -= share
         out.append(
             EnterpriseFacts(
                 id=number * CHUNK + offset + 1,
@@ -103,6 +126,10 @@ def enterprise_facts(generator: Generator, number: int, size: int, tiers: dict) 
                 district=e["district_code"],
                 registered_in_wuxi=d.registered_in_wuxi,
                 industry_code=industry,
+                ownership=e["ownership"],
+                area_code=d.registered_area_code,
+                in_service_area=scoring.in_service_area(d.registered_area_code, SERVICE_AREA),
+                bridge=bridge,
             )
         )
     return out
@@ -138,7 +165,9 @@ def catalogue(p: int) -> list[ProductRules]:
     out = []
     for i, item in enumerate(generate_products(p, own or funds, SEED, fund_codes=funds)):
         create = ProductCreate.model_validate(item)
-        product = Product(id=i + 1, code=create.code, bank_code=create.bank_code, status="active")
+        product = Product(
+            id=i + 1, code=create.code, bank_code=create.bank_code, status=ProductStatus.active
+        )
         spec = {f: getattr(create, f) for f in ProductSpec.model_fields}
         version = ProductVersion(**spec, product_id=i + 1, version=1)
         out.append(facts.product_rules(product, version))
@@ -159,14 +188,20 @@ def reference_kernel(
     config: scoring.ScoringConfig,
     block: int = 16,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """Straightforward numpy over all enterprises: for each product every gate and factor as a
-    full-length array (the factor formulas of scoring written as array expressions), then the
-    product's top prospects by np.argsort; the enterprises' top products by np.argsort of their
-    kept products and a block of new scores. Same results as the engine."""
+    """Straightforward numpy over all enterprises: for each product every gate of the profile
+    path and each of the seven factors as a full-length array (the rules of scoring.gates and
+    the factor formulas of scoring written as array expressions, each contribution rounded as
+    scoring.score rounds it), then the product's top prospects by np.argsort; the enterprises'
+    top products by np.argsort of their kept products and a block of new scores. Same results
+    as the engine."""
     n, k_e, k_p = len(a), config.top_per_enterprise, config.top_per_product
     on = a.on
     products = sorted(products, key=lambda p: p.id)
     w = config.weights
+
+    def indices(vocab: tuple, wanted: frozenset) -> list[int]:
+        return [i for i, v in enumerate(vocab) if v in wanted]
+
     cluster_truthy = np.array([bool(c) for c in a.clusters])[a.cluster]
     tier_value = np.array(
         [config.tier_value.get(t or "none", config.tier_value.get("none", 0.4)) for t in a.tiers]
@@ -175,11 +210,25 @@ def reference_kernel(
         a.size_class
     ]
     valid_count = np.bitwise_count(a.qualifications).astype(np.float64)
+    has_industry = np.array([bool(c) for c in a.industries])[a.industry]
+    committed = np.isin(a.bridge, indices(a.bridges, frozenset({scoring.BRIDGE_COMMITTED})))
     bit = {c: 1 << i for i, c in enumerate(a.qualification_codes)}
     rank = {g: i for i, g in enumerate(CREDIT_GRADES)}
 
-    def indices(vocab: tuple, wanted: frozenset) -> list[int]:
-        return [i for i, v in enumerate(vocab) if v in wanted]
+    def industries_in(scopes: tuple[str, ...]) -> np.ndarray:
+        """Enterprises whose industry code falls in one of the scopes (section or prefix)."""
+        codes = [
+            i
+            for i, code in enumerate(a.industries)
+            if code and any(code_matches(code, s) for s in scopes)
+        ]
+        return np.isin(a.industry, codes)
+
+    def contribution(name: str, value: np.ndarray | float) -> np.ndarray | int:
+        # round(weight * _clamp(value) * 100), as scoring.score: np.rint rounds half to even too
+        if isinstance(value, np.ndarray):
+            return np.rint(w[name] * np.clip(value, 0, 1) * 100)
+        return round(w[name] * scoring._clamp(value) * 100)
 
     top_s = np.full((n, k_e), -1, dtype=np.int16)
     top_p = np.full((n, k_e), -1, dtype=np.int32)
@@ -187,7 +236,8 @@ def reference_kernel(
     block_p = np.full(block, -1, dtype=np.int32)
     prospects = []
     for j, p in enumerate(products):
-        ok = np.full(n, p.active, dtype=bool)
+        # gates, in scoring.gates' order (those of a need skipped: profile matching)
+        ok = a.in_service_area & p.active
         if p.effective_from and on < p.effective_from:
             ok[:] = False
         if p.effective_to and on > p.effective_to:
@@ -223,29 +273,48 @@ def reference_kernel(
             ok &= np.isin(a.district, indices(a.districts, p.districts))
         if p.registered_in_wuxi:
             ok &= a.registered_in_wuxi
+        if p.regions:
+            ok &= np.isin(
+                a.area_code,
+                [
+                    i
+                    for i, area in enumerate(a.area_codes)
+                    if area and any(area.startswith(r) for r in p.regions)
+                ],
+            )
+        if p.ownership_types:
+            ok &= np.isin(a.ownership, indices(a.ownerships, p.ownership_types))
         if p.industries_excluded:
-            excluded = [
-                i
-                for i, code in enumerate(a.industries)
-                if code and any(scoring._in_scope(code, s) for s in p.industries_excluded)
-            ]
-            ok &= ~np.isin(a.industry, excluded)
-        # factors
+            ok &= ~industries_in(p.industries_excluded)
+        if p.industries_included:
+            ok &= industries_in(p.industries_included)
+        if p.needs_committed_renewal:  # the bridge fund: a maturing loan, renewal committed
+            ok &= committed
+        # the seven factors
         targeted = np.where(
             cluster_truthy & in_included, 1.0, np.where(bool(p.tiers) & in_tiers, 0.85, 0.5)
         )
         sector = 0.6 * targeted + 0.4 * tier_value
+        aimed = p.industries_included + p.industries_targeted
+        industry: np.ndarray | float
+        if aimed:
+            industry = np.where(industries_in(aimed), 1.0, np.where(has_industry, 0.0, 0.4))
+        else:
+            industry = 0.6
         size = (0.5 + 0.5 * size_base) if p.size_classes else (0.3 + 0.5 * size_base)
+        need = 0.7 if p.credit else 0.45  # without a need, asking for nothing is easier
         q_targeted = 1.0 if (p.qualifications_any or p.qualifications_all) else 0.4
         qualification = 0.5 * q_targeted + 0.5 * np.minimum(1.0, valid_count / 3)
-        need = scoring._need(None, p)[0]
         cost = scoring._cost(scoring.rate_bp(p, None, config), p, config)[0]
+        policy = 1.0 if p.scheme in config.policy_schemes else 0.0
         score = (
-            np.rint(w["sector"] * np.clip(sector, 0, 1) * 100)
-            + np.rint(w["size"] * np.clip(size, 0, 1) * 100)
-            + round(w["need"] * scoring._clamp(need) * 100)
-            + np.rint(w["qualification"] * np.clip(qualification, 0, 1) * 100)
-            + round(w["cost"] * scoring._clamp(cost) * 100)
+            contribution("sector", sector)
+            + contribution("industry", industry)
+            + contribution("size", size)
+            + contribution("need", need)
+            + contribution("qualification", qualification)
+            + contribution("cost", cost)
+            + contribution("policy", policy)
         )
         s = np.where(ok, score, -1).astype(np.int16)
         # the product's prospects: argsort by (score desc, position)
@@ -279,12 +348,56 @@ PURPOSES = ("working_capital", "equipment", "rnd", "project", "renewal", "trade"
 COLLATERAL = ("none", "guarantee", "property", "equipment", "ip", "receivables")
 
 
-def random_need(rng: Random) -> NeedFacts:
+def random_need(rng: Random, config: scoring.ScoringConfig) -> NeedFacts:
+    purpose = rng.choice(PURPOSES)
     return NeedFacts(
         amount_fen=rng.choice((50, 100, 200, 300, 500, 1000, 2000, 5000)) * 1_000_000,
         term_months=rng.choice((3, 6, 12, 24, 36, 60)),
-        purpose=rng.choice(PURPOSES),
+        purpose=purpose,
         collateral=frozenset(rng.sample(COLLATERAL, rng.choice((1, 1, 2)))),
+        purpose_ancestors=config.purpose_ancestors(purpose),  # as facts.need_facts fills it
+    )
+
+
+def describe(
+    a: EnterpriseArrays, products: list[ProductRules], config: scoring.ScoringConfig
+) -> None:
+    """What the data exercises: the enterprises' new facts, the products' new rules, and how
+    the engine groups the library."""
+    n = len(a)
+
+    def share(mask: np.ndarray) -> str:
+        return f"{int(mask.sum()):,} ({mask.mean():.1%})"
+
+    def area(prefix: str) -> np.ndarray:
+        hits = [i for i, c in enumerate(a.area_codes) if c and c.startswith(prefix)]
+        return np.isin(a.area_code, hits)
+
+    def state(vocab: tuple, value: str | None, column: np.ndarray) -> np.ndarray:
+        return np.isin(column, [i for i, v in enumerate(vocab) if v == value])
+
+    print(
+        f"enterprises: outside the service area {share(~a.in_service_area)}; registered in "
+        f"江阴 320281 {share(area('320281'))}, 宜兴 320282 {share(area('320282'))}; "
+        f"ownership private {share(state(a.ownerships, 'private', a.ownership))}, unknown "
+        f"{share(state(a.ownerships, None, a.ownership))}; bridge committed "
+        f"{share(state(a.bridges, scoring.BRIDGE_COMMITTED, a.bridge))}, maturing "
+        f"{share(state(a.bridges, scoring.BRIDGE_MATURING, a.bridge))} (of {n:,})"
+    )
+    count = {
+        "regions": sum(bool(p.regions) for p in products),
+        "industries_targeted": sum(bool(p.industries_targeted) for p in products),
+        "industries_included": sum(bool(p.industries_included) for p in products),
+        "industries_excluded": sum(bool(p.industries_excluded) for p in products),
+        "ownership_types": sum(bool(p.ownership_types) for p in products),
+        "policy scheme": sum(p.scheme in config.policy_schemes for p in products),
+        "bridge fund": sum(p.needs_committed_renewal for p in products),
+    }
+    print("products with " + ", ".join(f"{k} {v}" for k, v in count.items()))
+    plan = _Plan(a, sorted(products, key=lambda p: p.id), config)
+    print(
+        f"engine grouping: {plan.score_table.shape[1]:,} score classes × "
+        f"{plan.gate_table.shape[1]:,} gate classes → {plan.n_profiles:,} profiles"
     )
 
 
@@ -314,6 +427,7 @@ def main() -> None:
         f"data: {len(arrays):,} enterprises × {len(products)} products on {ON} "
         f"(generated in {time.perf_counter() - started:.1f} s, not counted below)"
     )
+    describe(arrays, products, config)
 
     engine_times = []
     matches = None
@@ -410,7 +524,7 @@ def main() -> None:
     # one enterprise (with and without a need) against the catalogue
     cat = ProductArrays(products)
     singles = sample[: args.single]
-    needs = [random_need(rng) for _ in singles]
+    needs = [random_need(rng, config) for _ in singles]
     for label, with_need in (("with a need", True), ("profile only", False)):
         fast, plain, kept_counts = [], [], []
         equal = True

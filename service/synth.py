@@ -1633,6 +1633,31 @@ QUALIFICATION_POOL = (
     "gazelle",
     "eaglet",
 )
+# The rules matching reads besides the eligibility above (scoring configuration version 2):
+# drawn from a stream of their own, so every other generated value stays as it was.
+COUNTY_BANK_REGION = {"jyrcb": "320281", "yxrcb": "320282"}  # a county bank's products
+COUNTY_BANK_LOCAL_SHARE = 0.8  # of a county bank's products, those for its county only
+LOCAL_REGIONS = ((["320281"], 3), (["320282"], 2), (["3202"], 1))  # another bank's local product
+LOCAL_SHARE = 0.03
+# Industries a category is made for (industries_targeted), and how often it says so.
+TARGETED_BY_CATEGORY: dict[str, tuple[float, tuple[list[str], ...]]] = {
+    "equipment": (0.5, (["C"],)),
+    "ip_pledge": (0.4, (["C", "I", "M"], ["C", "M"])),
+    "supply_chain": (0.4, (["C", "F"],)),
+}
+TARGETED_OTHER = (0.1, (["C"], ["I", "M"], ["C39", "C38"], ["C34", "C35"], ["C27", "C40"]))
+# Only these industries (industries_included): medium- and long-term manufacturing loans.
+INCLUDED_BY_CATEGORY = {"equipment": 0.15}
+INCLUDED_OTHER = 0.03
+INCLUDED_CHOICES = (["C"], ["C", "I", "M"])
+# Ownership restrictions: products for 民营企业 (私人 and 集体控股), a few for foreign- and
+# HMT-invested firms.
+OWNERSHIP_RULES = ((["private", "collective"], 5), (["private"], 1), (["foreign", "hmt"], 1))
+OWNERSHIP_SHARE = 0.07
+# Energy-intensive industries (两高) a bank's credit policy keeps out: 石油加工, 化工, 建材, 钢铁,
+# 有色 (the exclusions drawn above match none of the synthetic library's industries).
+HEAVY_INDUSTRIES = ("C25", "C26", "C30", "C31", "C32")
+HEAVY_EXCLUDED_SHARE = 0.06
 OTHER_CONDITIONS = (
     "无不良信用记录",
     "纳税信用等级B级及以上",
@@ -1657,6 +1682,7 @@ def generate_products(
         raise ValueError("products need at least one bank code")
     ref = reference or load_reference()
     rng = Random(f"finmatch-synth:{seed}:products")
+    rules_rng = Random(f"finmatch-synth:{seed}:product-rules")
     clusters = list(ref.clusters)
     districts = list(ref.district_areas)
     quals = [q for q in QUALIFICATION_POOL if q in ref.qualification_terms]
@@ -1753,9 +1779,11 @@ def generate_products(
         if len(eligibility.get("clusters_included", [])) == 1 and rng.random() < 0.5:
             cluster_note = "（产业集群专项）"
         name = theme + _pick(rng, NAME_VARIANTS) + cluster_note
+        bank_code = _pick(rng, bank_codes)
+        eligibility.update(_matching_rules(rules_rng, category, scheme, bank_code, eligibility))
         yield {
             "code": f"synth-{i + 1:06d}",
-            "bank_code": _pick(rng, bank_codes),
+            "bank_code": bank_code,
             "name": name,
             "category": category,
             "scheme": scheme,
@@ -1779,6 +1807,34 @@ def generate_products(
             "is_sample": True,
             "source": "合成数据（finmatch synth）",
         }
+
+
+def _matching_rules(
+    rng: Random, category: str, scheme: str, bank_code: str, eligibility: dict[str, Any]
+) -> dict[str, Any]:
+    """Regions, target, included and further excluded industries and ownership types of one
+    product with ``eligibility`` so far, drawn from ``rng`` (the product-rules stream)."""
+    out: dict[str, Any] = {}
+    county = COUNTY_BANK_REGION.get(bank_code)
+    if scheme == "sukedai":
+        out["regions"] = ["32"]  # a provincial scheme: enterprises registered in Jiangsu
+    elif county and rng.random() < COUNTY_BANK_LOCAL_SHARE:
+        out["regions"] = [county]
+    elif rng.random() < LOCAL_SHARE:
+        out["regions"] = _Choice(LOCAL_REGIONS)(rng)
+    if rng.random() < INCLUDED_BY_CATEGORY.get(category, INCLUDED_OTHER):
+        out["industries_included"] = _pick(rng, INCLUDED_CHOICES)
+    else:
+        share, choices = TARGETED_BY_CATEGORY.get(category, TARGETED_OTHER)
+        if rng.random() < share:
+            out["industries_targeted"] = _pick(rng, choices)
+    if rng.random() < HEAVY_EXCLUDED_SHARE:
+        excluded = eligibility.get("industries_excluded", [])
+        heavy = rng.sample(HEAVY_INDUSTRIES, _randint(rng, 2, len(HEAVY_INDUSTRIES)))
+        out["industries_excluded"] = excluded + [c for c in heavy if c not in excluded]
+    if scheme == "own" and rng.random() < OWNERSHIP_SHARE:
+        out["ownership_types"] = _Choice(OWNERSHIP_RULES)(rng)
+    return out
 
 
 CATEGORY_TEXT = {
