@@ -6,19 +6,30 @@ first). Candidates are found by blocking: an inverted index from each character 
 core to the names that contain it, of which only the rarest pairs of a query are read, so a
 list is never compared with the whole library. The few candidates are then scored with
 rapidfuzz, and lowered when the two names carry different places (华光电子（苏州） is not
-无锡华光电子) or the list's district differs from the library's.
+无锡华光电子), the list's district differs from the library's, or the trade names (字号)
+differ: words that say what a company does (新材料, 智能装备 …) are shared by many companies
+and do not make two trade names alike.
 
 Above ``AUTO`` a unique best candidate is linked automatically; between ``REVIEW`` and
 ``AUTO``, or when two candidates are that close, the office decides; below, the name is
-proposed as a new library entry."""
+proposed as a new library entry. A short name with no legal form ("长电科技") is linked
+automatically only when no other enterprise of the library carries its trade name: the list
+may mean 江苏长电科技股份有限公司 or 江阴长电先进封装有限公司, and a person decides."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz
 
-from service.taxonomy.names import is_branch, name_places, normalize_company_name, places_conflict
+from service.taxonomy.names import (
+    has_legal_form,
+    is_branch,
+    name_places,
+    normalize_company_name,
+    places_conflict,
+    trade_name,
+)
 
 AUTO = 97.0  # in practice the same normalised name: one differing character needs 66
 REVIEW = 75.0
@@ -26,6 +37,11 @@ AMBIGUOUS_MARGIN = 3.0  # a runner-up this close to the best makes the best a qu
 PLACE_CONFLICT_CAP = 88.0  # different cities: never linked without a person
 BRANCH_CAP = 85.0  # a branch against a company (or the reverse)
 DISTRICT_PENALTY = 8.0
+# Trade names this unlike (华光 / 宏达: no character in common) are different companies, whatever
+# industry words follow them: shown as a candidate, never proposed for review.
+TRADE_NAME_MIN = 50.0
+DIFFERENT_TRADE_NAME_CAP = REVIEW - 5
+NAMESAKES_SHOWN = 2  # other enterprises of a short name's trade name, shown to the office
 CANDIDATES = 40  # read from the index per name
 RARE_LISTS = 6  # the rarest character pairs of a name whose postings are read
 READ_BUDGET = 20_000  # positions read from the index per name, beyond its rarest pair
@@ -75,6 +91,7 @@ class LinkIndex:
         self.cores = list(cores)
         self.districts = list(districts)
         self._places: dict[int, frozenset[str]] = {}
+        self._trades: dict[int, str] = {}
         self.exact: dict[str, list[int]] = {}
         for position, core in enumerate(self.cores):
             bucket = self.exact.get(core)
@@ -104,6 +121,21 @@ class LinkIndex:
         self._first = first
         self._end = np.append(first[1:], len(keys))
         self._positions = positions
+        # Each core's first two characters as one key, for the cores that begin with a prefix;
+        # sorted when first needed (only short names ask).
+        owners = np.nonzero(lengths >= 2)[0]
+        begins = (ends - lengths)[owners]
+        self._leading_keys = (codes[begins].astype(np.uint64) << np.uint64(32)) | codes[begins + 1]
+        self._leading_owners = owners.astype(np.int32)
+        self._leading_sorted = False
+
+    def _by_leading_pair(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._leading_sorted:
+            order = np.argsort(self._leading_keys, kind="stable")
+            self._leading_keys = self._leading_keys[order]
+            self._leading_owners = self._leading_owners[order]
+            self._leading_sorted = True
+        return self._leading_keys, self._leading_owners
 
     def posting(self, pair: str) -> np.ndarray | None:
         """Positions of the names containing a pair (or a one-character core)."""
@@ -114,6 +146,22 @@ class LinkIndex:
         if i == len(self._keys) or self._keys[i] != key:
             return None
         return self._positions[self._first[i] : self._end[i]]
+
+    def beginning_with(self, prefix: str) -> np.ndarray:
+        """Positions of the cores that begin with ``prefix`` (two characters or more)."""
+        keys, owners = self._by_leading_pair()
+        key = np.uint64((ord(prefix[0]) << 32) | ord(prefix[1]))
+        low, high = np.searchsorted(keys, [key, key + np.uint64(1)])
+        found = owners[low:high]
+        if len(prefix) > 2:
+            found = found[[self.cores[p].startswith(prefix) for p in found]]
+        return found
+
+    def trade(self, position: int) -> str:
+        found = self._trades.get(position)
+        if found is None:
+            found = self._trades[position] = trade_name(self.cores[position])
+        return found
 
     def places(self, position: int) -> frozenset[str]:
         found = self._places.get(position)
@@ -156,11 +204,19 @@ class Query:
     places: frozenset[str]
     branch: bool
     district: str | None
+    trade: str = ""
+    short: bool = False  # written without a legal form: a short name (简称)
 
     @classmethod
     def of(cls, raw_name: str, district: str | None = None) -> "Query":
+        core = normalize_company_name(raw_name)
         return cls(
-            normalize_company_name(raw_name), name_places(raw_name), is_branch(raw_name), district
+            core,
+            name_places(raw_name),
+            is_branch(raw_name),
+            district,
+            trade_name(core),
+            not has_legal_form(raw_name),
         )
 
 
@@ -170,6 +226,7 @@ def score(
     core: str,
     district: str | None,
     places: frozenset[str] | None = None,
+    trade: str | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """0–100 and what lowered it."""
     query_core, query_places, query_district = query.core, query.places, query.district
@@ -177,6 +234,12 @@ def score(
         return 0.0, ()
     value = 100.0 if query_core == core else float(fuzz.ratio(query_core, core))
     reasons: list[str] = []
+    # Only when both names say their trade name and then what they do.
+    if value > DIFFERENT_TRADE_NAME_CAP and query.trade and query.trade != query_core:
+        trade = trade_name(core) if trade is None else trade
+        if trade != core and fuzz.ratio(query.trade, trade) < TRADE_NAME_MIN:
+            value = DIFFERENT_TRADE_NAME_CAP
+            reasons.append(f"字号不同：{query.trade} / {trade}")
     if query.branch != is_branch(name):
         value = min(value, BRANCH_CAP)
         reasons.append("一方为分支机构")
@@ -188,6 +251,24 @@ def score(
         value -= DISTRICT_PENALTY
         reasons.append(f"所在区不同：{query_district} / {district}")
     return round(max(value, 0.0), 2), tuple(reasons)
+
+
+def _candidate(index: LinkIndex, query: Query, position: int) -> Candidate:
+    value, reasons = score(
+        query,
+        index.names[position],
+        index.cores[position],
+        index.districts[position],
+        index.places(position),
+    )
+    return Candidate(
+        position,
+        index.ids[position],
+        index.names[position],
+        index.cores[position],
+        value,
+        reasons,
+    )
 
 
 def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int = 5) -> Verdict:
@@ -221,5 +302,27 @@ def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int
     best = shown[0]
     runner_up = shown[1].score if len(shown) > 1 else 0.0
     if best.score >= AUTO and best.score - runner_up > AMBIGUOUS_MARGIN:
+        if query.short and (namesakes := _namesakes(index, query, best)):
+            others = "、".join(index.names[p] for p in namesakes)
+            flagged = replace(
+                best, reasons=(*best.reasons, f"简称，企业库中另有同字号的企业：{others}")
+            )
+            listed = {c.index for c in shown}
+            extra = [_candidate(index, query, p) for p in namesakes if p not in listed]
+            return Verdict("review", core, [flagged, *extra, *shown[1:]][:keep])
         return Verdict("auto", core, shown)
     return Verdict("review", core, shown)
+
+
+def _namesakes(index: LinkIndex, query: Query, best: Candidate) -> list[int]:
+    """Other enterprises of a short name's trade name (长电先进封装 for 长电科技: both 长电;
+    not 新洁能 for 新洁新能源): the short name may mean any of them."""
+    found: list[int] = []
+    if len(query.trade) < 2:
+        return found
+    for position in index.beginning_with(query.trade):
+        if index.cores[position] != best.normalized and index.trade(position) == query.trade:
+            found.append(int(position))
+            if len(found) == NAMESAKES_SHOWN:
+                break
+    return found

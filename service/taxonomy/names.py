@@ -269,6 +269,60 @@ def name_places(name: str) -> frozenset[str]:
     return frozenset(cities or found)
 
 
+# Words that say what a company does, not who it is (行业表述, and generic business words):
+# "无锡华光新材料" and "无锡宏达新材料" share "新材料", not a trade name (字号). What comes
+# before the first of them is the trade name; two different trade names are two companies
+# however long the words they share. Longest first, so "新材料" is read before "材料".
+INDUSTRY_WORDS = sorted(
+    {
+        # technology, IT, electronics
+        *("科技", "技术", "信息", "信息技术", "网络", "软件", "数据", "数字", "智能", "智造"),
+        *("人工智能", "物联网", "通信", "电子", "微电子", "光电", "光电子", "光学", "半导体"),
+        *("集成电路", "芯片", "封装", "封测", "传感", "传感器", "自动化", "机器人"),
+        # energy and environment
+        *("能源", "新能源", "储能", "氢能", "光伏", "节能", "环保", "环境", "电力", "电源"),
+        *("电池", "燃气", "热能", "水务"),
+        # materials, chemicals, metals, textiles
+        *("材料", "新材料", "化工", "化学", "化纤", "纳米", "金属", "钢铁", "特钢", "不锈钢"),
+        *("铸造", "锻造", "模具", "塑料", "塑胶", "橡胶", "陶瓷", "建材", "纺织", "服饰"),
+        *("服装", "印染", "石化"),
+        # machinery, equipment, vehicles
+        *("装备", "智能装备", "机械", "精密", "精工", "机电", "设备", "电气", "电器", "电机"),
+        *("电缆", "重工", "汽车", "汽车部件", "汽车零部件", "零部件", "部件", "配件", "船舶"),
+        *("航空", "航天", "仪器", "仪表"),
+        # life sciences
+        *("生物", "生物医药", "医药", "医疗", "医疗器械", "器械", "制药", "药业", "健康"),
+        # generic business words
+        *("实业", "工业", "产业", "制造", "发展", "投资", "控股", "贸易", "商贸", "工贸"),
+        *("进出口", "国际", "物流", "供应链", "咨询", "管理", "服务", "工程", "建设", "建筑"),
+        *("食品", "包装", "印刷", "家具", "照明", "农业", "研究院", "研究所", "开发", "新药"),
+        *("房地产", "置业", "物业", "文化", "传媒", "旅游", "先进", "新型"),
+    },
+    key=lambda word: (-len(word), word),
+)
+_INDUSTRY_WORD = re.compile(_alternation(INDUSTRY_WORDS))
+
+
+def trade_name(core: str) -> str:
+    """The trade name (字号) of a normalised name: what comes before its first industry word,
+    at least two characters ("华光新材料" -> "华光", "华润微电子" -> "华润"); the whole core when
+    no industry word follows one."""
+    match = _INDUSTRY_WORD.search(core, _MIN_CORE)
+    return core[: match.start()] if match else core
+
+
+_LEGAL_ENDINGS = tuple(LEGAL_SUFFIXES)
+
+
+def has_legal_form(name: str) -> bool:
+    """Does a name end in a legal form (有限公司, 股份有限公司, 厂, 合伙 …)? A list that writes
+    "长电科技" gives a short name (简称), not the registered name."""
+    text = unicodedata.normalize("NFKC", name)
+    text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
+    text = _SPACES.sub("", text)
+    return text.endswith(_LEGAL_ENDINGS) or _BRACKETED.sub("", text).endswith(_LEGAL_ENDINGS)
+
+
 _BRANCH = re.compile(r"(分公司|分厂|分店|办事处|分所|分部)$")
 
 

@@ -2,7 +2,13 @@
 
 import pytest
 
-from service.taxonomy.names import name_score, normalize_company_name
+from service.taxonomy.names import (
+    INDUSTRY_WORDS,
+    has_legal_form,
+    name_score,
+    normalize_company_name,
+    trade_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -90,6 +96,59 @@ def test_trade_names_are_kept_apart() -> None:
 )
 def test_a_name_of_only_legal_form_or_place_is_not_reduced_to_empty(name: str) -> None:
     assert normalize_company_name(name) != ""
+
+
+# --- trade names and short names ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "trade"),
+    [
+        ("无锡华光新材料有限公司", "华光"),
+        ("无锡宏达新材料", "宏达"),
+        ("江苏长电科技股份有限公司", "长电"),
+        ("江阴长电先进封装有限公司", "长电"),
+        ("无锡市华润微电子有限公司", "华润"),  # 微电子 read before 电子
+        ("无锡先导智能装备股份有限公司", "先导"),
+        ("无锡小天鹅电器有限公司", "小天鹅"),
+        ("无锡法尔胜新能源汽车零部件有限公司", "法尔胜"),
+        ("无锡华光电子有限公司", "华光"),  # not 光电: the trade name has at least two characters
+        ("无锡中科技术有限公司", "中科"),
+        ("无锡新洁能股份有限公司", "新洁能"),  # no industry word: the whole name
+        ("华光", "华光"),
+    ],
+)
+def test_trade_name_is_what_comes_before_the_industry_words(name: str, trade: str) -> None:
+    assert trade_name(normalize_company_name(name)) == trade
+
+
+def test_industry_words_are_read_longest_first() -> None:
+    assert all(len(w) >= 2 for w in INDUSTRY_WORDS)
+    assert [len(w) for w in INDUSTRY_WORDS] == sorted(
+        (len(w) for w in INDUSTRY_WORDS), reverse=True
+    )
+    assert len(set(INDUSTRY_WORDS)) == len(INDUSTRY_WORDS)
+    assert {"科技", "能源", "电子", "新材料", "智能", "装备", "半导体", "汽车部件"} <= set(
+        INDUSTRY_WORDS
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "legal_form"),
+    [
+        ("江苏长电科技股份有限公司", True),
+        ("华光电子（无锡）有限公司", True),
+        ("华光电子有限公司无锡分公司", True),
+        ("华光电子（有限合伙）", True),
+        ("无锡华光电子厂", True),
+        ("华光电子有限公司 ", True),
+        ("长电科技", False),
+        ("无锡凯瑞电子", False),
+        ("华光电子（无锡）", False),
+    ],
+)
+def test_a_name_without_legal_form_is_a_short_name(name: str, legal_form: bool) -> None:
+    assert has_legal_form(name) is legal_form
 
 
 # --- scoring -------------------------------------------------------------------------------
