@@ -39,6 +39,17 @@ def enterprise_payload(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+# A large IC maker: none of the seeded catalogue's products serves it with a 12-month credit
+# loan, so tests of their own products and banks are not outranked by the city's policy
+# products (which every small firm in Wuxi may take up).
+LARGE_IC = {
+    "cluster_code": "ic",
+    "employees": 1_500,
+    "revenue_fen": 50_000_000_000,
+    "total_assets_fen": 80_000_000_000,
+}
+
+
 def create_enterprise(client: Any, **overrides: Any) -> dict[str, Any]:
     response = client.post("/api/v1/enterprises", json=enterprise_payload(**overrides))
     assert response.status_code == 201, response.text

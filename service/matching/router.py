@@ -242,7 +242,15 @@ def list_prospects(
 
 CONFIG_EXAMPLE = {
     "config": {
-        "weights": {"sector": 35, "size": 15, "need": 20, "qualification": 15, "cost": 15},
+        "weights": {
+            "sector": 25,
+            "industry": 10,
+            "size": 10,
+            "need": 20,
+            "qualification": 10,
+            "cost": 5,
+            "policy": 20,
+        },
         "top_per_enterprise": 10,
         "top_per_product": 200,
         "near_miss_max_failures": 2,

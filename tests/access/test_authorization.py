@@ -456,7 +456,15 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
 ]
 
 CONFIG = {
-    "weights": {"sector": 30, "size": 15, "need": 25, "qualification": 15, "cost": 15},
+    "weights": {
+        "sector": 20,
+        "industry": 10,
+        "size": 10,
+        "need": 20,
+        "qualification": 10,
+        "cost": 10,
+        "policy": 20,
+    },
 }
 
 

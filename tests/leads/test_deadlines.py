@@ -12,7 +12,7 @@ from service.jobs.models import Job
 from service.jobs.service import queue_periodic
 from service.leads.models import BankEvent, Lead
 from service.leads.service import SLA_CHECK, check_deadlines
-from tests.factories import bank_payload, create_enterprise, product_payload
+from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def setup(client) -> dict:
                 rate={"base": "LPR1Y", "spread_bp": 10 * i},
             ),
         ).raise_for_status()
-    firm = create_enterprise(client, cluster_code="ic")
+    firm = create_enterprise(client, **LARGE_IC)
     return {"banks": banks, "firm": firm}
 
 

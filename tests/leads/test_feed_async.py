@@ -21,7 +21,7 @@ from service.core.database import AsyncPool, get_session, make_engine
 from service.main import create_app
 from service.seeding import seed_reference
 from tests.conftest import create_database
-from tests.factories import bank_payload, create_enterprise, product_payload
+from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
 
 pytestmark = pytest.mark.skipif(
     make_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://").get_backend_name() != "postgresql",
@@ -84,7 +84,7 @@ def world(fresh: Fresh) -> dict[str, Any]:
             response = c.post("/api/v1/products", json=payload)
             assert response.status_code == 201, response.text
             products.append(response.json()["code"])
-        firms = [create_enterprise(c, cluster_code="ic") for _ in range(8)]
+        firms = [create_enterprise(c, **LARGE_IC) for _ in range(8)]
         for firm in firms:
             response = c.post(
                 "/api/v1/needs",

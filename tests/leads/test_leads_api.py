@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import bank_payload, create_enterprise, product_payload
+from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
 
 
 def _product(client, bank_code: str, **overrides: Any) -> dict:
@@ -37,7 +37,7 @@ def products(client, banks) -> list[dict]:
 
 @pytest.fixture
 def firm(client) -> dict:
-    return create_enterprise(client, cluster_code="ic")
+    return create_enterprise(client, **LARGE_IC)
 
 
 def _need(client, enterprise_id: int, **overrides: Any) -> dict:
@@ -112,8 +112,8 @@ def test_a_bank_pulls_only_its_leads_with_details_by_consent(
 def test_a_page_read_is_one_audit_entry_naming_the_enterprises_shown(
     client, as_role, banks, products, firm
 ) -> None:
-    hidden = create_enterprise(client, cluster_code="ic")
-    shown_too = create_enterprise(client, cluster_code="ic")
+    hidden = create_enterprise(client, **LARGE_IC)
+    shown_too = create_enterprise(client, **LARGE_IC)
     _need(client, firm["id"], max_banks=1)
     withdrawn = _need(client, hidden["id"], max_banks=1)
     client.patch(f"/api/v1/needs/{withdrawn['id']}", json={"consent_share_details": False})
@@ -280,7 +280,7 @@ def test_applications(client, as_role, banks, products, firm) -> None:
     )
     assert refused.status_code == 422 and refused.json()["code"] == "not_eligible"
     assert refused.json()["failures"]
-    stranger = create_enterprise(client, cluster_code="ic")
+    stranger = create_enterprise(client, **LARGE_IC)
     hidden = enterprise.post(
         "/api/v1/applications", json={"product_code": target, "enterprise_id": stranger["id"]}
     )

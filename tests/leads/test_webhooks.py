@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 from service.core.models import utcnow
 from service.jobs.service import run_pending
 from service.leads.models import WebhookDelivery
-from tests.factories import bank_payload, create_enterprise, product_payload
+from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
 
 
 class Receiver:
@@ -85,7 +85,7 @@ def bank(client) -> str:
 
 
 def _post_need(client) -> dict:
-    firm = create_enterprise(client, cluster_code="ic")
+    firm = create_enterprise(client, **LARGE_IC)
     response = client.post(
         "/api/v1/needs",
         json={
