@@ -1,6 +1,8 @@
 """Agreement of the recommendations with the expert evaluation set
 (tests/matching/expert.py): for each expectation kind, how many labelled expectations hold,
-and, with --show, each case's top three and near misses.
+and, with --show, each case's top three and near misses. Then, over the demo library
+(seed/demo/enterprises.json, profile recommendations): of the enterprises eligible for a
+policy product, how many find one in their top three, and how many near misses they see.
 
     .venv/bin/python bench/expert_agreement.py [--show]
 """
@@ -12,7 +14,56 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.matching.expert import CASES, catalogue, evaluate  # noqa: E402
+import json  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from datetime import date  # noqa: E402
+
+from service.matching.service import _recommend  # noqa: E402
+from tests.matching.expert import (  # noqa: E402
+    CASES,
+    POLICY,
+    WAN,
+    Firm,
+    catalogue,
+    evaluate,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "seed" / "demo" / "enterprises.json"
+
+
+def demo_library(cat, label: str) -> None:  # noqa: ANN001
+    """Profile recommendations of every demo enterprise."""
+    with_policy = in_top3 = 0
+    misses: list[int] = []
+    for row in json.loads(DEMO.read_text(encoding="utf-8")):
+        firm = Firm(
+            row["industry_code"],
+            row.get("employees") or 0,
+            (row.get("revenue_fen") or 0) // WAN,
+            None if row.get("total_assets_fen") is None else row["total_assets_fen"] // WAN,
+            cluster=row.get("cluster_code"),
+            area=row["credit_code"][2:8],
+            district=row.get("district_code"),
+            quals=tuple(
+                (q["type_code"], q["issued_date"], q.get("expires_date"))
+                for q in row.get("qualifications") or ()
+            ),
+            established=row.get("established_date") or "2015-01-01",
+            grade=row.get("credit_grade"),
+            ownership=row.get("ownership"),
+        )
+        items, near, _ = _recommend(cat, firm.facts(), [("profile", None)])
+        misses.append(len(near))
+        if any(i.scheme in POLICY for i in items):
+            with_policy += 1
+            in_top3 += any(i.scheme in POLICY for i in items[:3])
+    n = len(misses)
+    print(f"\ndemo library, {label}: {n} enterprises, profile recommendations on {date.today()}")
+    print(
+        f"eligible for a policy product: {with_policy}; one of them in the top three: "
+        f"{in_top3} ({in_top3 / max(with_policy, 1):.1%})"
+    )
+    print(f"near misses shown: at most {max(misses)}, mean {sum(misses) / n:.2f}")
 
 
 def main() -> None:
@@ -47,6 +98,12 @@ def main() -> None:
     print(f"{'all':<22}{sum(held.values()):>6}{sum(total.values()):>6}{overall:>11.1%}")
     if failed:
         print("not held:\n" + "\n".join(failed))
+    demo_library(cat, f"scoring configuration version {cat.config.version}")
+    # The same with the policy and industry factors' points given back to the five factors
+    # of version 1 (its weights): how the policy products ranked before.
+    old = {"sector": 30, "industry": 0, "size": 15, "need": 25, "qualification": 15}
+    before = replace(cat, config=replace(cat.config, weights={**old, "cost": 15, "policy": 0}))
+    demo_library(before, "version 1's weights (no policy or industry factor)")
 
 
 if __name__ == "__main__":
