@@ -59,7 +59,7 @@ NEW_SETTINGS: dict[str, Any] = {
     'regions': {'32': '江苏省', '3202': '无锡市', '320281': '江阴市', '320282': '宜兴市'},
     'obtainable': {
         'innovative_sme': [], 'srdi_sme': ['innovative_sme'], 'little_giant': ['srdi_sme'],
-        'high_tech': [], 'tech_sme': [], 'eaglet': [], 'gazelle': [], 'quasi_unicorn': [],
+        'high_tech': [], 'tech_sme': [], 'eaglet': [], 'gazelle': [],
         'tech_center': [], 'green_factory_provincial': [], 'green_factory_national': [],
     },
     'bridge_window_days': 30,

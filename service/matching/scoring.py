@@ -80,8 +80,9 @@ DEFAULT_REGIONS = {
     "320282": "宜兴市",
 }
 # Qualifications an enterprise can apply for soon, each with what it must hold first
-# (优质中小企业梯度培育: 创新型 → 专精特新 → 小巨人). Those not listed (单项冠军, key-project
-# units) are not reachable soon, except by renewing one the enterprise held.
+# (优质中小企业梯度培育: 创新型 → 专精特新 → 小巨人). Those not listed (单项冠军, 准独角兽,
+# key-project units: market leadership, a valuation, a place on a yearly project list) are
+# not reachable soon, except by renewing one the enterprise held.
 DEFAULT_OBTAINABLE: dict[str, tuple[str, ...]] = {
     "innovative_sme": (),
     "srdi_sme": ("innovative_sme",),
@@ -90,7 +91,6 @@ DEFAULT_OBTAINABLE: dict[str, tuple[str, ...]] = {
     "tech_sme": (),
     "eaglet": (),
     "gazelle": (),
-    "quasi_unicorn": (),
     "tech_center": (),
     "green_factory_provincial": (),
     "green_factory_national": (),
