@@ -21,7 +21,7 @@ from service.matching.models import (
     ScoringConfigCreate,
     ScoringConfigPublic,
 )
-from service.matching.schemas import Explanation, Prospect, Recommendations
+from service.matching.schemas import Explanation, Prospect, PurposeOut, Recommendations
 from service.products.service import get_product
 
 router = APIRouter(tags=["matching"])
@@ -273,6 +273,21 @@ CONFIG_EXAMPLE = {
 )
 def get_scoring_config(_: Caller, session: SessionDep) -> ScoringConfigPublic:
     return service.scoring_config(session)
+
+
+@router.get(
+    "/reference/purposes",
+    operation_id="listPurposes",
+    summary="Financing purposes, as a tree",
+    tags=["reference"],
+    description="The purposes a need may state and a product may accept, from the scoring "
+    "configuration in force: each with its name, its parent, and `accepted_by` (the purposes "
+    "whose products accept it: itself and its ancestors). A product accepting a purpose "
+    "accepts its children.",
+    response_model=list[PurposeOut],
+)
+def list_purposes(session: SessionDep) -> list[PurposeOut]:
+    return service.purposes(session)
 
 
 @router.get(

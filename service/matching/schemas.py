@@ -121,3 +121,13 @@ class Prospect(BaseModel):
     enterprise_id: int | None = Field(default=None, description="Only with consent")
     enterprise_name: str | None = Field(default=None, description="Only with consent")
     credit_code: str | None = Field(default=None, description="Only with consent")
+
+
+class PurposeOut(BaseModel):
+    code: str = Field(examples=["equipment"])
+    name: str = Field(examples=["设备购置"])
+    parent: str | None = Field(examples=["project"])
+    accepted_by: list[str] = Field(
+        description="Products accepting any of these accept this purpose",
+        examples=[["equipment", "project"]],
+    )

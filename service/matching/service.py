@@ -48,6 +48,7 @@ from service.matching.schemas import (
     Notice,
     Prospect,
     ProspectNeed,
+    PurposeOut,
     Recommendation,
     Recommendations,
 )
@@ -714,6 +715,22 @@ def _config_public(row: ScoringConfigRow, in_force: int | None) -> ScoringConfig
         created_at=row.created_at,
         in_force=row.version == in_force,
     )
+
+
+def purposes(session: Session) -> list[PurposeOut]:
+    """The purpose tree of the configuration in force, parents before their children."""
+    config = facts.current_config(session, today_local())
+    out = [
+        PurposeOut(
+            code=code,
+            name=name,
+            parent=parent,
+            accepted_by=[code, *sorted(config.purpose_ancestors(code))],
+        )
+        for code, (name, parent) in config.purposes.items()
+    ]
+    depth = {p.code: len(p.accepted_by) for p in out}
+    return sorted(out, key=lambda p: (depth[p.code], list(config.purposes).index(p.code)))
 
 
 def config_version_in_force(session: Session) -> int | None:

@@ -508,3 +508,15 @@ def test_scoring_config_bad_requests(client) -> None:
     missing = client.get("/api/v1/scoring-config/versions/99")
     assert missing.status_code == 404 and missing.json()["code"] == "scoring_config_not_found"
     assert client.get("/api/v1/scoring-config/versions/0").status_code == 422
+
+
+def test_purposes_are_a_public_tree(anonymous) -> None:
+    response = anonymous.get("/api/v1/reference/purposes")
+    assert response.status_code == 200
+    by_code = {p["code"]: p for p in response.json()}
+    assert by_code["equipment"]["parent"] == "project"
+    assert by_code["equipment"]["accepted_by"] == ["equipment", "project"]
+    assert by_code["tech_transformation"]["name"] == "技术改造"
+    assert by_code["working_capital"]["accepted_by"] == ["working_capital"]
+    codes = [p["code"] for p in response.json()]
+    assert codes.index("project") < codes.index("equipment")  # parents first
