@@ -398,6 +398,11 @@ def reminders_run(
         console.print(
             f"run {run.id} as of {run.as_of}: {run.reminders} reminders sent "
             f"({run.late} late), stages {run.stages}"
+            + (
+                f"; {run.recomputed} provisional reminder dates made final"
+                if run.recomputed
+                else ""
+            )
         )
 
 
