@@ -93,3 +93,17 @@ def product_payload(bank_code: str, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def need_payload(enterprise_id: int, **overrides: Any) -> dict[str, Any]:
+    """A 200万, 12-month working-capital credit need that consents to reach banks."""
+    return {
+        "enterprise_id": enterprise_id,
+        "amount_fen": 200_000_000,
+        "term_months": 12,
+        "purpose": "working_capital",
+        "collateral": ["none"],
+        "consent_share_details": True,
+        "max_banks": 3,
+        **overrides,
+    }

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "finmatch.db"
@@ -69,15 +69,21 @@ class Settings(BaseSettings):
         "(江阴 and 宜兴 included). Outside it nothing is recommended and no lead is made.",
     )
 
+    @field_validator("service_area")
+    @classmethod
+    def _area_prefixes(cls, value: str) -> str:
+        # Checked when the settings are read (at start), not on the first recommendation.
+        for part in (p.strip() for p in value.split(",")):
+            if part and not (part.isascii() and part.isdigit() and 1 <= len(part) <= 6):
+                raise ValueError(
+                    f"FINMATCH_SERVICE_AREA: '{part}' is not an area-code prefix (1–6 digits, "
+                    "e.g. 3202 for Wuxi; comma-separated; empty serves every enterprise)"
+                )
+        return value
+
     @property
     def service_area_prefixes(self) -> tuple[str, ...]:
-        parts = [p.strip() for p in self.service_area.split(",") if p.strip()]
-        for part in parts:
-            if not (part.isdigit() and 1 <= len(part) <= 6):
-                raise ValueError(
-                    f"FINMATCH_SERVICE_AREA: '{part}' is not an area-code prefix (1–6 digits)"
-                )
-        return tuple(parts)
+        return tuple(p.strip() for p in self.service_area.split(",") if p.strip())
 
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")

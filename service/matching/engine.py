@@ -385,9 +385,9 @@ def load_enterprise_arrays(
     conn: Connection,
     on: date,
     *,
-    chunk_size: int = 50_000,
-    service_area: Sequence[str] = ("3202",),
+    service_area: Sequence[str],
     bridge: Mapping[int, str] | None = None,
+    chunk_size: int = 50_000,
 ) -> EnterpriseArrays:
     """Every enterprise of the library, read column by column in chunks (no ORM objects), with
     its qualifications valid on ``on`` and its cluster's tier; ``service_area`` is the

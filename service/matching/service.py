@@ -54,6 +54,7 @@ from service.matching.schemas import (
 )
 from service.products.models import Bank, Product, ProductVersion
 from service.products.service import get_product
+from service.taxonomy.areas import province_of
 from service.taxonomy.models import LprRate
 
 CLOSED = (NeedStatus.withdrawn, NeedStatus.fulfilled, NeedStatus.expired)
@@ -520,13 +521,16 @@ def _notices(
 
 
 def _area_name(catalogue: Catalogue, area_code: str | None) -> str:
+    """The finest name the configuration's regions (or the province table) give, with the
+    code beside a name that is coarser than it: 江阴市, 江苏省（320100）, 上海市（310115）."""
     if not area_code:
         return "未知"
-    for length in (6, 4, 2):
+    for length in (6, 4):
         name = catalogue.config.regions.get(area_code[:length])
         if name:
-            return name if length == 6 else f"{name}（{area_code}）"
-    return f"行政区划代码 {area_code}"
+            return name if length == len(area_code) else f"{name}（{area_code}）"
+    province = catalogue.config.regions.get(area_code[:2]) or province_of(area_code)
+    return f"{province}（{area_code}）" if province else f"行政区划代码 {area_code}"
 
 
 def recommend_for_need(session: Session, need_id: int) -> Recommendations:

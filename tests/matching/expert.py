@@ -13,6 +13,7 @@ sukedai, bridge_fund) and a product category as ``category:<name>``."""
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,9 @@ def _load(name: str) -> Any:
     return json.loads((REFERENCE / name).read_text(encoding="utf-8"))
 
 
-def size_rows() -> list[SizeRow]:
-    return [
+@cache
+def size_rows() -> tuple[SizeRow, ...]:
+    return tuple(
         SizeRow(
             item["key"],
             item["name"],
@@ -48,7 +50,7 @@ def size_rows() -> list[SizeRow]:
             ),
         )
         for item in _load("size_standards.json")
-    ]
+    )
 
 
 def catalogue(on: date = ON) -> Catalogue:

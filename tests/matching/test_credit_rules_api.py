@@ -5,9 +5,16 @@ closes a credit product."""
 
 from typing import Any
 
+import pytest
 import time_machine
 
-from tests.factories import bank_payload, create_enterprise, credit_code, product_payload
+from tests.factories import (
+    bank_payload,
+    create_enterprise,
+    credit_code,
+    need_payload,
+    product_payload,
+)
 
 BRIDGE = "wx-bridge-fund-zhuandai"
 
@@ -17,17 +24,7 @@ def _on(day: str) -> Any:
 
 
 def _need(client, enterprise_id: int, **overrides: Any) -> dict:
-    body = {
-        "enterprise_id": enterprise_id,
-        "amount_fen": 200_000_000,
-        "term_months": 12,
-        "purpose": "working_capital",
-        "collateral": ["none"],
-        "consent_share_details": True,
-        "max_banks": 3,
-        **overrides,
-    }
-    response = client.post("/api/v1/needs", json=body)
+    response = client.post("/api/v1/needs", json=need_payload(enterprise_id, **overrides))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -89,7 +86,8 @@ def test_an_enterprise_outside_the_service_area_gets_no_recommendation_and_no_le
     body = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
     assert body["items"] == [] and body["near_misses"] == []
     (notice,) = body["notices"]
-    assert notice["code"] == "out_of_service_area" and "310115" in notice["message"]
+    assert notice["code"] == "out_of_service_area"
+    assert "上海市（310115）" in notice["message"] and "无锡市" in notice["message"]
     leads = client.get("/api/v1/leads", params={"limit": 200}).json()["items"]
     assert not [x for x in leads if x["need"] and x["need"]["need_id"] == need["id"]]
     profile = client.get(f"/api/v1/enterprises/{shanghai['id']}/recommendations").json()
@@ -154,3 +152,23 @@ def test_offering_collateral_never_closes_a_credit_product(client) -> None:
         need = _need(client, firm["id"], purpose="equipment", collateral=offered)
         body = client.get(f"/api/v1/needs/{need['id']}/recommendations").json()
         assert credit["code"] in _codes(body["items"]), offered
+
+
+@pytest.mark.parametrize("value", ["wuxi", "3202,32020100", "３２０２", "32-02"])
+def test_a_service_area_that_is_not_area_codes_stops_the_start(monkeypatch, value) -> None:
+    from pydantic import ValidationError
+
+    from service.core.settings import Settings
+
+    monkeypatch.setenv("FINMATCH_SERVICE_AREA", value)
+    with pytest.raises(ValidationError, match="FINMATCH_SERVICE_AREA"):
+        Settings()
+
+
+def test_service_area_prefixes(monkeypatch) -> None:
+    from service.core.settings import Settings
+
+    monkeypatch.setenv("FINMATCH_SERVICE_AREA", " 3202, 320583 ,")
+    assert Settings().service_area_prefixes == ("3202", "320583")
+    monkeypatch.setenv("FINMATCH_SERVICE_AREA", "")
+    assert Settings().service_area_prefixes == ()  # every enterprise is served

@@ -108,7 +108,9 @@ def test_full_rematch_twice_gives_the_same_rows(library, engine) -> None:
 
 
 def test_loader_reads_what_the_facts_say(library, session) -> None:
-    loaded = load_enterprise_arrays(session.connection(), ON, chunk_size=7)
+    loaded = load_enterprise_arrays(
+        session.connection(), ON, service_area=facts.service_area(), chunk_size=7
+    )
     enterprises = list(session.scalars(select(Enterprise).order_by(Enterprise.id)))
     built = EnterpriseArrays.from_facts(
         facts.enterprise_facts(session, enterprises), ON, loaded.qualification_codes
