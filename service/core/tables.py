@@ -1,26 +1,55 @@
 """Spreadsheets. Reading uploads: CSV (UTF-8 with or without BOM, or GB18030, the delimiter
-sniffed) and XLSX (the first sheet), as rows of cell values, header first; and matching
-messy headers to known columns. Writing exports: CSV for Excel and XLSX. No database, no
-domain."""
+sniffed) and XLSX (the first worksheet), as rows of cell values, header first, within hard
+limits; and matching messy headers to known columns. Writing exports: CSV for Excel and
+XLSX. No database, no domain."""
 
 import csv
 import io
+import posixpath
 import re
+import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from xml.parsers import expat
 
-MAX_BYTES = 20 * 1024 * 1024
+# --- limits ---------------------------------------------------------------------------------
+# An upload is read whole before anything is written, so each of these bounds the memory and
+# the time one request can take, whatever the file claims about itself.
+
+MAX_BYTES = 20 * 1024 * 1024  # the upload itself
+MAX_INFLATED_BYTES = 100 * 1024 * 1024  # an XLSX's parts once decompressed
+MAX_ROWS = 100_000  # the last row that holds a value, header and title lines included
+MAX_COLUMNS = 200  # the last column that holds a value
+MAX_CELLS = 2_000_000  # cells read, blank ones included
+MAX_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = MAX_BYTES
+    inflated_bytes: int = MAX_INFLATED_BYTES
+    rows: int = MAX_ROWS
+    columns: int = MAX_COLUMNS
+    cells: int = MAX_CELLS
+    seconds: float = MAX_SECONDS
+
+
+LIMITS = Limits()
 
 
 class FileError(ValueError):
-    """The file as a whole cannot be read (not one row's fault)."""
+    """The file as a whole cannot be read (not one row's fault). ``status`` is 413 for a file
+    with too many bytes, 422 otherwise."""
 
-    def __init__(self, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, code: str, message: str, status: int = 422, **extra: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
         self.extra = extra
 
 
@@ -37,33 +66,125 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_table(content: bytes, filename: str | None = None) -> Iterator[list[Any]]:
-    """Rows of the first sheet (XLSX) or of the CSV, header first."""
-    if len(content) > MAX_BYTES:
-        raise FileError("file_too_large", f"文件超过 {MAX_BYTES // 1024 // 1024} MB")
+def read_table(
+    content: bytes, filename: str | None = None, limits: Limits | None = None
+) -> Iterator[list[Any]]:
+    """Rows of the first worksheet (XLSX) or of the CSV, header first, numbered as in the file
+    (a blank row is an empty list), trailing blank cells trimmed. Raises FileError, while the
+    rows are read, for a file over one of the limits or that cannot be read at all."""
+    limits = limits or LIMITS
+    if len(content) > limits.file_bytes:
+        raise FileError(
+            "file_too_large",
+            f"文件超过 {_size(limits.file_bytes)} 的大小上限，请拆分后分批导入",
+            status=413,
+            limit=limits.file_bytes,
+        )
     if not content.strip():
         raise FileError("empty_file", "文件是空的")
+    budget = _Budget(limits)
+    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE: .xls, or an encrypted .xlsx
+        raise FileError(
+            "unsupported_format", "不支持旧版 .xls 或加密的工作簿，请另存为 .xlsx 或 CSV"
+        )
     if content[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm")):
-        return _xlsx_rows(content)
-    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileError("unsupported_format", "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
-    return _csv_rows(content)
+        return _bounded(_xlsx_rows(content, budget), budget)
+    return _bounded(_csv_rows(content, budget), budget)
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook  # only when a workbook comes in
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
-        raise FileError("unreadable_xlsx", "无法读取 XLSX 文件，请确认文件未损坏") from exc
-    sheet = book.worksheets[0]
-    for row in sheet.iter_rows(values_only=True):
-        yield list(row)
-    book.close()
+def _size(n: int) -> str:
+    return f"{n // 1024 // 1024} MB" if n >= 1024 * 1024 else f"{n} 字节"
 
 
-def _csv_rows(content: bytes) -> Iterator[list[Any]]:
+class _Budget:
+    """What one read has spent: seconds, cells and inflated bytes, each against its limit."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.deadline: float | None = None
+        self.cells = 0
+        self.inflated = 0
+
+    def check_time(self) -> None:
+        now = time.monotonic()
+        if self.deadline is None:  # the clock starts with the first row asked for
+            self.deadline = now + self.limits.seconds
+        elif now > self.deadline:
+            seconds = f"{self.limits.seconds:g}"
+            raise FileError(
+                "read_timeout",
+                f"读取表格超过 {seconds} 秒的时间上限，请拆分后分批导入",
+                limit=self.limits.seconds,
+            )
+
+    def add_cells(self, count: int) -> None:
+        self.cells += count
+        if self.cells > self.limits.cells:
+            raise FileError(
+                "too_many_cells",
+                f"表格超过 {self.limits.cells} 个单元格的上限，请拆分后分批导入",
+                limit=self.limits.cells,
+            )
+
+    def add_inflated(self, count: int) -> None:
+        self.inflated += count
+        if self.inflated > self.limits.inflated_bytes:
+            raise _inflated_too_large(self.limits)
+
+
+def _inflated_too_large(limits: Limits) -> FileError:
+    return FileError(
+        "inflated_too_large",
+        f"XLSX 解压后超过 {_size(limits.inflated_bytes)} 的上限，文件可能已损坏或是压缩炸弹",
+        limit=limits.inflated_bytes,
+    )
+
+
+def _bounded(numbered: Iterator[tuple[int, list[Any]]], budget: _Budget) -> Iterator[list[Any]]:
+    """Rows by their number in the file, within the limits. Blank rows cost no more than
+    reading them: they are given back (as empty lists, so row numbers hold) only between rows
+    that hold a value, so the row limit applies to the last row with a value."""
+    limits = budget.limits
+    given = 0
+    budget.check_time()
+    for number, values in numbered:
+        budget.check_time()
+        end = len(values)
+        while end and blank(values[end - 1]):
+            end -= 1
+        if not end:
+            continue
+        number = max(number, given + 1)  # a sheet's rows out of order keep their order
+        if number > limits.rows:
+            raise FileError(
+                "too_many_rows",
+                f"第 {number} 行有内容，超过 {limits.rows} 行的上限，请拆分后分批导入",
+                limit=limits.rows,
+                row=number,
+            )
+        if end > limits.columns:
+            raise _too_many_columns(limits, number, end)
+        while given < number - 1:
+            given += 1
+            yield []
+        given = number
+        yield values[:end]
+
+
+def _too_many_columns(limits: Limits, row: int, column: int) -> FileError:
+    return FileError(
+        "too_many_columns",
+        f"第 {row} 行第 {column} 列有内容，超过 {limits.columns} 列的上限",
+        limit=limits.columns,
+        row=row,
+        column=column,
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_rows(content: bytes, budget: _Budget) -> Iterator[tuple[int, list[Any]]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -78,9 +199,391 @@ def _csv_rows(content: bytes) -> Iterator[list[Any]]:
     except csv.Error:
         dialect = csv.excel
     try:
-        yield from csv.reader(io.StringIO(text), dialect)
+        for number, record in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+            budget.add_cells(len(record))
+            yield number, record
     except csv.Error as exc:  # a NUL byte, an unterminated quote at the end …
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise FileError(
+                "cell_too_long",
+                f"有单元格超过 {limit} 个字符的上限（常因引号未闭合），无法读取",
+                limit=limit,
+            ) from exc
         raise FileError("unreadable_csv", f"无法读取 CSV 文件：{exc}") from exc
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+# Read with expat, streaming, rather than with openpyxl: openpyxl's read-only mode trusts the
+# sheet's declared <dimension> (an understated one hides rows, an overstated one pads every
+# row to 16,384 columns and a million rows), loads shared strings without a bound and parses
+# DTDs. Here the cells themselves give the extent, every part is read through one inflated
+# byte budget, and a DTD (which no workbook needs) is refused, so entity expansion cannot
+# happen.
+
+_CHUNK = 64 * 1024
+# Built-in number formats that are dates or times: 14–22 and 45–47 everywhere, 27–36 and
+# 50–58 in Chinese, Japanese and Korean Excel (yyyy"年"m"月"d"日" …), which openpyxl misses.
+_DATE_FORMAT_IDS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
+_TIMEDELTA_FORMAT_IDS = {46}
+_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d*)$")
+
+
+def _unreadable(detail: str = "无法读取 XLSX 文件，请确认文件未损坏") -> FileError:
+    return FileError("unreadable_xlsx", detail)
+
+
+def _xlsx_rows(content: bytes, budget: _Budget) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from _Workbook(content, budget).rows()
+    except FileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever breaks inside a workbook, same to the user
+        raise _unreadable() from exc
+
+
+def _declared_size(archive: zipfile.ZipFile) -> int:
+    return sum(info.file_size for info in archive.infolist())
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+class _Workbook:
+    def __init__(self, content: bytes, budget: _Budget) -> None:
+        self.budget = budget
+        try:
+            self.archive = zipfile.ZipFile(io.BytesIO(content))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+            raise _unreadable(
+                "无法读取 XLSX 文件：不是完整的 zip 压缩包（文件可能被截断）"
+            ) from exc
+        # Declared sizes first (cheap, and refuses an honest bomb before inflating anything);
+        # the bytes really inflated are counted as well, since a declared size can lie.
+        if _declared_size(self.archive) > budget.limits.inflated_bytes:
+            raise _inflated_too_large(budget.limits)
+        self.parts = {info.filename.lower(): info for info in self.archive.infolist()}
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        book = self._resolve("/", self._relationships("", "officeDocument") or "xl/workbook.xml")
+        if book not in self.parts:
+            raise FileError("no_workbook", "压缩包里没有工作簿，请上传 Excel 另存的 .xlsx 文件")
+        folder = posixpath.dirname(book)
+        related = self._relations(book)
+        sheets, date1904 = self._sheets(book)
+        targets = [related.get(rid) for rid in sheets]
+        worksheets = [t for t in targets if t and t[0].endswith("/worksheet")]
+        if not worksheets:
+            raise FileError("no_workbook", "工作簿里没有工作表")
+        by_type = {kind.rpartition("/")[2]: target for kind, target in related.values()}
+        strings = (
+            self._shared_strings(self._resolve(folder, by_type["sharedStrings"]))
+            if "sharedStrings" in by_type
+            else []
+        )
+        dates, timedeltas = (
+            self._date_styles(self._resolve(folder, by_type["styles"]))
+            if "styles" in by_type
+            else (set(), set())
+        )
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
+
+        sheet = _SheetReader(
+            strings, dates, timedeltas, CALENDAR_MAC_1904 if date1904 else WINDOWS_EPOCH, self
+        )
+        yield from sheet.read(self._resolve(folder, worksheets[0][1]))
+
+    # -- parts --
+
+    def _resolve(self, folder: str, target: str) -> str:
+        path = target if target.startswith("/") else posixpath.join(folder, target)
+        return posixpath.normpath(path).lstrip("/").lower()
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        info = self.parts.get(name)
+        if info is None:
+            raise FileError("no_workbook", f"工作簿缺少部件 {name}，请用 Excel 另存后再上传")
+        with self.archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                self.budget.add_inflated(len(chunk))
+                self.budget.check_time()
+                yield chunk
+
+    def parse(
+        self,
+        name: str,
+        start: Callable[[str, dict[str, str]], None],
+        end: Callable[[str], None] | None = None,
+        text: Callable[[str], None] | None = None,
+    ) -> Iterator[None]:
+        """Feed the part to expat a chunk at a time, yielding after each chunk."""
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = _refuse_dtd
+        parser.EntityDeclHandler = _refuse_dtd
+        parser.buffer_text = True
+        parser.StartElementHandler = lambda tag, attrs: start(_local(tag), attrs)
+        if end is not None:
+            parser.EndElementHandler = lambda tag: end(_local(tag))
+        if text is not None:
+            parser.CharacterDataHandler = text
+        for chunk in self.chunks(name):
+            parser.Parse(chunk, False)
+            yield
+        parser.Parse(b"", True)
+
+    def _relations(self, part: str) -> dict[str, tuple[str, str]]:
+        """A part's relationships: id -> (type, target resolved against the part's folder)."""
+        folder, base = posixpath.split(part)
+        name = posixpath.join(folder, "_rels", base + ".rels").lower()
+        found: dict[str, tuple[str, str]] = {}
+        if name not in self.parts:
+            return found
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if tag == "Relationship" and attrs.get("TargetMode") != "External":
+                found[attrs.get("Id", "")] = (attrs.get("Type", ""), attrs.get("Target", ""))
+
+        for _ in self.parse(name, start):
+            pass
+        return found
+
+    def _relationships(self, part: str, kind: str) -> str | None:
+        for rel_type, target in self._relations(part).values():
+            if rel_type.endswith("/" + kind):
+                return target
+        return None
+
+    def _sheets(self, book: str) -> tuple[list[str], bool]:
+        ids: list[str] = []
+        date1904 = [False]
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if tag == "sheet":
+                ids.extend(v for k, v in attrs.items() if _local(k) == "id")
+            elif tag == "workbookPr":
+                date1904[0] = attrs.get("date1904", "").lower() in ("1", "true")
+
+        for _ in self.parse(book, start):
+            pass
+        return ids, date1904[0]
+
+    def _shared_strings(self, name: str) -> list[str]:
+        strings: list[str] = []
+        parts: list[str] = []
+        state = {"t": False, "skip": 0}
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if tag == "si":
+                parts.clear()
+            elif tag == "rPh":  # a phonetic guide, not part of the text
+                state["skip"] += 1
+            elif tag == "t":
+                state["t"] = True
+
+        def end(tag: str) -> None:
+            if tag == "si":
+                strings.append("".join(parts))
+            elif tag == "rPh":
+                state["skip"] -= 1
+            elif tag == "t":
+                state["t"] = False
+
+        def text(data: str) -> None:
+            if state["t"] and not state["skip"]:
+                parts.append(data)
+
+        for _ in self.parse(name, start, end, text):
+            pass
+        return strings
+
+    def _date_styles(self, name: str) -> tuple[set[int], set[int]]:
+        """Indices of the cell formats that show a date (and those that show a duration)."""
+        from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+
+        codes: dict[int, str] = {}
+        formats: list[int] = []
+        inside = {"cellXfs": False}
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if tag == "numFmt":
+                codes[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
+            elif tag == "cellXfs":
+                inside["cellXfs"] = True
+            elif tag == "xf" and inside["cellXfs"]:
+                formats.append(int(attrs.get("numFmtId", "0")))
+
+        def end(tag: str) -> None:
+            if tag == "cellXfs":
+                inside["cellXfs"] = False
+
+        for _ in self.parse(name, start, end):
+            pass
+        dates: set[int] = set()
+        timedeltas: set[int] = set()
+        for index, fmt in enumerate(formats):
+            code = codes.get(fmt)
+            if fmt in _DATE_FORMAT_IDS or (code is not None and is_date_format(code)):
+                dates.add(index)
+            if fmt in _TIMEDELTA_FORMAT_IDS or (code is not None and is_timedelta_format(code)):
+                timedeltas.add(index)
+        return dates, timedeltas
+
+
+def _refuse_dtd(*_: Any) -> None:
+    raise FileError(
+        "unsafe_xml", "XLSX 文件含有 DTD 或实体声明（正常的工作簿不会有），出于安全考虑拒绝读取"
+    )
+
+
+class _SheetReader:
+    """The cells of one worksheet, row by row, from the <c> elements themselves (never the
+    declared dimension); a cell with a value beyond the row or column limit stops the read at
+    once, blank and styled-only cells cost nothing but their parse."""
+
+    def __init__(
+        self,
+        strings: list[str],
+        dates: set[int],
+        timedeltas: set[int],
+        epoch: datetime,
+        book: _Workbook,
+    ) -> None:
+        self.strings = strings
+        self.dates = dates
+        self.timedeltas = timedeltas
+        self.epoch = epoch
+        self.book = book
+        self.limits = book.budget.limits
+        self.done: list[tuple[int, list[Any]]] = []
+        self.row = 0
+        self.column = 0
+        self.cells: dict[int, Any] = {}
+        self.cell_type = "n"
+        self.cell_style = 0
+        self.parts: list[str] = []
+        self.collect = False
+        self.inline = False
+        self.phonetic = 0
+        self.finished = False
+
+    def read(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+        for _ in self.book.parse(name, self.start, self.end, self.text):
+            yield from self.done
+            self.done.clear()
+            if self.finished:  # what follows <sheetData> (merged cells, print setup …)
+                return
+        yield from self.done
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if self.finished:
+            return
+        if tag == "row":
+            self.row = int(attrs["r"]) if "r" in attrs else self.row + 1
+            self.column = 0
+            self.cells = {}
+        elif tag == "c":
+            self.book.budget.add_cells(1)
+            self.column = _column(attrs["r"]) if "r" in attrs else self.column + 1
+            self.cell_type = attrs.get("t", "n")
+            self.cell_style = int(attrs.get("s", "0"))
+            self.parts = []
+        elif tag == "v":
+            self.collect = True
+        elif tag == "is":
+            self.inline = True
+        elif tag == "t" and self.inline:
+            self.collect = True
+        elif tag == "rPh":
+            self.phonetic += 1
+
+    def end(self, tag: str) -> None:
+        if self.finished:
+            return
+        if tag in ("v", "t"):
+            self.collect = False
+        elif tag == "is":
+            self.inline = False
+        elif tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "c":
+            value = self._value("".join(self.parts) if self.parts else None)
+            if not blank(value):
+                if self.row > self.limits.rows:
+                    raise FileError(
+                        "too_many_rows",
+                        f"单元格 {_cell_name(self.row, self.column)} 有内容，"
+                        f"超过 {self.limits.rows} 行的上限，请拆分后分批导入",
+                        limit=self.limits.rows,
+                        row=self.row,
+                    )
+                if self.column > self.limits.columns:
+                    raise _too_many_columns(self.limits, self.row, self.column)
+                self.cells[self.column] = value
+        elif tag == "row":
+            if self.cells:
+                values: list[Any] = [None] * max(self.cells)
+                for column, value in self.cells.items():
+                    values[column - 1] = value
+                self.done.append((self.row, values))
+            self.cells = {}
+        elif tag == "sheetData":
+            self.finished = True
+
+    def text(self, data: str) -> None:
+        if self.collect and not self.phonetic:
+            self.parts.append(data)
+
+    def _value(self, text: str | None) -> Any:
+        kind = self.cell_type
+        if kind == "inlineStr" or kind == "str" or kind == "e":
+            return text
+        if text is None:
+            return None
+        if kind == "s":
+            index = int(text)
+            if not 0 <= index < len(self.strings):
+                raise _unreadable(
+                    f"单元格 {_cell_name(self.row, self.column)} 引用的文字不存在，文件已损坏"
+                )
+            return self.strings[index]
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            try:
+                return from_ISO8601(text)
+            except ValueError:
+                return text
+        number: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+        if self.cell_style in self.dates:
+            from openpyxl.utils.datetime import from_excel
+
+            try:
+                return from_excel(number, self.epoch, timedelta=self.cell_style in self.timedeltas)
+            except (OverflowError, ValueError):
+                return number  # not a date a calendar has: the row's check will say so
+        return number
+
+
+def _column(reference: str) -> int:
+    match = _CELL_REF.match(reference.upper())
+    if match is None:
+        raise _unreadable(f"无法识别的单元格位置 {reference[:20]}，文件已损坏")
+    number = 0
+    for letter in match.group(1):
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _cell_name(row: int, column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
 
 
 _DATES = (

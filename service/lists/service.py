@@ -126,7 +126,7 @@ def preview_import(
     try:
         rows = parsing.parse_rows(read_table(content, filename))
     except FileError as exc:
-        raise InvalidListImport(exc.message, code=exc.code, **exc.extra) from exc
+        raise InvalidListImport(exc.message, code=exc.code, status=exc.status, **exc.extra) from exc
     record = ListImport(
         qualification_type=qualification_type,
         title=(title or filename or kind.name)[:200],

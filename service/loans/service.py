@@ -250,7 +250,7 @@ def import_loans(
     try:
         rows, count = imports.parse_rows(read_table(content, filename))
     except FileError as exc:
-        raise ImportFileInvalid(exc.message, code=exc.code, **exc.extra) from exc
+        raise ImportFileInvalid(exc.message, code=exc.code, status=exc.status, **exc.extra) from exc
     banks = set(session.scalars(select(Bank.code)))
     codes = {r.credit_code for r in rows if r.credit_code}
     enterprises: dict[str, int] = {}
