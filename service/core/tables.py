@@ -612,17 +612,51 @@ def cell_date(value: Any) -> date:
 
 
 # --- writing --------------------------------------------------------------------------------
+# Formula injection (OWASP "CSV Injection", ASVS 1.2.10): a spreadsheet takes a text cell that
+# starts with = + - or @ as a formula (=HYPERLINK(...) sends the sheet's data away,
+# =cmd|... runs a program), and tab, carriage return and NUL are on OWASP's list too. The
+# full-width ＝＋－＠ as well: Excel with an East Asian input method turns them into their
+# ASCII forms when a formula is typed, and the quote costs a real name nothing. Every export
+# goes through export_cell: such text gets a single quote before it, numbers stay numbers.
+
+_FORMULA_START = frozenset("=+-@\t\r\0＝＋－＠")
+# What a spreadsheet may skip before it sees the first character: spaces and controls.
+_SKIPPED = "".join(map(chr, range(0x21))) + "\u3000\x7f"
+
+
+def export_cell(value: Any) -> Any:
+    """The value as an export holds it: text a spreadsheet would take as a formula (also
+    behind spaces or control characters) with a single quote before it, so that it shows as
+    the text it is; numbers (-5 included), dates and None as they are."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in _FORMULA_START or value.lstrip(_SKIPPED)[:1] in _FORMULA_START:
+        return "'" + value
+    return value
 
 
 def csv_bytes(header: Sequence[str], lines: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, which Excel needs to read Chinese; None as an empty
-    cell."""
+    cell; text that would be a formula neutralised (``export_cell``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([export_cell(title) for title in header])
     for line in lines:
-        writer.writerow(["" if value is None else value for value in line])
+        writer.writerow(["" if value is None else export_cell(value) for value in line])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_row(sheet: Any, values: Sequence[Any]) -> None:
+    """Append a row whose text is stored as text: never a formula (openpyxl makes one of any
+    string that starts with =), without the control characters XML cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    sheet.append(
+        [export_cell(ILLEGAL_CHARACTERS_RE.sub("", v)) if isinstance(v, str) else v for v in values]
+    )
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def xlsx_bytes(
@@ -632,7 +666,8 @@ def xlsx_bytes(
     number_formats: Sequence[str | None] = (),
 ) -> bytes:
     """One sheet: a bold, frozen header row, then the lines; numbers stay numbers, with the
-    column's number format (e.g. ``0.0%``) where one is given."""
+    column's number format (e.g. ``0.0%``) where one is given; text stays text, neutralised
+    like the CSV's (``export_cell``)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -640,12 +675,12 @@ def xlsx_bytes(
     sheet = book.active
     # Excel forbids some characters in sheet titles and caps them at 31.
     sheet.title = re.sub(r"[\\/*?:\[\]]", " ", sheet_title)[:31] or "Sheet1"
-    sheet.append(list(header))
+    _xlsx_row(sheet, list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for line in lines:
-        sheet.append(list(line))
+        _xlsx_row(sheet, list(line))
     for index, fmt in enumerate(number_formats, start=1):
         if fmt:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):

@@ -3,17 +3,20 @@ declared dimension), rows, columns, cells, bytes and seconds capped, and hostile
 bombs, truncated or foreign archives, DTDs and entity expansion, huge CSV lines) refused with
 a code that says why, quickly."""
 
+import csv
 import io
 import re
 import time
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from itertools import count
 
 import pytest
+from openpyxl import load_workbook
 
 from service.core import tables
-from service.core.tables import FileError, Limits, read_table
+from service.core.tables import FileError, Limits, csv_bytes, export_cell, read_table, xlsx_bytes
 from tests import spreadsheets as s
 
 ROWS = [
@@ -240,3 +243,57 @@ def test_hostile_workbooks_are_refused_with_a_reason(build, code) -> None:
     assert time.monotonic() - started < 5
     assert (error.code, error.status) == (code, 422)
     assert error.message
+
+
+# --- writing: formula injection -------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "＝1+1"]
+
+
+@pytest.mark.parametrize("text", [*FORMULAS, " =1+1", "\x01=1", "\u3000@x", "\x00=1", "-"])
+def test_text_that_would_be_a_formula_gets_a_quote(text) -> None:
+    assert export_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "无锡甲有限公司",
+        "a=b",
+        "2026-11",
+        "",
+        "'=1",
+        None,
+        -5,
+        -2.5,
+        Decimal("-1.5"),
+        True,
+        date(2026, 1, 1),
+    ],
+)
+def test_anything_else_is_left_as_it_is(value) -> None:
+    assert export_cell(value) == value
+
+
+def test_csv_exports_neutralise_text_and_keep_numbers() -> None:
+    data = csv_bytes(["名称", "=header", "利差"], [[name, None, -50.5] for name in FORMULAS])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["名称", "'=header", "利差"]
+    assert [row[0] for row in rows[1:]] == ["'" + name for name in FORMULAS]
+    assert {row[2] for row in rows[1:]} == {"-50.5"}
+
+
+def test_xlsx_exports_store_text_as_text_never_a_formula() -> None:
+    data = xlsx_bytes(
+        "表", ["名称", "利差"], [[name, -50.5] for name in [*FORMULAS, "控制\x01字符"]]
+    )
+    sheet = load_workbook(io.BytesIO(data)).active
+    names = [sheet.cell(row, 1) for row in range(2, sheet.max_row + 1)]
+    # XML reads a carriage return back as a line feed
+    expected = ["'" + name.replace("\r", "\n") for name in FORMULAS] + ["控制字符"]
+    assert [c.value for c in names] == expected
+    assert all(c.data_type == "s" for c in names)
+    assert all(sheet.cell(row, 2).value == -50.5 for row in range(2, sheet.max_row + 1))
+    assert all(sheet.cell(row, 2).data_type == "n" for row in range(2, sheet.max_row + 1))
+    raw = zipfile.ZipFile(io.BytesIO(data)).read(s.SHEET).decode()
+    assert "<f>" not in raw and "<f " not in raw
