@@ -120,11 +120,14 @@ class _Budget:
     def add_cells(self, count: int) -> None:
         self.cells += count
         if self.cells > self.limits.cells:
-            raise FileError(
-                "too_many_cells",
-                f"表格超过 {self.limits.cells} 个单元格的上限，请拆分后分批导入",
-                limit=self.limits.cells,
-            )
+            raise self.too_many_cells()
+
+    def too_many_cells(self) -> FileError:
+        return FileError(
+            "too_many_cells",
+            f"表格超过 {self.limits.cells} 个单元格的上限，请拆分后分批导入",
+            limit=self.limits.cells,
+        )
 
     def add_inflated(self, count: int) -> None:
         self.inflated += count
@@ -384,6 +387,9 @@ class _Workbook:
 
         def end(tag: str) -> None:
             if tag == "si":
+                # More distinct texts than cells allowed: no sheet within the limits needs them.
+                if len(strings) >= self.budget.limits.cells:
+                    raise self.budget.too_many_cells()
                 strings.append("".join(parts))
             elif tag == "rPh":
                 state["skip"] -= 1

@@ -161,6 +161,17 @@ def test_rows_columns_and_cells_each_have_a_limit(fmt) -> None:
     assert len(_read(build(wide), name, columns=7, cells=14)) == 2
 
 
+def test_shared_strings_count_against_the_cell_limit() -> None:
+    content = s.rewrite(
+        s.shared_strings(s.xlsx([["企业名称"]])),
+        "xl/sharedStrings.xml",
+        lambda d: d.replace(b"</sst>", b"<si><t>x</t></si>" * 20 + b"</sst>"),
+    )
+    assert _read(content, cells=21) == [["企业名称"]]
+    error = _refused(content, cells=20)  # 21 texts for a sheet of one cell
+    assert (error.code, error.extra["limit"]) == ("too_many_cells", 20)
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_a_read_that_takes_too_long_stops(monkeypatch, fmt) -> None:
     clock = count(step=7.0)
