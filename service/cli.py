@@ -81,6 +81,8 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
+    from service.core.settings import get_settings
+
     uvicorn.run(
         "service.main:create_app",
         factory=True,
@@ -89,6 +91,9 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        # Only these proxies' X-Forwarded-Proto/-For are believed (the pages' cookies are
+        # Secure when the proxy says the request came over https).
+        forwarded_allow_ips=get_settings().forwarded_allow_ips,
     )
 
 

@@ -12,9 +12,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from service import __version__
+from service.access.dependencies import authenticate_early
 from service.access.router import router as access_router
 from service.access.wiring import connect as connect_access
 from service.core.database import AsyncPool, get_engine, get_session, is_sqlite
+from service.core.edge import EdgeGuard
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
 from service.core.settings import get_settings
 from service.enterprises.router import router as enterprises_router
@@ -103,6 +105,13 @@ def create_app() -> FastAPI:
     url = get_settings().database_url
     app.state.async_pool = None if is_sqlite(url) else AsyncPool(url)
     app.add_middleware(RunQueuedJobs, session_scope=lambda scope: scope["app"].state.open_session)
+    settings = get_settings()
+    app.add_middleware(
+        EdgeGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        authenticate=authenticate_early,
+    )
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)
     api.include_router(enterprises_router)
@@ -174,10 +183,15 @@ def _register_problem_schema(app: FastAPI) -> None:
         # FastAPI documents its own validation error body; ours is problem+json.
         for item in schema.get("paths", {}).values():
             for operation in item.values():
+                responses = operation.setdefault("responses", {})
                 if operation.get("security"):  # a key is needed: say what a bad one gets
-                    responses = operation.setdefault("responses", {})
                     responses.setdefault("401", {"description": "Missing, invalid or revoked key"})
                     responses.setdefault("403", {"description": "The key's role may not do this"})
+                if "requestBody" in operation:  # what the edge answers about bodies
+                    responses.setdefault("400", {"description": "The body cannot be decoded"})
+                    responses.setdefault("413", {"description": "The body is over the limit"})
+                # A NUL character anywhere in a request (even an unknown query parameter).
+                responses.setdefault("422", {"description": "Invalid request"})
                 for status, response in operation.get("responses", {}).items():
                     if status.startswith(("4", "5")):
                         response["content"] = problem

@@ -8,6 +8,9 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from service.access import service
 from service.access.audit import act_as
@@ -21,9 +24,22 @@ from service.core.idempotency import run_once
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer fmk_…`")
 
 
+async def authenticate_early(scope: Scope) -> Principal:
+    """The caller of a request whose body is not read yet (the edge asks before reading it)."""
+    header = Headers(scope=scope).get("authorization")
+
+    def check() -> Principal:
+        with scope["app"].state.open_session() as session:
+            return service.authenticate(session, header)
+
+    return await run_in_threadpool(check)
+
+
 def authenticate(request: Request, session: Session) -> Principal:
     """The request's caller, remembered on the request and named in the session's audit."""
-    principal = service.authenticate(session, request.headers.get("authorization"))
+    principal = getattr(request.state, "early_principal", None)
+    if principal is None:
+        principal = service.authenticate(session, request.headers.get("authorization"))
     request.state.principal = principal
     act_as(session, principal)  # the audit log names the caller of every change
     return principal

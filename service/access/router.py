@@ -74,7 +74,7 @@ def list_keys(
 
 
 @router.post(
-    "/keys/{key_id}/revoke",
+    "/keys/{key_id:int}/revoke",
     operation_id="revokeApiKey",
     summary="Revoke an API key",
     description="The key stops working at once; revoking twice is the same as once.",

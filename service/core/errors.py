@@ -79,19 +79,27 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-def problem_response(
-    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem_body(
+    instance: str, status: int, code: str, title: str, detail: str, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
         "status": status,
         "code": code,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return body
+
+
+def problem_response(
+    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = problem_body(request.url.path, status, code, title, detail, **extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 _HTTP_CODES = {
@@ -137,13 +145,28 @@ def install_error_handlers(app: FastAPI) -> None:
         status = exc.status_code
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) else phrase
+        code = _HTTP_CODES.get(status, "http_error")
         if status == 404 and detail == "Not Found":
             detail = f"没有这个地址: {request.url.path}"
-        response = problem_response(
-            request, status, _HTTP_CODES.get(status, "http_error"), phrase, detail
-        )
-        if exc.headers:
-            response.headers.update(exc.headers)
+        if status == 400 and detail == "There was an error parsing the body":
+            code, detail = (
+                "malformed_body",
+                "无法解析请求体：请检查其格式与 Content-Type 是否相符。",
+            )
+        extra: dict[str, Any] = {}
+        headers = dict(exc.headers or {})
+        if status == 405:
+            from service.core.edge import route_table
+
+            allowed = route_table(request.app).allowed(request.url.path)
+            if allowed:  # every method of the path, not only one route's
+                headers["Allow"] = ", ".join(allowed)
+                extra["allowed"] = allowed
+                detail = f"{request.url.path} 不支持 {request.method}；可用的方法：" + "、".join(
+                    allowed
+                )
+        response = problem_response(request, status, code, phrase, detail, **extra)
+        response.headers.update(headers)
         return response
 
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -156,6 +179,16 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+        if _nul_character(exc):
+            # The edge refuses a NUL in every request; one that got past it (from a stored
+            # file, say) is still the client's text, not a fault of ours.
+            return problem_response(
+                request,
+                422,
+                "nul_character",
+                "Invalid request",
+                "请求中含有空字符（U+0000），这不是合法的文字；请删去后重试。",
+            )
         if not _out_of_range(exc):
             raise exc  # a real fault: the 500 handler answers and it is logged
         # An id or number that no column can hold (e.g. /enterprises/99999999999999999999):
@@ -169,6 +202,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
     for kind in (DataError, StatementError, OverflowError):
         app.add_exception_handler(kind, _data_error)
+
+
+def _nul_character(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError) and "NUL (0x00)" in str(exc.orig)
 
 
 def _out_of_range(exc: BaseException) -> bool:

@@ -81,9 +81,48 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        import ipaddress
+
+        for part in (p.strip() for p in value.split(",")):
+            if not part or part == "*":
+                continue
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"FINMATCH_FORWARDED_ALLOW_IPS: '{part}' is not an address or network "
+                    "(e.g. 10.0.0.5 or 10.0.0.0/24; comma-separated; * trusts any)"
+                ) from None
+        return value
+
     @property
     def service_area_prefixes(self) -> tuple[str, ...]:
         return tuple(p.strip() for p in self.service_area.split(",") if p.strip())
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        validation_alias="FINMATCH_MAX_BODY_BYTES",
+        description="Largest JSON or form body a request may send; a larger one is a 413 "
+        "before it is read.",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        validation_alias="FINMATCH_MAX_UPLOAD_BYTES",
+        description="Largest request that uploads a file (loan and list imports).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        validation_alias="FINMATCH_FORWARDED_ALLOW_IPS",
+        description="Addresses or networks (comma-separated; * for any) of the reverse proxies "
+        "whose X-Forwarded-For / X-Forwarded-Proto headers are believed: behind a TLS proxy "
+        "on another host, name it here so that the pages know they are served over https "
+        "(and mark their session cookie Secure).",
+    )
 
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")

@@ -161,7 +161,7 @@ def list_enterprises(
 
 
 @router.get(
-    "/enterprises/{enterprise_id}",
+    "/enterprises/{enterprise_id:int}",
     operation_id="getEnterprise",
     summary="Read an enterprise",
     description="With qualifications, contacts and how "
@@ -179,7 +179,7 @@ def get_enterprise(
 
 
 @router.patch(
-    "/enterprises/{enterprise_id}",
+    "/enterprises/{enterprise_id:int}",
     operation_id="updateEnterprise",
     summary="Update an enterprise",
     description="Only the fields sent change; `qualifications` and `contacts`, when "
@@ -214,7 +214,7 @@ def update_enterprise(
 
 
 @router.post(
-    "/enterprises/{enterprise_id}/qualifications",
+    "/enterprises/{enterprise_id:int}/qualifications",
     operation_id="addQualification",
     status_code=status.HTTP_201_CREATED,
     summary="Add a qualification",
@@ -247,7 +247,7 @@ def add_qualification(
 
 
 @router.delete(
-    "/enterprises/{enterprise_id}/qualifications/{qualification_id}",
+    "/enterprises/{enterprise_id:int}/qualifications/{qualification_id:int}",
     operation_id="removeQualification",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a qualification",
@@ -265,7 +265,7 @@ def remove_qualification(
 
 
 @router.get(
-    "/enterprises/{enterprise_id}/projects",
+    "/enterprises/{enterprise_id:int}/projects",
     operation_id="listEnterpriseProjects",
     summary="An enterprise's projects",
     description="The library projects of one enterprise.",
@@ -361,7 +361,7 @@ def list_projects(
 
 
 @router.get(
-    "/projects/{project_id}",
+    "/projects/{project_id:int}",
     operation_id="getProject",
     summary="Read a project",
     description="One library project.",
@@ -381,7 +381,7 @@ def get_project(
 
 
 @router.patch(
-    "/projects/{project_id}",
+    "/projects/{project_id:int}",
     operation_id="updateProject",
     summary="Update a project",
     description="Only the fields sent change; If-Match guards against stale writes.",

@@ -43,7 +43,7 @@ def list_jobs(
 
 
 @router.get(
-    "/jobs/{job_id}",
+    "/jobs/{job_id:int}",
     operation_id="getJob",
     summary="Get a job",
     description="One job of the work queue.",

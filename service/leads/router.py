@@ -83,7 +83,7 @@ async def list_leads(
 
 
 @router.get(
-    "/leads/{lead_id}",
+    "/leads/{lead_id:int}",
     operation_id="getLead",
     summary="Read a lead",
     description="One lead; the ETag carries its version for If-Match.",
@@ -99,7 +99,7 @@ def get_lead(
 
 
 @router.post(
-    "/leads/{lead_id}/status",
+    "/leads/{lead_id:int}/status",
     operation_id="changeLeadStatus",
     summary="Record what happened to a lead",
     description="new → viewed → contacted → approved → disbursed; `declined` (with a reason "
@@ -235,7 +235,7 @@ def list_contact_requests(
 
 
 @router.post(
-    "/contact-requests/{request_id}/accept",
+    "/contact-requests/{request_id:int}/accept",
     operation_id="acceptContactRequest",
     summary="Accept a bank's contact request",
     description="The enterprise agrees to be contacted: a lead to that bank, with consent.",
@@ -251,7 +251,7 @@ def accept_contact_request(
 
 
 @router.post(
-    "/contact-requests/{request_id}/decline",
+    "/contact-requests/{request_id:int}/decline",
     operation_id="declineContactRequest",
     summary="Decline a bank's contact request",
     description="The bank is told the request was declined, and nothing about who asked.",
@@ -332,7 +332,7 @@ def list_webhooks(principal: Caller, session: SessionDep) -> list[WebhookPublic]
 
 
 @router.get(
-    "/webhooks/{endpoint_id}",
+    "/webhooks/{endpoint_id:int}",
     operation_id="getWebhook",
     summary="Read a webhook endpoint",
     description="Whether it is enabled, and why not.",
@@ -344,7 +344,7 @@ def get_webhook(principal: Caller, session: SessionDep, endpoint_id: WebhookId) 
 
 
 @router.patch(
-    "/webhooks/{endpoint_id}",
+    "/webhooks/{endpoint_id:int}",
     operation_id="updateWebhook",
     summary="Change a webhook endpoint",
     description="URL, description, event types, or enabled (re-enable after fixing a receiver).",
@@ -364,7 +364,7 @@ def update_webhook(
 
 
 @router.post(
-    "/webhooks/{endpoint_id}/rotate-secret",
+    "/webhooks/{endpoint_id:int}/rotate-secret",
     operation_id="rotateWebhookSecret",
     summary="Rotate the signing secret",
     description="Returns a new secret; for 24 hours messages carry signatures made with the "
@@ -379,7 +379,7 @@ def rotate_secret(
 
 
 @router.delete(
-    "/webhooks/{endpoint_id}",
+    "/webhooks/{endpoint_id:int}",
     operation_id="deleteWebhook",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a webhook endpoint",
@@ -392,7 +392,7 @@ def delete_webhook(principal: Caller, session: SessionDep, endpoint_id: WebhookI
 
 
 @router.get(
-    "/webhooks/{endpoint_id}/deliveries",
+    "/webhooks/{endpoint_id:int}/deliveries",
     operation_id="listWebhookDeliveries",
     summary="The delivery log",
     description="Each event sent to the endpoint, newest first: status (pending, delivered, "
@@ -411,7 +411,7 @@ def list_deliveries(
 
 
 @router.post(
-    "/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
+    "/webhooks/{endpoint_id:int}/deliveries/{delivery_id:int}/retry",
     operation_id="retryWebhookDelivery",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a delivery again",

@@ -112,7 +112,7 @@ def list_imports(principal: Caller, session: SessionDep, page: PageDep) -> Page[
 
 
 @router.get(
-    "/lists/imports/{import_id}",
+    "/lists/imports/{import_id:int}",
     operation_id="getListImport",
     summary="Read an import",
     description="Its counts by how the rows were linked, and whether it is committed.",
@@ -124,7 +124,7 @@ def get_import(_: Office, session: SessionDep, import_id: ImportId) -> ImportPub
 
 
 @router.post(
-    "/lists/imports/{import_id}/commit",
+    "/lists/imports/{import_id:int}/commit",
     operation_id="commitListImport",
     summary="Commit an import",
     description="Applies the list's qualification (its dates and source) to every linked "
@@ -159,7 +159,7 @@ def list_entries(
 
 
 @router.post(
-    "/lists/entries/{entry_id}/confirm",
+    "/lists/entries/{entry_id:int}/confirm",
     operation_id="confirmListEntry",
     summary="Confirm a link",
     description="The office links a review (or proposed-new) entry to an enterprise; who and "
@@ -190,7 +190,7 @@ def confirm(
 
 
 @router.post(
-    "/lists/entries/{entry_id}/reject",
+    "/lists/entries/{entry_id:int}/reject",
     operation_id="rejectListEntry",
     summary="Reject the candidates",
     description="None of the candidates is this company; the entry stays a proposal for a "
@@ -211,7 +211,7 @@ def reject(
 
 
 @router.post(
-    "/lists/entries/{entry_id}/create-enterprise",
+    "/lists/entries/{entry_id:int}/create-enterprise",
     operation_id="createEnterpriseFromListEntry",
     summary="Add the entry's company to the library",
     description="Needs a credit code (the list's, or given here).",
@@ -312,7 +312,7 @@ def latest(request: Request, principal: Caller, session: SessionDep, _: IfNoneMa
 
 
 @router.get(
-    "/releases/{number}",
+    "/releases/{number:int}",
     operation_id="getRelease",
     summary="A release",
     description="Any earlier release, by number; ETag and If-None-Match as for the latest.",
@@ -326,7 +326,7 @@ def get_release(
 
 
 @router.get(
-    "/releases/{number}/items",
+    "/releases/{number:int}/items",
     operation_id="listReleaseItems",
     summary="A release's enterprises and projects",
     description="By kind and id, paged. A bank gets only the enterprises that consented to "
@@ -345,7 +345,7 @@ def release_items(
 
 
 @router.get(
-    "/releases/{number}/diff",
+    "/releases/{number:int}/diff",
     operation_id="diffReleases",
     summary="What changed between two releases",
     description="Items added, removed and changed (with the changed fields) from release "

@@ -155,7 +155,7 @@ def list_loans(
 
 
 @router.get(
-    "/loans/{loan_id}",
+    "/loans/{loan_id:int}",
     operation_id="getLoan",
     summary="Read a loan",
     description="One loan with its reminder schedule, renewal case and 无还本续贷 "
@@ -227,7 +227,7 @@ def run_reminders(
 
 
 @router.get(
-    "/loans/{loan_id}/renewal",
+    "/loans/{loan_id:int}/renewal",
     operation_id="getRenewalCase",
     summary="The loan's renewal case",
     description="Opened by the first reminder (or here, on first read); the ETag carries its "
@@ -244,7 +244,7 @@ def get_case(
 
 
 @router.post(
-    "/loans/{loan_id}/renewal/status",
+    "/loans/{loan_id:int}/renewal/status",
     operation_id="changeRenewalStatus",
     summary="Record what happened about a maturing loan",
     description="open → contacted → committed → renewed, or repaid, or committed → "
@@ -292,7 +292,7 @@ def change_case(
 
 
 @router.get(
-    "/loans/{loan_id}/bridge-quote",
+    "/loans/{loan_id:int}/bridge-quote",
     operation_id="quoteBridge",
     summary="May this loan use the bridge fund, and at what fee",
     description="Eligibility for the 转贷应急资金 (every reason when not) and the fee: 0.2‰ "
@@ -317,7 +317,7 @@ def quote_bridge(
 
 
 @router.post(
-    "/loans/{loan_id}/bridge-applications",
+    "/loans/{loan_id:int}/bridge-applications",
     operation_id="applyBridge",
     status_code=status.HTTP_201_CREATED,
     summary="Apply for the bridge fund",
@@ -370,7 +370,7 @@ def list_bridges(
 
 
 @router.get(
-    "/bridge-applications/{application_id}",
+    "/bridge-applications/{application_id:int}",
     operation_id="getBridgeApplication",
     summary="Read a bridge-fund application",
     description="The ETag carries its version for If-Match.",
@@ -386,7 +386,7 @@ def get_bridge(
 
 
 @router.post(
-    "/bridge-applications/{application_id}/status",
+    "/bridge-applications/{application_id:int}/status",
     operation_id="decideBridgeApplication",
     summary="Decide a bridge-fund application",
     description="The fund (office) approves, rejects, records disbursement (the renewal case "

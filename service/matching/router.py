@@ -94,7 +94,7 @@ def list_needs(
 
 
 @router.get(
-    "/needs/{need_id}",
+    "/needs/{need_id:int}",
     operation_id="getNeed",
     summary="Read a financing need",
     description="One need; the ETag carries its version.",
@@ -111,7 +111,7 @@ def get_need(
 
 
 @router.patch(
-    "/needs/{need_id}",
+    "/needs/{need_id:int}",
     operation_id="updateNeed",
     summary="Change a financing need",
     description="Only the fields sent change; the need is matched again. A withdrawn "
@@ -141,7 +141,7 @@ def update_need(
 
 
 @router.post(
-    "/needs/{need_id}/withdraw",
+    "/needs/{need_id:int}/withdraw",
     operation_id="withdrawNeed",
     summary="Withdraw a financing need",
     description="Idempotent; its stored matches are removed.",
@@ -162,7 +162,7 @@ def withdraw_need(
 
 
 @router.get(
-    "/needs/{need_id}/recommendations",
+    "/needs/{need_id:int}/recommendations",
     operation_id="recommendForNeed",
     summary="Products recommended for a need",
     description="Every eligible product, best first, with its score, the factor "
@@ -177,7 +177,7 @@ def recommend_for_need(principal: Caller, session: SessionDep, need_id: NeedId) 
 
 
 @router.get(
-    "/enterprises/{enterprise_id}/recommendations",
+    "/enterprises/{enterprise_id:int}/recommendations",
     operation_id="recommendForEnterprise",
     summary="Products recommended for an enterprise",
     description="From its profile and its library projects (each project's financing "
@@ -305,7 +305,7 @@ def list_scoring_configs(
 
 
 @router.get(
-    "/scoring-config/versions/{version}",
+    "/scoring-config/versions/{version:int}",
     operation_id="getScoringConfigVersion",
     summary="Read one scoring configuration version",
     description="Any version, in force or not.",

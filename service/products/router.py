@@ -280,7 +280,7 @@ def list_product_versions(session: SessionDep, product_code: ProductCode) -> lis
 
 
 @router.get(
-    "/products/{product_code}/versions/{version}",
+    "/products/{product_code}/versions/{version:int}",
     operation_id="getProductVersion",
     summary="One version of a product",
     description="Any earlier version stays readable.",

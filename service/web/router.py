@@ -428,7 +428,7 @@ def _own_need(session: Session, who: Visitor, need_id: int) -> Any:
     return need
 
 
-@router.get("/enterprise/needs/{need_id}/edit")
+@router.get("/enterprise/needs/{need_id:int}/edit")
 def edit_need_form(
     request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id
 ) -> Response:
@@ -436,7 +436,7 @@ def edit_need_form(
     return _need_form(request, session, who, need, _need_defaults(need), {})
 
 
-@router.post("/enterprise/needs/{need_id}")
+@router.post("/enterprise/needs/{need_id:int}")
 def edit_need(
     request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id, fields: Form
 ) -> Response:
@@ -454,7 +454,7 @@ def edit_need(
     return _need_form(request, session, who, need, _echo(fields), form.errors, form.status)
 
 
-@router.post("/enterprise/needs/{need_id}/withdraw")
+@router.post("/enterprise/needs/{need_id:int}/withdraw")
 def withdraw_need(
     request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id, fields: Form
 ) -> Response:
@@ -489,7 +489,7 @@ def enterprise_apply(session: SessionDep, who: EnterpriseUser, fields: Form) -> 
     return see_other(f"{PREFIX}/enterprise/leads?applied={lead.id}")
 
 
-@router.post("/enterprise/contact-requests/{request_id}/{decision}")
+@router.post("/enterprise/contact-requests/{request_id:int}/{decision}")
 def enterprise_contact_request(
     session: SessionDep, who: EnterpriseUser, request_id: Id, decision: str, _: Form
 ) -> Response:
@@ -500,7 +500,7 @@ def enterprise_contact_request(
     return see_other(f"{PREFIX}/enterprise/leads?{decision}ed={request_id}")
 
 
-@router.post("/enterprise/leads/{lead_id}/withdraw")
+@router.post("/enterprise/leads/{lead_id:int}/withdraw")
 def enterprise_withdraw_lead(
     session: SessionDep, who: EnterpriseUser, lead_id: Id, fields: Form
 ) -> Response:
@@ -575,12 +575,12 @@ def _lead_page(
     )
 
 
-@router.get("/bank/leads/{lead_id}")
+@router.get("/bank/leads/{lead_id:int}")
 def bank_lead(request: Request, session: SessionDep, who: BankUser, lead_id: Id) -> Response:
     return _lead_page(request, session, who, lead_id)
 
 
-@router.post("/bank/leads/{lead_id}/status")
+@router.post("/bank/leads/{lead_id:int}/status")
 def bank_lead_status(
     request: Request, session: SessionDep, who: BankUser, lead_id: Id, fields: Form
 ) -> Response:
@@ -632,12 +632,12 @@ def _loan_page(
     )
 
 
-@router.get("/bank/loans/{loan_id}")
+@router.get("/bank/loans/{loan_id:int}")
 def bank_loan(request: Request, session: SessionDep, who: BankUser, loan_id: Id) -> Response:
     return _loan_page(request, session, who, loan_id)
 
 
-@router.post("/bank/loans/{loan_id}/renewal")
+@router.post("/bank/loans/{loan_id:int}/renewal")
 def bank_renewal(
     request: Request, session: SessionDep, who: BankUser, loan_id: Id, fields: Form
 ) -> Response:
@@ -852,7 +852,7 @@ def office_enterprises(
     )
 
 
-@router.get("/office/enterprises/{enterprise_id}")
+@router.get("/office/enterprises/{enterprise_id:int}")
 def office_enterprise(
     request: Request, session: SessionDep, who: OfficeUser, enterprise_id: Id
 ) -> Response:
@@ -891,13 +891,13 @@ def office_lists(request: Request, session: SessionDep, who: OfficeUser) -> Resp
     )
 
 
-@router.post("/office/lists/imports/{import_id}/commit")
+@router.post("/office/lists/imports/{import_id:int}/commit")
 def office_commit_import(session: SessionDep, who: OfficeUser, import_id: Id, _: Form) -> Response:
     lists.commit_import(session, who.principal, import_id)
     return see_other(f"{PREFIX}/office/lists?committed={import_id}")
 
 
-@router.post("/office/lists/entries/{entry_id}/confirm")
+@router.post("/office/lists/entries/{entry_id:int}/confirm")
 def office_confirm(session: SessionDep, who: OfficeUser, entry_id: Id, fields: Form) -> Response:
     form = FormReader(fields)
     enterprise_id = form.integer("enterprise_id", 1, 2_147_483_647, required=True)
@@ -908,7 +908,7 @@ def office_confirm(session: SessionDep, who: OfficeUser, entry_id: Id, fields: F
     return see_other(f"{PREFIX}/office/lists?confirmed={entry_id}")
 
 
-@router.post("/office/lists/entries/{entry_id}/reject")
+@router.post("/office/lists/entries/{entry_id:int}/reject")
 def office_reject(session: SessionDep, who: OfficeUser, entry_id: Id, fields: Form) -> Response:
     version = FormReader(fields).integer("version", 1, 2_147_483_647)
     lists.reject(session, who.principal, entry_id, version)

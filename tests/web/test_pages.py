@@ -508,7 +508,7 @@ def test_an_unknown_bank_or_enterprise_page_is_not_found(browser_as) -> None:
     office = browser_as("office")
     assert office.get("/web/office/banks/no-such-bank").status_code == 404
     assert office.get("/web/office/enterprises/99999999").status_code == 404
-    assert office.get("/web/office/enterprises/abc").status_code == 422
+    assert office.get("/web/office/enterprises/abc").status_code == 404  # not an id: no page
 
 
 def test_the_office_finds_an_enterprise_by_name(browser_as, firm) -> None:
