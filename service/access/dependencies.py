@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.security import HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -81,9 +81,14 @@ class Retry:
     path: str
 
     def answer(
-        self, body: Any, call: Callable[[], tuple[int, Any, dict[str, str]]]
-    ) -> JSONResponse:
-        return run_once(self.session, self.owner, self.key, "POST", self.path, body, call)
+        self,
+        body: Any,
+        call: Callable[[], tuple[int, Any, dict[str, str]]],
+        withhold: tuple[str, ...] = (),
+    ) -> Response:
+        """``body`` is what identifies the request (for an upload, the file's digest and the
+        form's fields); ``withhold`` names secret fields the stored answer keeps as null."""
+        return run_once(self.session, self.owner, self.key, "POST", self.path, body, call, withhold)
 
 
 def retry(

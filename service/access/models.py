@@ -48,7 +48,10 @@ class ApiKeyPublic(SQLModel):
 
 
 class ApiKeyCreated(ApiKeyPublic):
-    key: str = Field(description="The key itself; shown only this once")
+    key: str | None = Field(
+        description="The key itself; shown only this once (null in a replay of the answer to "
+        "the same Idempotency-Key, which never stores it)"
+    )
 
 
 class AuditEntry(SQLModel, table=True):

@@ -1,14 +1,14 @@
 """HTTP for API keys and the audit log (the office's)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from service.access import service
-from service.access.dependencies import Office
+from service.access.dependencies import Office, Retryable
 from service.access.models import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic, Role
 from service.core.database import get_session
 from service.core.errors import problem_responses
@@ -32,13 +32,16 @@ class KeyRequest(BaseModel):
     summary="Issue an API key",
     description="A random key for the office, a bank (bound to it) or an enterprise (bound to "
     "it). The key is in this response only; FinMatch keeps its hash. A holder may have several "
-    "keys, so that a new one can replace an old one before it is revoked.",
+    "keys, so that a new one can replace an old one before it is revoked. A retry with the "
+    "same Idempotency-Key answers the same key (id, prefix) with `key: null`: the key itself "
+    "is stored nowhere, so if the first answer was lost, revoke that key and issue another.",
     response_model=ApiKeyCreated,
     responses=problem_responses(401, 403, 422),
 )
 def create_key(
     _: Office,
     session: SessionDep,
+    retry: Retryable,
     data: Annotated[
         KeyRequest,
         Body(
@@ -50,8 +53,14 @@ def create_key(
             }
         ),
     ],
-) -> ApiKeyCreated:
-    return service.create_key(session, data.role, data.name, data.bank_code, data.enterprise_id)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        created = service.create_key(
+            session, data.role, data.name, data.bank_code, data.enterprise_id
+        )
+        return 201, created, {}
+
+    return retry.answer(data.model_dump(mode="json"), call, withhold=("key",))
 
 
 @router.get(
@@ -84,9 +93,10 @@ def list_keys(
 def revoke_key(
     _: Office,
     session: SessionDep,
+    retry: Retryable,
     key_id: Annotated[int, Path(ge=1, le=2_147_483_647, examples=[3])],
-) -> ApiKeyPublic:
-    return service.revoke_key(session, str(key_id))
+) -> Any:
+    return retry.answer({}, lambda: (200, service.revoke_key(session, str(key_id)), {}))
 
 
 @router.get(

@@ -1,6 +1,9 @@
 """Idempotency-Key for POSTs: a retry with the same key and body gets the first answer again
 (header ``Idempotent-Replayed: true``); the same key with another body is refused; while the
-first is still running, a second gets 409. Keys are per API key, and kept for a day."""
+first is still running, a second gets 409. Keys are per API key, and kept for a day.
+
+A secret shown once (an API key, a webhook's signing secret) is never written to the stored
+answer: its field is stored as null, so a replay names what was made but not the secret."""
 
 import hashlib
 import json
@@ -9,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Column, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
@@ -39,6 +42,11 @@ def _fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+def file_digest(content: bytes) -> str:
+    """What an upload's fingerprint holds of its file: the SHA-256 of its bytes."""
+    return hashlib.sha256(content).hexdigest()
+
+
 def _check_key(key: str) -> None:
     if not (1 <= len(key) <= 255) or not key.isprintable():
         raise Unprocessable(
@@ -54,12 +62,14 @@ def run_once(
     path: str,
     body: Any,
     call: Callable[[], tuple[int, Any, dict[str, str]]],
-) -> JSONResponse:
+    withhold: tuple[str, ...] = (),
+) -> Response:
     """Answer the request by ``call()`` (which returns status, JSON-able body and headers and
-    commits its own work), or by the stored answer to the same key."""
+    commits its own work), or by the stored answer to the same key. ``withhold`` names the
+    answer's secret fields: stored as null, so a replay carries them as null."""
     if key is None:
         status, content, headers = call()
-        return JSONResponse(jsonable_encoder(content), status_code=status, headers=headers)
+        return _response(status, jsonable_encoder(content), headers)
     _check_key(key)
     fingerprint = _fingerprint(method, path, body)
     now = utcnow()
@@ -76,8 +86,8 @@ def run_once(
         session.commit()
     except IntegrityError:
         session.rollback()
-        return _replay(session, owner, key, fingerprint, method, path, body, call)
-    return _first(session, record, call)
+        return _replay(session, owner, key, fingerprint, call, withhold)
+    return _first(session, record, call, withhold)
 
 
 def _replay(
@@ -85,11 +95,9 @@ def _replay(
     owner: str,
     key: str,
     fingerprint: str,
-    method: str,
-    path: str,
-    body: Any,
     call: Callable[[], tuple[int, Any, dict[str, str]]],
-) -> JSONResponse:
+    withhold: tuple[str, ...],
+) -> Response:
     stored = session.scalars(
         select(IdempotencyRecord).where(
             IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
@@ -108,22 +116,21 @@ def _replay(
             )
         stored.created_at = utcnow()  # the first one died: this one takes over
         session.commit()
-        return _first(session, stored, call)
+        return _first(session, stored, call, withhold)
     if stored.status_code >= 400:
         problem = dict(stored.response or {})
         problem.pop("status", None)
         detail, code = problem.pop("detail", ""), problem.pop("code", None)
         raise AppError(detail, code=code, status=stored.status_code, replayed=True, **problem)
-    return JSONResponse(
-        stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
-    )
+    return _response(stored.status_code, stored.response, {"Idempotent-Replayed": "true"})
 
 
 def _first(
     session: Session,
     record: IdempotencyRecord,
     call: Callable[[], tuple[int, Any, dict[str, str]]],
-) -> JSONResponse:
+    withhold: tuple[str, ...],
+) -> Response:
     try:
         status, content, headers = call()
     except AppError as exc:
@@ -138,7 +145,15 @@ def _first(
         session.commit()
         raise
     content = jsonable_encoder(content)
-    _store(session, record, status, content)
+    kept = {**content, **dict.fromkeys(withhold)} if withhold else content
+    _store(session, record, status, kept)
+    return _response(status, content, headers)
+
+
+def _response(status: int, content: Any, headers: dict[str, str]) -> Response:
+    """The answer; ``None`` is an answer without a body (a 202 or 204)."""
+    if content is None:
+        return Response(status_code=status, headers=headers)
     return JSONResponse(content, status_code=status, headers=headers)
 
 

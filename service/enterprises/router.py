@@ -1,12 +1,12 @@
 """HTTP for the enterprise library (企业库) and the project library (项目库)."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office
+from service.access.dependencies import Caller, Office, Retryable
 from service.access.policy import check_enterprise_fields, ensure_sees_enterprise, enterprise_scope
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
@@ -77,7 +77,7 @@ ENTERPRISE_EXAMPLE = {
 def create_enterprise(
     _: Office,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     data: Annotated[
         EnterpriseCreate,
         Body(
@@ -86,11 +86,16 @@ def create_enterprise(
             }
         ),
     ],
-) -> EnterprisePublic:
-    enterprise = service.create_enterprise(session, data)
-    response.headers["Location"] = f"/api/v1/enterprises/{enterprise.id}"
-    response.headers["ETag"] = etag(enterprise.version)
-    return service.enterprise_public(session, enterprise)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        enterprise = service.create_enterprise(session, data)
+        headers = {
+            "Location": f"/api/v1/enterprises/{enterprise.id}",
+            "ETag": etag(enterprise.version),
+        }
+        return 201, service.enterprise_public(session, enterprise), headers
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(
@@ -225,6 +230,7 @@ def update_enterprise(
 def add_qualification(
     _: Office,
     session: SessionDep,
+    retry: Retryable,
     enterprise_id: EnterpriseId,
     data: Annotated[
         QualificationCreate,
@@ -241,9 +247,12 @@ def add_qualification(
             }
         ),
     ],
-) -> QualificationPublic:
-    q = service.add_qualification(session, enterprise_id, data)
-    return QualificationPublic.model_validate(q, from_attributes=True)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        q = service.add_qualification(session, enterprise_id, data)
+        return 201, QualificationPublic.model_validate(q, from_attributes=True), {}
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.delete(
@@ -306,7 +315,7 @@ PROJECT_EXAMPLE = {
 def create_project(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     data: Annotated[
         ProjectCreate,
         Body(
@@ -318,12 +327,15 @@ def create_project(
             }
         ),
     ],
-) -> ProjectPublic:
+) -> Any:
     enterprise_scope(principal, data.enterprise_id)
-    project = service.create_project(session, data)
-    response.headers["Location"] = f"/api/v1/projects/{project.id}"
-    response.headers["ETag"] = etag(project.version)
-    return service.project_public(session, project)
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        project = service.create_project(session, data)
+        headers = {"Location": f"/api/v1/projects/{project.id}", "ETag": etag(project.version)}
+        return 201, service.project_public(session, project), headers
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(

@@ -245,9 +245,14 @@ def list_contact_requests(
 def accept_contact_request(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
-) -> ContactRequestPublic:
-    return service.decide_contact_request(session, principal, request_id, accept=True)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        decided = service.decide_contact_request(session, principal, request_id, accept=True)
+        return 200, decided, {}
+
+    return retry.answer({}, call)
 
 
 @router.post(
@@ -261,9 +266,14 @@ def accept_contact_request(
 def decline_contact_request(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
-) -> ContactRequestPublic:
-    return service.decide_contact_request(session, principal, request_id, accept=False)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        decided = service.decide_contact_request(session, principal, request_id, accept=False)
+        return 200, decided, {}
+
+    return retry.answer({}, call)
 
 
 @router.get(
@@ -297,13 +307,16 @@ WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Webhook end
     description="Events are pushed as thin payloads (ids only; pull the lead for details), "
     "signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with "
     "the `whsec_` secret returned here once. Failed deliveries are retried for about 3.6 days "
-    "with backoff and jitter; a 410 answer disables the endpoint.",
+    "with backoff and jitter; a 410 answer disables the endpoint. A retry with the same "
+    "Idempotency-Key answers the same endpoint with `secret: null` (the stored answer never "
+    "holds it): rotate the secret if the first answer was lost.",
     response_model=WebhookWithSecret,
     responses=problem_responses(403, 422),
 )
 def create_webhook(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     data: Annotated[
         WebhookCreate,
         Body(
@@ -315,8 +328,11 @@ def create_webhook(
             }
         ),
     ],
-) -> WebhookWithSecret:
-    return service.create_webhook(session, principal, data)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        return 201, service.create_webhook(session, principal, data), {}
+
+    return retry.answer(data.model_dump(mode="json"), call, withhold=("secret",))
 
 
 @router.get(
@@ -368,14 +384,19 @@ def update_webhook(
     operation_id="rotateWebhookSecret",
     summary="Rotate the signing secret",
     description="Returns a new secret; for 24 hours messages carry signatures made with the "
-    "old and the new one, so the receiver can switch without missing any.",
+    "old and the new one, so the receiver can switch without missing any. A retry with the "
+    "same Idempotency-Key rotates nothing and answers `secret: null` (the stored answer never "
+    "holds it).",
     response_model=WebhookWithSecret,
     responses=problem_responses(403, 404),
 )
 def rotate_secret(
-    principal: Caller, session: SessionDep, endpoint_id: WebhookId
-) -> WebhookWithSecret:
-    return service.rotate_secret(session, principal, endpoint_id)
+    principal: Caller, session: SessionDep, retry: Retryable, endpoint_id: WebhookId
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        return 200, service.rotate_secret(session, principal, endpoint_id), {}
+
+    return retry.answer({}, call, withhold=("secret",))
 
 
 @router.delete(
@@ -422,8 +443,12 @@ def list_deliveries(
 def retry_delivery(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     endpoint_id: WebhookId,
     delivery_id: Annotated[int, Path(ge=1, le=2**62)],
 ) -> Response:
-    service.retry_delivery(session, principal, endpoint_id, delivery_id)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
+    def call() -> tuple[int, Any, dict[str, str]]:
+        service.retry_delivery(session, principal, endpoint_id, delivery_id)
+        return status.HTTP_202_ACCEPTED, None, {}
+
+    return retry.answer({}, call)

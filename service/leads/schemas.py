@@ -175,7 +175,10 @@ class WebhookPublic(BaseModel):
 
 
 class WebhookWithSecret(WebhookPublic):
-    secret: str = Field(description="whsec_… signing secret; shown only in this response")
+    secret: str | None = Field(
+        description="whsec_… signing secret; shown only in this response (null in a replay of "
+        "the answer to the same Idempotency-Key, which never stores it)"
+    )
 
 
 class AttemptPublic(BaseModel):

@@ -19,11 +19,12 @@ from fastapi import (
 )
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office
+from service.access.dependencies import Caller, Office, Retryable
 from service.core.concurrency import etag as version_etag
 from service.core.concurrency import parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
+from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
 from service.core.tables import MAX_BYTES
 from service.lists import releases, service
@@ -68,7 +69,7 @@ IfNoneMatch = Annotated[str | None, Header(description="ETag the caller already 
 def import_list(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     file: Annotated[UploadFile, File(description="CSV or XLSX")],
     qualification_type: Annotated[str, Form(max_length=32)],
     title: Annotated[str | None, Form(max_length=200)] = None,
@@ -76,27 +77,40 @@ def import_list(
     batch: Annotated[str | None, Form(max_length=100)] = None,
     issued_date: Annotated[date | None, Form()] = None,
     expires_date: Annotated[date | None, Form()] = None,
-) -> ImportPublic:
+) -> Any:
     content = file.file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
         raise service.InvalidListImport(
             f"文件超过 {MAX_BYTES // 1024 // 1024} MB", code="file_too_large"
         )
-    record, duplicate = service.preview_import(
-        session,
-        principal,
-        content,
-        file.filename,
-        qualification_type,
-        title,
-        source,
-        batch,
-        issued_date,
-        expires_date,
-    )
-    if duplicate:
-        response.status_code = status.HTTP_200_OK
-    return service.import_public(record, duplicate)
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        record, duplicate = service.preview_import(
+            session,
+            principal,
+            content,
+            file.filename,
+            qualification_type,
+            title,
+            source,
+            batch,
+            issued_date,
+            expires_date,
+        )
+        answer = status.HTTP_200_OK if duplicate else status.HTTP_201_CREATED
+        return answer, service.import_public(record, duplicate), {}
+
+    upload = {
+        "file_sha256": file_digest(content),
+        "filename": file.filename,
+        "qualification_type": qualification_type,
+        "title": title,
+        "source": source,
+        "batch": batch,
+        "issued_date": issued_date,
+        "expires_date": expires_date,
+    }
+    return retry.answer(upload, call)
 
 
 @router.get(
@@ -133,8 +147,14 @@ def get_import(_: Office, session: SessionDep, import_id: ImportId) -> ImportPub
     response_model=ImportPublic,
     responses=problem_responses(403, 404),
 )
-def commit_import(principal: Caller, session: SessionDep, import_id: ImportId) -> ImportPublic:
-    return service.import_public(service.commit_import(session, principal, import_id))
+def commit_import(
+    principal: Caller, session: SessionDep, retry: Retryable, import_id: ImportId
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        record = service.commit_import(session, principal, import_id)
+        return 200, service.import_public(record), {}
+
+    return retry.answer({}, call)
 
 
 @router.get(
@@ -170,7 +190,7 @@ def list_entries(
 def confirm(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     entry_id: EntryId,
     body: Annotated[
         Confirmation,
@@ -181,12 +201,14 @@ def confirm(
         ),
     ],
     if_match: IfMatch = None,
-) -> EntryPublic:
-    entry = service.confirm(
-        session, principal, entry_id, body.enterprise_id, parse_if_match(if_match)
-    )
-    response.headers["ETag"] = version_etag(entry.version)
-    return service.entry_public(entry)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        entry = service.confirm(
+            session, principal, entry_id, body.enterprise_id, parse_if_match(if_match)
+        )
+        return 200, service.entry_public(entry), {"ETag": version_etag(entry.version)}
+
+    return retry.answer({"body": body.model_dump(mode="json"), "if_match": if_match}, call)
 
 
 @router.post(
@@ -201,13 +223,15 @@ def confirm(
 def reject(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     entry_id: EntryId,
     if_match: IfMatch = None,
-) -> EntryPublic:
-    entry = service.reject(session, principal, entry_id, parse_if_match(if_match))
-    response.headers["ETag"] = version_etag(entry.version)
-    return service.entry_public(entry)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        entry = service.reject(session, principal, entry_id, parse_if_match(if_match))
+        return 200, service.entry_public(entry), {"ETag": version_etag(entry.version)}
+
+    return retry.answer({"if_match": if_match}, call)
 
 
 @router.post(
@@ -221,6 +245,7 @@ def reject(
 def create_enterprise(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     entry_id: EntryId,
     body: Annotated[
         EntryCreate,
@@ -230,8 +255,12 @@ def create_enterprise(
             }
         ),
     ],
-) -> EntryPublic:
-    return service.entry_public(service.create_from_entry(session, principal, entry_id, body))
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        entry = service.create_from_entry(session, principal, entry_id, body)
+        return 200, service.entry_public(entry), {}
+
+    return retry.answer(body.model_dump(mode="json"), call)
 
 
 # --- releases -------------------------------------------------------------------------------
@@ -250,6 +279,7 @@ def create_enterprise(
 def publish(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     body: Annotated[
         ReleaseCreate,
         Body(
@@ -258,9 +288,12 @@ def publish(
             }
         ),
     ] = ReleaseCreate(),
-) -> ReleasePublic:
-    release = releases.publish(session, principal, body.note)
-    return releases.release_public(release, principal)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        release = releases.publish(session, principal, body.note)
+        return 201, releases.release_public(release, principal), {}
+
+    return retry.answer(body.model_dump(mode="json"), call)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from service.access.dependencies import Caller, Retryable
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
+from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
 from service.core.tables import MAX_BYTES
 from service.loans import service
@@ -109,14 +110,26 @@ def create_loan(
 def import_loans(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     file: Annotated[UploadFile, File(description="CSV or XLSX; the header in the first row")],
     bank: Annotated[str | None, Form(max_length=32, description="Office: whose loans")] = None,
     dry_run: Annotated[bool, Query()] = False,
-) -> ImportReport:
+) -> Any:
     content = file.file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
         raise ImportFileInvalid(f"文件超过 {MAX_BYTES // 1024 // 1024} MB", code="file_too_large")
-    return service.import_loans(session, principal, content, file.filename, bank, dry_run)
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        report = service.import_loans(session, principal, content, file.filename, bank, dry_run)
+        return 200, report, {}
+
+    upload = {
+        "file_sha256": file_digest(content),
+        "filename": file.filename,
+        "bank": bank,
+        "dry_run": dry_run,
+    }
+    return retry.answer(upload, call)
 
 
 @router.get(
@@ -220,10 +233,15 @@ def list_reminders(
 def run_reminders(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     as_of: Annotated[date | None, Query(description="Business date (Asia/Shanghai)")] = None,
-) -> ReminderRunPublic:
+) -> Any:
     service.require_office(principal)
-    return service.run_public(service.run_reminders(session, as_of, trigger="api"))
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        return 200, service.run_public(service.run_reminders(session, as_of, trigger="api")), {}
+
+    return retry.answer({"as_of": as_of}, call)
 
 
 @router.get(
@@ -403,7 +421,7 @@ def get_bridge(
 def decide_bridge(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     application_id: BridgeId,
     decision: Annotated[
         BridgeDecision,
@@ -418,9 +436,12 @@ def decide_bridge(
         ),
     ],
     if_match: IfMatch = None,
-) -> BridgeApplicationPublic:
-    application = service.decide_bridge(
-        session, principal, application_id, decision, parse_if_match(if_match)
-    )
-    response.headers["ETag"] = etag(application.version)
-    return service.bridge_public(application)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        application = service.decide_bridge(
+            session, principal, application_id, decision, parse_if_match(if_match)
+        )
+        return 200, service.bridge_public(application), {"ETag": etag(application.version)}
+
+    body = {"decision": decision.model_dump(mode="json"), "if_match": if_match}
+    return retry.answer(body, call)

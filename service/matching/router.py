@@ -1,11 +1,11 @@
 """HTTP for financing needs, recommendations, explanations and prospects."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office
+from service.access.dependencies import Caller, Office, Retryable
 from service.access.models import Role
 from service.access.policy import check_sees_bank, ensure_sees_enterprise, enterprise_scope, require
 from service.core.concurrency import etag, parse_if_match
@@ -56,7 +56,7 @@ NEED_EXAMPLE = {
 def create_need(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     data: Annotated[
         NeedCreate,
         Body(
@@ -65,12 +65,15 @@ def create_need(
             }
         ),
     ],
-) -> NeedPublic:
+) -> Any:
     enterprise_scope(principal, data.enterprise_id)
-    need = service.create_need(session, data)
-    response.headers["Location"] = f"/api/v1/needs/{need.id}"
-    response.headers["ETag"] = etag(need.version)
-    return service.need_public(need)
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        need = service.create_need(session, data)
+        headers = {"Location": f"/api/v1/needs/{need.id}", "ETag": etag(need.version)}
+        return 201, service.need_public(need), headers
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(
@@ -151,14 +154,17 @@ def update_need(
 def withdraw_need(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     need_id: NeedId,
     if_match: IfMatch = None,
-) -> NeedPublic:
+) -> Any:
     ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
-    need = service.withdraw_need(session, need_id, parse_if_match(if_match))
-    response.headers["ETag"] = etag(need.version)
-    return service.need_public(need)
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        need = service.withdraw_need(session, need_id, parse_if_match(if_match))
+        return 200, service.need_public(need), {"ETag": etag(need.version)}
+
+    return retry.answer({"if_match": if_match}, call)
 
 
 @router.get(
@@ -334,7 +340,7 @@ def get_scoring_config_version(
 def create_scoring_config(
     _: Office,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     data: Annotated[
         ScoringConfigCreate,
         Body(
@@ -343,7 +349,10 @@ def create_scoring_config(
             }
         ),
     ],
-) -> ScoringConfigPublic:
-    created = service.create_scoring_config(session, data)
-    response.headers["Location"] = f"/api/v1/scoring-config/versions/{created.version}"
-    return created
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        created = service.create_scoring_config(session, data)
+        location = f"/api/v1/scoring-config/versions/{created.version}"
+        return 201, created, {"Location": location}
+
+    return retry.answer(data.model_dump(mode="json"), call)

@@ -1,12 +1,12 @@
 """HTTP for banks and the product catalogue. Reading is public (no key)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office
+from service.access.dependencies import Caller, Office, Retryable
 from service.access.policy import check_manages_bank
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
@@ -96,7 +96,7 @@ def list_banks(
 def create_bank(
     _: Office,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     data: Annotated[
         BankCreate,
         Body(
@@ -105,10 +105,13 @@ def create_bank(
             }
         ),
     ],
-) -> BankPublic:
-    bank = service.create_bank(session, data)
-    response.headers["Location"] = f"/api/v1/banks/{bank.code}"
-    return BankPublic.model_validate(bank, from_attributes=True)
+) -> Any:
+    def call() -> tuple[int, Any, dict[str, str]]:
+        bank = service.create_bank(session, data)
+        public = BankPublic.model_validate(bank, from_attributes=True)
+        return 201, public, {"Location": f"/api/v1/banks/{bank.code}"}
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(
@@ -200,7 +203,7 @@ def list_products(
 def create_product(
     principal: Caller,
     session: SessionDep,
-    response: Response,
+    retry: Retryable,
     data: Annotated[
         ProductCreate,
         Body(
@@ -209,12 +212,18 @@ def create_product(
             }
         ),
     ],
-) -> ProductPublic:
+) -> Any:
     check_manages_bank(principal, data.bank_code)
-    product = service.create_product(session, data)
-    response.headers["Location"] = f"/api/v1/products/{product.code}"
-    response.headers["ETag"] = etag(product.current_version)
-    return service.product_public(session, product)
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        product = service.create_product(session, data)
+        headers = {
+            "Location": f"/api/v1/products/{product.code}",
+            "ETag": etag(product.current_version),
+        }
+        return 201, service.product_public(session, product), headers
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.get(
