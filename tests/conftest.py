@@ -135,3 +135,24 @@ def as_role(app: Any, session: Session) -> Callable[..., TestClient]:
         return c
 
     return make
+
+
+# A public address (not a documentation one, which webhooks refuse) for names the tests use.
+PUBLIC_TEST_ADDRESS = "93.184.216.34"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never ask the real DNS (there may be no network): names under the reserved
+    .example domain resolve to a public address, others to nothing. Tests that need other
+    answers (rebinding, internal names) replace the resolver again."""
+    import socket
+
+    from service.leads import client
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host.rstrip(".").lower().endswith(".example"):
+            return [PUBLIC_TEST_ADDRESS]
+        raise socket.gaierror(socket.EAI_NONAME, f"no DNS in tests: {host}")
+
+    monkeypatch.setattr(client, "resolve_host", resolve)

@@ -160,3 +160,85 @@ def test_scoring_v2_migration_moves_an_old_configuration_and_the_seeded_catalogu
                 assert "regions" not in (json.loads(e) if isinstance(e, str) else e)
     finally:
         engine.dispose()
+
+
+def test_webhook_log_migration_clears_the_receivers_answers(fresh_url: str) -> None:
+    """What a receiver answered (the start of its body, or the banner a protocol error
+    quoted) leaves the log; the status and the kind of failure stay."""
+    from sqlalchemy import text
+
+    config = _alembic_config(fresh_url)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "0013")
+    engine = create_engine(fresh_url)
+    stored = {
+        1: (500, 'HTTP 500: {"keys": [{"key": "fm_live_internal"}]}'),
+        2: (302, "HTTP 302"),
+        3: (None, "RemoteProtocolError: illegal status line: bytearray(b'SSH-2.0-OpenSSH_9.6')"),
+        4: (None, "ConnectError: [Errno 111] Connection refused"),
+        5: (200, None),
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO bank (code, name, short_name, kind, bridge_fund_partner, "
+                    "created_at, updated_at) VALUES ('jsbank-wx', '江苏银行无锡分行', '江苏银行', "
+                    "'city_commercial', true, '2026-01-01', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_endpoint (id, bank_code, url, secret, enabled, version, "
+                    "created_at, updated_at) VALUES (1, 'jsbank-wx', "
+                    "'http://127.0.0.1:8000/api/v1/keys', 'whsec_x', true, 1, "
+                    "'2026-01-01', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO bank_event (id, bank_code, seq, type, data, occurred_at) "
+                    "VALUES (1, 'jsbank-wx', 1, 'lead.created', '{}', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_delivery (id, endpoint_id, event_id, msg_id, status, "
+                    "attempts, next_attempt_at, last_status_code, last_error, created_at) "
+                    "VALUES (1, 1, 1, 'msg_1_1', 'pending', 5, '2026-01-02', :status, :error, "
+                    "'2026-01-01')"
+                ),
+                {"status": stored[1][0], "error": stored[1][1]},
+            )
+            for attempt_id, (status, error) in stored.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO webhook_attempt (id, delivery_id, at, status_code, error, "
+                        "duration_ms) VALUES (:id, 1, '2026-01-01', :status, :error, 12)"
+                    ),
+                    {"id": attempt_id, "status": status, "error": error},
+                )
+        command.upgrade(config, "head")
+
+        def logged() -> tuple[dict, tuple]:
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT id, error FROM webhook_attempt")).all()
+                attempts = {attempt_id: error for attempt_id, error in rows}
+                delivery = conn.execute(
+                    text("SELECT last_status_code, last_error FROM webhook_delivery")
+                ).one()
+            return attempts, tuple(delivery)
+
+        attempts, delivery = logged()
+        assert attempts == {
+            1: "HTTP 500",
+            2: "HTTP 302",
+            3: "RemoteProtocolError: 接收端未给出有效的 HTTP 回答",
+            4: "ConnectError: [Errno 111] Connection refused",
+            5: None,
+        }
+        assert delivery == (500, "HTTP 500")
+        command.downgrade(config, "0013")
+        assert logged() == (attempts, delivery)  # gone for good; nothing to put back
+    finally:
+        engine.dispose()

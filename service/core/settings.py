@@ -124,6 +124,20 @@ class Settings(BaseSettings):
         "(and mark their session cookie Secure).",
     )
 
+    webhook_allow_http: bool = Field(
+        default=False,
+        validation_alias="FINMATCH_WEBHOOK_ALLOW_HTTP",
+        description="Accept plain http:// webhook URLs (trials on one machine only; in "
+        "production webhooks go over https).",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        validation_alias="FINMATCH_WEBHOOK_ALLOW_PRIVATE",
+        description="Accept webhook URLs on this machine or a private network (loopback, "
+        "10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for trials only; link-local, "
+        "multicast and reserved addresses stay refused.",
+    )
+
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")
 

@@ -29,7 +29,8 @@ TIMEOUT_SECONDS = 10.0
 
 
 def http_client() -> httpx.Client:
-    """One client per job run; no proxies from the environment, no redirects."""
+    """One client per job run, and so per endpoint (connections are pooled by the address
+    checked); no proxies from the environment, no redirects."""
     return httpx.Client(timeout=TIMEOUT_SECONDS, trust_env=False, follow_redirects=False)
 
 
@@ -84,6 +85,7 @@ def deliver(session: Session, endpoint_id: int) -> dict:
         .with_for_update(skip_locked=True)
     ).all()
     counts = {"sent": 0, "delivered": 0, "failed": 0}
+    policy = client.UrlPolicy.from_settings()
     with http_client() as http:
         for delivery in due:
             event = session.get(BankEvent, delivery.event_id)
@@ -109,6 +111,7 @@ def deliver(session: Session, endpoint_id: int) -> dict:
                 utcnow(),
                 body,
                 timeout=TIMEOUT_SECONDS,
+                policy=policy,
             )
             counts["sent"] += 1
             _record(session, endpoint, delivery, attempt)
@@ -116,7 +119,10 @@ def deliver(session: Session, endpoint_id: int) -> dict:
             if not endpoint.enabled:
                 break
             if attempt.status_code is None:
-                # Unreachable: the rest waits for the next try instead of timing out too.
+                # Unreachable, or refused before sending (a URL now forbidden, or a host that
+                # resolves to an internal address): the rest waits for the next try instead
+                # of failing the same way. Retried on the schedule, so a URL fixed meanwhile
+                # gets everything.
                 _postpone(session, endpoint_id, delivery)
                 break
     _schedule_next(session, endpoint)

@@ -141,8 +141,19 @@ EVENT_TYPES = (
 )
 
 
+WEBHOOK_URL_RULES = (
+    "https:// to a host that resolves to public addresses only (no loopback, private, "
+    "link-local, multicast or reserved ones, in any spelling); no user:password@; no port "
+    "below 1024 but 80 and 443. Checked again at every send."
+)
+
+
 class WebhookCreate(BaseModel):
-    url: str = Field(max_length=500, examples=["https://api.bank.example/finmatch/events"])
+    url: str = Field(
+        max_length=500,
+        description=WEBHOOK_URL_RULES,
+        examples=["https://api.bank.example/finmatch/events"],
+    )
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] | None = Field(
         default=None, description=f"Only these events (default all): {', '.join(EVENT_TYPES)}"
@@ -156,7 +167,7 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookUpdate(BaseModel):
-    url: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=500, description=WEBHOOK_URL_RULES)
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] | None = None
     enabled: bool | None = None
@@ -183,9 +194,16 @@ class WebhookWithSecret(WebhookPublic):
 
 class AttemptPublic(BaseModel):
     at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: int
+    status_code: int | None = Field(
+        description="The receiver's HTTP status; null when none arrived or nothing was sent"
+    )
+    error: str | None = Field(
+        description="Null when delivered; else `HTTP 503`, the connection's failure "
+        "(`ConnectTimeout: …`), or `<code>: <why>` when the URL was refused and nothing "
+        "was sent (`webhook_url_not_public: …`). Never what the receiver answered.",
+        examples=["HTTP 503"],
+    )
+    duration_ms: int = Field(description="From resolving the host to the answer's status")
 
 
 class DeliveryPublic(BaseModel):

@@ -20,7 +20,7 @@ from service.core.events import emit
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
-from service.leads import feed, queries, sla
+from service.leads import client, feed, queries, sla
 from service.leads.client import new_secret
 from service.leads.exceptions import (
     ContactRequestClosed,
@@ -758,14 +758,13 @@ SLA_CHECK = "leads.deadline_check"
 
 
 def _check_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
+    """https to a host that resolves to public addresses only (see client); checked again at
+    every send, since the host's DNS answer may change."""
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidLeadRequest(
-            "回调地址须为 http(s):// 开头的完整网址。", code="invalid_webhook_url", field="url"
-        )
+    try:
+        client.check_destination(url, client.UrlPolicy.from_settings())
+    except client.DestinationRefused as refused:
+        raise InvalidLeadRequest(refused.message, code=refused.code, field="url") from None
     return url
 
 
@@ -834,8 +833,10 @@ def update_webhook(
 ) -> WebhookPublic:
     endpoint = _endpoint(session, principal, endpoint_id)
     changes = data.model_dump(exclude_unset=True)
-    if "url" in changes:
-        endpoint.url = _check_url(changes["url"] or "")
+    if "url" in changes or changes.get("enabled"):
+        # Enabling again checks the stored URL too: it may predate the rules, or its host
+        # may resolve elsewhere now.
+        endpoint.url = _check_url(changes.get("url", endpoint.url) or "")
     if "description" in changes:
         endpoint.description = changes["description"]
     if "event_types" in changes:

@@ -13,7 +13,7 @@ from service.loans.models import LoanReminder
 from service.loans.service import run_reminder_job
 from service.taxonomy.workdays import official_years_as
 from tests.factories import bank_payload, create_enterprise, credit_code, product_payload
-from tests.leads.test_webhooks import Receiver
+from tests.leads.test_webhooks import Receiver, allow_local_receivers
 
 
 @pytest.fixture
@@ -369,7 +369,10 @@ def test_a_provisional_reminder_is_recomputed_once_the_calendar_learns_the_year(
     assert (runs["reminders"], runs["recomputed"]) == (0, 0)
 
 
-def test_reminders_are_pushed_to_the_banks_webhook(client, as_role, bank, firm) -> None:
+def test_reminders_are_pushed_to_the_banks_webhook(
+    client, as_role, bank, firm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allow_local_receivers(monkeypatch)  # the receiver is plain http on 127.0.0.1
     receiver = Receiver()
     try:
         banker = as_role("bank", bank_code=bank)
