@@ -20,13 +20,13 @@ from fastapi import (
 from sqlmodel import Session
 
 from service.access.dependencies import Caller, Office, Retryable
+from service.core import tables
 from service.core.concurrency import etag as version_etag
 from service.core.concurrency import parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
-from service.core.tables import MAX_BYTES
 from service.lists import releases, service
 from service.lists.models import Match
 from service.lists.schemas import (
@@ -78,11 +78,8 @@ def import_list(
     issued_date: Annotated[date | None, Form()] = None,
     expires_date: Annotated[date | None, Form()] = None,
 ) -> Any:
-    content = file.file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise service.InvalidListImport(
-            f"文件超过 {MAX_BYTES // 1024 // 1024} MB", code="file_too_large"
-        )
+    # One byte over the limit is enough for read_table to refuse the file (413).
+    content = file.file.read(tables.LIMITS.file_bytes + 1)
 
     def call() -> tuple[int, Any, dict[str, str]]:
         record, duplicate = service.preview_import(
