@@ -621,9 +621,9 @@ def cell_date(value: Any) -> date:
 # Formula injection (OWASP "CSV Injection", ASVS 1.2.10): a spreadsheet takes a text cell that
 # starts with = + - or @ as a formula (=HYPERLINK(...) sends the sheet's data away,
 # =cmd|... runs a program), and tab, carriage return and NUL are on OWASP's list too. The
-# full-width ＝＋－＠ as well: Excel with an East Asian input method turns them into their
-# ASCII forms when a formula is typed, and the quote costs a real name nothing. Every export
-# goes through export_cell: such text gets a single quote before it, numbers stay numbers.
+# full-width ＝＋－＠ are quoted as well, as a precaution for spreadsheets that may fold
+# full-width characters to ASCII; the quote costs a real name nothing. Every export goes
+# through export_cell: such text gets a single quote before it, numbers stay numbers.
 
 _FORMULA_START = frozenset("=+-@\t\r\0＝＋－＠")
 # What a spreadsheet may skip before it sees the first character: spaces and controls.
