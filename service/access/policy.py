@@ -1,15 +1,22 @@
 """Who may see and change what: every authorization rule of the API, in one place.
 
 A caller is a ``Principal``: the office (sees and manages everything), a bank (its own
-products, prospects, leads and events) or an enterprise (its own profile, projects, needs,
-recommendations and leads). Rules about an object answer as if a hidden object did not exist
+products, prospects, leads, loans and events, and who an enterprise is only with that
+enterprise's consent) or an enterprise (its own profile, projects, needs, recommendations and
+leads). Rules about an object answer as if a hidden object did not exist
 (404 from the use case), so that guessing ids reveals nothing; rules about a whole endpoint
 answer 403."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sqlalchemy import select, union
+from sqlmodel import Session
 
 from service.access.models import Role
 from service.core.errors import AppError
+from service.enterprises.models import Enterprise
+from service.leads.models import Lead
 
 
 class Unauthenticated(AppError):
@@ -63,11 +70,39 @@ def require(principal: Principal, *roles: Role) -> None:
 
 
 def sees_enterprise(principal: Principal, enterprise_id: int) -> bool:
-    """An enterprise's own data: the office, and the enterprise itself. (A bank sees an
-    enterprise only through a lead the enterprise consented to; the leads rules say so.)"""
+    """An enterprise's own data: the office, and the enterprise itself. (A bank sees who an
+    enterprise is only with its consent: ``identified_enterprises``.)"""
     return principal.is_office or (
         principal.role == Role.enterprise and principal.enterprise_id == enterprise_id
     )
+
+
+def identified_enterprises(
+    session: Session, principal: Principal, enterprise_ids: Iterable[int]
+) -> set[int]:
+    """Of these enterprises, those the caller may know who they are (name, credit code) and
+    name by id: the office every one, an enterprise itself, and a bank those that consented to
+    it, by sharing their details with banks (the consent behind the library releases) or by a
+    lead of that bank that carries their consent. Everything else answers as if unknown."""
+    wanted = set(enterprise_ids)
+    if principal.is_office or not wanted:
+        return wanted
+    if principal.role == Role.enterprise:
+        return wanted & {principal.enterprise_id} if principal.enterprise_id else set()
+    shared = select(Enterprise.id).where(
+        Enterprise.id.in_(wanted),  # type: ignore[union-attr]
+        Enterprise.share_with_banks.is_(True),  # type: ignore[attr-defined]
+    )
+    consented = select(Lead.enterprise_id).where(
+        Lead.enterprise_id.in_(wanted),  # type: ignore[attr-defined]
+        Lead.bank_code == principal.bank_code,
+        Lead.consented.is_(True),  # type: ignore[attr-defined]
+    )
+    return set(session.scalars(union(shared, consented)))
+
+
+def identifies_enterprise(session: Session, principal: Principal, enterprise_id: int) -> bool:
+    return enterprise_id in identified_enterprises(session, principal, [enterprise_id])
 
 
 def sees_bank(principal: Principal, bank_code: str) -> bool:

@@ -379,7 +379,7 @@ def request_contact(
         match = session.get(NeedMatch, int(raw))
     elif raw.isdigit() and basis == "profile":
         match = session.get(EnterpriseMatch, int(raw))
-    if match is None or match.product_id != product.id:
+    if match is None or match.product_id != product.id or not _listed(session, match):
         raise InvalidLeadRequest(
             f"产品 {product_code} 的潜在客户中没有 {prospect_id}。",
             code="unknown_prospect",
@@ -400,6 +400,17 @@ def request_contact(
         session.rollback()
         raise ContactRequestExists("已向该企业发出联系请求，等待企业答复。") from exc
     return request
+
+
+def _listed(session: Session, match: NeedMatch | EnterpriseMatch) -> bool:
+    """Whether the product's prospect list shows the match (a need still open, a profile
+    match still kept): a guessed id of any other answers as an unknown one."""
+    if isinstance(match, NeedMatch):
+        status = session.scalar(
+            select(FinancingNeed.status).where(FinancingNeed.id == match.need_id)
+        )
+        return status in OPEN_NEED
+    return match.product_rank is not None
 
 
 def list_contact_requests(

@@ -55,9 +55,12 @@ IfMatch = Annotated[str | None, Header(description="ETag of the version the chan
     status_code=status.HTTP_201_CREATED,
     summary="Record a loan",
     description="A bank records one of its loans (the office, for a bank): the enterprise by "
-    "id or credit code, principal in fen, rate in basis points, disbursement and maturity "
-    "dates. A contract number the bank already has is a 409. Loans are also recorded when a "
-    "lead is reported disbursed, and imported in bulk (`POST /loans/import`).",
+    "credit code, or by id when the bank may know who it is (it shares its details with banks, "
+    "or consented to one of the bank's leads; any other id is answered as an unknown one, a "
+    "422 `unknown_enterprise`), principal in fen, rate in basis points, disbursement and "
+    "maturity dates. The answer names the borrower only as far as the bank may know it. A "
+    "contract number the bank already has is a 409. Loans are also recorded when a lead is "
+    "reported disbursed, and imported in bulk (`POST /loans/import`).",
     response_model=LoanPublic,
     responses=problem_responses(403, 409, 422),
 )
@@ -86,7 +89,8 @@ def create_loan(
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         loan = service.create_loan(session, principal, data)
-        body = service.loans_public(session, [loan])[0]
+        named = data.enterprise_id is None
+        body = service.loans_public(session, principal, [loan], named_by_code=named)[0]
         return 201, body, {"ETag": etag(loan.version)}
 
     return retry.answer(data.model_dump(mode="json"), call)
@@ -137,7 +141,8 @@ def import_loans(
     description="Soonest maturity first. A bank sees its own loans, an enterprise its own, "
     "the office all. Each loan carries its reminder schedule (what was sent, whether late, "
     "and whether a date is provisional), its renewal case and whether it may be renewed "
-    "without repaying principal.",
+    "without repaying principal. A bank sees the borrower's name and credit code only with the "
+    "borrower's consent.",
     response_model=Page[LoanPublic],
     responses=problem_responses(422),
 )
@@ -179,7 +184,7 @@ def get_loan(
 ) -> LoanPublic:
     loan = service.get_loan(session, principal, loan_id)
     response.headers["ETag"] = etag(loan.version)
-    return service.loans_public(session, [loan])[0]
+    return service.loans_public(session, principal, [loan])[0]
 
 
 @router.get(

@@ -77,13 +77,23 @@ class RenewalCasePublic(BaseModel):
     updated_at: datetime
 
 
+BORROWER_SHOWN = (
+    "Who the borrower is, for a bank only with the borrower's consent (it shares its details "
+    "with banks, or consented to a lead of the bank); otherwise null"
+)
+
+
 class LoanPublic(BaseModel):
     id: int
     contract_no: str
     bank_code: str
     bank_name: str | None
     enterprise_id: int
-    enterprise_name: str | None
+    enterprise_name: str | None = Field(description=BORROWER_SHOWN)
+    credit_code: str | None = Field(
+        description=BORROWER_SHOWN + "; also in the answer to a request that named the borrower "
+        "by its credit code"
+    )
     product_code: str | None
     lead_id: int | None
     kind: LoanKind
@@ -111,7 +121,7 @@ class ReminderPublic(BaseModel):
     contract_no: str
     bank_code: str
     enterprise_id: int
-    enterprise_name: str | None
+    enterprise_name: str | None = Field(description=BORROWER_SHOWN)
     principal_fen: int
     maturity_date: date
     stage_days: int

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Forbidden, Principal, require
+from service.access.policy import Forbidden, Principal, identified_enterprises, require
 from service.core.concurrency import check_version
 from service.core.errors import Unprocessable
 from service.core.events import emit
@@ -157,9 +157,16 @@ def on_lead_disbursed(
     session.flush()
 
 
-def _enterprise_id(session: Session, enterprise_id: int | None, credit_code: str | None) -> int:
+def _enterprise_id(
+    session: Session, principal: Principal, enterprise_id: int | None, credit_code: str | None
+) -> int:
+    """The borrower. By id only one the caller may know (for a bank: one that consented to
+    it); one it may not answers as one that does not exist. By credit code any library
+    enterprise: the bank names a borrower it already knows."""
     if enterprise_id is not None:
-        if session.get(Enterprise, enterprise_id) is None:
+        if session.get(Enterprise, enterprise_id) is None or not identified_enterprises(
+            session, principal, [enterprise_id]
+        ):
             raise InvalidLoan(f"企业 {enterprise_id} 不在企业库中。", code="unknown_enterprise")
         return enterprise_id
     if credit_code is None:
@@ -196,7 +203,7 @@ def create_loan(session: Session, principal: Principal, data: LoanCreate) -> Loa
     loan = Loan(
         bank_code=bank_code,
         contract_no=data.contract_no.strip(),
-        enterprise_id=_enterprise_id(session, data.enterprise_id, data.credit_code),
+        enterprise_id=_enterprise_id(session, principal, data.enterprise_id, data.credit_code),
         product_id=_product_id(session, bank_code, data.product_code),
         kind=data.kind,
         principal_fen=data.principal_fen,
@@ -434,11 +441,16 @@ def list_loans(
         session.scalars(statement.order_by(Loan.maturity_date, Loan.id).limit(page.limit + 1))
     )
     result = make_page(rows, page.limit, lambda loan: [loan.maturity_date.isoformat(), loan.id])
-    result.items = loans_public(session, result.items)
+    result.items = loans_public(session, principal, result.items)
     return result
 
 
-def loans_public(session: Session, loans: list[Loan]) -> list[LoanPublic]:
+def loans_public(
+    session: Session, principal: Principal, loans: list[Loan], named_by_code: bool = False
+) -> list[LoanPublic]:
+    """Loans as the caller may see them: who the borrower is (name, credit code) only when
+    the access policy lets the caller know it, or (``named_by_code``) in the answer to the
+    request that named the borrower by its credit code."""
     if not loans:
         return []
     ids = [loan.id for loan in loans]
@@ -447,6 +459,7 @@ def loans_public(session: Session, loans: list[Loan]) -> list[LoanPublic]:
         e.id: e
         for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(enterprise_ids)))  # type: ignore[union-attr]
     }
+    known = identified_enterprises(session, principal, enterprise_ids)
     banks = dict(session.execute(select(Bank.code, Bank.name)).all())
     product_ids = {loan.product_id for loan in loans if loan.product_id}
     products = dict(
@@ -481,11 +494,15 @@ def loans_public(session: Session, loans: list[Loan]) -> list[LoanPublic]:
                 )
             )
         case_row = cases.get(loan.id)
+        named = loan.enterprise_id in known
         out.append(
             LoanPublic(
                 **_columns(loan, exclude={"product_id"}),
                 bank_name=banks.get(loan.bank_code),
-                enterprise_name=enterprise.name if enterprise else None,
+                enterprise_name=enterprise.name if enterprise and named else None,
+                credit_code=enterprise.credit_code
+                if enterprise and (named or named_by_code)
+                else None,
                 product_code=products.get(loan.product_id) if loan.product_id else None,
                 no_principal_renewal=_eligibility(eligibility),
                 reminders=reminders,
@@ -658,11 +675,12 @@ def list_reminders(
         statement.order_by(LoanReminder.id.desc()).limit(page.limit + 1)  # type: ignore[union-attr]
     ).all()
     result = make_page(rows, page.limit, lambda row: [row[0].id])
+    known = identified_enterprises(
+        session, principal, {row[0].enterprise_id for row in result.items}
+    )
     names = dict(
         session.execute(
-            select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_({row[0].enterprise_id for row in result.items})  # type: ignore[union-attr]
-            )
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(known))  # type: ignore[union-attr]
         ).all()
     )
     result.items = [

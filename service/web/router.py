@@ -619,7 +619,9 @@ def _loan_page(
     status: int = 200,
 ) -> HTMLResponse:
     case = loans.case_public(loans.get_case(session, who.principal, loan_id))
-    loan = loans.loans_public(session, [loans.get_loan(session, who.principal, loan_id)])[0]
+    loan = loans.loans_public(
+        session, who.principal, [loans.get_loan(session, who.principal, loan_id)]
+    )[0]
     return render(
         request,
         "bank/loan.html",

@@ -352,7 +352,15 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         dict(office="ok", bank="ok", enterprise="ok", anonymous=401),
     ),
     ("GET", "/loans/{loan_2}", None, dict(office="ok", bank=404, enterprise=404, anonymous=401)),
-    ("POST", "/loans", "loan_a", dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
+    # by id, an enterprise that has not consented to bank A is unknown to it; by credit code,
+    # a borrower the bank already knows
+    ("POST", "/loans", "loan_a", dict(office="ok", bank=422, enterprise=403, anonymous=401)),
+    (
+        "POST",
+        "/loans",
+        "loan_a_by_code",
+        dict(office="ok", bank="ok", enterprise=403, anonymous=401),
+    ),
     ("POST", "/loans", "loan_b", dict(office="ok", bank=403, enterprise=403, anonymous=401)),
     (
         "GET",
@@ -504,6 +512,9 @@ def _body(spec: Any, world: World) -> Any:
     if spec in ("loan_a", "loan_b"):
         bank = world.bank_a if spec == "loan_a" else world.bank_b
         return {**_loan_body(bank, world.firm_1["id"]), "contract_no": f"N-{spec}"}
+    if spec == "loan_a_by_code":
+        body = {**_loan_body(world.bank_a, world.firm_1["id"]), "contract_no": f"N-{spec}"}
+        return {**body, "enterprise_id": None, "credit_code": world.firm_1["credit_code"]}
     return spec
 
 

@@ -319,6 +319,37 @@ def test_contact_requests(client, as_role, banks, products, firm) -> None:
     assert enterprise.post(f"/api/v1/contact-requests/{pending['id']}/decline").status_code == 409
 
 
+def test_a_match_the_prospect_list_does_not_show_cannot_be_asked_for(
+    client, as_role, session, banks, products, firm
+) -> None:
+    from service.matching.models import EnterpriseMatch
+
+    bank = as_role("bank", bank_code=banks[3])
+    code = products[-1]["code"]
+    listed = next(
+        p
+        for p in bank.get(f"/api/v1/products/{code}/prospects").json()["items"]
+        if p["basis"] == "profile"
+    )
+    # a rematch keeps the pair for the enterprise's own list but drops it from the product's
+    match = session.get(EnterpriseMatch, int(listed["prospect_id"].removeprefix("profile-")))
+    assert match is not None
+    match.product_rank = None
+    session.commit()
+    prospects = bank.get(f"/api/v1/products/{code}/prospects").json()["items"]
+    assert listed["prospect_id"] not in [p["prospect_id"] for p in prospects]
+    # its id, guessed, answers as an id that never was one; nothing is asked
+    asked = bank.post(
+        f"/api/v1/products/{code}/contact-requests", json={"prospect_id": listed["prospect_id"]}
+    )
+    never = bank.post(
+        f"/api/v1/products/{code}/contact-requests", json={"prospect_id": "profile-0"}
+    )
+    assert asked.status_code == never.status_code == 422
+    assert asked.json()["code"] == never.json()["code"] == "unknown_prospect"
+    assert bank.get("/api/v1/contact-requests").json() == []
+
+
 def test_equal_scores_rotate_between_banks(client, firm) -> None:
     twins = [client.post("/api/v1/banks", json=bank_payload()).json()["code"] for _ in range(2)]
     for bank in twins:  # the same terms: the same score for every need

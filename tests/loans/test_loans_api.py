@@ -80,7 +80,7 @@ def test_a_bank_records_a_loan_and_sees_its_schedule(client, as_role, bank, firm
         "/api/v1/loans",
         json={
             "contract_no": "JS-2026-001",
-            "enterprise_id": firm["id"],
+            "credit_code": firm["credit_code"],
             "principal_fen": 1,
             "rate_bp": 1,
             "disbursed_date": "2025-01-01",
