@@ -117,6 +117,16 @@ _HTTP_CODES = {
 }
 
 
+def status_title(status: int) -> str:
+    """The RFC 9110 name of a status (Python before 3.13 still says "Request Entity Too
+    Large" for 413)."""
+    if status == 413:
+        return "Content Too Large"
+    if status == 422:
+        return "Invalid request"
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -124,7 +134,10 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        title = exc.title
+        if exc.status != type(exc).status:  # e.g. a 422 kind of error raised as a 413
+            title = status_title(exc.status)
+        return problem_response(request, exc.status, exc.code, title, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -143,7 +156,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        phrase = status_title(status)
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         code = _HTTP_CODES.get(status, "http_error")
         if status == 404 and detail == "Not Found":

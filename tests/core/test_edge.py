@@ -384,3 +384,21 @@ def test_a_nul_that_reaches_postgresql_is_a_422_not_a_500() -> None:
     )
     assert _nul_character(error)
     assert not _nul_character(DataError("x", {}, Orig("value out of range")))
+
+
+def test_an_error_raised_with_another_status_is_titled_by_that_status() -> None:
+    from fastapi import FastAPI
+
+    from service.core.errors import Unprocessable, install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/big")
+    def big() -> None:
+        raise Unprocessable("文件超过 20 MB", code="file_too_large", status=413)
+
+    response = TestClient(app).get("/big")
+    assert response.status_code == 413
+    assert response.json()["title"] == "Content Too Large"
+    assert response.json()["code"] == "file_too_large"
