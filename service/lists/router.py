@@ -308,11 +308,9 @@ def list_releases(principal: Caller, session: SessionDep, page: PageDep) -> Page
 def _release(
     request: Request, principal: Any, session: Session, number: int | None
 ) -> Response | ReleasePublic:
-    release = releases.get_release(session, principal, number)
-    tag = releases.etag(release, principal)
+    tag, body = releases.view(session, principal, number)
     if _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={"ETag": tag})
-    body = releases.release_public(release, principal)
     return _json(body.model_dump(mode="json"), tag)
 
 
@@ -345,7 +343,10 @@ def latest(request: Request, principal: Caller, session: SessionDep, _: IfNoneMa
     "/releases/{number:int}",
     operation_id="getRelease",
     summary="A release",
-    description="Any earlier release, by number; ETag and If-None-Match as for the latest.",
+    description="Any earlier release, by number; ETag and If-None-Match as for the latest. "
+    "A bank's view leaves out the enterprises that have withdrawn their consent to share "
+    "with banks since publication (`withheld_since_consent_withdrawn`, `withheld_note`), and "
+    "its ETag changes with them.",
     response_model=ReleasePublic,
     responses={304: {"description": "Not modified"}, **problem_responses(403, 404)},
 )
@@ -360,7 +361,8 @@ def get_release(
     operation_id="listReleaseItems",
     summary="A release's enterprises and projects",
     description="By kind and id, paged. A bank gets only the enterprises that consented to "
-    "share their details with banks, and their projects.",
+    "share their details with banks, and their projects; of an enterprise that has withdrawn "
+    "that consent since, only the kind and id, marked `withheld: consent_withdrawn`.",
     response_model=Page[ReleaseItemPublic],
     responses=problem_responses(403, 404, 422),
 )
@@ -380,7 +382,8 @@ def release_items(
     summary="What changed between two releases",
     description="Items added, removed and changed (with the changed fields) from release "
     "`since` to this one, by kind and id, paged. For a bank, an enterprise that stopped "
-    "sharing counts as removed.",
+    "sharing counts as removed (marked `withheld: consent_withdrawn` while it withholds its "
+    "consent), and nothing of it is added or changed.",
     response_model=Page[ChangePublic],
     responses=problem_responses(403, 404, 422),
 )

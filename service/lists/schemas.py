@@ -1,7 +1,7 @@
 """What the lists and releases API reads and answers."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -81,14 +81,39 @@ class ReleaseCreate(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+WITHHELD = (
+    "consent_withdrawn: the enterprise shared its details with banks when the release was "
+    "published and has withdrawn that consent since, so its data (and its projects') is no "
+    "longer given to banks; delete what you hold of it. It shows again if the enterprise "
+    "consents again. Null otherwise"
+)
+
+
 class ReleasePublic(BaseModel):
     number: int
     as_of: date
-    enterprises: int = Field(description="In the release (the office's count)")
+    enterprises: int = Field(
+        description="What the caller gets in full: the office, all in the release; a bank, "
+        "those shared with banks when published, less those withheld since"
+    )
     projects: int
-    shared_enterprises: int = Field(description="Of them, shared with banks by consent")
+    shared_enterprises: int = Field(description="Shared with banks by consent when published")
     shared_projects: int
-    checksum: str = Field(description="SHA-256 over what the caller sees, in order")
+    checksum: str = Field(
+        description="SHA-256 over the caller's view of the release as published (a bank's: "
+        "the items shared with banks then, withheld ones included), in order"
+    )
+    withheld_since_consent_withdrawn: int = Field(
+        default=0,
+        description="A bank: enterprises of the release whose consent to share with banks was "
+        "withdrawn after publication, whose items it no longer gets (0 for the office)",
+    )
+    withheld_projects_since_consent_withdrawn: int = Field(
+        default=0, description="A bank: those enterprises' projects, withheld with them"
+    )
+    withheld_note: str | None = Field(
+        default=None, description="What was withheld and why, in Chinese (null: nothing)"
+    )
     note: str | None
     created_by: str
     created_at: datetime
@@ -97,7 +122,8 @@ class ReleasePublic(BaseModel):
 class ReleaseItemPublic(BaseModel):
     kind: str = Field(description="enterprise | project")
     id: int
-    data: dict[str, Any]
+    data: dict[str, Any] | None = Field(description="The item as published; null when withheld")
+    withheld: Literal["consent_withdrawn"] | None = Field(default=None, description=WITHHELD)
 
 
 class ChangePublic(BaseModel):
@@ -106,3 +132,6 @@ class ChangePublic(BaseModel):
     change: str = Field(description="added | removed | changed")
     fields: list[str] = Field(default_factory=list, description="changed: which fields")
     data: dict[str, Any] | None = Field(description="added and changed: the new item")
+    withheld: Literal["consent_withdrawn"] | None = Field(
+        default=None, description="removed: why, when it is " + WITHHELD
+    )
