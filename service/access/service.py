@@ -33,7 +33,7 @@ from service.access.models import (
     WebSession,
 )
 from service.access.policy import Principal, Unauthenticated
-from service.core.database import Statement, fetch, fetch_all
+from service.core.database import ROW_LOCK, Statement, fetch, fetch_all
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import UTCDateTime, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
@@ -153,7 +153,7 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
         statement = statement.where(ApiKey.id == int(key_id_or_prefix))
     else:
         statement = statement.where(ApiKey.prefix == key_id_or_prefix)
-    row = session.scalars(statement.with_for_update()).first()
+    row = session.scalars(statement.with_for_update(**ROW_LOCK)).first()
     if row is None:
         raise NotFound(f"密钥 {key_id_or_prefix} 不存在。", code="api_key_not_found")
     if row.revoked_at is None:

@@ -15,6 +15,13 @@ from sqlmodel import Session
 
 from service.core.settings import get_settings
 
+# The row lock of a use case that changes a row but not its key: FOR NO KEY UPDATE on
+# PostgreSQL (SQLite has no row locks). Unlike FOR UPDATE it does not block another
+# transaction inserting a row that refers to it (a foreign key check takes FOR KEY SHARE), so
+# an enterprise locked for a change and a need of it being rematched (whose matches refer to
+# the enterprise) cannot deadlock.
+ROW_LOCK: dict[str, Any] = {"key_share": True}
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"

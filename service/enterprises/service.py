@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete
 
 from service.core.concurrency import bump_version, check_version
+from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
 from service.core.models import row_dict, today_local
@@ -151,7 +152,10 @@ def get_enterprise(session: Session, enterprise_id: int, for_update: bool = Fals
     # For a write, lock the row first (PostgreSQL) so concurrent writers queue up and each
     # sees the version the previous one left.
     enterprise = session.get(
-        Enterprise, enterprise_id, with_for_update=for_update or None, populate_existing=for_update
+        Enterprise,
+        enterprise_id,
+        with_for_update=ROW_LOCK if for_update else None,
+        populate_existing=for_update,
     )
     if enterprise is None:
         raise EnterpriseNotFound(f"企业 {enterprise_id} 不存在。")
@@ -539,7 +543,10 @@ def _check_project_amounts(total: int | None, equipment: int | None, need: int |
 
 def get_project(session: Session, project_id: int, for_update: bool = False) -> Project:
     project = session.get(
-        Project, project_id, with_for_update=for_update or None, populate_existing=for_update
+        Project,
+        project_id,
+        with_for_update=ROW_LOCK if for_update else None,
+        populate_existing=for_update,
     )
     if project is None:
         raise ProjectNotFound(f"项目 {project_id} 不存在。")

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Principal, check_sees_bank, require, sees_enterprise
 from service.core.concurrency import check_version
+from service.core.database import ROW_LOCK
 from service.core.errors import NotFound
 from service.core.events import emit
 from service.core.models import today_local, utcnow
@@ -302,7 +303,7 @@ def _open_leads(session: Session, subject: str) -> list[Lead]:
             select(Lead)
             .where(Lead.subject_key == subject, Lead.status.in_(OPEN))
             .order_by(Lead.id)
-            .with_for_update()
+            .with_for_update(**ROW_LOCK)
         )
     )
 
@@ -482,7 +483,7 @@ def decide_contact_request(
     """The enterprise (or the office for it) accepts (a lead to that bank, with consent) or
     declines. Deciding the same way twice is the same as once."""
     require(principal, Role.office, Role.enterprise)
-    request = session.get(ContactRequest, request_id, with_for_update=True)
+    request = session.get(ContactRequest, request_id, with_for_update=ROW_LOCK)
     if request is None or not sees_enterprise(principal, request.enterprise_id):
         raise ContactRequestNotFound(f"联系请求 {request_id} 不存在。")
     wanted = ContactRequestStatus.accepted if accept else ContactRequestStatus.declined
@@ -540,7 +541,9 @@ def _visible(principal: Principal, lead: Lead) -> bool:
 
 
 def get_lead(session: Session, principal: Principal, lead_id: int, lock: bool = False) -> Lead:
-    lead = session.get(Lead, lead_id, with_for_update=lock or None, populate_existing=lock)
+    lead = session.get(
+        Lead, lead_id, with_for_update=ROW_LOCK if lock else None, populate_existing=lock
+    )
     if lead is None or not _visible(principal, lead):
         raise LeadNotFound(f"线索 {lead_id} 不存在。")
     return lead

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Principal, require
 from service.core.concurrency import bump_version, check_version
+from service.core.database import ROW_LOCK
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.events import emit
 from service.core.models import utcnow
@@ -347,7 +348,7 @@ def _project(session: Session, record: ListImport, entry: ListEntry, issued: dat
 
 
 def get_import(session: Session, import_id: int, lock: bool = False) -> ListImport:
-    record = session.get(ListImport, import_id, with_for_update=lock or None)
+    record = session.get(ListImport, import_id, with_for_update=ROW_LOCK if lock else None)
     if record is None:
         raise ImportNotFound(f"名单导入 {import_id} 不存在。")
     return record
@@ -405,7 +406,7 @@ def entry_public(entry: ListEntry) -> EntryPublic:
 
 
 def get_entry(session: Session, entry_id: int, lock: bool = False) -> ListEntry:
-    entry = session.get(ListEntry, entry_id, with_for_update=lock or None)
+    entry = session.get(ListEntry, entry_id, with_for_update=ROW_LOCK if lock else None)
     if entry is None:
         raise EntryNotFound(f"名单条目 {entry_id} 不存在。")
     return entry

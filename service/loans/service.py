@@ -12,6 +12,7 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Forbidden, Principal, identified_enterprises, require
 from service.core.concurrency import check_version
+from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
 from service.core.models import today_local, utcnow
@@ -99,7 +100,9 @@ def _visible(principal: Principal, loan: Loan) -> bool:
 
 
 def get_loan(session: Session, principal: Principal, loan_id: int, lock: bool = False) -> Loan:
-    loan = session.get(Loan, loan_id, with_for_update=lock or None, populate_existing=lock)
+    loan = session.get(
+        Loan, loan_id, with_for_update=ROW_LOCK if lock else None, populate_existing=lock
+    )
     if loan is None or not _visible(principal, loan):
         raise LoanNotFound(f"贷款 {loan_id} 不存在。")
     return loan
@@ -702,7 +705,7 @@ def _case(session: Session, loan: Loan, lock: bool) -> RenewalCase:
     """The loan's renewal case, opened on first use (the reminder run opens most)."""
     statement = select(RenewalCase).where(RenewalCase.loan_id == loan.id)
     if lock:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update(**ROW_LOCK)
     case_row = session.scalar(statement.execution_options(populate_existing=True))
     if case_row is None:
         queries.ensure_case(session, loan.id, utcnow())  # type: ignore[arg-type]
@@ -1020,7 +1023,7 @@ def decide_bridge(
     is what happened: it is recorded, and the application shows ``days_used`` and
     ``overdue_days`` for the office to follow up."""
     application = get_bridge(session, principal, application_id)
-    session.refresh(application, with_for_update=True)
+    session.refresh(application, with_for_update=ROW_LOCK)
     check_version(expected_version, application.version, "转贷应急资金申请")
     current, to = BridgeStatus(application.status), BridgeStatus(decision.status)
     if to not in _BRIDGE_NEXT[current]:

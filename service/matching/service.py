@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from service.core.concurrency import bump_version, check_version
-from service.core.database import serialize
+from service.core.database import ROW_LOCK, serialize
 from service.core.errors import NotFound, Unprocessable
 from service.core.events import emit
 from service.core.models import row_dict, today_local, utcnow
@@ -193,7 +193,10 @@ def _gates(result: scoring.Result) -> list[GateOut]:
 
 def get_need(session: Session, need_id: int, for_update: bool = False) -> FinancingNeed:
     need = session.get(
-        FinancingNeed, need_id, with_for_update=for_update or None, populate_existing=for_update
+        FinancingNeed,
+        need_id,
+        with_for_update=ROW_LOCK if for_update else None,
+        populate_existing=for_update,
     )
     if need is None:
         raise NeedNotFound(f"融资需求 {need_id} 不存在。")
@@ -370,7 +373,7 @@ def rematch_open_needs(session: Session, enterprise_id: int | None = None) -> in
     if enterprise_id is not None:
         stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
     # Locked, so that a concurrent update of one of them waits instead of racing the rewrite.
-    needs = list(session.scalars(stmt.order_by(FinancingNeed.id).with_for_update()))
+    needs = list(session.scalars(stmt.order_by(FinancingNeed.id).with_for_update(**ROW_LOCK)))
     if not needs:
         return 0
     catalogue = Catalogue.load(session)

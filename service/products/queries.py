@@ -6,13 +6,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session
 
+from service.core.database import ROW_LOCK
 from service.products.models import Bank, Product, ProductVersion
 
 
 def product_by_code(session: Session, code: str, for_update: bool = False) -> Product | None:
     stmt = select(Product).where(Product.code == code)
     if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(**ROW_LOCK).execution_options(populate_existing=True)
     return session.scalars(stmt).first()
 
 

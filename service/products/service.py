@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.core.concurrency import PreconditionFailed, check_version
+from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
 from service.core.models import utcnow
@@ -50,7 +51,9 @@ SPEC_FIELDS = tuple(ProductSpec.model_fields)
 
 
 def get_bank(session: Session, code: str, for_update: bool = False) -> Bank:
-    bank = session.get(Bank, code, with_for_update=for_update or None, populate_existing=for_update)
+    bank = session.get(
+        Bank, code, with_for_update=ROW_LOCK if for_update else None, populate_existing=for_update
+    )
     if bank is None:
         raise BankNotFound(f"银行 {code} 不存在。")
     return bank

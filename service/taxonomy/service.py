@@ -5,6 +5,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, select
 
+from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
 from service.taxonomy.exceptions import OwnershipTypeNotFound
@@ -40,7 +41,10 @@ def list_ownership_types(session: Session) -> list[OwnershipType]:
 
 def get_ownership_type(session: Session, code: str, for_update: bool = False) -> OwnershipType:
     row = session.get(
-        OwnershipType, code, with_for_update=for_update or None, populate_existing=for_update
+        OwnershipType,
+        code,
+        with_for_update=ROW_LOCK if for_update else None,
+        populate_existing=for_update,
     )
     if row is None:
         options = [(o.code, o.name) for o in list_ownership_types(session)]
