@@ -196,6 +196,14 @@ def _csv_rows(content: bytes, budget: _Budget) -> Iterator[tuple[int, list[Any]]
             continue
     else:  # pragma: no cover - gb18030 decodes nearly everything
         raise FileError("unknown_encoding", "无法识别文件编码，请存为 UTF-8 或 GB18030")
+    nul = text.find("\x00")
+    if nul >= 0:  # no name, code or amount holds one; PostgreSQL could not store it
+        line = text.count("\n", 0, nul) + 1
+        raise FileError(
+            "nul_character",
+            f"文件第 {line} 行含有空字符（U+0000），这不是合法的文字；请删去后重新上传",
+            line=line,
+        )
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")

@@ -97,6 +97,13 @@ def test_a_nul_inside_an_uploaded_csv_is_a_clear_422(client) -> None:
     )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "nul_character" and response.json()["line"] == 2
+    listed = client.post(
+        "/api/v1/lists/imports",
+        files={"file": ("list.csv", "企业名称\n无锡\x00科技有限公司\n".encode(), "text/csv")},
+        data={"qualification_type": "little_giant"},
+    )
+    assert listed.status_code == 422 and listed.json()["code"] == "nul_character", listed.text
 
 
 def test_a_nul_in_a_header_is_refused(client) -> None:
