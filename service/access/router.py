@@ -1,6 +1,5 @@
 """HTTP for API keys and the audit log (the office's)."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
@@ -13,6 +12,7 @@ from service.access.models import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic,
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
+from service.core.types import BodyInt, Digits, Timestamp
 
 router = APIRouter(tags=["access"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -22,7 +22,7 @@ class KeyRequest(BaseModel):
     role: Role
     name: str = Field(min_length=1, max_length=100, examples=["江苏银行无锡分行 对接系统"])
     bank_code: str | None = Field(default=None, max_length=32, examples=["jsbank-wx"])
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: BodyInt | None = Field(default=None, ge=1)
 
 
 @router.post(
@@ -76,7 +76,7 @@ def list_keys(
     session: SessionDep,
     role: Annotated[Role | None, Query()] = None,
     bank_code: Annotated[str | None, Query(max_length=32)] = None,
-    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1), Digits] = None,
     include_revoked: Annotated[bool, Query()] = False,
 ) -> list[ApiKeyPublic]:
     return service.list_keys(session, role, bank_code, enterprise_id, include_revoked)
@@ -94,7 +94,7 @@ def revoke_key(
     _: Office,
     session: SessionDep,
     retry: Retryable,
-    key_id: Annotated[int, Path(ge=1, le=2_147_483_647, examples=[3])],
+    key_id: Annotated[int, Path(ge=1, le=2_147_483_647, examples=[3]), Digits],
 ) -> Any:
     return retry.answer({}, lambda: (200, service.revoke_key(session, str(key_id)), {}))
 
@@ -112,10 +112,10 @@ def list_audit(
     _: Office,
     session: SessionDep,
     page: PageDep,
-    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1), Digits] = None,
     bank_code: Annotated[str | None, Query(max_length=32, description="Actor's bank")] = None,
     action: Annotated[str | None, Query(max_length=32, examples=["read"])] = None,
     subject_type: Annotated[str | None, Query(max_length=32, examples=["enterprise"])] = None,
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[AuditEntryPublic]:
     return service.list_audit(session, page, enterprise_id, bank_code, action, subject_type, since)

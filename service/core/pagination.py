@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from service.core.errors import Unprocessable
 from service.core.settings import get_settings
+from service.core.types import Digits
 
 T = TypeVar("T")
 
@@ -47,7 +48,9 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 # async: it does no I/O, and a sync dependency costs a hop to the thread pool per request.
 async def page_params(
     limit: Annotated[
-        int | None, Query(ge=1, description="Page size (capped; see maximum).", examples=[50])
+        int | None,
+        Query(ge=1, description="Page size (capped; see maximum).", examples=[50]),
+        Digits,
     ] = None,
     cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")] = None,
 ) -> PageParams:

@@ -1,6 +1,6 @@
 """The enterprise library (企业库) and the project library (项目库)."""
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import field_validator
@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.models import UTCDateTime, utcnow
+from service.core.types import BodyInt, IsoDate
 from service.taxonomy.grades import normalize_grade
 
 CREDIT_CODE_EXAMPLE = "91320200134757148J"
@@ -31,8 +32,8 @@ class QualificationBase(SQLModel):
         max_length=32,
         schema_extra={"examples": ["high_tech"]},
     )
-    issued_date: date = Field(schema_extra={"examples": ["2024-12-01"]})
-    expires_date: date | None = Field(
+    issued_date: IsoDate = Field(schema_extra={"examples": ["2024-12-01"]})
+    expires_date: IsoDate | None = Field(
         default=None, description="Defaults to issued_date + the type's term of validity"
     )
     source: str | None = Field(
@@ -121,22 +122,24 @@ class EnterpriseBase(SQLModel):
     chain_tag: str | None = Field(
         default=None, max_length=64, description="Industrial chain tag kept by the office"
     )
-    employees: int | None = Field(default=None, ge=0, schema_extra={"examples": [260]})
-    revenue_fen: int | None = Field(
+    employees: BodyInt | None = Field(default=None, ge=0, schema_extra={"examples": [260]})
+    revenue_fen: BodyInt | None = Field(
         default=None,
         ge=0,
         sa_type=BigInteger,
         description="Annual operating revenue in fen (分)",
         schema_extra={"examples": [18_500_000_000]},
     )
-    total_assets_fen: int | None = Field(
+    total_assets_fen: BodyInt | None = Field(
         default=None,
         ge=0,
         sa_type=BigInteger,
         description="Total assets in fen (分)",
         schema_extra={"examples": [32_000_000_000]},
     )
-    established_date: date | None = Field(default=None, schema_extra={"examples": ["2009-06-18"]})
+    established_date: IsoDate | None = Field(
+        default=None, schema_extra={"examples": ["2009-06-18"]}
+    )
     credit_grade: str | None = Field(
         default=None,
         max_length=4,
@@ -207,10 +210,10 @@ class EnterpriseUpdate(SQLModel):
     industry_code: str | None = Field(default=None, max_length=5)
     cluster_code: str | None = Field(default=None, max_length=32)
     chain_tag: str | None = Field(default=None, max_length=64)
-    employees: int | None = Field(default=None, ge=0)
-    revenue_fen: int | None = Field(default=None, ge=0)
-    total_assets_fen: int | None = Field(default=None, ge=0)
-    established_date: date | None = None
+    employees: BodyInt | None = Field(default=None, ge=0)
+    revenue_fen: BodyInt | None = Field(default=None, ge=0)
+    total_assets_fen: BodyInt | None = Field(default=None, ge=0)
+    established_date: IsoDate | None = None
     credit_grade: str | None = Field(default=None, max_length=4)
     ownership: str | None = Field(default=None, max_length=16)
     registration_type: str | None = Field(
@@ -306,14 +309,14 @@ class ProjectBase(SQLModel):
     cluster_code: str | None = Field(
         default=None, foreign_key="cluster.code", max_length=32, schema_extra={"examples": ["ic"]}
     )
-    total_investment_fen: int = Field(
+    total_investment_fen: BodyInt = Field(
         ge=0, sa_type=BigInteger, schema_extra={"examples": [120_000_000_000]}
     )
-    equipment_investment_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
-    financing_need_fen: int | None = Field(
+    equipment_investment_fen: BodyInt | None = Field(default=None, ge=0, sa_type=BigInteger)
+    financing_need_fen: BodyInt | None = Field(
         default=None, ge=0, sa_type=BigInteger, schema_extra={"examples": [30_000_000_000]}
     )
-    year: int = Field(ge=2000, le=2100, schema_extra={"examples": [2026]})
+    year: BodyInt = Field(ge=2000, le=2100, schema_extra={"examples": [2026]})
     status: ProjectStatus = Field(default=ProjectStatus.planned, sa_type=String(32))
     description: str | None = Field(default=None, max_length=2000)
 
@@ -330,17 +333,17 @@ class Project(ProjectBase, table=True):
 
 
 class ProjectCreate(ProjectBase):
-    enterprise_id: int
+    enterprise_id: BodyInt
 
 
 class ProjectUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=2, max_length=200)
     kind: ProjectKind | None = None
     cluster_code: str | None = Field(default=None, max_length=32)
-    total_investment_fen: int | None = Field(default=None, ge=0)
-    equipment_investment_fen: int | None = Field(default=None, ge=0)
-    financing_need_fen: int | None = Field(default=None, ge=0)
-    year: int | None = Field(default=None, ge=2000, le=2100)
+    total_investment_fen: BodyInt | None = Field(default=None, ge=0)
+    equipment_investment_fen: BodyInt | None = Field(default=None, ge=0)
+    financing_need_fen: BodyInt | None = Field(default=None, ge=0)
+    year: BodyInt | None = Field(default=None, ge=2000, le=2100)
     status: ProjectStatus | None = None
     description: str | None = Field(default=None, max_length=2000)
 

@@ -1,6 +1,5 @@
 """HTTP for the enterprise library (企业库) and the project library (项目库)."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
@@ -12,6 +11,7 @@ from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits, IsoDate
 from service.enterprises import service
 from service.enterprises.models import (
     CREDIT_CODE_EXAMPLE,
@@ -31,7 +31,7 @@ from service.taxonomy.models import SizeClass, Tier
 
 router = APIRouter(tags=["enterprises"])
 SessionDep = Annotated[Session, Depends(get_session)]
-EnterpriseId = Annotated[int, Path(description="Enterprise id", examples=[1])]
+EnterpriseId = Annotated[int, Path(description="Enterprise id", examples=[1]), Digits]
 IfMatch = Annotated[
     str | None, Header(description="ETag of the version the change is based on", examples=['"3"'])
 ]
@@ -121,7 +121,7 @@ def list_enterprises(
         str | None, Query(description="Qualification type code", examples=["high_tech"])
     ] = None,
     valid_on: Annotated[
-        date | None, Query(description="Date the qualification must be valid on (default today)")
+        IsoDate | None, Query(description="Date the qualification must be valid on (default today)")
     ] = None,
     name: Annotated[str | None, Query(max_length=100, examples=["华光电子"])] = None,
     credit_code: Annotated[str | None, Query(max_length=18)] = None,
@@ -267,7 +267,7 @@ def remove_qualification(
     _: Office,
     session: SessionDep,
     enterprise_id: EnterpriseId,
-    qualification_id: Annotated[int, Path(examples=[1])],
+    qualification_id: Annotated[int, Path(examples=[1]), Digits],
 ) -> Response:
     service.remove_qualification(session, enterprise_id, qualification_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -350,14 +350,14 @@ def list_projects(
     principal: Caller,
     session: SessionDep,
     page: PageDep,
-    enterprise_id: Annotated[int | None, Query()] = None,
+    enterprise_id: Annotated[int | None, Query(), Digits] = None,
     cluster: Annotated[str | None, Query(examples=["ic"])] = None,
     tier: Annotated[Tier | None, Query()] = None,
     district: Annotated[str | None, Query(examples=["jiangyin"])] = None,
     kind: Annotated[ProjectKind | None, Query()] = None,
     project_status: Annotated[ProjectStatus | None, Query(alias="status")] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    min_financing_need_fen: Annotated[int | None, Query(ge=0)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100), Digits] = None,
+    min_financing_need_fen: Annotated[int | None, Query(ge=0), Digits] = None,
 ) -> Page[ProjectPublic]:
     filters = service.ProjectFilters(
         enterprise_id=enterprise_scope(principal, enterprise_id),
@@ -384,7 +384,7 @@ def get_project(
     principal: Caller,
     session: SessionDep,
     response: Response,
-    project_id: Annotated[int, Path(examples=[1])],
+    project_id: Annotated[int, Path(examples=[1]), Digits],
 ) -> ProjectPublic:
     project = service.get_project(session, project_id)
     ensure_sees_enterprise(principal, project.enterprise_id, "项目")
@@ -404,7 +404,7 @@ def update_project(
     principal: Caller,
     session: SessionDep,
     response: Response,
-    project_id: Annotated[int, Path(examples=[1])],
+    project_id: Annotated[int, Path(examples=[1]), Digits],
     data: Annotated[
         ProjectUpdate,
         Body(

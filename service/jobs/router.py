@@ -9,6 +9,7 @@ from service.access.dependencies import Office
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits
 from service.jobs import service
 from service.jobs.models import JobPublic, JobStatus
 
@@ -51,6 +52,8 @@ def list_jobs(
     responses=problem_responses(404, 422),
 )
 def get_job(
-    _: Office, session: SessionDep, job_id: Annotated[int, Path(description="Job id", examples=[1])]
+    _: Office,
+    session: SessionDep,
+    job_id: Annotated[int, Path(description="Job id", examples=[1]), Digits],
 ) -> JobPublic:
     return JobPublic.model_validate(service.get_job(session, job_id), from_attributes=True)

@@ -1,6 +1,5 @@
 """HTTP for leads: the banks' feed and events, outcomes, applications and contact requests."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
@@ -13,6 +12,7 @@ from service.core.database import get_engine, get_session
 from service.core.errors import problem_responses
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits, Timestamp
 from service.leads import feed, service
 from service.leads.models import ContactRequestStatus, DeliveryStatus
 from service.leads.schemas import (
@@ -32,7 +32,7 @@ from service.leads.states import LeadStatus
 
 router = APIRouter(tags=["leads"])
 SessionDep = Annotated[Session, Depends(get_session)]
-LeadId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Lead id", examples=[1])]
+LeadId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Lead id", examples=[1]), Digits]
 IfMatch = Annotated[str | None, Header(description="ETag of the lead's version", examples=['"2"'])]
 
 
@@ -54,7 +54,7 @@ async def list_leads(
     page: PageDep,
     lead_status: Annotated[LeadStatus | None, Query(alias="status")] = None,
     product: Annotated[str | None, Query(max_length=64, description="Product code")] = None,
-    updated_since: Annotated[datetime | None, Query(alias="updated-since")] = None,
+    updated_since: Annotated[Timestamp | None, Query(alias="updated-since")] = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
 ) -> Any:
     # The hot path of a bank's integration (see service.leads.feed): on PostgreSQL it runs
@@ -246,7 +246,7 @@ def accept_contact_request(
     principal: Caller,
     session: SessionDep,
     retry: Retryable,
-    request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    request_id: Annotated[int, Path(ge=1, le=2_147_483_647), Digits],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         decided = service.decide_contact_request(session, principal, request_id, accept=True)
@@ -267,7 +267,7 @@ def decline_contact_request(
     principal: Caller,
     session: SessionDep,
     retry: Retryable,
-    request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    request_id: Annotated[int, Path(ge=1, le=2_147_483_647), Digits],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         decided = service.decide_contact_request(session, principal, request_id, accept=False)
@@ -290,13 +290,13 @@ def list_events(
     principal: Caller,
     session: SessionDep,
     page: PageDep,
-    after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62), Digits] = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
 ) -> Page[BankEventPublic]:
     return service.list_events(session, principal, page, after, bank)
 
 
-WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Webhook endpoint id")]
+WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Webhook endpoint id"), Digits]
 
 
 @router.post(
@@ -445,7 +445,7 @@ def retry_delivery(
     session: SessionDep,
     retry: Retryable,
     endpoint_id: WebhookId,
-    delivery_id: Annotated[int, Path(ge=1, le=2**62)],
+    delivery_id: Annotated[int, Path(ge=1, le=2**62), Digits],
 ) -> Response:
     def call() -> tuple[int, Any, dict[str, str]]:
         service.retry_delivery(session, principal, endpoint_id, delivery_id)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from service.core.types import BodyInt, IsoDate
 from service.leads.models import ContactRequestStatus, LeadSource
 from service.leads.states import DeclineReason, LeadStatus
 
@@ -75,11 +76,13 @@ class StatusChange(BaseModel):
     status: LeadStatus = Field(examples=["contacted"])
     reason: DeclineReason | None = Field(default=None, description="Required when declined")
     note: str | None = Field(default=None, max_length=500)
-    amount_fen: int | None = Field(default=None, description="Approved or disbursed amount")
-    rate_bp: int | None = Field(default=None, description="Approved or disbursed annual rate")
-    term_months: int | None = None
-    on_date: date | None = Field(default=None, description="Date of the decision or disbursement")
-    maturity_date: date | None = Field(
+    amount_fen: BodyInt | None = Field(default=None, description="Approved or disbursed amount")
+    rate_bp: BodyInt | None = Field(default=None, description="Approved or disbursed annual rate")
+    term_months: BodyInt | None = None
+    on_date: IsoDate | None = Field(
+        default=None, description="Date of the decision or disbursement"
+    )
+    maturity_date: IsoDate | None = Field(
         default=None,
         description="Disbursed: when the loan matures (default: the disbursement date plus the "
         "term given here, at approval or in the need)",
@@ -93,8 +96,8 @@ class StatusChange(BaseModel):
 
 class ApplicationRequest(BaseModel):
     product_code: str = Field(max_length=64, examples=["jsbank-wx-xikedai"])
-    need_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    need_id: BodyInt | None = Field(default=None, ge=1, le=2_147_483_647)
+    enterprise_id: BodyInt | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
 class ContactRequestCreate(BaseModel):

@@ -1,6 +1,5 @@
 """HTTP for lists (import, preview, commit, review) and library releases."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import (
@@ -27,6 +26,7 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits, IsoDate
 from service.lists import releases, service
 from service.lists.models import Match
 from service.lists.schemas import (
@@ -42,9 +42,9 @@ from service.lists.schemas import (
 
 router = APIRouter(tags=["lists"])
 SessionDep = Annotated[Session, Depends(get_session)]
-ImportId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Import id")]
-EntryId = Annotated[int, Path(ge=1, le=2**62, description="Entry id")]
-Number = Annotated[int, Path(ge=1, le=2_147_483_647, description="Release number")]
+ImportId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Import id"), Digits]
+EntryId = Annotated[int, Path(ge=1, le=2**62, description="Entry id"), Digits]
+Number = Annotated[int, Path(ge=1, le=2_147_483_647, description="Release number"), Digits]
 IfMatch = Annotated[str | None, Header(description="ETag of the entry's version")]
 IfNoneMatch = Annotated[str | None, Header(description="ETag the caller already has")]
 
@@ -75,8 +75,8 @@ def import_list(
     title: Annotated[str | None, Form(max_length=200)] = None,
     source: Annotated[str | None, Form(max_length=200)] = None,
     batch: Annotated[str | None, Form(max_length=100)] = None,
-    issued_date: Annotated[date | None, Form()] = None,
-    expires_date: Annotated[date | None, Form()] = None,
+    issued_date: Annotated[IsoDate | None, Form()] = None,
+    expires_date: Annotated[IsoDate | None, Form()] = None,
 ) -> Any:
     # One byte over the limit is enough for read_table to refuse the file (413).
     content = file.file.read(tables.LIMITS.file_bytes + 1)
@@ -168,7 +168,7 @@ def list_entries(
     principal: Caller,
     session: SessionDep,
     page: PageDep,
-    import_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    import_id: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
     match: Match | None = None,
     pending: bool | None = None,
 ) -> Page[EntryPublic]:
@@ -392,6 +392,6 @@ def release_diff(
     session: SessionDep,
     page: PageDep,
     number: Number,
-    since: Annotated[int, Query(ge=1, le=2_147_483_647, description="The earlier release")],
+    since: Annotated[int, Query(ge=1, le=2_147_483_647, description="The earlier release"), Digits],
 ) -> Page[ChangePublic]:
     return releases.diff(session, principal, number, since, page)

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.core.types import BodyInt
 from service.lists.models import Decision, ImportStatus, Match
 
 
@@ -66,7 +67,7 @@ class EntryPublic(BaseModel):
 
 
 class Confirmation(BaseModel):
-    enterprise_id: int = Field(ge=1, le=2_147_483_647, description="Usually a candidate's")
+    enterprise_id: BodyInt = Field(ge=1, le=2_147_483_647, description="Usually a candidate's")
 
 
 class EntryCreate(BaseModel):

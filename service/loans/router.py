@@ -1,6 +1,5 @@
 """HTTP for loans: recording and importing loans, reminders, renewal cases, the bridge fund."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import (
@@ -25,6 +24,7 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits, IsoDate
 from service.loans import service
 from service.loans.models import BridgeStatus, LoanStatus
 from service.loans.renewal import CaseStatus
@@ -44,8 +44,8 @@ from service.loans.schemas import (
 
 router = APIRouter(tags=["loans"])
 SessionDep = Annotated[Session, Depends(get_session)]
-LoanId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Loan id", examples=[1])]
-BridgeId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Application id")]
+LoanId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Loan id", examples=[1]), Digits]
+BridgeId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Application id"), Digits]
 IfMatch = Annotated[str | None, Header(description="ETag of the version the change is based on")]
 
 
@@ -152,10 +152,10 @@ def list_loans(
     page: PageDep,
     loan_status: Annotated[LoanStatus | None, Query(alias="status")] = None,
     renewal_status: Annotated[CaseStatus | None, Query(description="The renewal case's")] = None,
-    maturing_from: date | None = None,
-    maturing_to: date | None = None,
+    maturing_from: IsoDate | None = None,
+    maturing_to: IsoDate | None = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
-    enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Page[LoanPublic]:
     return service.list_loans(
         session,
@@ -206,9 +206,9 @@ def list_reminders(
     page: PageDep,
     final: bool | None = None,
     late: bool | None = None,
-    since: Annotated[date | None, Query(description="Reminder date on or after")] = None,
+    since: Annotated[IsoDate | None, Query(description="Reminder date on or after")] = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
-    enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Page[ReminderPublic]:
     return service.list_reminders(
         session,
@@ -237,7 +237,7 @@ def run_reminders(
     principal: Caller,
     session: SessionDep,
     retry: Retryable,
-    as_of: Annotated[date | None, Query(description="Business date (Asia/Shanghai)")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Business date (Asia/Shanghai)")] = None,
 ) -> Any:
     service.require_office(principal)
 
@@ -329,9 +329,9 @@ def quote_bridge(
     principal: Caller,
     session: SessionDep,
     loan_id: LoanId,
-    amount_fen: Annotated[int, Query(gt=0, le=10**15)],
-    days: Annotated[int, Query(ge=1, le=366)],
-    start_date: date | None = None,
+    amount_fen: Annotated[int, Query(gt=0, le=10**15), Digits],
+    days: Annotated[int, Query(ge=1, le=366), Digits],
+    start_date: IsoDate | None = None,
 ) -> BridgeQuote:
     request = BridgeRequest(amount_fen=amount_fen, days=days, start_date=start_date)
     return service.quote_bridge(session, principal, loan_id, request)
@@ -385,7 +385,7 @@ def list_bridges(
     session: SessionDep,
     page: PageDep,
     application_status: Annotated[BridgeStatus | None, Query(alias="status")] = None,
-    loan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    loan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Page[BridgeApplicationPublic]:
     return service.list_bridges(session, principal, page, application_status, loan_id)
 

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.core.types import BodyInt, IsoDate
 from service.loans.models import BridgeStatus, LoanKind, LoanSource, LoanStatus
 from service.loans.renewal import CaseStatus
 
@@ -13,7 +14,7 @@ FEN_MAX = 10**15
 
 class LoanCreate(BaseModel):
     contract_no: str = Field(min_length=1, max_length=64, examples=["JS2026-0001"])
-    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    enterprise_id: BodyInt | None = Field(default=None, ge=1, le=2_147_483_647)
     credit_code: str | None = Field(
         default=None, max_length=40, description="Instead of enterprise_id"
     )
@@ -22,10 +23,10 @@ class LoanCreate(BaseModel):
     )
     product_code: str | None = Field(default=None, max_length=64)
     kind: LoanKind = LoanKind.working_capital
-    principal_fen: int = Field(gt=0, le=FEN_MAX, examples=[500_000_000])
-    rate_bp: int = Field(ge=0, le=3000, examples=[345])
-    disbursed_date: date = Field(examples=["2026-01-15"])
-    maturity_date: date = Field(examples=["2027-01-14"])
+    principal_fen: BodyInt = Field(gt=0, le=FEN_MAX, examples=[500_000_000])
+    rate_bp: BodyInt = Field(ge=0, le=3000, examples=[345])
+    disbursed_date: IsoDate = Field(examples=["2026-01-15"])
+    maturity_date: IsoDate = Field(examples=["2027-01-14"])
 
 
 class ReasonPublic(BaseModel):
@@ -149,27 +150,27 @@ class ReminderRunPublic(BaseModel):
 
 class RenewalChange(BaseModel):
     status: CaseStatus = Field(examples=["committed"])
-    on_date: date | None = Field(default=None, description="When it happened (default today)")
-    committed_amount_fen: int | None = Field(
+    on_date: IsoDate | None = Field(default=None, description="When it happened (default today)")
+    committed_amount_fen: BodyInt | None = Field(
         default=None, gt=0, le=FEN_MAX, description="committed: the renewal the bank commits"
     )
     no_principal: bool | None = Field(
         default=None, description="committed: renewed without repaying principal (无还本续贷)"
     )
-    new_maturity_date: date | None = Field(default=None, description="renewed: required")
-    new_principal_fen: int | None = Field(
+    new_maturity_date: IsoDate | None = Field(default=None, description="renewed: required")
+    new_principal_fen: BodyInt | None = Field(
         default=None, gt=0, le=FEN_MAX, description="renewed (default: the committed amount)"
     )
-    new_rate_bp: int | None = Field(default=None, ge=0, le=3000, description="renewed")
+    new_rate_bp: BodyInt | None = Field(default=None, ge=0, le=3000, description="renewed")
     new_contract_no: str | None = Field(default=None, max_length=64, description="renewed")
     reason: str | None = Field(default=None, max_length=500, description="failed: required")
     note: str | None = Field(default=None, max_length=500)
 
 
 class BridgeRequest(BaseModel):
-    amount_fen: int = Field(gt=0, le=FEN_MAX, examples=[450_000_000])
-    days: int = Field(ge=1, le=366, examples=[5])
-    start_date: date | None = Field(default=None, description="Default: the loan's maturity")
+    amount_fen: BodyInt = Field(gt=0, le=FEN_MAX, examples=[450_000_000])
+    days: BodyInt = Field(ge=1, le=366, examples=[5])
+    start_date: IsoDate | None = Field(default=None, description="Default: the loan's maturity")
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -230,7 +231,7 @@ class BridgeApplicationPublic(BaseModel):
 
 class BridgeDecision(BaseModel):
     status: BridgeStatus = Field(examples=["approved"])
-    on_date: date | None = Field(
+    on_date: IsoDate | None = Field(
         default=None,
         description="approved, disbursed, repaid: when it happened (default today; never "
         "ahead of today)",

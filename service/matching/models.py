@@ -1,6 +1,6 @@
 """Financing needs (融资需求), versioned scoring configuration and stored matches."""
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.core.models import BigId, JSONType, UTCDateTime, utcnow
+from service.core.types import BodyInt, IsoDate
 from service.matching.scoring import (
     DEFAULT_OBTAINABLE,
     DEFAULT_POLICY_SCHEMES,
@@ -50,20 +51,20 @@ class NeedStatus(StrEnum):
 
 
 class NeedBase(SQLModel):
-    amount_fen: int = Field(gt=0, sa_type=BigInteger, schema_extra={"examples": [300_000_000]})
-    term_months: int = Field(ge=1, le=360, schema_extra={"examples": [12]})
+    amount_fen: BodyInt = Field(gt=0, sa_type=BigInteger, schema_extra={"examples": [300_000_000]})
+    term_months: BodyInt = Field(ge=1, le=360, schema_extra={"examples": [12]})
     purpose: NeedPurpose = Field(sa_type=String(32))
     collateral: list[CollateralOffer] = Field(
         default_factory=lambda: [CollateralOffer.none],
         sa_column=Column(JSONType, nullable=False),
         description="What the enterprise can offer; `none` means a credit loan is wanted",
     )
-    wanted_by_date: date | None = Field(default=None, schema_extra={"examples": ["2027-01-31"]})
-    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL")
+    wanted_by_date: IsoDate | None = Field(default=None, schema_extra={"examples": ["2027-01-31"]})
+    project_id: BodyInt | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL")
     consent_share_details: bool = Field(
         default=False, description="Banks may see the enterprise's name and details"
     )
-    max_banks: int = Field(default=3, ge=1, le=5, description="At most this many banks")
+    max_banks: BodyInt = Field(default=3, ge=1, le=5, description="At most this many banks")
     bank_codes: list[str] | None = Field(
         default=None,
         sa_column=Column(JSONType, nullable=True),
@@ -103,7 +104,7 @@ def _bank_codes(value: list[str] | None) -> list[str] | None:
 
 
 class NeedCreate(NeedBase):
-    enterprise_id: int
+    enterprise_id: BodyInt
 
     @field_validator("bank_codes")
     @classmethod
@@ -117,14 +118,14 @@ class NeedCreate(NeedBase):
 
 
 class NeedUpdate(SQLModel):
-    amount_fen: int | None = Field(default=None, gt=0)
-    term_months: int | None = Field(default=None, ge=1, le=360)
+    amount_fen: BodyInt | None = Field(default=None, gt=0)
+    term_months: BodyInt | None = Field(default=None, ge=1, le=360)
     purpose: NeedPurpose | None = None
     collateral: list[CollateralOffer] | None = None
-    wanted_by_date: date | None = None
-    project_id: int | None = None
+    wanted_by_date: IsoDate | None = None
+    project_id: BodyInt | None = None
     consent_share_details: bool | None = None
-    max_banks: int | None = Field(default=None, ge=1, le=5)
+    max_banks: BodyInt | None = Field(default=None, ge=1, le=5)
     bank_codes: list[str] | None = Field(default=None, description="null: any bank")
     note: str | None = Field(default=None, max_length=1000)
 
@@ -221,7 +222,7 @@ class PurposeNode(SQLModel):
 class ScoringSettings(SQLModel):
     """Weights and thresholds of the scoring; a new version replaces the one in force."""
 
-    weights: dict[str, int] = Field(
+    weights: dict[str, BodyInt] = Field(
         description="Points per factor (sector, industry, size, need, qualification, cost, "
         "policy); they add up to 100.",
         schema_extra={
@@ -238,10 +239,10 @@ class ScoringSettings(SQLModel):
             ]
         },
     )
-    top_per_enterprise: int = Field(default=10, ge=1, le=100)
-    top_per_product: int = Field(default=200, ge=1, le=10_000)
-    near_miss_max_failures: int = Field(default=2, ge=0, le=5)
-    near_miss_limit: int = Field(default=5, ge=0, le=20, description="Near misses shown")
+    top_per_enterprise: BodyInt = Field(default=10, ge=1, le=100)
+    top_per_product: BodyInt = Field(default=200, ge=1, le=10_000)
+    near_miss_max_failures: BodyInt = Field(default=2, ge=0, le=5)
+    near_miss_limit: BodyInt = Field(default=5, ge=0, le=20, description="Near misses shown")
     tier_value: dict[str, float] = Field(
         default_factory=lambda: {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4},
         description="Policy priority of each cluster tier, 0–1",
@@ -256,8 +257,8 @@ class ScoringSettings(SQLModel):
         },
         description="How much the policy favours each size class, 0–1",
     )
-    spread_best_bp: int = Field(default=-30, ge=-1000, le=2000)
-    spread_worst_bp: int = Field(default=200, ge=-1000, le=2000)
+    spread_best_bp: BodyInt = Field(default=-30, ge=-1000, le=2000)
+    spread_worst_bp: BodyInt = Field(default=200, ge=-1000, le=2000)
     policy_schemes: list[str] = Field(
         default_factory=lambda: list(DEFAULT_POLICY_SCHEMES),
         max_length=20,
@@ -279,7 +280,7 @@ class ScoringSettings(SQLModel):
         description="Qualifications an enterprise can apply for soon, each with those it must "
         "hold first; near misses suggest only these (or renewing an expired one)",
     )
-    bridge_window_days: int = Field(
+    bridge_window_days: BodyInt = Field(
         default=30,
         ge=1,
         le=90,

@@ -12,6 +12,7 @@ from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits
 from service.matching import service
 from service.matching.models import (
     NeedCreate,
@@ -26,7 +27,7 @@ from service.products.service import get_product
 
 router = APIRouter(tags=["matching"])
 SessionDep = Annotated[Session, Depends(get_session)]
-NeedId = Annotated[int, Path(description="Financing need id", examples=[1])]
+NeedId = Annotated[int, Path(description="Financing need id", examples=[1]), Digits]
 IfMatch = Annotated[str | None, Header(description="ETag the change is based on", examples=['"1"'])]
 
 NEED_EXAMPLE = {
@@ -88,7 +89,7 @@ def list_needs(
     principal: Caller,
     session: SessionDep,
     page: PageDep,
-    enterprise_id: Annotated[int | None, Query()] = None,
+    enterprise_id: Annotated[int | None, Query(), Digits] = None,
     need_status: Annotated[NeedStatus | None, Query(alias="status")] = None,
 ) -> Page[NeedPublic]:
     return service.list_needs(
@@ -192,7 +193,9 @@ def recommend_for_need(principal: Caller, session: SessionDep, need_id: NeedId) 
     responses=problem_responses(404),
 )
 def recommend_for_enterprise(
-    principal: Caller, session: SessionDep, enterprise_id: Annotated[int, Path(examples=[1])]
+    principal: Caller,
+    session: SessionDep,
+    enterprise_id: Annotated[int, Path(examples=[1]), Digits],
 ) -> Recommendations:
     ensure_sees_enterprise(principal, enterprise_id)
     return service.recommend_for_enterprise(session, enterprise_id)
@@ -212,8 +215,8 @@ def explain(
     principal: Caller,
     session: SessionDep,
     product: Annotated[str, Query(description="Product code", examples=["jsbank-wx-xikedai"])],
-    enterprise_id: Annotated[int | None, Query()] = None,
-    need_id: Annotated[int | None, Query()] = None,
+    enterprise_id: Annotated[int | None, Query(), Digits] = None,
+    need_id: Annotated[int | None, Query(), Digits] = None,
 ) -> Explanation:
     require(principal, Role.office, Role.enterprise)
     if need_id is not None:
@@ -321,7 +324,7 @@ def list_scoring_configs(
 def get_scoring_config_version(
     _: Caller,
     session: SessionDep,
-    version: Annotated[int, Path(ge=1, le=1_000_000, description="Version", examples=[1])],
+    version: Annotated[int, Path(ge=1, le=1_000_000, description="Version", examples=[1]), Digits],
 ) -> ScoringConfigPublic:
     return service.scoring_config(session, version)
 

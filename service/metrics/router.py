@@ -1,6 +1,5 @@
 """HTTP for the office's metrics: read-only reports over leads, as JSON or CSV."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -9,6 +8,7 @@ from sqlmodel import Session
 from service.access.dependencies import Office
 from service.core.database import get_session
 from service.core.errors import problem_responses
+from service.core.types import IsoDate
 from service.metrics import service
 from service.metrics.schemas import (
     AmountGroup,
@@ -30,7 +30,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def report_query(
     from_date: Annotated[
-        date | None,
+        IsoDate | None,
         Query(
             alias="from",
             description="First creation date (Asia/Shanghai) of the leads covered, inclusive",
@@ -38,7 +38,7 @@ def report_query(
         ),
     ] = None,
     to_date: Annotated[
-        date | None,
+        IsoDate | None,
         Query(
             alias="to", description="Last creation date covered, inclusive", examples=["2026-11-30"]
         ),

@@ -1,6 +1,6 @@
 """Banks and the versioned product catalogue, modelled on CDR / UK Open Banking product records."""
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.models import JSONType, UTCDateTime, utcnow
+from service.core.types import BodyInt, IsoDate
 
 
 class BankKind(StrEnum):
@@ -81,9 +82,9 @@ class Eligibility(StrictModel):
     size_classes: list[str] = []
     qualifications_any: list[str] = []
     qualifications_all: list[str] = []
-    min_years_in_business: int | None = None
-    revenue_min_fen: int | None = None
-    revenue_max_fen: int | None = None
+    min_years_in_business: BodyInt | None = None
+    revenue_min_fen: BodyInt | None = None
+    revenue_max_fen: BodyInt | None = None
     min_credit_grade: str | None = None
     districts: list[str] = []
     registered_in_wuxi: bool | None = None
@@ -96,17 +97,17 @@ class Eligibility(StrictModel):
 
 
 class RateTier(StrictModel):
-    amount_min_fen: int | None = None
-    amount_max_fen: int | None = None
-    term_min_months: int | None = None
-    term_max_months: int | None = None
-    spread_bp: int
+    amount_min_fen: BodyInt | None = None
+    amount_max_fen: BodyInt | None = None
+    term_min_months: BodyInt | None = None
+    term_max_months: BodyInt | None = None
+    spread_bp: BodyInt
 
 
 class RateSpec(StrictModel):
     base: RateBase
-    spread_bp: int | None = None
-    fixed_rate_bp: int | None = None
+    spread_bp: BodyInt | None = None
+    fixed_rate_bp: BodyInt | None = None
     tiers: list[RateTier] = []
     note: str | None = None
 
@@ -120,17 +121,17 @@ class RateSpec(StrictModel):
 
 
 class FeeTier(StrictModel):
-    from_day: int
-    to_day: int | None = None
-    bp_per_day: int
+    from_day: BodyInt
+    to_day: BodyInt | None = None
+    bp_per_day: BodyInt
 
 
 class Fee(StrictModel):
     code: str
     name: str
     basis: str  # flat_fen | bp_of_amount | bp_per_day | bp_per_year
-    amount_fen: int | None = None
-    bp: int | None = None
+    amount_fen: BodyInt | None = None
+    bp: BodyInt | None = None
     tiers: list[FeeTier] = []
     note: str | None = None
 
@@ -202,11 +203,11 @@ class ProductSpec(SQLModel):
     eligibility: Eligibility = Field(
         default_factory=Eligibility, sa_column=Column(JSONType, nullable=False)
     )
-    amount_min_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
-    amount_max_fen: int | None = Field(default=None, ge=0, sa_type=BigInteger)
+    amount_min_fen: BodyInt | None = Field(default=None, ge=0, sa_type=BigInteger)
+    amount_max_fen: BodyInt | None = Field(default=None, ge=0, sa_type=BigInteger)
     term_unit: TermUnit = Field(default=TermUnit.month, sa_type=String(8))
-    term_min: int | None = Field(default=None, ge=1)
-    term_max: int | None = Field(default=None, ge=1)
+    term_min: BodyInt | None = Field(default=None, ge=1)
+    term_max: BodyInt | None = Field(default=None, ge=1)
     rate: RateSpec = Field(sa_column=Column(JSONType, nullable=False))
     collateral_types: list[Collateral] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
@@ -215,8 +216,8 @@ class ProductSpec(SQLModel):
         default_factory=list, sa_column=Column(JSONType, nullable=False)
     )
     fees: list[Fee] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
-    effective_from: date | None = None
-    effective_to: date | None = None
+    effective_from: IsoDate | None = None
+    effective_to: IsoDate | None = None
     is_sample: bool = Field(
         default=False, description="Terms are sample values, not published ones"
     )
@@ -266,17 +267,17 @@ class ProductUpdate(SQLModel):
     scheme: str | None = Field(default=None, max_length=32)
     description: str | None = Field(default=None, max_length=2000)
     eligibility: Eligibility | None = None
-    amount_min_fen: int | None = Field(default=None, ge=0)
-    amount_max_fen: int | None = Field(default=None, ge=0)
+    amount_min_fen: BodyInt | None = Field(default=None, ge=0)
+    amount_max_fen: BodyInt | None = Field(default=None, ge=0)
     term_unit: TermUnit | None = None
-    term_min: int | None = Field(default=None, ge=1)
-    term_max: int | None = Field(default=None, ge=1)
+    term_min: BodyInt | None = Field(default=None, ge=1)
+    term_max: BodyInt | None = Field(default=None, ge=1)
     rate: RateSpec | None = None
     collateral_types: list[Collateral] | None = None
     purposes: list[Purpose] | None = None
     fees: list[Fee] | None = None
-    effective_from: date | None = None
-    effective_to: date | None = None
+    effective_from: IsoDate | None = None
+    effective_to: IsoDate | None = None
     is_sample: bool | None = None
     source: str | None = Field(default=None, max_length=300)
     status: ProductStatus | None = None

@@ -1,6 +1,5 @@
 """HTTP for banks and the product catalogue. Reading is public (no key)."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
@@ -12,6 +11,7 @@ from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
+from service.core.types import Digits, Timestamp
 from service.products import service
 from service.products.models import (
     BankCreate,
@@ -173,7 +173,7 @@ def list_products(
     category: Annotated[ProductCategory | None, Query()] = None,
     product_status: Annotated[ProductStatus | None, Query(alias="status")] = None,
     updated_since: Annotated[
-        datetime | None,
+        Timestamp | None,
         Query(
             alias="updated-since",
             description="RFC 3339 instant with a zone",
@@ -299,6 +299,6 @@ def list_product_versions(session: SessionDep, product_code: ProductCode) -> lis
 def get_product_version(
     session: SessionDep,
     product_code: ProductCode,
-    version: Annotated[int, Path(ge=1, examples=[1])],
+    version: Annotated[int, Path(ge=1, examples=[1]), Digits],
 ) -> ProductPublic:
     return service.get_product_version(session, product_code, version)

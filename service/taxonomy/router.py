@@ -10,6 +10,7 @@ from sqlmodel import Session
 from service.access.dependencies import Office
 from service.core.database import get_session
 from service.core.errors import Unprocessable, problem_responses
+from service.core.types import Digits
 from service.taxonomy import service
 from service.taxonomy.clusters import ClusterKeywords, match_clusters
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
@@ -62,7 +63,7 @@ def match_cluster_text(
     text: Annotated[
         str, Query(min_length=1, max_length=2000, examples=["碳化硅功率器件的研发、生产和销售"])
     ],
-    limit: Annotated[int, Query(ge=1, le=15)] = 3,
+    limit: Annotated[int, Query(ge=1, le=15), Digits] = 3,
 ) -> list[ClusterMatch]:
     clusters = [
         ClusterKeywords(c.code, c.name, tuple(c.keywords)) for c in service.list_clusters(session)
@@ -179,9 +180,9 @@ class SizeClassification(BaseModel):
 def classify_size(
     session: SessionDep,
     industry_code: Annotated[str, Query(examples=["C3973"])],
-    employees: Annotated[int | None, Query(ge=0, examples=[120])] = None,
-    revenue_fen: Annotated[int | None, Query(ge=0, examples=[5_000_000_000])] = None,
-    total_assets_fen: Annotated[int | None, Query(ge=0)] = None,
+    employees: Annotated[int | None, Query(ge=0, examples=[120]), Digits] = None,
+    revenue_fen: Annotated[int | None, Query(ge=0, examples=[5_000_000_000]), Digits] = None,
+    total_assets_fen: Annotated[int | None, Query(ge=0), Digits] = None,
 ) -> SizeClassification:
     try:
         code = normalize_industry_code(industry_code)

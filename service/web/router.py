@@ -24,6 +24,7 @@ from service.core.errors import AppError, Unprocessable
 from service.core.models import today_local
 from service.core.pagination import PageParams
 from service.core.settings import get_settings
+from service.core.types import Digits
 from service.enterprises import service as enterprises
 from service.enterprises.models import EnterpriseUpdate
 from service.leads import service as leads
@@ -127,7 +128,7 @@ class PageRoute(APIRoute):
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 # Ids in addresses, within the database's integer range (a larger one is a 422 page).
-Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
+Id = Annotated[int, PathParam(ge=1, le=2_147_483_647), Digits]
 
 
 def render(
@@ -301,7 +302,7 @@ def enterprise_recommendations(
     request: Request,
     session: SessionDep,
     who: EnterpriseUser,
-    need: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    need: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Response:
     enterprise_id = _enterprise_id(who)
     open_needs = [

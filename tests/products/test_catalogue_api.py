@@ -80,7 +80,8 @@ def test_withdraw_and_incremental_sync(client, bank) -> None:
     none = client.get("/api/v1/products", params={"updated-since": later.isoformat()})
     assert none.json()["items"] == []
     naive = client.get("/api/v1/products", params={"updated-since": "2026-01-01T00:00:00"})
-    assert naive.status_code == 422 and naive.json()["code"] == "naive_timestamp"
+    assert naive.status_code == 422 and naive.json()["code"] == "validation_error"
+    assert naive.json()["errors"][0]["type"] == "naive_timestamp"  # refused by its type
 
 
 @pytest.mark.parametrize(
