@@ -326,7 +326,7 @@ def test_not_found(client) -> None:
         response = client.request(method.upper(), url, json={})
         assert response.status_code == 404
         assert response.json()["code"] == "enterprise_not_found"
-    assert client.get(f"{API}/abc").status_code == 422
+    assert client.get(f"{API}/abc").status_code == 404  # not an id: no such address
 
 
 def test_qualification_subresource(client) -> None:

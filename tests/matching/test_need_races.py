@@ -3,11 +3,11 @@
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlmodel import Session
 
 from service.core.database import ROW_LOCK
@@ -24,6 +24,33 @@ def wired() -> None:
     from service.main import wire
 
     wire()  # an enterprise's change rematches its needs through the events
+
+
+@pytest.fixture(autouse=True)
+def tidy(engine: Engine) -> Iterator[None]:
+    """The audit entries and jobs the test's committed changes leave are removed after it."""
+    from service.access.models import AuditEntry
+    from service.jobs.models import Job
+
+    with Session(engine) as session:
+        last = {
+            table: session.scalar(select(func.max(table.id))) or 0 for table in (AuditEntry, Job)
+        }
+    yield
+    with Session(engine) as session:
+        for table, before in last.items():
+            session.exec(delete(table).where(table.id > before))
+        session.commit()
+
+
+def _remove(engine: Engine, enterprise_id: int) -> None:
+    """What the test committed: the enterprise, its needs and their matches."""
+    with Session(engine) as session:
+        needs = select(FinancingNeed.id).where(FinancingNeed.enterprise_id == enterprise_id)
+        session.exec(delete(NeedMatch).where(NeedMatch.need_id.in_(needs)))
+        session.exec(delete(FinancingNeed).where(FinancingNeed.enterprise_id == enterprise_id))
+        session.exec(delete(Enterprise).where(Enterprise.id == enterprise_id))
+        session.commit()
 
 
 def _together(engine: Engine, *works: Callable[[Session], Any]) -> list[Any]:
@@ -85,16 +112,7 @@ def test_an_enterprise_change_racing_its_needs_changes_never_deadlocks(engine: E
             failures = [r for r in results if isinstance(r, Exception)]
             assert not [f for f in failures if not isinstance(f, AppError)], failures
     finally:
-        with Session(engine) as session:
-            ids = list(
-                session.scalars(
-                    select(FinancingNeed.id).where(FinancingNeed.enterprise_id == firm.id)
-                )
-            )
-            session.exec(delete(NeedMatch).where(NeedMatch.need_id.in_(ids)))
-            session.exec(delete(FinancingNeed).where(FinancingNeed.id.in_(ids)))
-            session.exec(delete(Enterprise).where(Enterprise.id == firm.id))
-            session.commit()
+        _remove(engine, firm.id)
 
 
 def _until_waiting(engine: Engine, writer: threading.Thread) -> None:
@@ -125,7 +143,7 @@ def test_rematching_a_need_while_its_enterprise_is_being_changed_does_not_deadlo
         firm = enterprises.create_enterprise(
             session, EnterpriseCreate.model_validate(enterprise_payload())
         )
-        need = matching.create_need(
+        matching.create_need(
             session, NeedCreate.model_validate(need_payload(firm.id, consent_share_details=False))
         )
     outcome: list[Any] = []
@@ -158,8 +176,4 @@ def test_rematching_a_need_while_its_enterprise_is_being_changed_does_not_deadlo
         writer.join(timeout=30)
         assert len(outcome) == 1 and isinstance(outcome[0], Enterprise), outcome
     finally:
-        with Session(engine) as session:
-            session.exec(delete(NeedMatch).where(NeedMatch.need_id == need.id))
-            session.exec(delete(FinancingNeed).where(FinancingNeed.id == need.id))
-            session.exec(delete(Enterprise).where(Enterprise.id == firm.id))
-            session.commit()
+        _remove(engine, firm.id)
