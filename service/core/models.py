@@ -63,3 +63,15 @@ def today_local() -> date:
 def row_dict(row: Any) -> dict[str, Any]:
     """A table row's column values (without serialising through the table model)."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def refuse_nulls(table: type[SQLModel], changes: dict[str, Any]) -> None:
+    """A change that sends null for a column that cannot be empty is refused (422
+    ``missing_field`` naming it) before it reaches the database, whichever field it is."""
+    from service.core.errors import Unprocessable
+
+    columns = table.__table__.columns  # type: ignore[attr-defined]
+    for field, value in changes.items():
+        column = columns.get(field)
+        if value is None and column is not None and not column.nullable:
+            raise Unprocessable(f"{field} 不能为空。", code="missing_field", field=field)

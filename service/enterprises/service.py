@@ -15,7 +15,7 @@ from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
-from service.core.models import row_dict, today_local
+from service.core.models import refuse_nulls, row_dict, today_local
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.core.settings import get_settings
 from service.enterprises import queries
@@ -278,6 +278,7 @@ def update_enterprise(
     check_version(expected_version, enterprise.version, "企业信息")
     vocabulary = Vocabulary(session)
     changes = data.model_dump(exclude_unset=True)
+    refuse_nulls(Enterprise, changes)
     for required in ("name",):
         if required in changes and changes[required] is None:
             raise InvalidEnterprise("企业名称不能为空。", code="missing_name", field="name")
@@ -585,6 +586,7 @@ def update_project(
     project = get_project(session, project_id, for_update=True)
     check_version(expected_version, project.version, "项目信息")
     changes = data.model_dump(exclude_unset=True)
+    refuse_nulls(Project, changes)
     for field in ("name", "kind", "total_investment_fen", "year", "status"):
         if field in changes and changes[field] is None:
             raise Unprocessable(f"{field} 不能为空。", code="missing_field", field=field)

@@ -18,7 +18,7 @@ from service.core.concurrency import check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import NotFound
 from service.core.events import emit
-from service.core.models import today_local, utcnow
+from service.core.models import refuse_nulls, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
 from service.leads import client, feed, queries, sla
@@ -847,6 +847,7 @@ def update_webhook(
 ) -> WebhookPublic:
     endpoint = _endpoint(session, principal, endpoint_id)
     changes = data.model_dump(exclude_unset=True)
+    refuse_nulls(WebhookEndpoint, changes)
     if "url" in changes or changes.get("enabled"):
         # Enabling again checks the stored URL too: it may predate the rules, or its host
         # may resolve elsewhere now.

@@ -12,7 +12,7 @@ from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK, serialize
 from service.core.errors import NotFound, Unprocessable
 from service.core.events import emit
-from service.core.models import row_dict, today_local, utcnow
+from service.core.models import refuse_nulls, row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.queries import valid_qualification_codes
@@ -262,6 +262,7 @@ def update_need(
     if need.status in CLOSED:
         raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}，不能再修改。")
     changes = data.model_dump(exclude_unset=True)
+    refuse_nulls(FinancingNeed, changes)
     for field in (
         "amount_fen",
         "term_months",

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -13,7 +14,7 @@ from service.core.concurrency import PreconditionFailed, check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
-from service.core.models import utcnow
+from service.core.models import refuse_nulls, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.products import queries
 from service.products.exceptions import (
@@ -84,6 +85,7 @@ def create_bank(session: Session, data: BankCreate) -> Bank:
 def update_bank(session: Session, code: str, data: BankUpdate) -> Bank:
     bank = get_bank(session, code, for_update=True)
     changes = data.model_dump(exclude_unset=True)
+    refuse_nulls(Bank, changes)
     for field in ("name", "short_name", "kind", "bridge_fund_partner"):
         if field in changes and changes[field] is None:
             raise InvalidProduct(f"{field} 不能为空。", code="missing_field", field=field)
@@ -119,11 +121,18 @@ def _bank_code(session: Session, code: str) -> str:
 def _check_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
     """Validate a complete product spec against the reference data and itself; return it in
     its stored (JSON-ready) form."""
-    model = ProductSpec.model_validate(spec)
+    try:  # a change merged onto the current version (e.g. a field sent as null) is checked here
+        model = ProductSpec.model_validate(spec)
+        eligibility = Eligibility.model_validate(spec.get("eligibility") or {})
+        rate = RateSpec.model_validate(spec["rate"])
+        fees = [Fee.model_validate(f) for f in spec.get("fees") or []]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidProduct(
+            f"产品字段 {where} 不合法：{first['msg']}", code="invalid_product_field", field=where
+        ) from exc
     data = model.model_dump()
-    eligibility = Eligibility.model_validate(spec.get("eligibility") or {})
-    rate = RateSpec.model_validate(spec["rate"])
-    fees = [Fee.model_validate(f) for f in spec.get("fees") or []]
     vocabulary = Vocabulary(session)
     vocabulary.clusters_list(eligibility.clusters_included, "eligibility.clusters_included")
     vocabulary.clusters_list(eligibility.clusters_excluded, "eligibility.clusters_excluded")

@@ -208,4 +208,4 @@ def test_rows_are_parsed_exactly() -> None:
 def test_a_csv_with_a_nul_byte_is_refused_whole() -> None:
     with pytest.raises(FileError) as caught:
         parse_rows(read_table(b"\xe5\x90\x88\xe5\x90\x8c\xe7\xbc\x96\xe5\x8f\xb7,x\x00y\n1,2\n"))
-    assert caught.value.code in ("unreadable_csv", "missing_columns")
+    assert caught.value.code == "nul_character" and caught.value.extra["line"] == 1
