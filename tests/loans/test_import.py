@@ -2,15 +2,14 @@
 headers and units, a report of every rejected row and why, re-imports that update and never
 duplicate, dry runs, and files that cannot be read at all."""
 
-import io
 from datetime import date, datetime
 
 import pytest
-from openpyxl import Workbook
 
 from service.core.tables import FileError, read_table
 from service.loans.imports import map_headers, parse_rows
 from tests.factories import bank_payload, create_enterprise
+from tests.spreadsheets import xlsx
 
 HEADER = "合同编号,统一社会信用代码,企业名称,本金（万元）,年利率(%),放款日,到期日,贷款类型\n"
 
@@ -28,16 +27,6 @@ def _upload(c, content: bytes, name: str = "loans.csv", **params):
         data=data,
         params=params,
     )
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def test_a_csv_import_reports_every_rejected_row(client, as_role, bank) -> None:
@@ -116,7 +105,7 @@ def test_gb18030_semicolons_and_english_headers(client, bank) -> None:
 
 def test_an_xlsx_import_with_real_cells(client, as_role, bank) -> None:
     a, b = create_enterprise(client), create_enterprise(client)
-    content = _xlsx(
+    content = xlsx(
         [
             [
                 "合同编号",
