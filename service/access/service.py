@@ -147,12 +147,12 @@ def list_keys(
 
 
 def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
-    """Revoke by id or prefix; revoking twice is the same as once."""
-    statement = select(ApiKey)
+    """Revoke by id or prefix; revoking twice is the same as once. A prefix is ten hex digits
+    and may be all digits, so a match on the prefix is taken before one on the id."""
+    matches = ApiKey.prefix == key_id_or_prefix
     if key_id_or_prefix.isdigit():
-        statement = statement.where(ApiKey.id == int(key_id_or_prefix))
-    else:
-        statement = statement.where(ApiKey.prefix == key_id_or_prefix)
+        matches = or_(matches, ApiKey.id == int(key_id_or_prefix))
+    statement = select(ApiKey).where(matches).order_by((ApiKey.prefix == key_id_or_prefix).desc())
     row = session.scalars(statement.with_for_update(**ROW_LOCK)).first()
     if row is None:
         raise NotFound(f"密钥 {key_id_or_prefix} 不存在。", code="api_key_not_found")

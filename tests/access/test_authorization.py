@@ -588,6 +588,23 @@ def test_a_revoked_key_stops_working_at_once(client, anonymous, world: World) ->
     assert response.status_code == 401 and response.json()["code"] == "revoked_api_key"
 
 
+def test_a_key_whose_prefix_is_all_digits_is_revoked_by_that_prefix(
+    client, monkeypatch, session
+) -> None:
+    """One prefix in about a hundred is ten decimal digits; it is still a prefix, not an id."""
+    from service.access import service as keys
+
+    monkeypatch.setattr(keys.secrets, "token_hex", lambda n: "7417295315")
+    created = client.post("/api/v1/keys", json={"role": "office", "name": "数字前缀"}).json()
+    monkeypatch.undo()
+    other = client.post("/api/v1/keys", json={"role": "office", "name": "另一把"}).json()
+    assert created["prefix"] == "7417295315"
+    revoked = keys.revoke_key(session, "7417295315")
+    assert revoked.id == created["id"] and revoked.revoked_at is not None
+    by_id = keys.revoke_key(session, str(other["id"]))
+    assert by_id.id == other["id"]
+
+
 @pytest.mark.parametrize(
     "body, code",
     [
