@@ -56,6 +56,17 @@ def create_enterprise(client: Any, **overrides: Any) -> dict[str, Any]:
     return response.json()
 
 
+# What the office sends to record an enterprise's consent from its signed 入库申报 form.
+OFFICE_FORM = {
+    "consent_form_ref": "锡金融入库〔2026〕0001号",
+    "consent_form_signed_on": "2026-01-05",
+}
+
+
+def office_consent(given: bool = True, **form: Any) -> dict[str, Any]:
+    return {"share_with_banks": given, **OFFICE_FORM, **form}
+
+
 def bank_payload(**overrides: Any) -> dict[str, Any]:
     data = {
         "code": f"test-bank-{next(_serial)}",

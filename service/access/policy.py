@@ -7,14 +7,18 @@ leads). Rules about an object answer as if a hidden object did not exist
 (404 from the use case), so that guessing ids reveals nothing; rules about a whole endpoint
 answer 403."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, union
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.core.errors import AppError
+from service.core.errors import AppError, Conflict, Unprocessable
 from service.enterprises.models import Enterprise
 from service.leads.models import Lead
 
@@ -194,3 +198,173 @@ def check_sees_bank(principal: Principal, bank_code: str) -> None:
         raise Forbidden(
             f"银行密钥只能查看本行（{principal.bank_code}）的数据。", code="forbidden_bank"
         )
+
+
+# --- what banks see: public facts and private facts ------------------------------------------
+
+
+class FactTier(StrEnum):
+    public = "public"  # what government lists and registers already publish: every bank
+    private = "private"  # what only the enterprise can tell: a bank only with its consent
+
+
+# Every field of the library a bank may ever receive, by tier; a field not named here never
+# reaches a bank. Releases, release diffs, prospects, leads and exports all go through
+# ``bank_view``.
+ENTERPRISE_TIERS: Mapping[str, FactTier] = {
+    "id": FactTier.public,
+    "credit_code": FactTier.public,
+    "name": FactTier.public,
+    "district_code": FactTier.public,
+    "cluster_code": FactTier.public,
+    "chain_tag": FactTier.public,
+    "industry_code": FactTier.public,
+    "ownership": FactTier.public,  # from the business register (登记注册类型)
+    "established_date": FactTier.public,  # from the business register
+    "registered_in_wuxi": FactTier.public,  # read from the credit code
+    "size_class": FactTier.public,  # a band (as the 专精特新 lists publish), not the figures
+    "qualifications": FactTier.public,  # from public lists, with their dates
+    "employees": FactTier.private,
+    "revenue_fen": FactTier.private,
+    "total_assets_fen": FactTier.private,
+    "credit_grade": FactTier.private,
+    "contacts": FactTier.private,
+    "needs": FactTier.private,  # open financing needs
+}
+# A project's public facts are public only while it is on a key-project list (``listed_in``).
+PROJECT_TIERS: Mapping[str, FactTier] = {
+    "id": FactTier.public,
+    "enterprise_id": FactTier.public,
+    "enterprise_name": FactTier.public,
+    "name": FactTier.public,
+    "year": FactTier.public,
+    "total_investment_fen": FactTier.public,
+    "cluster_code": FactTier.public,
+    "listed_in": FactTier.public,
+    "kind": FactTier.private,
+    "status": FactTier.private,
+    "equipment_investment_fen": FactTier.private,
+    "financing_need_fen": FactTier.private,
+    "description": FactTier.private,
+}
+TIERS = {"enterprise": ENTERPRISE_TIERS, "project": PROJECT_TIERS}
+
+
+def tier_fields(kind: str, tier: FactTier) -> list[str]:
+    return [name for name, t in TIERS[kind].items() if t == tier]
+
+
+def has_public_facts(kind: str, data: Mapping[str, Any]) -> bool:
+    """An enterprise always has; a project only while it is on a key-project list."""
+    return kind == "enterprise" or bool(data.get("listed_in"))
+
+
+def bank_view(kind: str, data: Mapping[str, Any], consented: bool) -> dict[str, Any] | None:
+    """What a bank may see of a library item: its public facts, and its private facts too with
+    the enterprise's consent; None when it may see nothing of it."""
+    tiers = TIERS[kind]
+    if consented:
+        return {k: v for k, v in data.items() if k in tiers}
+    if not has_public_facts(kind, data):
+        return None
+    return {k: v for k, v in data.items() if tiers.get(k) == FactTier.public}
+
+
+def private_facts_shared(
+    session: Session, principal: Principal, enterprise_ids: Iterable[int]
+) -> set[int]:
+    """Of these enterprises, those whose private facts the caller may see: the office every
+    one, an enterprise itself, and a bank those that consented, by sharing with banks (the
+    consent behind the releases) or through a lead of that bank that carries their consent."""
+    return identified_enterprises(session, principal, enterprise_ids)
+
+
+# --- consent and its source -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Consent:
+    """An enterprise's choice about sharing its private facts with banks, as recorded."""
+
+    given: bool = False
+    source: str | None = None  # "enterprise" | "office_form"; None: never recorded
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None
+    form_ref: str | None = None
+    form_signed_on: date | None = None
+
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def record_consent(
+    principal: Principal,
+    current: Consent,
+    given: bool,
+    form_ref: str | None,
+    form_signed_on: date | None,
+    now: datetime,
+) -> Consent:
+    """The consent after the caller records ``given``; ``current`` when nothing changes.
+
+    The enterprise decides for itself at any time. The office records a choice on its behalf
+    only from a signed 入库申报 form (its reference and signing date), and a form never
+    overrides a choice the enterprise made itself on or after the day the form was signed,
+    nor a later form already recorded: the enterprise's own later choice always wins."""
+    today = now.astimezone(_SHANGHAI).date()
+    if principal.role == Role.enterprise:
+        if form_ref is not None or form_signed_on is not None:
+            raise Forbidden(
+                "申报表编号由金融办代为登记授权时填写；企业自行选择时无需填写。",
+                code="forbidden_field",
+                fields=["consent_form_ref", "consent_form_signed_on"],
+            )
+        if current.given == given and current.source == "enterprise":
+            return current
+        return Consent(given, "enterprise", principal.ref, now)
+    if principal.role != Role.office:
+        raise Forbidden("只有企业本人或金融办（凭入库申报表）可以登记授权。", code="forbidden_role")
+    if form_ref is None or form_signed_on is None:
+        raise Unprocessable(
+            "金融办代企业登记是否向银行共享信息，须填写企业签署的入库申报表编号"
+            "（consent_form_ref）和签署日期（consent_form_signed_on）。",
+            code="consent_form_required",
+            field="consent_form_ref" if form_ref is None else "consent_form_signed_on",
+        )
+    if form_signed_on > today:
+        raise Unprocessable(
+            "申报表签署日期不能晚于今天。",
+            code="invalid_consent_form_date",
+            field="consent_form_signed_on",
+        )
+    if (
+        current.given == given
+        and current.source == "office_form"
+        and current.form_ref == form_ref
+        and current.form_signed_on == form_signed_on
+    ):
+        return current
+    if current.source == "enterprise" and current.recorded_at is not None:
+        decided = current.recorded_at.astimezone(_SHANGHAI).date()
+        if decided >= form_signed_on:
+            if current.given == given:
+                return current
+            choice = "同意" if current.given else "不同意"
+            raise Conflict(
+                f"企业已于 {decided.isoformat()} 自行选择{choice}向银行共享信息，晚于申报表的"
+                f"签署日期（{form_signed_on.isoformat()}）：以企业本人的选择为准。",
+                code="consent_decided_by_enterprise",
+                decided_on=decided.isoformat(),
+            )
+    if (
+        current.source == "office_form"
+        and current.form_signed_on is not None
+        and current.form_signed_on > form_signed_on
+    ):
+        raise Conflict(
+            f"已登记的申报表（{current.form_ref}，{current.form_signed_on.isoformat()} 签署）"
+            f"晚于这份（{form_signed_on.isoformat()} 签署），以较晚的为准。",
+            code="consent_form_superseded",
+            form_ref=current.form_ref,
+        )
+    return Consent(given, "office_form", principal.ref, now, form_ref, form_signed_on)

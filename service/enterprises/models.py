@@ -1,6 +1,6 @@
 """The enterprise library (企业库) and the project library (项目库)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import field_validator
@@ -100,6 +100,13 @@ class ContactPublic(ContactBase):
 # --- enterprises --------------------------------------------------------------------------
 
 
+class ConsentSource(StrEnum):
+    """Who recorded an enterprise's choice about sharing its private facts with banks."""
+
+    enterprise = "enterprise"  # the enterprise itself, on its pages or with its API key
+    office_form = "office_form"  # the office, from the enterprise's signed 入库申报 form
+
+
 class EnterpriseBase(SQLModel):
     name: str = Field(
         min_length=2, max_length=200, schema_extra={"examples": ["无锡华光电子股份有限公司"]}
@@ -155,8 +162,11 @@ class EnterpriseBase(SQLModel):
     )
     share_with_banks: bool = Field(
         default=False,
-        description="The enterprise consents to banks seeing who it is in the library "
-        "releases (its own decision; the office may record it on its behalf)",
+        description="The enterprise consents to banks seeing its private facts (figures, "
+        "credit grade, contacts, financing needs) in the library releases and prospects. Its "
+        "public facts (who it is, where, what it does, its listed qualifications) are shared "
+        "without it. Recorded by the enterprise itself, or by the office from a signed "
+        "入库申报 form (`consent_form_ref`); the enterprise's own later choice always wins",
     )
 
 
@@ -176,6 +186,12 @@ class Enterprise(EnterpriseBase, table=True):
     registered_in_wuxi: bool
     size_class: str | None = Field(default=None, sa_type=String(16))
     size_industry_key: str | None = Field(default=None, max_length=32)
+    # How the choice in share_with_banks was recorded (null: never recorded, not shared)
+    consent_source: ConsentSource | None = Field(default=None, sa_type=String(16))
+    consent_recorded_by: str | None = Field(default=None, max_length=64)
+    consent_recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consent_form_ref: str | None = Field(default=None, max_length=100)
+    consent_form_signed_on: date | None = None
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -191,6 +207,19 @@ class EnterpriseCreate(EnterpriseBase):
         description="企业登记注册类型 (e.g. 私营有限责任公司, 中外合资经营企业): read only when "
         "`ownership` is not sent, to derive it; not stored",
         schema_extra={"examples": ["私营有限责任公司"]},
+    )
+    consent_form_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Office: the reference of the signed 入库申报 form on which the enterprise "
+        "gave (or withdrew) its consent; required when the office records consent",
+        schema_extra={"examples": ["锡金融入库〔2026〕0123号"]},
+    )
+    consent_form_signed_on: IsoDate | None = Field(
+        default=None,
+        description="Office: the date the form was signed; required with `consent_form_ref`",
+        schema_extra={"examples": ["2026-11-20"]},
     )
     qualifications: list[QualificationCreate] = Field(default_factory=list)
     contacts: list[ContactCreate] = Field(default_factory=list)
@@ -224,11 +253,38 @@ class EnterpriseUpdate(SQLModel):
     qualifications: list[QualificationCreate] | None = None
     contacts: list[ContactCreate] | None = None
     share_with_banks: bool | None = None
+    consent_form_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Office: the reference of the signed 入库申报 form on which the enterprise "
+        "gave (or withdrew) its consent; required when the office records consent",
+        schema_extra={"examples": ["锡金融入库〔2026〕0123号"]},
+    )
+    consent_form_signed_on: IsoDate | None = Field(
+        default=None,
+        description="Office: the date the form was signed; required with `consent_form_ref`",
+        schema_extra={"examples": ["2026-11-20"]},
+    )
 
     @field_validator("credit_grade")
     @classmethod
     def _check_grade(cls, value: str | None) -> str | None:
         return _grade(value)
+
+
+class ConsentPublic(SQLModel):
+    """How the enterprise's choice about sharing its private facts was recorded."""
+
+    given: bool
+    source: ConsentSource | None = Field(
+        description="enterprise (its own choice) or office_form (recorded by the office from "
+        "a signed 入库申报 form); null: never recorded"
+    )
+    recorded_by: str | None
+    recorded_at: datetime | None
+    form_ref: str | None
+    form_signed_on: date | None
 
 
 class EnterprisePublic(EnterpriseBase):
@@ -250,6 +306,7 @@ class EnterprisePublic(EnterpriseBase):
         description="Counts as 民营企业 (by the office's mapping of ownership types); "
         "null when the ownership is unknown",
     )
+    consent: ConsentPublic | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -319,6 +376,13 @@ class ProjectBase(SQLModel):
     year: BodyInt = Field(ge=2000, le=2100, schema_extra={"examples": [2026]})
     status: ProjectStatus = Field(default=ProjectStatus.planned, sa_type=String(32))
     description: str | None = Field(default=None, max_length=2000)
+    listed_in: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The government key-project list (重点项目名单) the project is on; a listed "
+        "project's name, unit, year and investment are public facts, shared with every bank",
+        schema_extra={"examples": ["2026年无锡市重大产业项目名单"]},
+    )
 
 
 class Project(ProjectBase, table=True):
@@ -346,6 +410,7 @@ class ProjectUpdate(SQLModel):
     year: BodyInt | None = Field(default=None, ge=2000, le=2100)
     status: ProjectStatus | None = None
     description: str | None = Field(default=None, max_length=2000)
+    listed_in: str | None = Field(default=None, max_length=200)
 
 
 class ProjectPublic(ProjectBase):

@@ -75,7 +75,7 @@ ENTERPRISE_EXAMPLE = {
     responses=problem_responses(409, 422),
 )
 def create_enterprise(
-    _: Office,
+    principal: Office,
     session: SessionDep,
     retry: Retryable,
     data: Annotated[
@@ -88,7 +88,7 @@ def create_enterprise(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        enterprise = service.create_enterprise(session, data)
+        enterprise = service.create_enterprise(session, data, principal)
         headers = {
             "Location": f"/api/v1/enterprises/{enterprise.id}",
             "ETag": etag(enterprise.version),
@@ -213,7 +213,9 @@ def update_enterprise(
 ) -> EnterprisePublic:
     ensure_sees_enterprise(principal, enterprise_id)
     check_enterprise_fields(principal, data.model_fields_set)
-    enterprise = service.update_enterprise(session, enterprise_id, data, parse_if_match(if_match))
+    enterprise = service.update_enterprise(
+        session, enterprise_id, data, parse_if_match(if_match), principal
+    )
     response.headers["ETag"] = etag(enterprise.version)
     return service.enterprise_public(session, enterprise)
 

@@ -11,11 +11,13 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete
 
+from service.access.audit import SYSTEM
+from service.access.policy import Consent, Principal, record_consent
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
-from service.core.models import refuse_nulls, row_dict, today_local
+from service.core.models import refuse_nulls, row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.core.settings import get_settings
 from service.enterprises import queries
@@ -27,6 +29,8 @@ from service.enterprises.exceptions import (
     ProjectNotFound,
 )
 from service.enterprises.models import (
+    ConsentPublic,
+    ConsentSource,
     Contact,
     ContactPublic,
     Enterprise,
@@ -145,6 +149,59 @@ def _default_district(session: Session, area_code: str) -> str | None:
     return None
 
 
+# --- consent ------------------------------------------------------------------------------
+
+
+def consent_of(enterprise: Enterprise) -> Consent:
+    return Consent(
+        given=enterprise.share_with_banks,
+        source=enterprise.consent_source,
+        recorded_by=enterprise.consent_recorded_by,
+        recorded_at=enterprise.consent_recorded_at,
+        form_ref=enterprise.consent_form_ref,
+        form_signed_on=enterprise.consent_form_signed_on,
+    )
+
+
+def _apply_consent(
+    enterprise: Enterprise,
+    principal: Principal,
+    given: bool | None,
+    form_ref: str | None,
+    form_signed_on: date | None,
+) -> None:
+    """Record the caller's choice for the enterprise (``access.policy.record_consent``)."""
+    if given is None:
+        if form_ref is not None or form_signed_on is not None:
+            raise InvalidEnterprise(
+                "填写申报表编号时，请同时说明企业是否同意向银行共享信息（share_with_banks）。",
+                code="consent_choice_required",
+                field="share_with_banks",
+            )
+        return
+    form_ref = form_ref.strip() if form_ref else None
+    after = record_consent(
+        principal, consent_of(enterprise), given, form_ref or None, form_signed_on, utcnow()
+    )
+    enterprise.share_with_banks = after.given
+    enterprise.consent_source = ConsentSource(after.source) if after.source else None
+    enterprise.consent_recorded_by = after.recorded_by
+    enterprise.consent_recorded_at = after.recorded_at
+    enterprise.consent_form_ref = after.form_ref
+    enterprise.consent_form_signed_on = after.form_signed_on
+
+
+def consent_public(enterprise: Enterprise) -> ConsentPublic:
+    return ConsentPublic(
+        given=enterprise.share_with_banks,
+        source=enterprise.consent_source,
+        recorded_by=enterprise.consent_recorded_by,
+        recorded_at=enterprise.consent_recorded_at,
+        form_ref=enterprise.consent_form_ref,
+        form_signed_on=enterprise.consent_form_signed_on,
+    )
+
+
 # --- enterprises --------------------------------------------------------------------------
 
 
@@ -205,11 +262,16 @@ def enterprise_public(
         cluster_tier=tier,
         ownership_name=ownership.name if ownership else None,
         is_private=ownership.private if ownership else None,
+        consent=consent_public(enterprise),
     )
     return EnterprisePublic.model_validate(data)
 
 
-def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
+def create_enterprise(
+    session: Session, data: EnterpriseCreate, principal: Principal = SYSTEM
+) -> Enterprise:
+    """Add an enterprise. Its consent to share private facts with banks is recorded only when
+    sent: by the office, with the signed 入库申报 form it comes from."""
     vocabulary = Vocabulary(session)
     code = _credit_code(data.credit_code)
     existing = queries.enterprise_by_credit_code(session, code.value)
@@ -250,6 +312,14 @@ def create_enterprise(session: Session, data: EnterpriseCreate) -> Enterprise:
         ),
         **derived.columns(),
     )
+    recorded = "share_with_banks" in data.model_fields_set or data.consent_form_ref is not None
+    _apply_consent(
+        enterprise,
+        principal,
+        data.share_with_banks if recorded else None,
+        data.consent_form_ref,
+        data.consent_form_signed_on,
+    )
     qualification_rows = _qualification_rows(session, vocabulary, data.qualifications)
     session.add(enterprise)
     try:
@@ -273,12 +343,20 @@ def update_enterprise(
     enterprise_id: int,
     data: EnterpriseUpdate,
     expected_version: int | None = None,
+    principal: Principal = SYSTEM,
 ) -> Enterprise:
     enterprise = get_enterprise(session, enterprise_id, for_update=True)
     check_version(expected_version, enterprise.version, "企业信息")
     vocabulary = Vocabulary(session)
     changes = data.model_dump(exclude_unset=True)
     refuse_nulls(Enterprise, changes)
+    _apply_consent(
+        enterprise,
+        principal,
+        changes.pop("share_with_banks", None),
+        changes.pop("consent_form_ref", None),
+        changes.pop("consent_form_signed_on", None),
+    )
     for required in ("name",):
         if required in changes and changes[required] is None:
             raise InvalidEnterprise("企业名称不能为空。", code="missing_name", field="name")

@@ -102,10 +102,12 @@ class LibraryRelease(SQLModel, table=True):
     as_of: date
     enterprises: int
     projects: int
-    shared_enterprises: int
-    shared_projects: int
+    shared_enterprises: int  # consented to share their private facts with banks
+    shared_projects: int  # of enterprises that consented
+    public_projects: int = 0  # on a key-project list: every bank sees their public facts
+    private_projects: int = 0  # shared, and not on a list: banks see them only by consent
     checksum: str = Field(max_length=64)  # sha256 over the items, in order
-    shared_checksum: str = Field(max_length=64)  # the same over what banks see
+    shared_checksum: str = Field(max_length=64)  # the same over what banks saw at publication
     note: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -119,6 +121,8 @@ class ReleaseItem(SQLModel, table=True):
     release_number: int = Field(foreign_key="library_release.number", ondelete="CASCADE")
     kind: str = Field(max_length=16)  # enterprise | project
     item_id: int
-    shared: bool  # the enterprise consented to share its details with banks
-    digest: str = Field(max_length=64)
+    shared: bool  # the enterprise consented to share its private facts with banks
+    digest: str = Field(max_length=64)  # of data: public and private facts
+    # of the public facts alone; null: the item has none (a project on no key-project list)
+    public_digest: str | None = Field(default=None, max_length=64)
     data: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))

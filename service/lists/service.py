@@ -320,12 +320,16 @@ def _project(session: Session, record: ListImport, entry: ListEntry, issued: dat
     one of that name, or a new one."""
     assert entry.enterprise_id is not None and entry.project_name is not None
     found = session.scalar(
-        select(Project.id).where(
+        select(Project).where(
             Project.enterprise_id == entry.enterprise_id, Project.name == entry.project_name
         )
     )
     if found is not None:
-        return found
+        assert found.id is not None
+        if found.listed_in is None:  # on a key-project list now: its public facts are public
+            found.listed_in = record.title[:200]
+            bump_version(session, Project, found, "项目信息")
+        return found.id
     enterprise = session.get(Enterprise, entry.enterprise_id)
     assert enterprise is not None
     project = Project(
@@ -337,6 +341,7 @@ def _project(session: Session, record: ListImport, entry: ListEntry, issued: dat
         year=entry.project_year or issued.year,
         status=ProjectStatus.approved,
         description=f"列入{record.title}"[:2000],
+        listed_in=record.title[:200],
     )
     session.add(project)
     session.flush()

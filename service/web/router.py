@@ -293,7 +293,7 @@ def enterprise_sharing(session: SessionDep, who: EnterpriseUser, fields: Form) -
     version = form.integer("version", 1, 2_147_483_647)
     data = EnterpriseUpdate(share_with_banks=form.checked("share_with_banks"))
     check_enterprise_fields(who.principal, data.model_fields_set)
-    enterprises.update_enterprise(session, _enterprise_id(who), data, version)
+    enterprises.update_enterprise(session, _enterprise_id(who), data, version, who.principal)
     return see_other(f"{PREFIX}/enterprise?saved=1")
 
 

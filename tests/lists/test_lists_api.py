@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from tests.factories import bank_payload, create_enterprise, credit_code
+from tests.factories import bank_payload, create_enterprise, credit_code, office_consent
 
 
 def _upload(c, content: bytes, name: str = "list.csv", **form: Any):
@@ -179,7 +179,7 @@ def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
     assert (
         client.patch(
             f"/api/v1/enterprises/{shared['id']}",
-            json={"share_with_banks": True},
+            json=office_consent(),
             headers={"If-Match": '"1"'},
         ).status_code
         == 200
@@ -202,7 +202,7 @@ def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
     # a change, a new enterprise, and the private one starts sharing: release 2
     client.patch(f"/api/v1/enterprises/{shared['id']}", json={"employees": 999})
     added = create_enterprise(client, name="无锡新增科技有限公司")
-    client.patch(f"/api/v1/enterprises/{added['id']}", json={"share_with_banks": True})
+    client.patch(f"/api/v1/enterprises/{added['id']}", json=office_consent())
     two = client.post("/api/v1/releases", json={}).json()
     assert two["number"] == one["number"] + 1
     assert banker.get("/api/v1/releases/latest", headers={"If-None-Match": tag}).status_code == 200

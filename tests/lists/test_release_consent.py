@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import bank_payload, create_enterprise
+from tests.factories import bank_payload, create_enterprise, office_consent
 
 
 def _patch(c, enterprise_id: int, **fields: Any) -> None:
@@ -65,7 +65,7 @@ def library(client, as_role) -> dict[str, Any]:
     staying = create_enterprise(client, name="无锡继续共享科技有限公司")
     private = create_enterprise(client, name="无锡从未共享科技有限公司")
     for firm in (leaving, staying):
-        _patch(client, firm["id"], share_with_banks=True)
+        _patch(client, firm["id"], **office_consent())
     project = _project(client, leaving["id"])
     one = _publish(client)
     _patch(client, staying["id"], name="无锡继续共享智能科技有限公司")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import bank_payload, create_enterprise, product_payload
+from tests.factories import bank_payload, create_enterprise, office_consent, product_payload
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def _lead(client, as_role, bank: str, firm: dict) -> None:
 
 
 def _share(client, firm: dict, on: bool) -> None:
-    response = client.patch(f"/api/v1/enterprises/{firm['id']}", json={"share_with_banks": on})
+    response = client.patch(f"/api/v1/enterprises/{firm['id']}", json=office_consent(on))
     assert response.status_code == 200, response.text
 
 

@@ -1,6 +1,6 @@
 """A bank's pages name a borrower only as far as the bank may know who it is."""
 
-from tests.factories import bank_payload, create_enterprise
+from tests.factories import bank_payload, create_enterprise, office_consent
 
 
 def test_a_banks_loan_page_names_the_borrower_only_with_consent(browser_as, client) -> None:
@@ -25,9 +25,7 @@ def test_a_banks_loan_page_names_the_borrower_only_with_consent(browser_as, clie
     assert firm["credit_code"] not in page
     home = staff.get("/web/bank").text
     assert "WEB-1" in home and firm["name"] not in home and "未授权显示名称" in home
-    client.patch(
-        f"/api/v1/enterprises/{firm['id']}", json={"share_with_banks": True}
-    ).raise_for_status()
+    client.patch(f"/api/v1/enterprises/{firm['id']}", json=office_consent()).raise_for_status()
     page = staff.get(f"/web/bank/loans/{loan['id']}").text
     assert f"{firm['name']}（{firm['credit_code']}）" in page
     assert firm["name"] in staff.get("/web/bank").text
