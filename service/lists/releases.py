@@ -1,12 +1,13 @@
 """Library releases (定期发布): the office publishes numbered, immutable snapshots of the
 enterprise and project libraries; banks fetch the latest (ETag / If-None-Match), any earlier
-one, and the difference between two. A bank sees only the enterprises that consented to share
-their details with banks (and their projects); the office sees everything.
+one, and the difference between two. The office sees everything. A bank sees every enterprise's
+public facts and every listed project's, and the private facts of the enterprises that
+consented (the tiers are ``access.policy``'s: ``bank_view``).
 
-Consent is read twice for a bank: when the release is published (only what was shared then is
-in its view) and when the bank reads it (an enterprise that has withdrawn its consent since
-is withheld from every release, its entries marked and counted, until it consents again).
-The stored snapshot never changes; the office reads it as published."""
+Consent is read twice for a bank: when the release is published (private facts are in its view
+only if shared then) and when the bank reads it (an enterprise that has withdrawn its consent
+since has its private facts withheld from every release, its entries marked and counted, until
+it consents again). The stored snapshot never changes; the office reads it as published."""
 
 import hashlib
 import json
@@ -15,18 +16,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Principal, require
+from service.access.policy import (
+    FactTier,
+    Principal,
+    bank_view,
+    require,
+    tier_fields,
+)
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.models import today_local
 from service.core.pagination import Page, PageParams, cursor_key, make_page
-from service.enterprises.models import Enterprise, Project, Qualification
+from service.enterprises.models import Contact, Enterprise, Project, Qualification
 from service.lists.models import LibraryRelease, ReleaseItem
-from service.lists.schemas import ChangePublic, ReleaseItemPublic, ReleasePublic
+from service.lists.schemas import ChangePublic, ReleaseItemPublic, ReleasePublic, TierPublic
+from service.matching.models import FinancingNeed, NeedStatus
 
 KINDS = ("enterprise", "project")
 _BATCH = 5000
@@ -40,28 +48,86 @@ def _canonical(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _digest(data: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(data).encode()).hexdigest()
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _by_enterprise(rows: Any) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for enterprise_id, item in rows:
+        out.setdefault(enterprise_id, []).append(item)
+    return out
+
+
 def _enterprise_items(session: Session, on: date) -> Iterator[tuple[int, bool, dict[str, Any]]]:
-    qualifications: dict[int, list[dict[str, Any]]] = {}
-    for q in session.execute(
-        select(
-            Qualification.enterprise_id,
-            Qualification.type_code,
-            Qualification.issued_date,
-            Qualification.expires_date,
+    """Every enterprise with its public and private facts, and whether it shares the private
+    ones with banks."""
+    qualifications = _by_enterprise(
+        (
+            q[0],
+            {"type_code": q[1], "issued_date": _iso(q[2]), "expires_date": _iso(q[3])},
         )
-        .where(
-            Qualification.issued_date <= on,
-            or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on),  # type: ignore[union-attr]
+        for q in session.execute(
+            select(
+                Qualification.enterprise_id,
+                Qualification.type_code,
+                Qualification.issued_date,
+                Qualification.expires_date,
+            )
+            .where(
+                Qualification.issued_date <= on,
+                or_(Qualification.expires_date.is_(None), Qualification.expires_date >= on),  # type: ignore[union-attr]
+            )
+            .order_by(
+                Qualification.enterprise_id, Qualification.type_code, Qualification.issued_date
+            )
         )
-        .order_by(Qualification.enterprise_id, Qualification.type_code, Qualification.issued_date)
-    ):
-        qualifications.setdefault(q[0], []).append(
+    )
+    contacts = _by_enterprise(
+        (c[0], {"name": c[1], "title": c[2], "phone": c[3], "email": c[4], "is_primary": c[5]})
+        for c in session.execute(
+            select(
+                Contact.enterprise_id,
+                Contact.name,
+                Contact.title,
+                Contact.phone,
+                Contact.email,
+                Contact.is_primary,
+            ).order_by(Contact.enterprise_id, Contact.id)
+        )
+    )
+    # Open needs that any bank may be offered (a need kept for some banks reaches them as leads).
+    needs = _by_enterprise(
+        (
+            n[0],
             {
-                "type_code": q[1],
-                "issued_date": q[2].isoformat(),
-                "expires_date": q[3].isoformat() if q[3] else None,
-            }
+                "id": n[1],
+                "amount_fen": n[2],
+                "term_months": n[3],
+                "purpose": str(n[4]),
+                "wanted_by_date": _iso(n[5]),
+            },
         )
+        for n in session.execute(
+            select(
+                FinancingNeed.enterprise_id,
+                FinancingNeed.id,
+                FinancingNeed.amount_fen,
+                FinancingNeed.term_months,
+                FinancingNeed.purpose,
+                FinancingNeed.wanted_by_date,
+            )
+            .where(
+                FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched]),  # type: ignore[attr-defined]
+                FinancingNeed.bank_codes.is_(None),  # type: ignore[union-attr]
+            )
+            .order_by(FinancingNeed.enterprise_id, FinancingNeed.id)
+        )
+    )
     for e in session.execute(
         select(
             Enterprise.id,
@@ -74,6 +140,12 @@ def _enterprise_items(session: Session, on: date) -> Iterator[tuple[int, bool, d
             Enterprise.size_class,
             Enterprise.registered_in_wuxi,
             Enterprise.share_with_banks,
+            Enterprise.ownership,
+            Enterprise.established_date,
+            Enterprise.employees,
+            Enterprise.revenue_fen,
+            Enterprise.total_assets_fen,
+            Enterprise.credit_grade,
         ).order_by(Enterprise.id)
     ):
         yield (
@@ -89,7 +161,15 @@ def _enterprise_items(session: Session, on: date) -> Iterator[tuple[int, bool, d
                 "industry_code": e[6],
                 "size_class": e[7],
                 "registered_in_wuxi": e[8],
+                "ownership": e[10],
+                "established_date": _iso(e[11]),
                 "qualifications": qualifications.get(e[0], []),
+                "employees": e[12],
+                "revenue_fen": e[13],
+                "total_assets_fen": e[14],
+                "credit_grade": e[15],
+                "contacts": contacts.get(e[0], []),
+                "needs": needs.get(e[0], []),
             },
         )
 
@@ -101,14 +181,20 @@ def _project_items(
         select(
             Project.id,
             Project.enterprise_id,
+            Enterprise.name,
             Project.name,
             Project.kind,
             Project.cluster_code,
             Project.total_investment_fen,
+            Project.equipment_investment_fen,
             Project.financing_need_fen,
             Project.year,
             Project.status,
-        ).order_by(Project.id)
+            Project.description,
+            Project.listed_in,
+        )
+        .join(Enterprise, Enterprise.id == Project.enterprise_id)
+        .order_by(Project.id)
     ):
         yield (
             p[0],
@@ -116,13 +202,17 @@ def _project_items(
             {
                 "id": p[0],
                 "enterprise_id": p[1],
-                "name": p[2],
-                "kind": str(p[3]),
-                "cluster_code": p[4],
-                "total_investment_fen": p[5],
-                "financing_need_fen": p[6],
-                "year": p[7],
-                "status": str(p[8]),
+                "enterprise_name": p[2],
+                "name": p[3],
+                "kind": str(p[4]),
+                "cluster_code": p[5],
+                "total_investment_fen": p[6],
+                "equipment_investment_fen": p[7],
+                "financing_need_fen": p[8],
+                "year": p[9],
+                "status": str(p[10]),
+                "description": p[11],
+                "listed_in": p[12],
             },
         )
 
@@ -133,8 +223,9 @@ def publish(session: Session, principal: Principal, note: str | None = None) -> 
     last = session.scalar(select(func.max(LibraryRelease.number))) or 0
     number = last + 1
     on = today_local()
-    whole, shared_only = hashlib.sha256(), hashlib.sha256()
-    counts = {"enterprise": [0, 0], "project": [0, 0]}
+    whole, banks = hashlib.sha256(), hashlib.sha256()
+    counts = {"enterprise": 0, "project": 0, "shared_enterprises": 0, "shared_projects": 0}
+    counts |= {"public_projects": 0, "private_projects": 0}
     shared_enterprises: set[int] = set()
     release = LibraryRelease(
         number=number,
@@ -157,14 +248,21 @@ def publish(session: Session, principal: Principal, note: str | None = None) -> 
     batch: list[dict[str, Any]] = []
 
     def add(kind: str, item_id: int, shared: bool, data: dict[str, Any]) -> None:
-        text = _canonical(data)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        line = f"{kind}:{item_id}:{digest}\n".encode()
-        whole.update(line)
-        counts[kind][0] += 1
+        digest = _digest(data)
+        public = bank_view(kind, data, consented=False)
+        public_digest = _digest(public) if public is not None else None
+        whole.update(f"{kind}:{item_id}:{digest}\n".encode())
+        seen = digest if shared else public_digest  # what banks get of it
+        if seen is not None:
+            banks.update(f"{kind}:{item_id}:{seen}\n".encode())
+        counts[kind] += 1
         if shared:
-            shared_only.update(line)
-            counts[kind][1] += 1
+            counts[f"shared_{kind}s"] += 1
+        if kind == "project":
+            if public_digest is not None:
+                counts["public_projects"] += 1
+            elif shared:
+                counts["private_projects"] += 1
         batch.append(
             {
                 "release_number": number,
@@ -172,6 +270,7 @@ def publish(session: Session, principal: Principal, note: str | None = None) -> 
                 "item_id": item_id,
                 "shared": shared,
                 "digest": digest,
+                "public_digest": public_digest,
                 "data": data,
             }
         )
@@ -187,9 +286,12 @@ def publish(session: Session, principal: Principal, note: str | None = None) -> 
         add("project", item_id, shared, data)
     if batch:
         session.execute(insert(ReleaseItem), batch)
-    release.enterprises, release.shared_enterprises = counts["enterprise"]
-    release.projects, release.shared_projects = counts["project"]
-    release.checksum, release.shared_checksum = whole.hexdigest(), shared_only.hexdigest()
+    release.enterprises, release.projects = counts["enterprise"], counts["project"]
+    release.shared_enterprises = counts["shared_enterprises"]
+    release.shared_projects = counts["shared_projects"]
+    release.public_projects = counts["public_projects"]
+    release.private_projects = counts["private_projects"]
+    release.checksum, release.shared_checksum = whole.hexdigest(), banks.hexdigest()
     session.commit()
     return release
 
@@ -200,8 +302,8 @@ CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
 def _consents_now(item: Any) -> ColumnElement[bool]:
-    """Whether a release item's enterprise shares its details with banks today: an enterprise
-    item by its id, a project by the enterprise it belonged to when published."""
+    """Whether a release item's enterprise shares its private facts with banks today: an
+    enterprise item by its id, a project by the enterprise it belonged to when published."""
     sharing = select(Enterprise.id).where(Enterprise.share_with_banks.is_(True))  # type: ignore[attr-defined]
     return or_(
         and_(item.kind == "enterprise", item.item_id.in_(sharing)),
@@ -209,9 +311,20 @@ def _consents_now(item: Any) -> ColumnElement[bool]:
     )
 
 
+def _full_now(item: Any) -> ColumnElement[bool]:
+    """A bank gets the item's private facts today: shared when published, and still."""
+    return and_(item.shared.is_(True), _consents_now(item))
+
+
+def _withdrawn(item: Any) -> ColumnElement[bool]:
+    """Shared when published, not any more."""
+    return and_(item.shared.is_(True), ~_consents_now(item))
+
+
 @dataclass(frozen=True)
 class Withheld:
-    """What a bank's view of a release leaves out because consent was withdrawn since."""
+    """What a bank's view of a release leaves out because consent was withdrawn since: the
+    private facts of these enterprises, and the projects that have no public facts."""
 
     enterprises: tuple[int, ...] = ()
     projects: int = 0
@@ -220,54 +333,42 @@ class Withheld:
     def note(self) -> str | None:
         if not self.enterprises:
             return None
-        projects = f"及其 {self.projects} 个项目" if self.projects else ""
+        projects = f"，以及 {self.projects} 个未列入重点项目名单的项目" if self.projects else ""
         return (
-            f"本版发布后，有 {len(self.enterprises)} 家企业撤回了向银行共享信息的授权：它们的"
-            f"企业信息{projects}不再向银行提供（条目标注 withheld），请删除已保存的这些信息；"
-            "企业重新授权后恢复提供。"
+            f"本版发布后，有 {len(self.enterprises)} 家企业撤回了向银行共享非公开信息的授权："
+            f"它们的经营数据、信用等级、联系人和融资需求{projects}不再向银行提供（条目标注 "
+            "withheld），请删除已保存的这些信息；公开信息照常提供，企业重新授权后恢复。"
         )
 
 
 def _withheld(session: Session, release: LibraryRelease, principal: Principal) -> Withheld:
-    if _sees_all(principal) or not release.shared_enterprises:
-        return Withheld()
-    shared = and_(
-        ReleaseItem.release_number == release.number,
-        ReleaseItem.shared.is_(True),  # type: ignore[attr-defined]
-        ~_consents_now(ReleaseItem),
-    )
-    enterprises = session.scalars(
-        select(ReleaseItem.item_id)
-        .where(shared, ReleaseItem.kind == "enterprise")
-        .order_by(ReleaseItem.item_id)
-    ).all()
-    if not enterprises:
-        return Withheld()
-    projects = session.scalar(
-        select(func.count()).select_from(ReleaseItem).where(shared, ReleaseItem.kind == "project")
-    )
-    return Withheld(tuple(enterprises), projects or 0)
+    found = _withheld_counts(session, [release.number], principal)
+    return found.get(release.number, Withheld())
 
 
 def _withheld_counts(
     session: Session, numbers: list[int], principal: Principal
 ) -> dict[int, Withheld]:
-    """``_withheld`` for a page of releases, in one statement."""
+    """``Withheld`` of each release of a page, in one statement."""
     if _sees_all(principal) or not numbers:
         return {}
     rows = session.execute(
-        select(ReleaseItem.release_number, ReleaseItem.kind, ReleaseItem.item_id).where(
+        select(
+            ReleaseItem.release_number,
+            ReleaseItem.kind,
+            ReleaseItem.item_id,
+            ReleaseItem.public_digest.is_(None),  # type: ignore[union-attr]
+        ).where(
             ReleaseItem.release_number.in_(numbers),  # type: ignore[attr-defined]
-            ReleaseItem.shared.is_(True),  # type: ignore[attr-defined]
-            ~_consents_now(ReleaseItem),
+            _withdrawn(ReleaseItem),
         )
     ).all()
     enterprises: dict[int, list[int]] = {}
     projects: dict[int, int] = {}
-    for number, kind, item_id in rows:
+    for number, kind, item_id, private_only in rows:
         if kind == "enterprise":
             enterprises.setdefault(number, []).append(item_id)
-        else:
+        elif private_only:
             projects[number] = projects.get(number, 0) + 1
     return {
         number: Withheld(tuple(sorted(ids)), projects.get(number, 0))
@@ -283,6 +384,30 @@ def _sees_all(principal: Principal) -> bool:
     return principal.is_office
 
 
+def _tiers() -> TierPublic:
+    return TierPublic(
+        public={kind: tier_fields(kind, FactTier.public) for kind in KINDS},
+        private={kind: tier_fields(kind, FactTier.private) for kind in KINDS},
+    )
+
+
+def _warnings(release: LibraryRelease) -> list[str]:
+    """What the office should know before banks read the release."""
+    out = []
+    if release.enterprises and not release.shared_enterprises:
+        out.append(
+            "本版没有企业同意向银行共享非公开信息：银行只能看到企业的公开信息"
+            "（名称、信用代码、地区、集群、行业、资质），看不到经营数据、联系人和融资需求。"
+            "可凭企业签署的入库申报表代为登记授权。"
+        )
+    hidden = release.projects - release.public_projects - release.private_projects
+    if hidden > 0:
+        out.append(
+            f"有 {hidden} 个项目既未列入重点项目名单、其企业也未授权共享：银行看不到这些项目。"
+        )
+    return out
+
+
 def release_public(
     release: LibraryRelease, principal: Principal, withheld: Withheld | None = None
 ) -> ReleasePublic:
@@ -291,16 +416,21 @@ def release_public(
     return ReleasePublic(
         number=release.number,
         as_of=release.as_of,
-        enterprises=release.enterprises
+        enterprises=release.enterprises,
+        projects=release.projects
         if everything
-        else release.shared_enterprises - len(withheld.enterprises),
-        projects=release.projects if everything else release.shared_projects - withheld.projects,
+        else release.public_projects + release.private_projects - withheld.projects,
         shared_enterprises=release.shared_enterprises,
         shared_projects=release.shared_projects,
+        consented_enterprises=release.shared_enterprises,
+        public_projects=release.public_projects,
+        private_projects=release.private_projects,
+        tiers=_tiers(),
         checksum=release.checksum if everything else release.shared_checksum,
         withheld_since_consent_withdrawn=len(withheld.enterprises),
         withheld_projects_since_consent_withdrawn=withheld.projects,
         withheld_note=withheld.note,
+        warnings=_warnings(release) if everything else [],
         note=release.note,
         created_by=release.created_by,
         created_at=release.created_at,
@@ -311,7 +441,7 @@ def etag(release: LibraryRelease, principal: Principal, withheld: Withheld | Non
     """Strong. The stored release never changes; the office's and the banks' views differ, and
     a bank's changes with the enterprises withheld from it (as consent is withdrawn and given
     again)."""
-    scope = "all" if _sees_all(principal) else "shared"
+    scope = "all" if _sees_all(principal) else "banks"
     if withheld and withheld.enterprises:
         ids = ",".join(map(str, withheld.enterprises)).encode()
         scope += "-w" + hashlib.sha256(ids).hexdigest()[:16]
@@ -367,6 +497,19 @@ def _after(key: list[Any] | None, table: Any) -> Any:
     return or_(table.kind > key[0], and_(table.kind == key[0], table.item_id > key[1]))
 
 
+def _in_bank_view(item: Any) -> ColumnElement[bool]:
+    """The item is in a bank's view today: it has public facts, or its private ones are
+    shared; or it was shared when published (then it is listed, marked withheld)."""
+    return or_(item.public_digest.is_not(None), item.shared.is_(True))
+
+
+def _shown(kind: str, data: dict[str, Any], full: bool, shared: bool) -> ReleaseItemPublic:
+    """What a bank gets of one stored item."""
+    seen = bank_view(kind, data, consented=full)
+    withheld = CONSENT_WITHDRAWN if shared and not full else None
+    return ReleaseItemPublic(kind=kind, id=data["id"], data=seen, withheld=withheld)
+
+
 def items(
     session: Session,
     principal: Principal,
@@ -374,15 +517,17 @@ def items(
     page: PageParams,
     kind: str | None = None,
 ) -> Page[ReleaseItemPublic]:
-    """A release's items by kind and id; a bank gets the shared ones only, and of those whose
-    enterprise has withdrawn its consent since, the kind and id marked withheld, no data."""
+    """A release's items by kind and id. A bank gets every item with public facts (with its
+    private facts too when shared then and still), and of the items whose enterprise has
+    withdrawn its consent since, the public facts or, for a project with none, the kind and
+    id, marked withheld."""
     _check_kind(kind)
     release = get_release(session, principal, number)
     everything = _sees_all(principal)
-    consents = true() if everything else _consents_now(ReleaseItem)
-    statement = select(ReleaseItem, consents).where(ReleaseItem.release_number == release.number)
+    full = true() if everything else _full_now(ReleaseItem)
+    statement = select(ReleaseItem, full).where(ReleaseItem.release_number == release.number)
     if not everything:
-        statement = statement.where(ReleaseItem.shared.is_(True))  # type: ignore[attr-defined]
+        statement = statement.where(_in_bank_view(ReleaseItem))
     if kind is not None:
         statement = statement.where(ReleaseItem.kind == kind)
     key = cursor_key(page, 2, (str, int))
@@ -395,8 +540,8 @@ def items(
     result = make_page(rows, page.limit, lambda r: [r[0].kind, r[0].item_id])
     result.items = [
         ReleaseItemPublic(kind=r.kind, id=r.item_id, data=r.data)
-        if shown
-        else ReleaseItemPublic(kind=r.kind, id=r.item_id, data=None, withheld=CONSENT_WITHDRAWN)
+        if everything
+        else _shown(r.kind, {**r.data, "id": r.item_id}, bool(shown), r.shared)
         for r, shown in result.items
     ]
     return result
@@ -410,61 +555,81 @@ def diff(
     page: PageParams,
 ) -> Page[ChangePublic]:
     """What changed from release ``since`` to release ``number``, by kind and id: items
-    added, removed (for a bank: no longer shared counts as removed) and changed (with the
-    fields that changed). For a bank, the later release's items whose enterprise has withdrawn
-    its consent since are not there: what the bank had of them in the earlier one is removed,
-    marked withheld, and nothing of them is added or changed."""
+    added, removed and changed (with the fields that changed). A bank compares what it got
+    of the earlier release when it was published with what it gets of the later one today:
+    an enterprise that started sharing has its private facts added (changed), one that has
+    withdrawn its consent has them removed (changed, marked withheld), and a project with no
+    public facts comes and goes with the consent."""
     new = get_release(session, principal, number)
     old = get_release(session, principal, since)
     everything = _sees_all(principal)
     n, o = aliased(ReleaseItem), aliased(ReleaseItem)
     key = cursor_key(page, 2, (str, int))
 
-    def published(alias: Any) -> Any:
-        """In the caller's view when the release was published."""
-        return True if everything else alias.shared.is_(True)
+    def then(alias: Any) -> Any:
+        """The digest of what the caller got of an item when it was published (null: none)."""
+        if everything:
+            return alias.digest
+        return case((alias.shared.is_(True), alias.digest), else_=alias.public_digest)
 
-    def visible(alias: Any) -> Any:
-        """In the caller's view of the release today."""
-        return True if everything else and_(alias.shared.is_(True), _consents_now(alias))
+    def now(alias: Any) -> Any:
+        """The digest of what the caller gets of an item today (null: nothing)."""
+        if everything:
+            return alias.digest
+        return case((_full_now(alias), alias.digest), else_=alias.public_digest)
 
+    def full(alias: Any) -> Any:
+        return true() if everything else _full_now(alias)
+
+    old_view, new_view = then(o), now(n)
+    consents = true() if everything else _consents_now(n)
     present = (
-        select(n.kind, n.item_id, n.data, n.digest, o.data, o.digest)
+        select(n.kind, n.item_id, n.data, full(n), consents, o.data, o.shared, old_view)
         .outerjoin(
             o,
-            and_(
-                o.release_number == old.number,
-                o.kind == n.kind,
-                o.item_id == n.item_id,
-                published(o),
-            ),
+            and_(o.release_number == old.number, o.kind == n.kind, o.item_id == n.item_id),
         )
-        .where(n.release_number == new.number, visible(n), _after(key, n))
-        .where(or_(o.id.is_(None), o.digest != n.digest))
+        .where(n.release_number == new.number, new_view.is_not(None), _after(key, n))
+        .where(or_(old_view.is_(None), old_view != new_view))
         .order_by(n.kind, n.item_id)
         .limit(page.limit + 1)
     )
     gone = (
-        select(o.kind, o.item_id, true() if everything else _consents_now(o))
+        select(o.kind, o.item_id, true() if everything else ~_withdrawn(o))
         .outerjoin(
             n,
-            and_(
-                n.release_number == new.number, n.kind == o.kind, n.item_id == o.item_id, visible(n)
-            ),
+            and_(n.release_number == new.number, n.kind == o.kind, n.item_id == o.item_id),
         )
-        .where(o.release_number == old.number, published(o), n.id.is_(None), _after(key, o))
+        .where(o.release_number == old.number, old_view.is_not(None), _after(key, o))
+        .where(or_(n.id.is_(None), new_view.is_(None)))
         .order_by(o.kind, o.item_id)
         .limit(page.limit + 1)
     )
     changes: list[ChangePublic] = []
-    for kind, item_id, data, _digest, old_data, old_digest in session.execute(present):
-        if old_digest is None:
-            changes.append(ChangePublic(kind=kind, id=item_id, change="added", data=data))
+    for kind, item_id, data, new_full, consenting, old_data, old_shared, before in session.execute(
+        present
+    ):
+        if everything:
+            seen, had = data, old_data
         else:
-            fields = sorted(k for k in set(data) | set(old_data) if data.get(k) != old_data.get(k))
-            changes.append(
-                ChangePublic(kind=kind, id=item_id, change="changed", fields=fields, data=data)
+            seen = bank_view(kind, data, consented=bool(new_full))
+            had = bank_view(kind, old_data, consented=bool(old_shared)) if before else None
+        if before is None:
+            changes.append(ChangePublic(kind=kind, id=item_id, change="added", data=seen))
+            continue
+        assert seen is not None and had is not None
+        fields = sorted(k for k in set(seen) | set(had) if seen.get(k) != had.get(k))
+        changes.append(
+            ChangePublic(
+                kind=kind,
+                id=item_id,
+                change="changed",
+                fields=fields,
+                data=seen,
+                # private facts the bank had are gone because the consent was withdrawn
+                withheld=CONSENT_WITHDRAWN if set(had) - set(seen) and not consenting else None,
             )
+        )
     for kind, item_id, consents in session.execute(gone):
         changes.append(
             ChangePublic(

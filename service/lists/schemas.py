@@ -83,37 +83,70 @@ class ReleaseCreate(BaseModel):
 
 
 WITHHELD = (
-    "consent_withdrawn: the enterprise shared its details with banks when the release was "
-    "published and has withdrawn that consent since, so its data (and its projects') is no "
-    "longer given to banks; delete what you hold of it. It shows again if the enterprise "
-    "consents again. Null otherwise"
+    "consent_withdrawn: the enterprise shared its private facts with banks when the release "
+    "was published and has withdrawn that consent since, so they (and its projects that are "
+    "on no key-project list) are no longer given to banks; delete what you hold of them. The "
+    "public facts stay. They show again if the enterprise consents again. Null otherwise"
 )
+
+
+class TierPublic(BaseModel):
+    """Which fields of each kind of item are public facts (every bank) and which private
+    (a bank only with the enterprise's consent)."""
+
+    public: dict[str, list[str]] = Field(
+        examples=[{"enterprise": ["id", "credit_code", "name"], "project": ["id", "name"]}]
+    )
+    private: dict[str, list[str]] = Field(
+        examples=[{"enterprise": ["revenue_fen", "contacts"], "project": ["description"]}]
+    )
 
 
 class ReleasePublic(BaseModel):
     number: int
     as_of: date
     enterprises: int = Field(
-        description="What the caller gets in full: the office, all in the release; a bank, "
-        "those shared with banks when published, less those withheld since"
+        description="Enterprises in the release: every bank gets the public facts of each"
     )
-    projects: int
-    shared_enterprises: int = Field(description="Shared with banks by consent when published")
-    shared_projects: int
+    projects: int = Field(
+        description="What the caller gets: the office, all in the release; a bank, the listed "
+        "projects (public facts) and those of consenting enterprises, less those withheld since"
+    )
+    shared_enterprises: int = Field(
+        description="Enterprises that consented to share their private facts when published"
+    )
+    shared_projects: int = Field(description="Projects of those enterprises")
+    consented_enterprises: int = Field(
+        default=0, description="The same as shared_enterprises: how many consented"
+    )
+    public_projects: int = Field(
+        default=0, description="Projects on a key-project list: their public facts reach banks"
+    )
+    private_projects: int = Field(
+        default=0,
+        description="Projects on no list, of consenting enterprises: banks get them by consent",
+    )
+    tiers: TierPublic | None = Field(
+        default=None, description="Which fields every bank gets, and which only by consent"
+    )
     checksum: str = Field(
-        description="SHA-256 over the caller's view of the release as published (a bank's: "
-        "the items shared with banks then, withheld ones included), in order"
+        description="SHA-256 over the caller's view of the release as published, in order"
     )
     withheld_since_consent_withdrawn: int = Field(
         default=0,
         description="A bank: enterprises of the release whose consent to share with banks was "
-        "withdrawn after publication, whose items it no longer gets (0 for the office)",
+        "withdrawn after publication, whose private facts it no longer gets (0 for the office)",
     )
     withheld_projects_since_consent_withdrawn: int = Field(
-        default=0, description="A bank: those enterprises' projects, withheld with them"
+        default=0,
+        description="A bank: those enterprises' projects without public facts, withheld whole",
     )
     withheld_note: str | None = Field(
         default=None, description="What was withheld and why, in Chinese (null: nothing)"
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="The office: what banks will not see in this release, and why",
     )
     note: str | None
     created_by: str
@@ -123,7 +156,10 @@ class ReleasePublic(BaseModel):
 class ReleaseItemPublic(BaseModel):
     kind: str = Field(description="enterprise | project")
     id: int
-    data: dict[str, Any] | None = Field(description="The item as published; null when withheld")
+    data: dict[str, Any] | None = Field(
+        description="The item as published, in the caller's tiers (a bank: the public facts, "
+        "and the private ones with consent); null when a bank may see nothing of it"
+    )
     withheld: Literal["consent_withdrawn"] | None = Field(default=None, description=WITHHELD)
 
 

@@ -173,9 +173,9 @@ def test_only_the_office_handles_lists(as_role, client, library) -> None:
 # --- releases -------------------------------------------------------------------------------
 
 
-def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
+def test_releases_with_etags_diffs_and_tiers(client, as_role) -> None:
     shared = create_enterprise(client, name="无锡公开科技有限公司")
-    private = create_enterprise(client, name="无锡保密科技有限公司")
+    private = create_enterprise(client, name="无锡保密科技有限公司", credit_grade="AA")
     assert (
         client.patch(
             f"/api/v1/enterprises/{shared['id']}",
@@ -188,19 +188,27 @@ def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
     assert first.status_code == 201, first.text
     one = first.json()
     assert one["enterprises"] >= 2 and one["shared_enterprises"] >= 1
+    assert one["consented_enterprises"] == one["shared_enterprises"]
+    assert "revenue_fen" in one["tiers"]["private"]["enterprise"]
+    assert "qualifications" in one["tiers"]["public"]["enterprise"]
     bank = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
     banker = as_role("bank", bank_code=bank)
     latest = banker.get("/api/v1/releases/latest")
     assert latest.status_code == 200 and latest.json()["number"] == one["number"]
     tag = latest.headers["etag"]
     assert banker.get("/api/v1/releases/latest", headers={"If-None-Match": tag}).status_code == 304
-    # a bank sees only the enterprises that consented
-    seen = _all_items(banker, one["number"])
-    assert shared["id"] in seen and private["id"] not in seen
-    assert latest.json()["enterprises"] == one["shared_enterprises"]
-    assert private["id"] in _all_items(client, one["number"])
+    # a bank sees every enterprise's public facts, and private ones only with consent
+    seen = _all_items(banker, one["number"], full=True)
+    assert latest.json()["enterprises"] == one["enterprises"] == len(seen)
+    assert seen[private["id"]]["name"] == "无锡保密科技有限公司"
+    assert seen[private["id"]]["credit_code"] == private["credit_code"]
+    assert not {"revenue_fen", "credit_grade", "contacts", "employees"} & set(seen[private["id"]])
+    assert seen[shared["id"]]["revenue_fen"] == shared["revenue_fen"]
+    assert seen[shared["id"]]["contacts"][0]["name"] == shared["contacts"][0]["name"]
+    assert _all_items(client, one["number"], full=True)[private["id"]]["credit_grade"] == "AA"
     # a change, a new enterprise, and the private one starts sharing: release 2
     client.patch(f"/api/v1/enterprises/{shared['id']}", json={"employees": 999})
+    client.patch(f"/api/v1/enterprises/{private['id']}", json={"employees": 130})
     added = create_enterprise(client, name="无锡新增科技有限公司")
     client.patch(f"/api/v1/enterprises/{added['id']}", json=office_consent())
     two = client.post("/api/v1/releases", json={}).json()
@@ -212,8 +220,9 @@ def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
     assert by_id[("enterprise", added["id"])]["change"] == "added"
     assert by_id[("enterprise", shared["id"])]["change"] == "changed"
     # 999 people and 80 million yuan of revenue: from small to medium
-    assert by_id[("enterprise", shared["id"])]["fields"] == ["size_class"]
+    assert by_id[("enterprise", shared["id"])]["fields"] == ["employees", "size_class"]
     assert by_id[("enterprise", shared["id"])]["data"]["size_class"] == "medium"
+    # the private one's headcount changed, which the bank never sees: nothing for it
     assert ("enterprise", private["id"]) not in by_id
     # an earlier release stays as it was
     assert (
@@ -224,17 +233,30 @@ def test_releases_with_etags_diffs_and_consent(client, as_role) -> None:
     assert banker.get("/api/v1/releases/999").status_code == 404
 
 
-def _all_items(c, number: int) -> set[int]:
-    ids, cursor = set(), None
+def test_a_release_nobody_consented_to_warns_the_office(client, as_role) -> None:
+    firm = create_enterprise(client, name="无锡未授权科技有限公司")
+    release = client.post("/api/v1/releases", json={}).json()
+    assert release["shared_enterprises"] == 0 and "没有企业同意" in release["warnings"][0]
+    bank = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
+    view = as_role("bank", bank_code=bank).get(f"/api/v1/releases/{release['number']}").json()
+    assert view["warnings"] == [] and view["enterprises"] == release["enterprises"]
+    assert firm["id"] in _all_items(as_role("bank", bank_code=bank), release["number"])
+
+
+def _all_items(c, number: int, full: bool = False) -> Any:
+    """The enterprise items of a release as the caller sees them: their ids, or (full) each
+    one's data by id."""
+    found: dict[int, Any] = {}
+    cursor = None
     while True:
         params: dict[str, Any] = {"kind": "enterprise", "limit": 200}
         if cursor:
             params["cursor"] = cursor
         page = c.get(f"/api/v1/releases/{number}/items", params=params).json()
-        ids |= {item["id"] for item in page["items"]}
+        found |= {item["id"]: item["data"] for item in page["items"]}
         cursor = page["next_cursor"]
         if not cursor:
-            return ids
+            return found if full else set(found)
 
 
 def test_a_key_project_list_adds_its_projects(client, library) -> None:
