@@ -33,6 +33,8 @@ from service.metrics.router import router as metrics_router
 from service.products.router import router as products_router
 from service.taxonomy.router import router as taxonomy_router
 from service.web.router import HERE as WEB_HERE
+from service.web.router import PREFIX as WEB_PREFIX
+from service.web.router import edge_page
 from service.web.router import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -111,6 +113,7 @@ def create_app() -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         authenticate=authenticate_early,
+        pages=(WEB_PREFIX, edge_page),
     )
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(taxonomy_router)

@@ -9,6 +9,7 @@
 - A route that needs a key checks the key before its body is read, so that nobody without one
   can make the service read, hold or parse a large body.
 - A JSON body that is not UTF-8 is a 400 (documented on every operation that takes a body).
+- Under the pages' prefix a refusal is a page (a person's browser), elsewhere problem+json.
 
 A plain ASGI middleware (no BaseHTTPMiddleware), so that a request without a body costs two
 byte searches."""
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.errors import AppError, problem_body
@@ -31,6 +33,8 @@ NUL = "\x00"
 # Checks a request's key before its body is read; raises AppError (401) for a bad one. It
 # returns what the route's own authentication may reuse (kept in scope["state"]).
 EarlyAuth = Callable[[Scope], Awaitable[Any]]
+# Answers a refusal as a page, for the requests of a person's browser (see EdgeGuard.pages).
+PageAnswer = Callable[[Scope, AppError], Response]
 
 
 @dataclass(frozen=True)
@@ -115,11 +119,14 @@ class EdgeGuard:
         max_body_bytes: int,
         max_upload_bytes: int,
         authenticate: EarlyAuth | None = None,
+        pages: tuple[str, PageAnswer] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
         self.authenticate = authenticate
+        # (path prefix, answer): a refusal under that prefix is a page, not problem+json.
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,7 +135,13 @@ class EdgeGuard:
         try:
             receive = await self._check(scope, receive)
         except AppError as exc:
-            await _answer(scope, send, exc)
+            page = self._page(scope, exc)
+            if page is None:
+                await _answer(scope, send, exc)
+                return
+            if exc.status == 413:
+                page.headers["connection"] = "close"  # the rest of the body is not read
+            await page(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -160,6 +173,13 @@ class EdgeGuard:
         if body:
             await _check_body(scope, content_type, body)
         return _replay(body)
+
+    def _page(self, scope: Scope, exc: AppError) -> Response | None:
+        if self.pages is None:
+            return None
+        prefix, answer = self.pages
+        path: str = scope["path"]
+        return answer(scope, exc) if path == prefix or path.startswith(prefix + "/") else None
 
     def _kind(self, scope: Scope) -> RouteKind:
         found = route_table(scope["app"]).find(scope["method"], scope["path"])

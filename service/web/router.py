@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
+from starlette.types import Scope
 
 from service.access import service as access
 from service.access.models import Role
@@ -42,7 +43,7 @@ from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, Ne
 from service.metrics.schemas import ReportQuery
 from service.products import service as products
 from service.taxonomy import service as taxonomy
-from service.web import dashboard
+from service.web import dashboard, list_upload
 from service.web.forms import FormReader
 from service.web.labels import BANK_OUTCOMES, label
 from service.web.security import (
@@ -148,6 +149,14 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(
         request, "error.html", who, status, title=titles.get(status, "无法完成"), message=message
     )
+
+
+def edge_page(scope: Scope, exc: AppError) -> Response:
+    """A request the edge refused before any route (a body over its limit, a NUL character),
+    answered as a page like any other failure, before the session is read: without the menu."""
+    response = error_page(Request(scope), exc.status, exc.detail)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def place_names(session: Session) -> dict[str, dict[str, str]]:
@@ -877,8 +886,14 @@ def office_enterprise(
     )
 
 
-@router.get("/office/lists")
-def office_lists(request: Request, session: SessionDep, who: OfficeUser) -> Response:
+def _lists_page(
+    request: Request,
+    session: Session,
+    who: Visitor,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     queue = lists.list_entries(
         session, who.principal, PageParams(limit=100, cursor=None), match=Match.review, pending=True
     )
@@ -888,9 +903,49 @@ def office_lists(request: Request, session: SessionDep, who: OfficeUser) -> Resp
         request,
         "office/lists.html",
         who,
+        status,
         entries=queue.items,
         imports=imports.items,
         qualification_names=types,
+        values=values or {},
+        errors=errors or {},
+        max_upload=list_upload.file_limit(),
+    )
+
+
+@router.get("/office/lists")
+def office_lists(request: Request, session: SessionDep, who: OfficeUser) -> Response:
+    return _lists_page(request, session, who)
+
+
+@router.post("/office/lists/imports")
+def office_import_list(
+    request: Request, session: SessionDep, who: OfficeUser, upload: list_upload.ListUpload
+) -> Response:
+    """A list file uploaded through the page: the API's preview, then its page."""
+    types = [t.code for t in taxonomy.list_qualification_types(session)]
+    done = list_upload.preview(session, who.principal, upload, types)
+    if done.record is not None:
+        again = "?duplicate=1" if done.duplicate else ""
+        return see_other(f"{PREFIX}/office/lists/imports/{done.record.id}{again}")
+    values = list_upload.echo(upload.fields)
+    return _lists_page(request, session, who, values, done.errors, done.status)
+
+
+@router.get("/office/lists/imports/{import_id:int}")
+def office_list_import(
+    request: Request, session: SessionDep, who: OfficeUser, import_id: Id
+) -> Response:
+    record = lists.get_import(session, import_id)
+    types = {t.code: t.name for t in taxonomy.list_qualification_types(session)}
+    return render(
+        request,
+        "office/list_import.html",
+        who,
+        record=record,
+        type_name=types.get(record.qualification_type, "未知资质"),
+        counts=list_upload.count_lines(record),
+        rejected=list_upload.rejected_rows(session, who.principal, import_id),
     )
 
 

@@ -113,7 +113,7 @@ def test_a_nul_in_a_header_is_refused(client) -> None:
     _nul(response, "header.idempotency-key")
 
 
-def test_a_nul_in_a_page_form_is_refused(app, office_key) -> None:
+def test_a_nul_in_a_page_form_is_refused_with_a_page(app, office_key) -> None:
     with TestClient(app) as browser:
         page = browser.get("/web/sign-in")
         token = page.cookies.get("finmatch_signin_csrf") or ""
@@ -122,7 +122,11 @@ def test_a_nul_in_a_page_form_is_refused(app, office_key) -> None:
             data={"key": office_key + NUL, "sign_in": token},
             headers={"Origin": "http://testserver"},
         )
-    _nul(response, "body.key")
+    # A person's browser gets the same refusal as a page, not problem+json.
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "表单字段 key 中含有空字符（U+0000）" in response.text
+    assert "nosniff" in response.headers["x-content-type-options"]
 
 
 def test_nul_path_finds_the_first_nul_anywhere_in_a_json_value() -> None:

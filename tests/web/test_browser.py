@@ -373,6 +373,71 @@ def test_office_reviews_a_list_and_publishes_a_release(visit: Any, server: str) 
     office.shot("forbidden")
 
 
+def test_office_uploads_a_list_through_the_form(visit: Any, server: str) -> None:
+    # A list with a title line: a library firm by its credit code, and a row whose code and
+    # date are both wrong (row 4 of the file).
+    api = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {OFFICE}"})
+    firm = api.get("/api/v1/enterprises", params={"limit": 1}).json()["items"][0]
+    listed = "\n".join(
+        [
+            "2026年瞪羚企业名单（浏览器测试）",
+            "企业名称,统一社会信用代码,认定日期",
+            f"{firm['name']},{firm['credit_code']},",
+            "无锡错码精工有限公司,91320200MA1234567X,2026-02-30",
+        ]
+    ).encode()
+
+    office = visit("office-upload")
+    office.sign_in(OFFICE)
+    office.goto("/web/office/lists")
+    # First without a file: told beside the field, what was typed kept.
+    office.page.select_option("#qualification_type", label="无锡市瞪羚企业")
+    office.page.fill("#title", "2026年瞪羚企业名单（浏览器测试）")
+    office.page.fill("#issued_date", "2026-04-01")
+    office.page.click("form.upload button[type=submit]")
+    assert "请选择名单文件" in office.page.inner_text("#file-error")
+    assert office.page.input_value("#title") == "2026年瞪羚企业名单（浏览器测试）"
+    assert office.page.input_value("#qualification_type") == "gazelle"
+    office.shot("upload-error")
+    office.page.set_input_files(
+        "#file", files=[{"name": "瞪羚企业.csv", "mimeType": "text/csv", "buffer": listed}]
+    )
+    office.shot("upload-form")
+    office.page.click("form.upload button[type=submit]")
+    assert "/web/office/lists/imports/" in office.page.url
+    office.shot("upload-preview")
+    text = office.text()
+    assert "名单共 2 行企业" in text and "按信用代码匹配 1 行" in text
+    assert "无效（未导入） 1 行" in text and "无锡市瞪羚企业" in text and "gazelle" not in text
+    rejected = office.page.locator("table.rejected tbody tr")
+    assert rejected.count() == 1
+    row = rejected.first.inner_text()
+    assert "第 4 行" in row and "统一社会信用代码 91320200MA1234567X" in row
+    assert "认定日期「2026-02-30」不是有效日期" in row
+    assert rejected.first.locator("ul.reasons li").count() == 2
+    # The same preview fits a phone.
+    phone = visit(
+        "phone-upload-preview",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    phone.sign_in(OFFICE)
+    phone.goto(office.page.url.removeprefix(server))
+    phone.shot("upload-preview")
+    overflow = phone.page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, overflow
+
+    office.page.click("form.commit button[type=submit]")
+    assert "已提交，资质已生效" in office.text()
+    office.shot("upload-committed")
+    qualifications = api.get(f"/api/v1/enterprises/{firm['id']}").json()["qualifications"]
+    assert ("gazelle", "2026-04-01") in [(q["type_code"], q["issued_date"]) for q in qualifications]
+
+
 @pytest.mark.parametrize("who", ["enterprise", "office"])
 def test_pages_fit_a_phone(visit: Any, who: str) -> None:
     phone = visit(
