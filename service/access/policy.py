@@ -1,9 +1,9 @@
 """Who may see and change what: every authorization rule of the API, in one place.
 
 A caller is a ``Principal``: the office (sees and manages everything), a bank (its own
-products, prospects, leads, loans and events, and who an enterprise is only with that
-enterprise's consent) or an enterprise (its own profile, projects, needs, recommendations and
-leads). Rules about an object answer as if a hidden object did not exist
+products, prospects, leads, loans and events; of the libraries, every enterprise's public
+facts and the private facts of those that consented: ``bank_view``) or an enterprise (its own
+profile, projects, needs, recommendations and leads). Rules about an object answer as if a hidden object did not exist
 (404 from the use case), so that guessing ids reveals nothing; rules about a whole endpoint
 answer 403."""
 
@@ -74,8 +74,8 @@ def require(principal: Principal, *roles: Role) -> None:
 
 
 def sees_enterprise(principal: Principal, enterprise_id: int) -> bool:
-    """An enterprise's own data: the office, and the enterprise itself. (A bank sees who an
-    enterprise is only with its consent: ``identified_enterprises``.)"""
+    """An enterprise's own data: the office, and the enterprise itself. (A bank sees its public
+    facts, and its private facts with its consent: ``bank_view``, ``private_facts_shared``.)"""
     return principal.is_office or (
         principal.role == Role.enterprise and principal.enterprise_id == enterprise_id
     )
@@ -85,24 +85,13 @@ def identified_enterprises(
     session: Session, principal: Principal, enterprise_ids: Iterable[int]
 ) -> set[int]:
     """Of these enterprises, those the caller may know who they are (name, credit code) and
-    name by id: the office every one, an enterprise itself, and a bank those that consented to
-    it, by sharing their details with banks (the consent behind the library releases) or by a
-    lead of that bank that carries their consent. Everything else answers as if unknown."""
+    name by id: the office and a bank every one (who an enterprise is, is a public fact: in
+    every release), an enterprise itself only. (A need without consent stays anonymous to a
+    bank: ``lead_enterprise_tiers``.)"""
     wanted = set(enterprise_ids)
-    if principal.is_office or not wanted:
-        return wanted
     if principal.role == Role.enterprise:
         return wanted & {principal.enterprise_id} if principal.enterprise_id else set()
-    shared = select(Enterprise.id).where(
-        Enterprise.id.in_(wanted),  # type: ignore[union-attr]
-        Enterprise.share_with_banks.is_(True),  # type: ignore[attr-defined]
-    )
-    consented = select(Lead.enterprise_id).where(
-        Lead.enterprise_id.in_(wanted),  # type: ignore[attr-defined]
-        Lead.bank_code == principal.bank_code,
-        Lead.consented.is_(True),  # type: ignore[attr-defined]
-    )
-    return set(session.scalars(union(shared, consented)))
+    return wanted
 
 
 def identifies_enterprise(session: Session, principal: Principal, enterprise_id: int) -> bool:
@@ -276,7 +265,35 @@ def private_facts_shared(
     """Of these enterprises, those whose private facts the caller may see: the office every
     one, an enterprise itself, and a bank those that consented, by sharing with banks (the
     consent behind the releases) or through a lead of that bank that carries their consent."""
-    return identified_enterprises(session, principal, enterprise_ids)
+    wanted = set(enterprise_ids)
+    if principal.is_office or not wanted:
+        return wanted
+    if principal.role == Role.enterprise:
+        return wanted & {principal.enterprise_id} if principal.enterprise_id else set()
+    shared = select(Enterprise.id).where(
+        Enterprise.id.in_(wanted),  # type: ignore[union-attr]
+        Enterprise.share_with_banks.is_(True),  # type: ignore[attr-defined]
+    )
+    consented = select(Lead.enterprise_id).where(
+        Lead.enterprise_id.in_(wanted),  # type: ignore[attr-defined]
+        Lead.bank_code == principal.bank_code,
+        Lead.consented.is_(True),  # type: ignore[attr-defined]
+    )
+    return set(session.scalars(union(shared, consented)))
+
+
+def lead_enterprise_tiers(
+    principal: Principal, lead_consented: bool, shares_with_banks: bool, for_need: bool
+) -> tuple[bool, bool]:
+    """(who it is, its private facts) of a lead's enterprise for the caller. The office and the
+    enterprise itself see both. A bank sees the private facts with the lead's consent or the
+    enterprise's sharing with banks; who it is too, and also without consent when the lead is
+    not for a need (its public facts reveal nothing), but a need without consent stays
+    anonymous: who it is and what it wants to borrow together would reveal the need."""
+    if principal.role != Role.bank:
+        return True, True
+    private = lead_consented or shares_with_banks
+    return private or not for_need, private
 
 
 # --- consent and its source -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Principal
+from service.access.policy import Principal, lead_enterprise_tiers
 from service.access.service import check_key, key_lookup, parse_key
 from service.core.database import Statement, compiled_sql, fetch_all
 from service.core.pagination import PageParams, cursor_key, encode_cursor
@@ -97,15 +97,21 @@ def pull(
 
 
 def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> Steps:
-    """Rows of ``queries.page_statement`` as JSON-ready dicts of ``LeadPublic``'s shape. A
-    bank sees who the enterprise is (name, credit code, contacts) only with consent, and
-    each such read is written to the audit log."""
+    """Rows of ``queries.page_statement`` as JSON-ready dicts of ``LeadPublic``'s shape, the
+    enterprise in the tiers of ``access.policy.lead_enterprise_tiers``; a bank's read of
+    private facts is written to the audit log."""
     if not rows:
         return []
     bank = principal.role == Role.bank
+    tiers = {
+        row.id: lead_enterprise_tiers(
+            principal, row.consented, bool(row.share_with_banks), row.need_id is not None
+        )
+        for row in rows
+    }
     enterprise_ids = sorted({row.enterprise_id for row in rows})
-    revealed = sorted({row.enterprise_id for row in rows if row.consented or not bank})
-    read = sorted({row.enterprise_id for row in rows if row.consented}) if bank else []
+    revealed = sorted({row.enterprise_id for row in rows if tiers[row.id][1]})
+    read = revealed if bank else []
     statements = [valid_qualifications(dialect, enterprise_ids, today)]
     if revealed:
         statements.append(queries.contacts(dialect, revealed))
@@ -116,7 +122,7 @@ def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> S
     people = queries.contacts_by_enterprise(results[1]) if revealed else {}
     out = []
     for row in rows:
-        visible = row.consented or not bank
+        visible, private = tiers[row.id]
         contacted = row.first_contact_at is not None or row.status not in ("new", "viewed")
         out.append(
             {
@@ -168,7 +174,12 @@ def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> S
                     "enterprise_id": row.enterprise_id if visible else None,
                     "name": row.enterprise_name if visible else None,
                     "credit_code": row.credit_code if visible else None,
-                    "contacts": people.get(row.enterprise_id, []) if visible else None,
+                    "industry_code": row.industry_code if visible else None,
+                    "contacts": people.get(row.enterprise_id, []) if private else None,
+                    "employees": row.employees if private else None,
+                    "revenue_fen": row.revenue_fen if private else None,
+                    "total_assets_fen": row.total_assets_fen if private else None,
+                    "credit_grade": row.credit_grade if private else None,
                 },
             }
         )

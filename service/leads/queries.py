@@ -26,6 +26,12 @@ PAGE_COLUMNS = (
     Enterprise.district_code,
     Enterprise.size_class,
     Enterprise.registered_in_wuxi,
+    Enterprise.industry_code,
+    Enterprise.share_with_banks,
+    Enterprise.employees,
+    Enterprise.revenue_fen,
+    Enterprise.total_assets_fen,
+    Enterprise.credit_grade,
     Product.code.label("product_code"),  # type: ignore[attr-defined]
     ProductVersion.name.label("product_name"),  # type: ignore[attr-defined]
     FinancingNeed.amount_fen.label("need_amount_fen"),  # type: ignore[attr-defined]
@@ -40,6 +46,7 @@ PAGE_COLUMNS = (
 FILTERS: dict[str, Any] = {
     "bank_code": lambda: Lead.bank_code == bindparam("bank_code"),
     "enterprise_id": lambda: Lead.enterprise_id == bindparam("enterprise_id"),
+    "need_id": lambda: Lead.need_id == bindparam("need_id"),
     "status": lambda: Lead.status == bindparam("status", type_=String),
     "product_id": lambda: Lead.product_id == bindparam("product_id"),
     "updated_since": lambda: Lead.updated_at >= bindparam("updated_since", type_=UTCDateTime),

@@ -26,7 +26,10 @@ class LeadContact(BaseModel):
 
 
 class LeadEnterprise(BaseModel):
-    """Always the profile; who it is (name, credit code, contacts) only with consent."""
+    """The enterprise in the tiers of the access policy: its public facts, and its private
+    facts (figures, credit grade, contacts) only with its consent (the lead's, or its sharing
+    with banks). A lead for a need that carries no consent names no enterprise: who it is and
+    what it wants to borrow together would reveal the need."""
 
     cluster_code: str | None
     district_code: str | None
@@ -36,7 +39,12 @@ class LeadEnterprise(BaseModel):
     enterprise_id: int | None = None
     name: str | None = None
     credit_code: str | None = None
+    industry_code: str | None = None
     contacts: list[LeadContact] | None = None
+    employees: int | None = Field(default=None, description="Only with consent")
+    revenue_fen: int | None = Field(default=None, description="Only with consent")
+    total_assets_fen: int | None = Field(default=None, description="Only with consent")
+    credit_grade: str | None = Field(default=None, description="Only with consent")
 
 
 class LeadPublic(BaseModel):

@@ -135,7 +135,7 @@ def preview_import(
         batch=batch,
         issued_date=issued_date,
         expires_date=expires_date,
-        filename=filename,
+        filename=filename[:200] if filename else None,
         checksum=checksum,
         rows=len(rows),
         created_by=principal.ref,

@@ -104,23 +104,37 @@ class ProspectNeed(BaseModel):
 
 
 class Prospect(BaseModel):
-    """A library enterprise that fits the product. Anonymised unless the enterprise consented
-    (through a financing need) to share its details with banks."""
+    """A library enterprise that fits the product. Its public facts (who it is, where, what it
+    does, its listed qualifications) always; its private facts (figures, credit grade) only with
+    its consent to the product's bank. A posted need whose enterprise consented to neither is
+    shown anonymously: the need without who it is."""
 
     prospect_id: str = Field(description="Stable reference for asking to contact the enterprise")
     basis: str = Field(description="need (a posted financing need) or profile")
     score: float
     rank: int
-    consented: bool
+    consented: bool = Field(
+        description="The bank may see the enterprise's private facts, or the need's details "
+        "with who posted it"
+    )
+    anonymous: bool = Field(
+        default=False,
+        description="A need shown without who posted it (no consent): ask to contact it",
+    )
     cluster_code: str | None
     district_code: str | None
     size_class: str | None
     qualification_codes: list[str]
     registered_in_wuxi: bool
     need: ProspectNeed | None = None
-    enterprise_id: int | None = Field(default=None, description="Only with consent")
-    enterprise_name: str | None = Field(default=None, description="Only with consent")
-    credit_code: str | None = Field(default=None, description="Only with consent")
+    enterprise_id: int | None = Field(default=None, description="Null when anonymous")
+    enterprise_name: str | None = Field(default=None, description="Null when anonymous")
+    credit_code: str | None = Field(default=None, description="Null when anonymous")
+    industry_code: str | None = Field(default=None, description="Null when anonymous")
+    employees: int | None = Field(default=None, description="Only with consent")
+    revenue_fen: int | None = Field(default=None, description="Only with consent")
+    total_assets_fen: int | None = Field(default=None, description="Only with consent")
+    credit_grade: str | None = Field(default=None, description="Only with consent")
 
 
 class PurposeOut(BaseModel):

@@ -8,6 +8,8 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
+from service.access.models import Role
+from service.access.policy import Principal, private_facts_shared
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK, serialize
 from service.core.errors import NotFound, Unprocessable
@@ -640,7 +642,8 @@ def explain(
 
 def prospects(session: Session, product_code: str, page: PageParams) -> Page[Prospect]:
     """The product's kept prospects: enterprises whose posted needs fit it, then library
-    enterprises whose profile fits it; best first. Anonymised without consent."""
+    enterprises whose profile fits it; best first. Public facts always; private facts with
+    the enterprise's consent to the product's bank; a need without consent anonymously."""
     product = get_product(session, product_code)
     need_rows = session.execute(
         select(NeedMatch, FinancingNeed)
@@ -673,17 +676,23 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
         else {}
     )
     quals = valid_qualification_codes(session, ids, today_local())
+    # What the product's bank may see, whoever asks (the office sees the bank's view).
+    sharing = private_facts_shared(session, Principal(Role.bank, bank_code=product.bank_code), ids)
     items = []
     for position, (neg, _, match_id, basis, enterprise_id, _, need) in enumerate(shown, 1):
         enterprise = enterprises[enterprise_id]
-        consented = bool(need is not None and need.consent_share_details)
+        private = enterprise_id in sharing
+        # Who the enterprise is and what it wants to borrow together reveal its need: a need
+        # shared by neither the need's own consent nor the enterprise's stays anonymous.
+        anonymous = need is not None and not (need.consent_share_details or private)
         items.append(
             Prospect(
                 prospect_id=f"{basis}-{match_id}",
                 basis=basis,
                 score=-neg / 100,
                 rank=start + position,
-                consented=consented,
+                consented=private or bool(need is not None and need.consent_share_details),
+                anonymous=anonymous,
                 cluster_code=enterprise.cluster_code,
                 district_code=enterprise.district_code,
                 size_class=enterprise.size_class,
@@ -698,9 +707,14 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
                 )
                 if need
                 else None,
-                enterprise_id=enterprise.id if consented else None,
-                enterprise_name=enterprise.name if consented else None,
-                credit_code=enterprise.credit_code if consented else None,
+                enterprise_id=None if anonymous else enterprise.id,
+                enterprise_name=None if anonymous else enterprise.name,
+                credit_code=None if anonymous else enterprise.credit_code,
+                industry_code=None if anonymous else enterprise.industry_code,
+                employees=enterprise.employees if private else None,
+                revenue_fen=enterprise.revenue_fen if private else None,
+                total_assets_fen=enterprise.total_assets_fen if private else None,
+                credit_grade=enterprise.credit_grade if private else None,
             )
         )
     next_cursor = (

@@ -352,9 +352,8 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         dict(office="ok", bank="ok", enterprise="ok", anonymous=401),
     ),
     ("GET", "/loans/{loan_2}", None, dict(office="ok", bank=404, enterprise=404, anonymous=401)),
-    # by id, an enterprise that has not consented to bank A is unknown to it; by credit code,
-    # a borrower the bank already knows
-    ("POST", "/loans", "loan_a", dict(office="ok", bank=422, enterprise=403, anonymous=401)),
+    # who an enterprise is, is public: a bank names any library enterprise, by id or by code
+    ("POST", "/loans", "loan_a", dict(office="ok", bank="ok", enterprise=403, anonymous=401)),
     (
         "POST",
         "/loans",

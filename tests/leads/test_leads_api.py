@@ -5,7 +5,13 @@ from typing import Any
 
 import pytest
 
-from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
+from tests.factories import (
+    LARGE_IC,
+    bank_payload,
+    create_enterprise,
+    office_consent,
+    product_payload,
+)
 
 
 def _product(client, bank_code: str, **overrides: Any) -> dict:
@@ -145,6 +151,23 @@ def test_consent_withdrawn_hides_who_it_is(client, as_role, banks, products, fir
     assert lead["enterprise"]["name"] is None and lead["enterprise"]["credit_code"] is None
     assert lead["enterprise"]["cluster_code"] == "ic"
     assert firm["credit_code"] not in str(lead)
+
+
+def test_a_need_lead_shows_private_facts_when_the_enterprise_shares_with_banks(
+    client, as_role, banks, products, firm
+) -> None:
+    need = _need(client, firm["id"], max_banks=1)
+    client.patch(f"/api/v1/needs/{need['id']}", json={"consent_share_details": False})
+    bank = as_role("bank", bank_code=banks[0])
+    (lead,) = _leads(bank)
+    assert lead["enterprise"]["revenue_fen"] is None and lead["enterprise"]["contacts"] is None
+    client.patch(f"/api/v1/enterprises/{firm['id']}", json=office_consent()).raise_for_status()
+    (lead,) = _leads(bank)
+    assert lead["consented"] is False  # the need's own consent is still withdrawn
+    shown = lead["enterprise"]
+    assert shown["name"] == firm["name"] and shown["industry_code"] == firm["industry_code"]
+    assert shown["revenue_fen"] == firm["revenue_fen"] and shown["employees"] == firm["employees"]
+    assert shown["credit_grade"] == firm["credit_grade"] and shown["contacts"]
 
 
 def test_the_outcome_state_machine(client, as_role, banks, products, firm) -> None:

@@ -163,6 +163,17 @@ def test_bad_lists_are_refused(client, content, form, code) -> None:
     assert r.status_code == 422 and r.json()["code"] == code
 
 
+def test_a_long_file_name_is_kept_shortened(client) -> None:
+    name = "名" * 300 + ".csv"
+    response = client.post(
+        "/api/v1/lists/imports",
+        files={"file": (name, "企业名称\n无锡长名科技有限公司\n".encode(), "text/csv")},
+        data={"qualification_type": "high_tech"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == name[:200]
+
+
 def test_only_the_office_handles_lists(as_role, client, library) -> None:
     bank = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
     banker = as_role("bank", bank_code=bank)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import bank_payload, create_enterprise, product_payload
+from tests.factories import bank_payload, create_enterprise, office_consent, product_payload
 
 
 @pytest.fixture
@@ -259,7 +259,9 @@ def test_recommendations_for_an_enterprise_use_its_projects(client, chip_firm, b
     assert client.get("/api/v1/enterprises/999999/recommendations").status_code == 404
 
 
-def test_prospects_are_anonymised_without_consent(client, chip_firm, chip_product) -> None:
+def test_prospects_show_public_facts_and_anonymous_needs(
+    client, as_role, chip_firm, chip_product
+) -> None:
     consenting = create_enterprise(
         client,
         cluster_code="ic",
@@ -267,18 +269,46 @@ def test_prospects_are_anonymised_without_consent(client, chip_firm, chip_produc
     )
     _need(client, chip_firm["id"], consent_share_details=False)
     _need(client, consenting["id"], consent_share_details=True)
-    page = client.get(f"/api/v1/products/{chip_product['code']}/prospects").json()
+    banker = as_role("bank", bank_code=chip_product["bank_code"])
+    page = banker.get(f"/api/v1/products/{chip_product['code']}/prospects").json()
     by_basis = [p for p in page["items"] if p["basis"] == "need"]
     assert len(by_basis) == 2
-    hidden = next(p for p in by_basis if not p["consented"])
-    shown = next(p for p in by_basis if p["consented"])
+    # a need nobody consented to share: the need without who posted it
+    hidden = next(p for p in by_basis if p["anonymous"])
+    assert not hidden["consented"]
     assert hidden["enterprise_name"] is None and hidden["credit_code"] is None
-    assert hidden["enterprise_id"] is None
-    assert chip_firm["name"] not in str(page) and chip_firm["credit_code"] not in str(page)
+    assert hidden["enterprise_id"] is None and hidden["revenue_fen"] is None
     assert hidden["cluster_code"] == "ic" and hidden["need"]["amount_fen"] == 200_000_000
-    assert shown["enterprise_name"] == consenting["name"]
+    shown = next(p for p in by_basis if not p["anonymous"])
+    assert shown["consented"] and shown["enterprise_name"] == consenting["name"]
+    # the need's consent shows who posted it, not the enterprise's private facts
+    assert shown["revenue_fen"] is None and shown["credit_grade"] is None
+    # by its profile, every enterprise's public facts, never its figures without consent
+    profiles = {p["enterprise_id"]: p for p in page["items"] if p["basis"] == "profile"}
+    if chip_firm["id"] in profiles:
+        public = profiles[chip_firm["id"]]
+        assert public["enterprise_name"] == chip_firm["name"] and public["need"] is None
+        assert public["revenue_fen"] is None and public["employees"] is None
+    # no item names the enterprise together with its unshared need
+    for item in page["items"]:
+        assert not (item["credit_code"] == chip_firm["credit_code"] and item["need"])
     assert [p["rank"] for p in page["items"]] == list(range(1, len(page["items"]) + 1))
     assert client.get("/api/v1/products/nope/prospects").status_code == 404
+
+
+def test_an_enterprise_that_shares_shows_its_figures_and_its_needs(
+    client, as_role, chip_firm, chip_product
+) -> None:
+    _need(client, chip_firm["id"], consent_share_details=False)
+    client.patch(
+        f"/api/v1/enterprises/{chip_firm['id']}", json=office_consent()
+    ).raise_for_status()
+    banker = as_role("bank", bank_code=chip_product["bank_code"])
+    page = banker.get(f"/api/v1/products/{chip_product['code']}/prospects").json()
+    mine = [p for p in page["items"] if p["enterprise_id"] == chip_firm["id"]]
+    assert mine and all(p["consented"] and not p["anonymous"] for p in mine)
+    assert all(p["revenue_fen"] == chip_firm["revenue_fen"] for p in mine)
+    assert any(p["need"] and p["need"]["amount_fen"] == 200_000_000 for p in mine)
 
 
 def test_prospect_pages_continue_ranks(client, chip_product) -> None:
