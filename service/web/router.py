@@ -868,6 +868,43 @@ def office_enterprises(
 def office_enterprise(
     request: Request, session: SessionDep, who: OfficeUser, enterprise_id: Id
 ) -> Response:
+    return _office_enterprise_page(request, session, who, enterprise_id)
+
+
+@router.post("/office/enterprises/{enterprise_id:int}/consent")
+def office_enterprise_consent(
+    request: Request, session: SessionDep, who: OfficeUser, enterprise_id: Id, fields: Form
+) -> Response:
+    """The office records the enterprise's choice from its signed 入库申报 form."""
+    form = FormReader(fields)
+    given = form.choice("given", ("yes", "no"), required=True)
+    form_ref = form.text("form_ref", 100, required=True)
+    signed_on = form.day("signed_on", required=True)
+    version = form.integer("version", 1, 2_147_483_647)
+    data = EnterpriseUpdate(
+        share_with_banks=given == "yes", consent_form_ref=form_ref, consent_form_signed_on=signed_on
+    )
+    done = form.run(
+        lambda: enterprises.update_enterprise(session, enterprise_id, data, version, who.principal),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/office/enterprises/{enterprise_id}?consent=1")
+    error = "；".join(dict.fromkeys(form.errors.values()))
+    return _office_enterprise_page(
+        request, session, who, enterprise_id, _echo(fields), error, form.status
+    )
+
+
+def _office_enterprise_page(
+    request: Request,
+    session: Session,
+    who: Visitor,
+    enterprise_id: int,
+    form: dict[str, Any] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     profile = enterprises.enterprise_public(
         session, enterprises.get_enterprise(session, enterprise_id)
     )
@@ -875,6 +912,9 @@ def office_enterprise(
         request,
         "office/enterprise.html",
         who,
+        status,
+        form=form,
+        error=error,
         names=place_names(session),
         profile=profile,
         needs=_first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id)),

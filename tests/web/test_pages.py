@@ -824,6 +824,50 @@ def test_an_enterprise_chooses_whether_banks_see_it_in_releases(browser_as, clie
     assert client.get(f"/api/v1/enterprises/{firm['id']}").json()["share_with_banks"] is True
 
 
+def test_the_enterprise_page_says_who_recorded_its_choice(browser_as, client, firm) -> None:
+    me = browser_as("enterprise", enterprise_id=firm["id"])
+    home = me.get("/web/enterprise").text
+    assert "未同意" in home and "公开信息，每家银行都能看到" in home
+    _post(
+        me,
+        "/web/enterprise/sharing",
+        {"share_with_banks": "on", "version": form_token(home, "version")},
+        "/web/enterprise",
+    )
+    assert "本企业自行选择" in me.get("/web/enterprise").text
+
+
+def test_the_office_records_consent_from_a_signed_form(browser_as, client, firm) -> None:
+    office = browser_as("office")
+    path = f"/web/office/enterprises/{firm['id']}"
+    page = office.get(path).text
+    assert "从未登记" in page and "凭入库申报表登记授权" in page
+    fields = {"given": "yes", "form_ref": "锡金融入库〔2026〕0456号", "signed_on": "2026-11-20"}
+    missing = _post(office, f"{path}/consent", {**fields, "form_ref": ""}, path)
+    assert missing.status_code == 422 and "锡金融入库" not in missing.text
+    assert client.get(f"/api/v1/enterprises/{firm['id']}").json()["share_with_banks"] is False
+    done = _post(office, f"{path}/consent", fields, path)
+    assert done.status_code == 303
+    consent = client.get(f"/api/v1/enterprises/{firm['id']}").json()["consent"]
+    assert consent["source"] == "office_form" and consent["form_ref"] == fields["form_ref"]
+    assert "凭入库申报表 锡金融入库〔2026〕0456号（2026-11-20 签署）登记" in office.get(path).text
+    # the enterprise withdraws itself; an older form is refused beside the form, kept as typed
+    me = browser_as("enterprise", enterprise_id=firm["id"])
+    home = me.get("/web/enterprise").text
+    _post(
+        me, "/web/enterprise/sharing", {"version": form_token(home, "version")}, "/web/enterprise"
+    )
+    again = _post(office, f"{path}/consent", fields, path)
+    assert again.status_code == 409 and "以企业本人的选择为准" in again.text
+    assert "锡金融入库〔2026〕0456号" in again.text
+    assert client.get(f"/api/v1/enterprises/{firm['id']}").json()["share_with_banks"] is False
+    # not a bank's page
+    staff = browser_as(
+        "bank", bank_code=client.post("/api/v1/banks", json=bank_payload()).json()["code"]
+    )
+    assert _post(staff, f"{path}/consent", fields, "/web/bank").status_code == 403
+
+
 def test_the_dashboard_reads_the_leads_once(browser_as, monkeypatch) -> None:
     from service.metrics import queries
 
