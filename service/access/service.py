@@ -150,7 +150,7 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
     """Revoke by id or prefix; revoking twice is the same as once. A prefix is ten hex digits
     and may be all digits, so a match on the prefix is taken before one on the id."""
     matches = ApiKey.prefix == key_id_or_prefix
-    if key_id_or_prefix.isdigit():
+    if key_id_or_prefix.isdigit() and int(key_id_or_prefix) < 2**31:  # ids are 32-bit
         matches = or_(matches, ApiKey.id == int(key_id_or_prefix))
     statement = select(ApiKey).where(matches).order_by((ApiKey.prefix == key_id_or_prefix).desc())
     row = session.scalars(statement.with_for_update(**ROW_LOCK)).first()
