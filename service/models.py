@@ -3,7 +3,14 @@
 from service.access.models import ApiKey, AuditEntry, WebSession
 from service.core import models as core_models  # noqa: F401  (naming convention first)
 from service.core.idempotency import IdempotencyRecord
-from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.enterprises.models import (
+    Contact,
+    Enterprise,
+    LibraryImport,
+    LibraryImportRow,
+    Project,
+    Qualification,
+)
 from service.jobs.models import Job
 from service.leads.models import (
     BankEvent,
@@ -29,6 +36,8 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "LibraryImport",
+    "LibraryImportRow",
     "LibraryRelease",
     "ListEntry",
     "ListImport",

@@ -1,7 +1,10 @@
 """Every change to the libraries, the catalogue, needs, leads and keys is written to the audit
 log by one flush hook, so no use case can forget it: who (the request's caller, or `system` for
-the CLI and jobs), when, what and which fields changed from what to what."""
+the CLI and jobs), when, what and which fields changed from what to what. A bulk import that
+writes its rows without ORM objects records them with ``write``, in the same form."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +14,7 @@ from sqlalchemy.orm import UOWTransaction
 
 from service.access.models import AuditEntry, Role
 from service.access.policy import Principal
+from service.core.bulk import insert_rows
 from service.core.models import utcnow
 
 SYSTEM = Principal(Role.office)  # CLI commands and jobs act as the office, without a key
@@ -66,6 +70,63 @@ def _enterprise_of(instance: Any, subject_type: str) -> int | None:
     return getattr(instance, "enterprise_id", None)
 
 
+def _entry(
+    actor: Principal,
+    at: datetime,
+    action: str,
+    subject_type: str,
+    subject_id: Any,
+    enterprise_id: int | None,
+    changes: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor_key_id": actor.key_id,
+        "actor_role": str(actor.role) if actor is not SYSTEM else "system",
+        "actor_bank_code": actor.bank_code,
+        "actor_enterprise_id": actor.enterprise_id,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "enterprise_id": enterprise_id,
+        "changes": changes,
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change written without ORM objects (a bulk import), as the flush hook records one:
+    a create lists its values, an update each changed field as [old, new]."""
+
+    action: str  # create | update
+    subject_type: str
+    subject_id: int
+    enterprise_id: int | None
+    changes: dict[str, Any]
+
+
+def write(session: OrmSession, principal: Principal, changes: Iterable[Change]) -> int:
+    """Record changes that bypassed the ORM, as the session's caller; returns how many."""
+    now = utcnow()
+    rows = [
+        _entry(
+            principal,
+            now,
+            c.action,
+            c.subject_type,
+            c.subject_id,
+            c.enterprise_id,
+            {
+                k: [_value(v[0]), _value(v[1])] if c.action == "update" else _value(v)
+                for k, v in c.changes.items()
+            },
+        )
+        for c in changes
+    ]
+    insert_rows(session, AuditEntry.__table__, rows)  # type: ignore[attr-defined]
+    return len(rows)
+
+
 def _after_flush(session: OrmSession, _context: UOWTransaction) -> None:
     if not _audited:
         return
@@ -87,23 +148,17 @@ def _after_flush(session: OrmSession, _context: UOWTransaction) -> None:
                 changes = _changes(instance, created=action == "create")
                 if action == "update" and not changes:
                     continue
+            identity = inspect(instance).identity
             rows.append(
-                {
-                    "at": now,
-                    "actor_key_id": actor.key_id,
-                    "actor_role": str(actor.role) if actor is not SYSTEM else "system",
-                    "actor_bank_code": actor.bank_code,
-                    "actor_enterprise_id": actor.enterprise_id,
-                    "action": action,
-                    "subject_type": subject_type,
-                    "subject_id": str(
-                        inspect(instance).identity[0]
-                        if inspect(instance).identity
-                        else getattr(instance, "id", "")
-                    ),
-                    "enterprise_id": _enterprise_of(instance, subject_type),
-                    "changes": changes,
-                }
+                _entry(
+                    actor,
+                    now,
+                    action,
+                    subject_type,
+                    identity[0] if identity else getattr(instance, "id", ""),
+                    _enterprise_of(instance, subject_type),
+                    changes,
+                )
             )
     if rows:
         session.connection().execute(insert(AuditEntry), rows)

@@ -2,7 +2,13 @@
 
 from service.access import audit
 from service.access.models import ApiKey
-from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.enterprises.models import (
+    Contact,
+    Enterprise,
+    LibraryImport,
+    Project,
+    Qualification,
+)
 from service.leads.models import ContactRequest, Lead, WebhookEndpoint
 from service.lists.models import LibraryRelease, ListEntry, ListImport
 from service.loans.models import BridgeApplication, Loan, RenewalCase
@@ -30,6 +36,7 @@ def connect() -> None:
         (RenewalCase, "renewal_case"),
         (BridgeApplication, "bridge_application"),
         (ListImport, "list_import"),
+        (LibraryImport, "library_import"),
         (ListEntry, "list_entry"),
         (LibraryRelease, "library_release"),
         (OwnershipType, "ownership_type"),

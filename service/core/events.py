@@ -3,7 +3,9 @@ who listens: the enterprise library does not know that matching keeps scores cur
 
 A use case calls ``emit(session, "enterprise.changed", enterprise_id=...)`` before it commits;
 the handlers run in the same transaction, so the change and its consequences commit together
-or not at all."""
+or not at all. A bulk change announces its enterprises once, ``emit(session,
+"enterprises.changed", enterprise_ids=[...])``: a listener of "enterprise.changed" that must
+hear of every change listens to both."""
 
 from collections import defaultdict
 from collections.abc import Callable

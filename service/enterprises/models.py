@@ -2,12 +2,13 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.core.models import UTCDateTime, utcnow
+from service.core.models import BigId, JSONType, UTCDateTime, utcnow
 from service.core.types import BodyInt, IsoDate
 from service.taxonomy.grades import normalize_grade
 
@@ -420,3 +421,127 @@ class ProjectPublic(ProjectBase):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# --- bulk imports -------------------------------------------------------------------------
+
+
+class ImportKind(StrEnum):
+    enterprise = "enterprise"  # rows of the enterprise library, by credit code
+    project = "project"  # rows of the project library, by unit credit code and project name
+
+
+class ImportStatus(StrEnum):
+    preview = "preview"  # every row checked and compared; nothing applied yet
+    committed = "committed"  # the good rows applied, in one transaction
+
+
+class RowAction(StrEnum):
+    create = "create"
+    update = "update"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class LibraryImport(SQLModel, table=True):
+    """A spreadsheet of the enterprise or project library, previewed, then committed."""
+
+    __tablename__ = "library_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ImportKind = Field(sa_type=String(16))
+    filename: str | None = Field(default=None, max_length=200)
+    checksum: str = Field(max_length=64)  # sha256 of the file
+    status: ImportStatus = Field(default=ImportStatus.preview, sa_type=String(16))
+    rows: int = 0
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    applied: dict[str, int] | None = Field(default=None, sa_column=Column(JSONType))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    committed_by: str | None = Field(default=None, max_length=64)
+    committed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LibraryImportRow(SQLModel, table=True):
+    """One data row of an import: what the file says (``values``), and what it does to the
+    library (``action``, ``changes``), or why it cannot (``errors``). Written in bulk."""
+
+    __tablename__ = "library_import_row"
+    __table_args__ = (
+        UniqueConstraint("import_id", "row"),
+        Index("ix_library_import_row_import_id_action_id", "import_id", "action", "id"),
+        Index("ix_library_import_row_import_id_key", "import_id", "key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    import_id: int = Field(foreign_key="library_import.id", ondelete="CASCADE")
+    row: int  # as the spreadsheet numbers it (the header is row 1)
+    # what identifies the row's subject: the credit code (and ":" and the project's name)
+    key: str | None = Field(default=None, max_length=240)
+    credit_code: str | None = Field(default=None, max_length=40)  # as written when invalid
+    label: str | None = Field(default=None, max_length=200)  # the enterprise's or project's name
+    action: RowAction = Field(sa_type=String(16))
+    # of the outcome (action, changes, errors, warnings): the commit rewrites a row only when
+    # the library changed since the preview and the row's outcome with it
+    digest: str = Field(max_length=40)
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    changes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+
+
+class ImportProblem(SQLModel):
+    field: str = Field(description="The column's field, e.g. credit_code, revenue_fen")
+    code: str = Field(description="Machine-readable, e.g. invalid_credit_code_checksum")
+    message: str = Field(description="In Chinese, with the row number as the spreadsheet shows it")
+
+
+class FieldChange(SQLModel):
+    field: str = Field(
+        description="A library field (employees, revenue_fen …), or qualifications / contact"
+    )
+    old: Any = Field(description="Before (null: none); a qualification or contact as an object")
+    new: Any
+
+
+class ImportPublic(SQLModel):
+    id: int
+    kind: ImportKind
+    filename: str | None
+    checksum: str = Field(description="SHA-256 of the file")
+    status: ImportStatus
+    rows: int = Field(description="Data rows read (blank rows skipped)")
+    counts: dict[str, int] = Field(
+        description="The preview: rows by action (create, update, unchanged, rejected) and "
+        "rows with warnings"
+    )
+    applied: dict[str, int] | None = Field(
+        description="Once committed: rows by action as applied against the library then"
+    )
+    created_by: str
+    created_at: datetime
+    committed_by: str | None
+    committed_at: datetime | None
+
+
+class ImportRowPublic(SQLModel):
+    id: int
+    row: int = Field(description="The row's number as the spreadsheet shows it (header: 1)")
+    credit_code: str | None
+    label: str | None = Field(description="The enterprise's (or project's) name in the file")
+    action: RowAction
+    subject_id: int | None = Field(description="The enterprise (or project) in the library")
+    changes: list[FieldChange] = Field(
+        description="update: each field that differs, old → new; create: the values"
+    )
+    errors: list[ImportProblem] = Field(description="rejected: every reason")
+    warnings: list[ImportProblem] = Field(
+        description="Applied all the same, but a part was skipped (e.g. consent decided later "
+        "by the enterprise itself)"
+    )

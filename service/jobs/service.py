@@ -8,6 +8,7 @@ write lock every transaction takes does the same. A claim is a lease: a runner t
 a job that another takes again when the lease ends. The handler's work and the job's ``done``
 commit together, and only if the lease is still the runner's."""
 
+import json
 import logging
 import os
 import random
@@ -91,6 +92,67 @@ def enqueue(
         holder["queued"] = True
 
 
+def enqueue_many(session: Session, kind: str, keys: list[str], field: str) -> None:
+    """``enqueue`` for many jobs of one kind at once (the enterprises a bulk import changed):
+    each key's job has the payload ``{field: key}`` (an integer when the key is digits), one
+    statement per few thousand keys rather than two per job; a key still queued is not queued
+    again, and is brought forward to now."""
+    if not keys:
+        return
+    now = utcnow()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(keys), _MANY):
+        chunk = keys[start : start + _MANY]
+        payloads = [{field: int(key) if key.isdigit() else key} for key in chunk]
+        if postgres:
+            session.execute(
+                text(
+                    "INSERT INTO job (kind, key, payload, status, attempts, run_after, created_at) "
+                    "SELECT :kind, u.key, CAST(u.payload AS jsonb), 'queued', 0, :now, :now "
+                    "FROM unnest(CAST(:keys AS text[]), CAST(:payloads AS text[])) AS u(key, payload) "
+                    "ON CONFLICT (kind, key) WHERE status = 'queued' DO NOTHING"
+                ),
+                {
+                    "kind": kind,
+                    "now": now,
+                    "keys": chunk,
+                    "payloads": [json.dumps(p) for p in payloads],
+                },
+            )
+        else:
+            session.execute(
+                sqlite_insert(Job).on_conflict_do_nothing(
+                    index_elements=["kind", "key"], index_where=text("status = 'queued'")
+                ),
+                [
+                    {
+                        "kind": kind,
+                        "key": key,
+                        "payload": payload,
+                        "status": JobStatus.queued,
+                        "attempts": 0,
+                        "run_after": now,
+                        "created_at": now,
+                    }
+                    for key, payload in zip(chunk, payloads, strict=True)
+                ],
+            )
+        session.execute(
+            update(Job)
+            .where(
+                Job.kind == kind,
+                Job.key.in_(chunk),  # type: ignore[union-attr]
+                Job.status == JobStatus.queued,
+                Job.run_after > now,
+            )
+            .values(run_after=now)
+        )
+    holder = queued_in_request.get()
+    if holder is not None:
+        holder["queued"] = True
+
+
+_MANY = 5_000
 _periodic: dict[str, float] = {}
 
 

@@ -35,7 +35,8 @@ from service.lists.schemas import (
     EntryPublic,
     ImportPublic,
 )
-from service.taxonomy.models import District, QualificationType
+from service.taxonomy.models import QualificationType
+from service.taxonomy.service import district_aliases
 
 Progress = Callable[[int, int], None]
 
@@ -70,20 +71,6 @@ def library_index(session: Session) -> linking.LinkIndex:
     return linking.LinkIndex(
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
     )
-
-
-def _districts(session: Session) -> dict[str, str]:
-    """A list's district text -> district code: "新吴区", "新吴", "江阴市", "江阴", "xinwu"."""
-    out: dict[str, str] = {}
-    for district in session.scalars(select(District)):
-        out[district.code] = district.code
-        out[district.name] = district.code
-        for suffix in ("区", "市", "县"):
-            if district.name.endswith(suffix) and len(district.name) > 2:
-                out[district.name[: -len(suffix)]] = district.code
-        if district.area_code:
-            out[district.area_code] = district.code
-    return out
 
 
 # --- importing ------------------------------------------------------------------------------
@@ -143,7 +130,7 @@ def preview_import(
     session.add(record)
     session.flush()
     assert record.id is not None
-    districts = _districts(session)
+    districts = district_aliases(session)
     by_code = _enterprises_by_code(session, [r.credit_code for r in rows if r.credit_code])
     index = library_index(session) if any(r.credit_code not in by_code for r in rows) else None
     counts: dict[str, int] = {m.value: 0 for m in Match}

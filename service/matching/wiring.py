@@ -3,14 +3,16 @@ partly in the change's transaction and partly as jobs run after its commit."""
 
 from service.core.events import subscribe
 from service.jobs.service import register
-from service.matching import service
+from service.matching import bulk, service
 
 
 def connect() -> None:
     subscribe("enterprise.changed", service.on_enterprise_changed)
+    subscribe("enterprises.changed", bulk.on_enterprises_changed)
     subscribe("product.changed", service.on_product_changed)
     register(
         service.ENTERPRISE_CHANGED, service.run_enterprise_rematch, batch=service.ENTERPRISE_BATCH
     )
     register(service.PRODUCT_CHANGED, service.run_product_rematch)
     register(service.CONFIG_CHANGED, service.run_full_rematch)
+    register(bulk.LIBRARY_CHANGED, service.run_full_rematch)

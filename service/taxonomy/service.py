@@ -35,6 +35,21 @@ def list_qualification_types(session: Session) -> list[QualificationType]:
     return list(session.exec(select(QualificationType).order_by(QualificationType.sort_order)))
 
 
+def district_aliases(session: Session) -> dict[str, str]:
+    """How a spreadsheet names a district -> its code: "新吴区", "新吴", "江阴市", "江阴",
+    "xinwu", or the area code "320214"."""
+    out: dict[str, str] = {}
+    for district in list_districts(session):
+        out[district.code] = district.code
+        out[district.name] = district.code
+        for suffix in ("区", "市", "县"):
+            if district.name.endswith(suffix) and len(district.name) > 2:
+                out[district.name[: -len(suffix)]] = district.code
+        if district.area_code:
+            out[district.area_code] = district.code
+    return out
+
+
 def list_ownership_types(session: Session) -> list[OwnershipType]:
     return list(session.exec(select(OwnershipType).order_by(OwnershipType.sort_order)))
 
