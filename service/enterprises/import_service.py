@@ -19,7 +19,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -655,6 +655,15 @@ def read_import(
     return get_import(session, kind, import_id)
 
 
+def read_any_import(session: Session, principal: Principal, import_id: int) -> LibraryImport:
+    """An import of either library (the pages address both by id)."""
+    require(principal, Role.office)
+    record = session.get(LibraryImport, import_id)
+    if record is None:
+        raise ImportNotFound(f"导入 {import_id} 不存在。")
+    return record
+
+
 def list_rows(
     session: Session,
     principal: Principal,
@@ -662,14 +671,19 @@ def list_rows(
     import_id: int,
     page: PageParams,
     action: RowAction | None = None,
+    warned: bool = False,
 ) -> Page[ImportRowPublic]:
-    """The import's rows in file order, optionally of one action: with the enterprise (or
-    project) each names in the library now."""
+    """The import's rows in file order, optionally of one action, or only those with
+    warnings: with the enterprise (or project) each names in the library now."""
     require(principal, Role.office)
     get_import(session, kind, import_id)
     statement = select(ROW).where(ROW.c.import_id == import_id)
     if action is not None:
         statement = statement.where(ROW.c.action == action.value)
+    if warned:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        length = func.jsonb_array_length if postgres else func.json_array_length
+        statement = statement.where(length(ROW.c.warnings) > 0)
     key = cursor_key(page, 1, (int,))
     if key:
         statement = statement.where(ROW.c.id > key[0])

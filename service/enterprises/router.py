@@ -559,8 +559,11 @@ def _import_routes(kind: ImportKind, base: str, noun: str, plural: str) -> None:
         action: Annotated[
             RowAction | None, Query(description="Only rows of this action", examples=["rejected"])
         ] = None,
+        warnings: Annotated[bool, Query(description="Only rows with warnings")] = False,
     ) -> Page[ImportRowPublic]:
-        return import_service.list_rows(session, principal, kind, import_id, page, action)
+        return import_service.list_rows(
+            session, principal, kind, import_id, page, action, warned=warnings
+        )
 
     def commit(
         principal: Caller, session: SessionDep, retry: Retryable, import_id: ImportId
@@ -619,9 +622,9 @@ def _import_routes(kind: ImportKind, base: str, noun: str, plural: str) -> None:
         operation_id=f"list{noun.title()}ImportRows",
         summary=f"The rows of a {noun} import",
         description="In file order, paged; `action` keeps one kind (create, update, "
-        "unchanged, rejected). Each row with its number in the spreadsheet, its changes "
-        "(old → new), every reason it was rejected and its warnings; once committed, as "
-        "applied.",
+        "unchanged, rejected), `warnings=true` the rows with warnings. Each row with its "
+        "number in the spreadsheet, its changes (old → new), every reason it was rejected "
+        "and its warnings; once committed, as applied.",
         response_model=Page[ImportRowPublic],
         responses={
             200: {"content": {"application/json": {"example": ROWS_EXAMPLE}}},

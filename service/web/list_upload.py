@@ -3,25 +3,19 @@ every form, the file taken as the API takes it), read into the import's values w
 beside each field, run through the same preview use case, and the preview told in words."""
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, File, Request, UploadFile
 from sqlmodel import Session
-from starlette.datastructures import UploadFile as ReceivedFile
 
 from service.access.policy import Principal
-from service.core import tables
 from service.core.errors import AppError
 from service.core.pagination import PageParams
-from service.core.settings import get_settings
 from service.lists import service as lists
 from service.lists.models import ListImport, Match
 from service.lists.schemas import EntryPublic
 from service.web.forms import FormReader
-from service.web.security import CsrfRejected, Visitor, check_token, same_origin, visitor
+from service.web.uploads import FILE_FIELD, SUFFIXES, Posted, Upload, wrong_file
 
-SUFFIXES = (".csv", ".xlsx")
-FILE_FIELD = "file"
 FIELDS = ("qualification_type", "title", "source", "batch", "issued_date", "expires_date")
 MAX_FILENAME = 200  # as the import keeps it
 SHOWN_REJECTED = 200  # rejected rows listed on the preview; the count says how many in all
@@ -36,40 +30,7 @@ MATCH_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Upload:
-    """The posted form: its text fields (CSRF token removed) and the file, if one was chosen."""
-
-    fields: dict[str, Any]
-    file: ReceivedFile | None
-
-    def content(self) -> bytes:
-        assert self.file is not None
-        # One byte over the limit is enough for read_table to refuse the file (413).
-        return self.file.file.read(tables.LIMITS.file_bytes + 1)
-
-
-async def posted_upload(
-    request: Request,
-    who: Annotated[Visitor, Depends(visitor)],
-    file: Annotated[UploadFile | None, File()] = None,
-) -> Upload:
-    """A signed-in page's form with a file, its CSRF token checked. Declaring the file is
-    also what gives the route the edge's upload limit rather than the 1 MB form limit."""
-    if not same_origin(request):
-        raise CsrfRejected
-    form = await request.form()  # already read for the file: the same form
-    fields: dict[str, Any] = {}
-    for name in form:
-        values = [v for v in form.getlist(name) if isinstance(v, str)]
-        if values:
-            fields[name] = values[0] if len(values) == 1 else values
-    check_token(fields.pop("csrf_token", None), who.csrf_token)
-    chosen = file if isinstance(file, ReceivedFile) and file.filename else None
-    return Upload(fields, chosen)
-
-
-ListUpload = Annotated[Upload, Depends(posted_upload)]
+ListUpload = Posted
 
 
 @dataclass
@@ -99,14 +60,9 @@ def preview(
     issued, expires = values["issued_date"], values["expires_date"]
     if issued and expires and expires < issued:
         form.fail("expires_date", "有效期不能早于认定日期。")
-    if upload.file is None:
-        form.fail(FILE_FIELD, "请选择名单文件（CSV 或 XLSX）。")
-    elif not (upload.file.filename or "").lower().endswith(SUFFIXES):
-        form.fail(
-            FILE_FIELD,
-            f"只能导入 CSV 或 XLSX 文件，「{upload.file.filename}」不是；"
-            "旧版 .xls 请在 Excel 中另存为 .xlsx。",
-        )
+    wrong = wrong_file(upload, "名单")
+    if wrong:
+        form.fail(FILE_FIELD, wrong)
     if form.errors:
         return Outcome(errors=form.errors)
     assert upload.file is not None
@@ -130,15 +86,6 @@ def _kept_name(name: str) -> str:
         return name
     suffix = len(next(s for s in SUFFIXES if name.lower().endswith(s)))
     return name[: MAX_FILENAME - suffix] + name[-suffix:]
-
-
-def file_limit() -> str:
-    """The largest file the form takes, in words: the edge's limit on the request, or the
-    spreadsheet reader's on the file, whichever is smaller."""
-    size = min(get_settings().max_upload_bytes, tables.LIMITS.file_bytes)
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.3g} MB"
-    return f"{size / 1024:.3g} KB" if size >= 1024 else f"{size} 字节"
 
 
 def echo(fields: dict[str, Any]) -> dict[str, str]:

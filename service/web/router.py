@@ -26,8 +26,9 @@ from service.core.models import today_local
 from service.core.pagination import PageParams
 from service.core.settings import get_settings
 from service.core.types import Digits
+from service.enterprises import import_service
 from service.enterprises import service as enterprises
-from service.enterprises.models import EnterpriseUpdate
+from service.enterprises.models import EnterpriseUpdate, RowAction
 from service.leads import service as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import DeclineReason, LeadStatus
@@ -43,7 +44,7 @@ from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, Ne
 from service.metrics.schemas import ReportQuery
 from service.products import service as products
 from service.taxonomy import service as taxonomy
-from service.web import dashboard, list_upload
+from service.web import dashboard, library_import, list_upload, uploads
 from service.web.forms import FormReader
 from service.web.labels import BANK_OUTCOMES, label
 from service.web.security import (
@@ -841,13 +842,15 @@ def office_bank(
     )
 
 
-@router.get("/office/enterprises")
-def office_enterprises(
+def _enterprises_page(
     request: Request,
-    session: SessionDep,
-    who: OfficeUser,
-    name: Annotated[str | None, Query(max_length=100)] = None,
-) -> Response:
+    session: Session,
+    who: Visitor,
+    name: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     found: list[Any] = []
     if name:
         filters = enterprises.EnterpriseFilters(name=name)
@@ -858,10 +861,72 @@ def office_enterprises(
         request,
         "office/enterprises.html",
         who,
+        status,
         name=name or "",
         found=found,
         names=place_names(session),
+        kinds=library_import.KINDS,
+        values=values or {},
+        errors=errors or {},
+        max_upload=uploads.file_limit(),
     )
+
+
+@router.get("/office/enterprises")
+def office_enterprises(
+    request: Request,
+    session: SessionDep,
+    who: OfficeUser,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    return _enterprises_page(request, session, who, name)
+
+
+@router.post("/office/enterprises/imports")
+def office_import_library(
+    request: Request, session: SessionDep, who: OfficeUser, upload: uploads.Posted
+) -> Response:
+    """An enterprise or project library file uploaded through the page: the API's preview,
+    then its page."""
+    done = library_import.preview(session, who.principal, upload)
+    if done.record is not None:
+        return see_other(f"{PREFIX}/office/enterprises/imports/{done.record.id}")
+    values = {"kind": str(upload.fields.get("kind") or "")}
+    return _enterprises_page(request, session, who, None, values, done.errors, done.status)
+
+
+@router.get("/office/enterprises/imports/{import_id:int}")
+def office_library_import(
+    request: Request, session: SessionDep, who: OfficeUser, import_id: Id
+) -> Response:
+    record = import_service.read_any_import(session, who.principal, import_id)
+    names = place_names(session)
+    words = library_import.Words(
+        names, {q.code: q.name for q in taxonomy.list_qualification_types(session)}
+    )
+    return render(
+        request,
+        "office/library_import.html",
+        who,
+        record=record,
+        library=library_import.KINDS[record.kind],
+        counts=library_import.count_lines(record.applied or record.counts),
+        rejected=library_import.rows(session, who.principal, record, RowAction.rejected),
+        updated=library_import.rows(session, who.principal, record, RowAction.update),
+        created=library_import.rows(session, who.principal, record, RowAction.create),
+        warned=library_import.rows(session, who.principal, record, warned=True),
+        words=words,
+        shown=library_import.SHOWN,
+    )
+
+
+@router.post("/office/enterprises/imports/{import_id:int}/commit")
+def office_commit_library_import(
+    session: SessionDep, who: OfficeUser, import_id: Id, _: Form
+) -> Response:
+    record = import_service.read_any_import(session, who.principal, import_id)
+    import_service.commit_import(session, who.principal, record.kind, import_id)
+    return see_other(f"{PREFIX}/office/enterprises/imports/{import_id}?committed=1")
 
 
 @router.get("/office/enterprises/{enterprise_id:int}")
@@ -949,7 +1014,7 @@ def _lists_page(
         qualification_names=types,
         values=values or {},
         errors=errors or {},
-        max_upload=list_upload.file_limit(),
+        max_upload=uploads.file_limit(),
     )
 
 

@@ -164,6 +164,7 @@ def test_preview_then_commit_creates_updates_and_reports_every_rejected_row(
     done = commit(client, record)
     assert done["status"] == "committed" and done["committed_by"].startswith("key:")
     assert done["applied"] == record["counts"]
+    assert rows(client, record, warnings="true") == []
     created = enterprise(session, new)
     assert (created.name, created.district_code, created.cluster_code, created.employees) == (
         "无锡新芯微电子有限公司",
@@ -314,6 +315,7 @@ def test_the_enterprises_own_later_choice_wins_with_a_warning(
         ("share_with_banks", "consent_decided_by_enterprise")
     ]
     assert row["warnings"][0]["message"].startswith("第 2 行：")
+    assert [r["row"] for r in rows(client, record, warnings="true")] == [2]
     commit(client, record)
     stored = enterprise(session, firm["credit_code"])
     assert stored.employees == 20
