@@ -197,6 +197,10 @@ def reclassify_enterprises(session: Session) -> int:
 
 
 def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
+    """The demo library (seed/demo, written by `finmatch synth --out`) through the create use
+    cases, as the office: an enterprise that signed a 入库申报 form has its choice recorded from
+    the form (``access.policy.record_consent``), the others none; a project keeps the
+    key-project list it is on."""
     counts: Counter = Counter()
     seed_dir = seed_dir or project_root() / "seed"
     demo = seed_dir / "demo"

@@ -15,8 +15,16 @@ gives the same output on any day. Credit codes are a bijective function of the e
 so they are unique within a run without draws and retries, and a re-run with the same seed finds
 every code already loaded and adds nothing (an interrupted load resumes where it stopped).
 
+Banks see an enterprise's private facts only with its consent: about two in five enterprises
+gave it on a signed 入库申报 form (reference and date in the enterprise's fields, as the office
+sends them when it records the form), a few declined on the form, the rest never recorded a
+choice. About one project in twelve is on a key-project list (``listed_in``), which makes its
+name, unit, year and investment public. Both are drawn from streams of their own, so adding
+them changed no other value of any library.
+
 Nothing here is a real enterprise or person: names are assembled from character pools, phone
-numbers are random, e-mail addresses are under example.com."""
+numbers are random, e-mail addresses are under example.com; form references follow the
+office's numbering style but are made up."""
 
 import json
 import math
@@ -28,7 +36,7 @@ from bisect import bisect
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -40,7 +48,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from service.core.database import make_engine
 from service.core.settings import project_root
 from service.enterprises.derive import derive
-from service.enterprises.models import ProjectKind, ProjectStatus
+from service.enterprises.models import ConsentSource, ProjectKind, ProjectStatus
 from service.products.models import ProductCreate, ProductSpec
 from service.taxonomy.credit_code import CreditCode, with_check_character
 from service.taxonomy.sizing import FEN_PER_WAN, SizeRow, Threshold, find_row
@@ -70,6 +78,7 @@ class Reference:
     qualification_terms: dict[str, int | None]
     size_rows: tuple[SizeRow, ...]
     ownership_types: tuple[str, ...] = ()
+    cluster_tiers: dict[str, str] = field(default_factory=dict)  # code -> landmark, advantage …
 
 
 def size_rows_from_json(items: Iterable[dict[str, Any]]) -> tuple[SizeRow, ...]:
@@ -102,12 +111,14 @@ def load_reference(seed_dir: Path | None = None) -> Reference:
     def read(name: str) -> Any:
         return json.loads((ref / name).read_text(encoding="utf-8"))
 
+    clusters = read("clusters.json")
     return Reference(
-        clusters=tuple(c["code"] for c in read("clusters.json")),
+        clusters=tuple(c["code"] for c in clusters),
         district_areas={d["code"]: d["area_code"] for d in read("districts.json")},
         qualification_terms={q["code"]: q["term_months"] for q in read("qualification_types.json")},
         size_rows=size_rows_from_json(read("size_standards.json")),
         ownership_types=tuple(o["code"] for o in read("ownership_types.json")),
+        cluster_tiers={c["code"]: c["tier"] for c in clusters},
     )
 
 
@@ -128,10 +139,9 @@ def reference_from_db(conn: Connection) -> Reference:
         size_rows.append(
             SizeRow(r[0], r[1], tuple(scope), tuple(indicators), tuple(thresholds.get(r[0], ())))
         )
+    clusters = rows("SELECT code, tier FROM cluster ORDER BY tier_rank, priority_rank")
     return Reference(
-        clusters=tuple(
-            r[0] for r in rows("SELECT code FROM cluster ORDER BY tier_rank, priority_rank")
-        ),
+        clusters=tuple(r[0] for r in clusters),
         district_areas={
             r[0]: r[1] for r in rows("SELECT code, area_code FROM district ORDER BY sort_order")
         },
@@ -143,6 +153,7 @@ def reference_from_db(conn: Connection) -> Reference:
         ownership_types=tuple(
             r[0] for r in rows("SELECT code FROM ownership_type ORDER BY sort_order")
         ),
+        cluster_tiers={r[0]: str(r[1]) for r in clusters},
     )
 
 
@@ -637,7 +648,7 @@ MEAN_AGE = {"large": 20, "medium": 14, "small": 9, "micro": 6}
 # Ownership (控股情况): mostly 私人控股, more state-, foreign- and HMT-controlled firms among
 # the large ones. A name with a bracketed place ("…（无锡）有限公司") is the usual form of a
 # foreign- or HMT-invested subsidiary; state- and collective-controlled firms are older.
-OWNERSHIP_WEIGHTS = {
+OWNERSHIP_WEIGHTS: dict[str, dict[str, float]] = {
     "large": {"private": 62, "state": 12, "foreign": 14, "hmt": 6, "collective": 3, "other": 3},
     "medium": {"private": 78, "state": 6, "foreign": 9, "hmt": 4, "collective": 2, "other": 1},
     "small": {"private": 89, "state": 2, "foreign": 4, "hmt": 2.5, "collective": 1.5, "other": 1},
@@ -647,6 +658,33 @@ BRACKETED_INVESTED = 6.0  # foreign and HMT weights × this for a name with a br
 OLD_STATE, OLD_COLLECTIVE = 2.0, 4.0  # × these for firms established before 1995
 UNKNOWN_OWNERSHIP_SHARE = 0.03  # not recorded in the library (null)
 FIRST_YEAR, LAST_YEAR = 1985, 2024
+# Consent through the 入库申报 form: the office's sign-up form for the library, on which an
+# enterprise says whether banks may see its private facts. The office records the choice from
+# the signed form (the enterprise may change it itself later). Enterprises in the 465 clusters
+# fill it in more often than others, and those holding 高新 or 专精特新 recognitions more often
+# still (the office courts them for its lists, the banks for their tech loans); firms registered
+# outside Wuxi rarely do. Most of the rest never recorded a choice. About 40 % share in all.
+FORM_SHARE = {"cluster": 0.35, "outside_clusters": 0.15}
+FORM_SOUGHT_QUALIFICATIONS = frozenset({"high_tech", "srdi_sme", "little_giant", "innovative_sme"})
+FORM_SOUGHT_FACTOR = 1.75
+FORM_OUTSIDE_WUXI_FACTOR = 0.3
+FORM_DECLINED_SHARE = 0.08  # of the signed forms: "不同意向合作银行提供"
+FORM_FIRST_DAY = date(2023, 3, 1)  # the office began collecting forms
+FORM_AFTER_ESTABLISHED = 60  # days: a new firm signs up at the earliest this long after it opens
+FORM_REF = "锡金融入库〔{year}〕{serial:04d}号"  # the serial is unique in the library, not per year
+# Who recorded a form's choice, as the create path records the office acting without a key
+# (``access.audit.SYSTEM.ref``; not imported, to keep the loader's worker processes light).
+FORM_RECORDED_BY = "office"
+# Key-project lists (重大/重点产业项目名单, published each spring): the larger projects of the
+# landmark and advantage clusters, approved or under construction, of this year or earlier.
+LISTED_TIERS = frozenset({"landmark", "advantage"})
+LISTED_STATUSES = frozenset({"approved", "under_construction"})
+# (at least this investment in 万元, chance of being listed, the list's title)
+KEY_PROJECT_LISTS = (
+    (100_000, 0.9, "{year}年无锡市重大产业项目名单"),  # 10亿元 and more
+    (10_000, 0.75, "{year}年无锡市重点产业项目名单"),
+    (3_000, 0.25, "{year}年无锡市重点产业项目名单"),
+)
 
 # --- small helpers --------------------------------------------------------------------------
 
@@ -1210,8 +1248,45 @@ class Generator:
             )
         return self.ownership_choice[key](rng)
 
+    def _consent(
+        self,
+        rng: Random,
+        cluster: str | None,
+        district: str | None,
+        established: date,
+        qualifications: list[dict[str, Any]],
+        serial: int,
+    ) -> dict[str, Any]:
+        """The choice recorded from the enterprise's signed 入库申报 form (the fields of
+        ``EnterpriseCreate``), or nothing when it never signed one. Drawn from its own stream
+        (``rng``), three draws per enterprise whatever it decides, so that adding it changed no
+        other value and one enterprise's odds do not move the next one's."""
+        signs, declines, when = rng.random(), rng.random(), rng.random()
+        chance = FORM_SHARE["cluster" if cluster else "outside_clusters"]
+        if any(q["type_code"] in FORM_SOUGHT_QUALIFICATIONS for q in qualifications):
+            chance *= FORM_SOUGHT_FACTOR
+        if district is None:
+            chance *= FORM_OUTSIDE_WUXI_FACTOR
+        first = max(FORM_FIRST_DAY, established + timedelta(days=FORM_AFTER_ESTABLISHED))
+        last = self.as_of - timedelta(days=1)
+        if signs >= chance or first > last:
+            return {}
+        # More forms lately, as the office's campaign reached more enterprises.
+        signed = first + timedelta(days=int((last - first).days * when**0.7))
+        return {
+            "share_with_banks": declines >= FORM_DECLINED_SHARE,
+            "consent_form_ref": FORM_REF.format(year=signed.year, serial=serial),
+            "consent_form_signed_on": signed.isoformat(),
+        }
+
     def enterprise(
-        self, rng: Random, index: int, size_choice: _Choice, ownership_rng: Random
+        self,
+        rng: Random,
+        index: int,
+        size_choice: _Choice,
+        ownership_rng: Random,
+        consent_rng: Random,
+        form_serial: int,
     ) -> dict[str, Any]:
         outside = rng.random() < OUTSIDE_SHARE
         if outside:
@@ -1241,32 +1316,59 @@ class Generator:
             grade = self.grades[min(len(self.grades) - 1, max(0, rank))]
         name = self._name(rng, cluster, industry, district, place, size)
         ownership = self._ownership(ownership_rng, size, name, established)
+        # Drawn in the order the fields are listed below (as before the consent was added).
+        chain_tag = (
+            f"{CHAIN_NAMES[cluster]}产业链"
+            if cluster in CHAIN_NAMES and rng.random() < CHAIN_TAG_SHARE
+            else None
+        )
+        qualifications = self._qualifications(
+            rng, cluster, industry, size, established, employees, revenue, assets
+        )
+        contacts = self._contacts(rng, org)
+        consent = self._consent(
+            consent_rng, cluster, district, established, qualifications, form_serial
+        )
         return {
             "credit_code": credit_code(area, org),
             "name": name,
             "district_code": district,
             "industry_code": industry,
             "cluster_code": cluster,
-            "chain_tag": (
-                f"{CHAIN_NAMES[cluster]}产业链"
-                if cluster in CHAIN_NAMES and rng.random() < CHAIN_TAG_SHARE
-                else None
-            ),
+            "chain_tag": chain_tag,
             "employees": employees,
             "revenue_fen": revenue,
             "total_assets_fen": assets,
             "established_date": established.isoformat(),
             "credit_grade": grade,
             "ownership": ownership,
-            "qualifications": self._qualifications(
-                rng, cluster, industry, size, established, employees, revenue, assets
-            ),
-            "contacts": self._contacts(rng, org),
+            **consent,
+            "qualifications": qualifications,
+            "contacts": contacts,
         }
 
     # projects -----------------------------------------------------------------------------
 
-    def project(self, rng: Random, enterprise: dict[str, Any], taken: set[str]) -> dict[str, Any]:
+    def _listing(
+        self, rng: Random, cluster: str | None, total_wan: float, year: int, status: str
+    ) -> str | None:
+        """The key-project list the project is on, if any. Drawn from its own stream (``rng``),
+        one draw per project, so that adding it changed no other value."""
+        draw = rng.random()
+        if (
+            self.reference.cluster_tiers.get(cluster or "") not in LISTED_TIERS
+            or status not in LISTED_STATUSES
+            or year > self.as_of.year  # next year's lists are not out yet
+        ):
+            return None
+        for least_wan, chance, title in KEY_PROJECT_LISTS:
+            if total_wan >= least_wan:
+                return title.format(year=year) if draw < chance else None
+        return None
+
+    def project(
+        self, rng: Random, enterprise: dict[str, Any], taken: set[str], listing_rng: Random
+    ) -> dict[str, Any]:
         cluster = enterprise["cluster_code"]
         revenue_wan = enterprise["revenue_fen"] / FEN_PER_WAN
         software = (enterprise["industry_code"] or "").startswith(("I", "M", "F"))
@@ -1338,6 +1440,7 @@ class Generator:
             "financing_need_fen": _wan_to_fen(need_wan) if need_wan else None,
             "year": year,
             "status": ProjectStatus(status).value,
+            "listed_in": self._listing(listing_rng, cluster, total_wan, year, status),
             "description": description,
         }
 
@@ -1363,16 +1466,26 @@ class Generator:
         rng = Random(f"finmatch-synth:{self.seed}:enterprises:{number}")
         project_rng = Random(f"finmatch-synth:{self.seed}:projects:{number}")
         ownership_rng = Random(f"finmatch-synth:{self.seed}:ownership:{number}")
+        consent_rng = Random(f"finmatch-synth:{self.seed}:consent:{number}")
+        listing_rng = Random(f"finmatch-synth:{self.seed}:listing:{number}")
+        # Form serials: the chunk's block of CHUNK numbers, shuffled, so that they are unique in
+        # the library without following the order of the credit codes.
+        serials = list(range(number * CHUNK + 1, (number + 1) * CHUNK + 1))
+        consent_rng.shuffle(serials)
         without, with_projects = mix
         out = []
         for offset, k in enumerate(counts):
             enterprise = self.enterprise(
-                rng, number * CHUNK + offset, with_projects if k else without, ownership_rng
+                rng,
+                number * CHUNK + offset,
+                with_projects if k else without,
+                ownership_rng,
+                consent_rng,
+                serials[offset],
             )
             taken: set[str] = set()
-            out.append(
-                (enterprise, [self.project(project_rng, enterprise, taken) for _ in range(k)])
-            )
+            projects = [self.project(project_rng, enterprise, taken, listing_rng) for _ in range(k)]
+            out.append((enterprise, projects))
         return out
 
     def library(
@@ -1922,6 +2035,12 @@ ENTERPRISE_COLUMNS = (
     "established_date",
     "credit_grade",
     "ownership",
+    "share_with_banks",
+    "consent_source",
+    "consent_recorded_by",
+    "consent_recorded_at",
+    "consent_form_ref",
+    "consent_form_signed_on",
     "registered_area_code",
     "registered_in_wuxi",
     "size_class",
@@ -1949,6 +2068,7 @@ PROJECT_COLUMNS = (
     "financing_need_fen",
     "year",
     "status",
+    "listed_in",
     "description",
     "version",
     "created_at",
@@ -2099,6 +2219,9 @@ def _prepare(
         e["total_assets_fen"],
         (row,) if row else (),
     )
+    # A choice from a signed form, recorded as the create path records it for the office.
+    recorded = "share_with_banks" in e
+    signed = e.get("consent_form_signed_on")
     return _Rows(
         e["credit_code"],
         (
@@ -2115,6 +2238,12 @@ def _prepare(
             date.fromisoformat(e["established_date"]),
             e["credit_grade"],
             e.get("ownership"),
+            bool(e.get("share_with_banks", False)),
+            ConsentSource.office_form.value if recorded else None,
+            FORM_RECORDED_BY if recorded else None,
+            now if recorded else None,
+            e.get("consent_form_ref"),
+            date.fromisoformat(signed) if signed else None,
             derived.registered_area_code,
             derived.registered_in_wuxi,
             derived.size_class,
@@ -2144,6 +2273,7 @@ def _prepare(
                 p["financing_need_fen"],
                 p["year"],
                 p["status"],
+                p.get("listed_in"),
                 p["description"],
                 1,
                 now,
@@ -2261,8 +2391,10 @@ def bulk_load(
     as_of: date = AS_OF,
 ) -> dict[str, int]:
     """Load a synthetic library straight into the tables (no per-row use case): enterprises
-    with their derived columns, qualifications, contacts, projects, and products with their
-    version 1.
+    with their derived columns and the consent of those that signed a 入库申报 form (recorded
+    by the office at the load time, as ``enterprises.create_enterprise`` records it),
+    qualifications, contacts, projects (with the key-project list they are on), and products
+    with their version 1.
 
     One transaction per batch. Enterprises whose credit code is already present are skipped
     with their qualifications, contacts and projects, so a re-run with the same seed adds

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -151,6 +152,108 @@ def test_ownership_comes_from_its_own_stream_and_changed_nothing_else():
     assert [{**e, "ownership": None} for e in owned] == plain
 
 
+CONSENT_FIELDS = ("share_with_banks", "consent_form_ref", "consent_form_signed_on")
+FORM_REF = re.compile(r"^锡金融入库〔(\d{4})〕(\d{4,})号$")
+SOUGHT = {"high_tech", "srdi_sme", "little_giant", "innovative_sme"}
+
+
+def test_about_two_in_five_consented_on_a_signed_form_and_most_others_recorded_nothing(library):
+    enterprises, _ = library
+    n = len(enterprises)
+    forms = [e for e in enterprises if "consent_form_ref" in e]
+    shared = [e for e in forms if e["share_with_banks"]]
+    declined = [e for e in forms if not e["share_with_banks"]]
+    assert 0.33 <= len(shared) / n <= 0.5
+    assert 0.01 <= len(declined) / n <= 0.08
+    # The rest never recorded a choice: no field at all (an absent choice is not a refusal).
+    for e in enterprises:
+        assert all(k in e for k in CONSENT_FIELDS) or not any(k in e for k in CONSENT_FIELDS)
+    assert n - len(forms) > len(declined) * 5
+    refs = [e["consent_form_ref"] for e in forms]
+    assert len(set(refs)) == len(refs)
+    for e in forms:
+        found = FORM_REF.match(e["consent_form_ref"])
+        assert found, e["consent_form_ref"]
+        signed = date.fromisoformat(e["consent_form_signed_on"])
+        assert int(found.group(1)) == signed.year
+        assert synth.FORM_FIRST_DAY <= signed < synth.AS_OF
+        assert signed > date.fromisoformat(e["established_date"])
+        created = EnterpriseCreate.model_validate(e)
+        assert created.share_with_banks is e["share_with_banks"]
+        assert created.consent_form_signed_on == signed
+
+
+def test_cluster_and_tech_enterprises_sign_the_form_more_often(library):
+    enterprises, _ = library
+
+    def rate(group: list[dict]) -> float:
+        return sum("consent_form_ref" in e for e in group) / len(group)
+
+    sought = [
+        e
+        for e in enterprises
+        if e["cluster_code"] and {q["type_code"] for q in e["qualifications"]} & SOUGHT
+    ]
+    plain = [
+        e
+        for e in enterprises
+        if e["cluster_code"]
+        and e["district_code"]
+        and not {q["type_code"] for q in e["qualifications"]} & SOUGHT
+    ]
+    outside_clusters = [e for e in enterprises if not e["cluster_code"]]
+    outside_wuxi = [e for e in enterprises if e["district_code"] is None]
+    assert rate(sought) > 1.4 * rate(plain)
+    assert rate(plain) > 1.5 * rate(outside_clusters)
+    assert rate(outside_wuxi) < 0.6 * rate(plain)
+
+
+def test_bigger_projects_of_the_leading_clusters_are_on_key_project_lists(library):
+    _, projects = library
+    tiers = REFERENCE.cluster_tiers
+    listed = [p for p in projects if p["listed_in"]]
+    assert 0.04 <= len(listed) / len(projects) <= 0.15
+    titles = Counter(p["listed_in"] for p in listed)
+    assert any("重大产业项目" in t for t in titles) and any("重点产业项目" in t for t in titles)
+    for p in listed:
+        assert tiers[p["cluster_code"]] in ("landmark", "advantage")
+        assert p["status"] in ("approved", "under_construction")
+        year = int(p["listed_in"][:4])
+        assert year <= p["year"] <= synth.AS_OF.year
+        assert p["listed_in"] in (
+            f"{year}年无锡市重大产业项目名单",
+            f"{year}年无锡市重点产业项目名单",
+        )
+        if "重大" in p["listed_in"]:
+            assert p["total_investment_fen"] >= 100_000 * 10**6  # 10亿元
+        else:
+            assert p["total_investment_fen"] >= 3_000 * 10**6
+    could = [
+        p
+        for p in projects
+        if tiers.get(p["cluster_code"]) in ("landmark", "advantage")
+        and p["status"] in ("approved", "under_construction")
+        and p["year"] <= synth.AS_OF.year
+    ]
+    big = [p for p in could if p["total_investment_fen"] >= 10_000 * 10**6]  # 1亿元
+    assert sum(bool(p["listed_in"]) for p in big) / len(big) > 0.6
+    small = [p for p in could if p["total_investment_fen"] < 3_000 * 10**6]
+    assert small and not any(p["listed_in"] for p in small)
+
+
+def test_consent_and_listing_come_from_their_own_streams_and_changed_nothing_else(monkeypatch):
+    drawn = synth.generate_library(2500, 1200, seed=5)
+    monkeypatch.setattr(synth.Generator, "_consent", lambda self, *args: {})
+    monkeypatch.setattr(synth.Generator, "_listing", lambda self, *args: None)
+    without = synth.generate_library(2500, 1200, seed=5)
+    assert [{k: v for k, v in e.items() if k not in CONSENT_FIELDS} for e in drawn[0]] == (
+        without[0]
+    )
+    assert [{**p, "listed_in": None} for p in drawn[1]] == without[1]
+    assert any("consent_form_ref" in e for e in drawn[0])
+    assert any(p["listed_in"] for p in drawn[1])
+
+
 def test_projects_are_exact_in_number_and_belong_to_generated_enterprises(library):
     enterprises, projects = library
     assert len(projects) == 1000
@@ -209,6 +312,11 @@ def test_committed_demo_library_is_the_generators_and_validates():
         parse_credit_code(e["credit_code"])
     codes = {e["credit_code"] for e in enterprises}
     assert all(p["enterprise_credit_code"] in codes for p in projects)
+    # The demo shows every case: shared on a form, declined on one, never recorded; projects on
+    # a key-project list and not.
+    choices = Counter(e.get("share_with_banks") for e in enterprises)
+    assert choices[True] >= 100 and choices[False] >= 5 and choices[None] >= 150
+    assert 8 <= sum(bool(p["listed_in"]) for p in projects) <= 40
 
 
 def test_default_project_count():
