@@ -8,8 +8,9 @@ reference data, loads a synthetic library with `finmatch synth`'s loader (--ente
 their qualifications and contacts, --products products), picks the bank with the most active
 products and gives it --leads leads in one INSERT … SELECT (seq 1..N, consecutive leads spread
 over the library; most from a financing need of their own, one in four of the first
---enterprises an application without a need; nine in ten consented, so the enterprise's name and
-contacts show and each such read is audited), then creates a key for that bank.
+--enterprises an application without a need; nine in ten consented, so the enterprise's private
+facts show, as they do for the two in five synthetic enterprises that share with banks, and
+each such read is audited), then creates a key for that bank.
 
 Two servers, started one after the other, each as --workers uvicorn processes:
 
@@ -124,6 +125,8 @@ JOINED_SQL = (
     + ", ".join(f"lead.{c}" for c in LEAD_COLUMNS.split(", "))
     + ", enterprise.name AS enterprise_name, enterprise.credit_code, enterprise.cluster_code, "
     "enterprise.district_code, enterprise.size_class, enterprise.registered_in_wuxi, "
+    "enterprise.industry_code, enterprise.employees, enterprise.revenue_fen, "
+    "enterprise.total_assets_fen, enterprise.credit_grade, enterprise.share_with_banks, "
     "product.code AS product_code, product_version.name AS product_name, "
     "financing_need.amount_fen AS need_amount_fen, "
     "financing_need.term_months AS need_term_months, financing_need.purpose AS need_purpose, "
@@ -218,6 +221,15 @@ def _contacts(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
+def _tiers(r: dict[str, Any], shares_with_banks: bool) -> tuple[bool, bool]:
+    """(who it is, its private facts) of a lead's enterprise for the bank, as
+    ``access.policy.lead_enterprise_tiers``: private facts with the lead's consent or the
+    enterprise's sharing with banks; who it is too, and also without them for a lead without
+    a need."""
+    private = bool(r["consented"] or shares_with_banks)
+    return private or r["need_id"] is None, private
+
+
 def _item(
     r: dict[str, Any],
     e: dict[str, Any],
@@ -228,7 +240,7 @@ def _item(
     today: date,
 ) -> dict[str, Any]:
     """One lead as the service shows it to a bank (same fields, same order)."""
-    visible = r["consented"]
+    visible, private = _tiers(r, e["share_with_banks"])
     contacted = r["first_contact_at"] is not None or r["status"] not in ("new", "viewed")
     return {
         "id": r["id"],
@@ -279,12 +291,20 @@ def _item(
             "enterprise_id": e["id"] if visible else None,
             "name": e["name"] if visible else None,
             "credit_code": e["credit_code"] if visible else None,
-            "contacts": contacts.get(e["id"], []) if visible else None,
+            "industry_code": e["industry_code"] if visible else None,
+            "contacts": contacts.get(e["id"], []) if private else None,
+            "employees": e["employees"] if private else None,
+            "revenue_fen": e["revenue_fen"] if private else None,
+            "total_assets_fen": e["total_assets_fen"] if private else None,
+            "credit_grade": e["credit_grade"] if private else None,
         },
     }
 
 
-async def _seven(conn: Conn, leads: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+async def _seven(
+    conn: Conn, leads: list[dict[str, Any]], today: date
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The page's items, and the enterprises whose private facts they show."""
     enterprise_ids = sorted({r["enterprise_id"] for r in leads})
     enterprises = {e["id"]: e for e in await _rows(conn, ENTERPRISES_SQL, {"ids": enterprise_ids})}
     quals = _qualifications(
@@ -297,7 +317,13 @@ async def _seven(conn: Conn, leads: list[dict[str, Any]], today: date) -> list[d
     }
     need_ids = sorted({r["need_id"] for r in leads if r["need_id"]})
     needs = {n["id"]: n for n in await _rows(conn, NEEDS_SQL, {"ids": need_ids})}
-    shown = sorted({r["enterprise_id"] for r in leads if r["consented"]})
+    shown = sorted(
+        {
+            r["enterprise_id"]
+            for r in leads
+            if _tiers(r, enterprises[r["enterprise_id"]]["share_with_banks"])[1]
+        }
+    )
     contacts = _contacts(await _rows(conn, CONTACTS_SQL, {"ids": shown}))
     items = []
     for r in leads:
@@ -307,15 +333,18 @@ async def _seven(conn: Conn, leads: list[dict[str, Any]], today: date) -> list[d
         items.append(
             _item(r, enterprises[r["enterprise_id"]], code_name, need, quals, contacts, today)
         )
-    return items
+    return items, shown
 
 
-async def _joined(conn: Conn, rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+async def _joined(
+    conn: Conn, rows: list[dict[str, Any]], today: date
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The page's items, and the enterprises whose private facts they show."""
     enterprise_ids = sorted({r["enterprise_id"] for r in rows})
     quals = _qualifications(
         await _rows(conn, QUALIFICATIONS_SQL, {"ids": enterprise_ids, "on": today})
     )
-    shown = sorted({r["enterprise_id"] for r in rows if r["consented"]})
+    shown = sorted({r["enterprise_id"] for r in rows if _tiers(r, r["share_with_banks"])[1]})
     contacts = _contacts(await _rows(conn, CONTACT_ROWS_SQL, {"ids": shown}))
     items = []
     for r in rows:
@@ -327,6 +356,12 @@ async def _joined(conn: Conn, rows: list[dict[str, Any]], today: date) -> list[d
             "district_code": r["district_code"],
             "size_class": r["size_class"],
             "registered_in_wuxi": r["registered_in_wuxi"],
+            "industry_code": r["industry_code"],
+            "employees": r["employees"],
+            "revenue_fen": r["revenue_fen"],
+            "total_assets_fen": r["total_assets_fen"],
+            "credit_grade": r["credit_grade"],
+            "share_with_banks": r["share_with_banks"],
         }
         need = None
         if r["need_id"] is not None:
@@ -340,7 +375,7 @@ async def _joined(conn: Conn, rows: list[dict[str, Any]], today: date) -> list[d
             }
         product = (r["product_code"], r["product_name"])
         items.append(_item(r, e, product, need, quals, contacts, today))
-    return items
+    return items, shown
 
 
 async def _page(conn: Conn, bank: str, after: int, limit: int, path: str) -> dict[str, Any]:
@@ -351,13 +386,13 @@ async def _page(conn: Conn, bank: str, after: int, limit: int, path: str) -> dic
         more, rows = len(rows) > limit, rows[:limit]
         next_cursor = _cursor(rows[-1]["seq"]) if more and rows else None
         today = datetime.now(LOCAL_ZONE).date()
+        read: list[int] = []
         if shape == "leads-only":
             items = [{k: _iso(v) if isinstance(v, date) else v for k, v in r.items()} for r in rows]
         elif shape == "joined":
-            items = await _joined(conn, rows, today)
+            items, read = await _joined(conn, rows, today)
         else:
-            items = await _seven(conn, rows, today)
-        read = sorted({r["enterprise_id"] for r in rows if r["consented"]})
+            items, read = await _seven(conn, rows, today)
         if audited and read:
             await conn.execute(AUDIT_SQL, {"bank": bank, "ids": read})
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
