@@ -67,6 +67,8 @@ def main() -> None:
     url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
     server = None
     try:
+        from service.access.models import Role
+        from service.access.service import create_key
         from service.cli import run_migrations
         from service.core.database import make_engine
         from service.enterprises.models import Enterprise
@@ -100,6 +102,7 @@ def main() -> None:
                     consent_share_details=True,
                 ),
             )
+            key = create_key(session, Role.office, "need_api bench").key
             catalogue = Catalogue.load(session)
             subject = catalogue.enterprise_facts(session, enterprise)
             need_facts = facts.need_facts(need, catalogue.config)
@@ -139,7 +142,11 @@ def main() -> None:
             cwd=ROOT,
             env=env,
         )
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=10,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as client:
             for _ in range(100):
                 try:
                     if client.get("/healthz").status_code == 200:
