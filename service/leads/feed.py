@@ -42,6 +42,7 @@ class LeadFilters:
     product_code: str | None = None
     updated_since: datetime | None = None
     bank_code: str | None = None  # the office's choice; a bank always gets its own
+    need_id: int | None = None  # the leads of one financing need (of those the caller sees)
 
 
 def _product_id() -> Select[Any]:
@@ -60,7 +61,9 @@ def pull(
 
     A bank gets its own leads in feed order (each change moves a lead to the end), so paging
     on with the cursor loses and repeats nothing while leads arrive and change. An
-    enterprise gets its own leads, the office everyone's (one bank's in feed order)."""
+    enterprise gets its own leads, the office everyone's (one bank's in feed order). The
+    filters narrow what the caller sees, never widen it: another holder's need has no leads
+    here, as one that does not exist."""
     prefix, key = parse_key(authorization)
     principal, touch = check_key((yield [key_lookup(prefix)])[0], key, now)
     if touch is not None:
@@ -82,6 +85,8 @@ def pull(
         where["product_id"] = found[0].id
     if filters.updated_since is not None:
         where["updated_since"] = filters.updated_since
+    if filters.need_id is not None:
+        where["need_id"] = filters.need_id
     by_seq = bank_code is not None
     after = cursor_key(page, 1, (int,))
     if after:

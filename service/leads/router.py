@@ -44,7 +44,9 @@ IfMatch = Annotated[str | None, Header(description="ETag of the lead's version",
     "after all earlier ones, so paging on with `next_cursor` loses and repeats nothing while "
     "leads arrive. Who the enterprise is (name, credit code, contacts) shows only with its "
     "consent, and each such read is audited. An enterprise gets its own leads; the office "
-    "everyone's (one bank's in feed order with `bank`).",
+    "everyone's (one bank's in feed order with `bank`). `need_id` keeps the leads of one "
+    "financing need among those: a need with none of the caller's leads (or none at all) "
+    "gives an empty page.",
     response_model=Page[LeadPublic],
     responses=problem_responses(404, 422),
 )
@@ -56,11 +58,16 @@ async def list_leads(
     product: Annotated[str | None, Query(max_length=64, description="Product code")] = None,
     updated_since: Annotated[Timestamp | None, Query(alias="updated-since")] = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
+    need_id: Annotated[
+        int | None,
+        Query(ge=1, le=2_147_483_647, description="The leads of this financing need"),
+        Digits,
+    ] = None,
 ) -> Any:
     # The hot path of a bank's integration (see service.leads.feed): on PostgreSQL it runs
     # on the event loop; otherwise in one call to a worker thread (the usual session and
     # caller dependencies would take three more).
-    filters = feed.LeadFilters(lead_status, product, updated_since, bank)
+    filters = feed.LeadFilters(lead_status, product, updated_since, bank, need_id)
     authorization = request.headers.get("authorization")
     today, now = today_local(), utcnow()
     pool = request.app.state.async_pool

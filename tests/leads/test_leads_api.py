@@ -429,3 +429,45 @@ def test_chosen_banks_must_be_known(client, firm, bank_codes, code) -> None:
     response = client.post("/api/v1/needs", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
+
+
+def test_leads_filtered_by_need_within_what_the_caller_sees(
+    client, as_role, banks, products, firm
+) -> None:
+    first = _need(client, firm["id"], max_banks=2)
+    second = _need(client, firm["id"], max_banks=1)
+    stranger = create_enterprise(client, **LARGE_IC)
+    theirs = _need(client, stranger["id"], max_banks=1)
+    everyone = _leads(client)
+    assert len(everyone) == 4
+
+    def need_ids(leads: list[dict]) -> set[int]:
+        return {lead["need"]["need_id"] for lead in leads}
+
+    # the office: every lead of that need, and only those
+    of_first = _leads(client, need_id=first["id"])
+    assert sorted(lead["bank_code"] for lead in of_first) == sorted(banks[:2])
+    assert need_ids(of_first) == {first["id"]}
+    assert need_ids(_leads(client, need_id=second["id"])) == {second["id"]}
+    assert [lead["id"] for lead in _leads(client, need_id=first["id"], status="viewed")] == []
+    # a bank: its own lead of the need; a bank without one gets an empty page
+    bank = as_role("bank", bank_code=banks[1])
+    (mine,) = _leads(bank, need_id=first["id"])
+    assert mine["bank_code"] == banks[1] and mine["need"]["need_id"] == first["id"]
+    assert _leads(bank, need_id=second["id"]) == []  # it went to banks[0] only
+    assert _leads(as_role("bank", bank_code=banks[3]), need_id=first["id"]) == []
+    # an enterprise: its own needs' leads; another's need shows nothing
+    owner = as_role("enterprise", enterprise_id=firm["id"])
+    assert {lead["id"] for lead in _leads(owner, need_id=first["id"])} == {
+        lead["id"] for lead in of_first
+    }
+    assert _leads(owner, need_id=theirs["id"]) == []
+    assert (
+        len(_leads(as_role("enterprise", enterprise_id=stranger["id"]), need_id=theirs["id"])) == 1
+    )
+    # no such need: an empty page, as for a need the caller has no lead of
+    assert _leads(client, need_id=2_000_000_000) == []
+    for bad in ("abc", "0", "1.5", "99999999999"):
+        refused = client.get("/api/v1/leads", params={"need_id": bad})
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["loc"] == "query.need_id"
