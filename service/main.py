@@ -18,6 +18,7 @@ from service.access.wiring import connect as connect_access
 from service.core.database import AsyncPool, get_engine, get_session, is_sqlite
 from service.core.edge import EdgeGuard
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
+from service.core.parameters import refuse_unknown_query
 from service.core.settings import get_settings
 from service.enterprises.router import router as enterprises_router
 from service.jobs.router import router as jobs_router
@@ -115,7 +116,8 @@ def create_app() -> FastAPI:
         authenticate=authenticate_early,
         pages=(WEB_PREFIX, edge_page),
     )
-    api = APIRouter(prefix=API_PREFIX)
+    # Every operation refuses a query parameter it does not take (the pages take their own).
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
     api.include_router(taxonomy_router)
     api.include_router(enterprises_router)
     api.include_router(products_router)
