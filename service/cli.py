@@ -1,11 +1,17 @@
 """The `finmatch` command: serve, migrate, seed, synth, match, worker."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from service.core.errors import AppError
+    from service.loans.schemas import ReminderRunSimulation
 
 app = typer.Typer(help="FinMatch 银企融资对接服务", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -245,29 +251,72 @@ leads_app = typer.Typer(help="Leads: first-contact deadlines", no_args_is_help=T
 app.add_typer(leads_app, name="leads")
 
 
+SIMULATE_HELP = (
+    "Only show what would happen, as of any date (the future too): the same run, rolled back; "
+    "nothing is written"
+)
+
+
+def _as_of(value: str | None) -> "date | None":
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"--as-of must be a date like 2026-11-25, not {value!r}") from exc
+
+
+def _refused(exc: "AppError") -> typer.Exit:
+    """Print an expected refusal and give the exit that follows it."""
+    console.print(f"[red]{exc.code}[/red]: {exc.detail}")
+    return typer.Exit(2)
+
+
 @leads_app.command("check-deadlines")
 def leads_check_deadlines(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="As if today were this date (YYYY-MM-DD)")
+        str | None,
+        typer.Option("--as-of", help="As if today were this date (YYYY-MM-DD, not after today)"),
     ] = None,
+    simulate: Annotated[bool, typer.Option("--simulate", help=SIMULATE_HELP)] = False,
 ) -> None:
     """Flag the leads not contacted by their due date and tell their banks (idempotent; the
-    worker does this every 15 minutes)."""
-    from datetime import date
-
+    worker does this every 15 minutes). A date after today is refused unless --simulate."""
     from sqlmodel import Session
 
     from service.core.database import get_engine
-    from service.leads.service import check_deadlines
+    from service.core.errors import AppError
+    from service.leads.service import check_deadlines, simulate_deadlines
     from service.main import wire
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError as exc:
-        raise typer.BadParameter(f"--as-of must be a date like 2026-11-25, not {as_of!r}") from exc
+    day = _as_of(as_of)
     wire()
     with Session(get_engine(), expire_on_commit=False) as session:
-        console.print(check_deadlines(session, day))
+        try:
+            if not simulate:
+                console.print(check_deadlines(session, day))
+                return
+            result = simulate_deadlines(session, day)
+        except AppError as exc:
+            raise _refused(exc) from exc
+    console.print(
+        f"simulated as of {result.as_of}, nothing written: {result.breached} lead(s) would be "
+        f"flagged as not contacted in time, {result.reassigned} offered to another bank"
+    )
+    if result.sample:
+        table = Table("lead", "bank", "enterprise", "need", "due", "offered to")
+        for late in result.sample:
+            table.add_row(
+                str(late.lead_id),
+                late.bank_code,
+                str(late.enterprise_id),
+                str(late.need_id or "-"),
+                late.contact_due_date.isoformat(),
+                ", ".join(late.offered_to) or "-",
+            )
+        console.print(table)
+        if result.breached > len(result.sample):
+            console.print(f"(the first {len(result.sample)} of {result.breached})")
 
 
 lists_app = typer.Typer(help="Government lists and library releases", no_args_is_help=True)
@@ -380,35 +429,66 @@ app.add_typer(reminders_app, name="reminders")
 @reminders_app.command("run")
 def reminders_run(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="As if today were this date (YYYY-MM-DD)")
+        str | None,
+        typer.Option("--as-of", help="As if today were this date (YYYY-MM-DD, not after today)"),
     ] = None,
+    simulate: Annotated[bool, typer.Option("--simulate", help=SIMULATE_HELP)] = False,
 ) -> None:
     """Send the reminders due by the date that were not sent yet (missed ones marked late).
-    Idempotent; the worker does this every hour."""
-    from datetime import date
-
+    Idempotent; the worker does this every hour. A date after today is refused unless
+    --simulate."""
     from sqlmodel import Session
 
     from service.core.database import get_engine
-    from service.loans.service import run_reminders
+    from service.core.errors import AppError
+    from service.loans.service import run_reminders, simulate_reminders
     from service.main import wire
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError as exc:
-        raise typer.BadParameter(f"--as-of must be a date like 2026-11-25, not {as_of!r}") from exc
+    day = _as_of(as_of)
     wire()
     with Session(get_engine(), expire_on_commit=False) as session:
-        run = run_reminders(session, day, trigger="cli")
-        console.print(
-            f"run {run.id} as of {run.as_of}: {run.reminders} reminders sent "
-            f"({run.late} late), stages {run.stages}"
-            + (
-                f"; {run.recomputed} provisional reminder dates made final"
-                if run.recomputed
-                else ""
-            )
+        try:
+            if simulate:
+                _print_simulated_reminders(simulate_reminders(session, day, trigger="cli"))
+                return
+            run = run_reminders(session, day, trigger="cli")
+        except AppError as exc:
+            raise _refused(exc) from exc
+    console.print(
+        f"run {run.id} as of {run.as_of}: {run.reminders} reminders sent "
+        f"({run.late} late), stages {run.stages}"
+        + (f"; {run.recomputed} provisional reminder dates made final" if run.recomputed else "")
+    )
+
+
+def _print_simulated_reminders(result: "ReminderRunSimulation") -> None:
+    console.print(
+        f"simulated as of {result.as_of}, nothing written: {result.reminders} reminders would "
+        f"be sent ({result.late} late), stages {','.join(map(str, result.stages))}"
+        + (
+            f"; {result.recomputed} provisional reminder dates would be made final"
+            if result.recomputed
+            else ""
         )
+    )
+    if not result.sample:
+        return
+    console.print("by bank: " + ", ".join(f"{b} {n}" for b, n in result.by_bank.items()))
+    table = Table("loan", "contract", "bank", "enterprise", "maturity", "stage", "remind", "late")
+    for r in result.sample:
+        table.add_row(
+            str(r.loan_id),
+            r.contract_no,
+            r.bank_code,
+            str(r.enterprise_id),
+            r.maturity_date.isoformat(),
+            f"{r.stage_days}d",
+            r.remind_date.isoformat() + (" (provisional)" if r.provisional else ""),
+            "late" if r.late else "",
+        )
+    console.print(table)
+    if result.reminders > len(result.sample):
+        console.print(f"(the first {len(result.sample)} of {result.reminders})")
 
 
 loans_app = typer.Typer(help="Loans: bulk import", no_args_is_help=True)

@@ -40,6 +40,30 @@ def create_database(tmp_root: Path) -> tuple[str, Callable[[], None]]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+def row_counts(target: Session | Engine) -> dict[str, int]:
+    """How many rows every table of the schema holds (for "nothing was written" checks)."""
+    from sqlalchemy import func, select
+
+    import service.models  # noqa: F401  (every table in the metadata)
+    from service.core.models import metadata
+
+    def count(session: Session) -> dict[str, int]:
+        return {
+            table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+        }
+
+    if isinstance(target, Session):
+        return count(target)
+    with Session(target) as session:
+        return count(session)
+
+
+def changed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The tables whose count changed, by how much."""
+    return {name: after[name] - before[name] for name in after if after[name] != before[name]}
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url, drop = create_database(tmp_path_factory.mktemp("db"))

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,103 @@ def test_lists_import_and_releases(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown_qualification_type" in bad.stdout
     published = _run("releases", "publish", "--note", "首版", db=db)
     assert published.returncode == 0 and "release 1:" in published.stdout
+
+
+def _run_on(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [FINMATCH, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _post_a_need(url: str) -> None:
+    """Through the API on that database, as the demo office: a bank, a product and a need
+    that goes to it, so there is a lead whose first contact is due in three working days."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from service.core.database import get_session, make_engine
+    from service.main import create_app
+    from service.seeding import DEMO_KEYS
+    from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
+
+    engine = make_engine(url)
+
+    def session() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as opened:
+            yield opened
+
+    app = create_app()
+    app.dependency_overrides[get_session] = session
+    app.state.open_session = lambda: Session(engine, expire_on_commit=False)
+    app.state.async_pool = None
+    office = {"Authorization": f"Bearer {DEMO_KEYS['office']}"}
+    try:
+        with TestClient(app, headers=office) as client:
+            bank = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
+            product = product_payload(
+                bank,
+                eligibility={"clusters_included": ["ic"]},
+                amount_min_fen=10_000_000,
+                amount_max_fen=5_000_000_000,
+            )
+            client.post("/api/v1/products", json=product).raise_for_status()
+            firm = create_enterprise(client, **LARGE_IC)
+            need = {
+                "enterprise_id": firm["id"],
+                "amount_fen": 200_000_000,
+                "term_months": 12,
+                "purpose": "working_capital",
+                "collateral": ["none"],
+                "consent_share_details": True,
+                "max_banks": 1,
+            }
+            client.post("/api/v1/needs", json=need).raise_for_status()
+            assert client.get("/api/v1/leads").json()["items"]
+    finally:
+        engine.dispose()
+
+
+def test_a_future_as_of_is_refused_and_simulate_writes_nothing(tmp_path: Path) -> None:
+    """On the test backend (SQLite, or PostgreSQL with TEST_DATABASE_URL): a run as of a
+    date after today is refused with nothing written; with --simulate it tells what it would
+    do, and still nothing is written in any table."""
+    import re
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine
+
+    from service.core.models import today_local
+    from tests.conftest import changed, create_database, row_counts
+
+    url, drop = create_database(tmp_path)
+    engine = create_engine(url)
+    try:
+        assert _run_on(url, "migrate").returncode == 0
+        seeded = _run_on(url, "seed", "--demo")  # demo loans maturing in 6 … 200 days
+        assert seeded.returncode == 0, seeded.stderr
+        _post_a_need(url)
+        before = row_counts(engine)
+        future = (today_local() + timedelta(days=60)).isoformat()
+
+        for command in (["reminders", "run"], ["leads", "check-deadlines"]):
+            refused = _run_on(url, *command, "--as-of", future)
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            assert "future_as_of" in refused.stdout and "--simulate" in refused.stdout
+            assert "Traceback" not in refused.stderr
+        assert changed(before, row_counts(engine)) == {}
+
+        reminders = _run_on(url, "reminders", "run", "--as-of", future, "--simulate")
+        assert reminders.returncode == 0, reminders.stderr
+        found = re.search(r"nothing written: (\d+) reminders would be sent", reminders.stdout)
+        assert found and int(found.group(1)) > 0, reminders.stdout
+        assert "DEMO-" in reminders.stdout  # the list of what would be sent
+        deadlines = _run_on(url, "leads", "check-deadlines", "--as-of", future, "--simulate")
+        assert deadlines.returncode == 0, deadlines.stderr
+        assert "nothing written: 1 lead(s) would be flagged" in deadlines.stdout
+        today = _run_on(url, "reminders", "run", "--simulate")  # today: allowed, none due
+        assert "nothing written: 0 reminders would be sent" in today.stdout, today.stdout
+        assert changed(before, row_counts(engine)) == {}
+    finally:
+        engine.dispose()
+        drop()

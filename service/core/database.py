@@ -4,6 +4,7 @@ import time
 import weakref
 import zlib
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -81,6 +82,28 @@ def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request; use cases commit themselves."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def rolled_back(session: Session) -> Iterator[Session]:
+    """A session for a simulation: the use case runs as it would (its commits included) on
+    ``session``'s connection, inside a savepoint that is rolled back at the end, so nothing of
+    it persists, whatever tables it writes. The new session's commits are savepoints of their
+    own within that one; it names the same caller in the audit log (whose entries go too)."""
+    connection = session.connection()
+    savepoint = connection.begin_nested()
+    scratch = Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=dict(session.info),
+    )
+    try:
+        yield scratch
+    finally:
+        scratch.close()
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 def serialize(target: Session | Connection, name: str) -> None:

@@ -60,6 +60,24 @@ def today_local() -> date:
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
+def refuse_future(day: date, consequence: str, field: str = "as_of") -> None:
+    """A run "as of" a business date after today would do for real, now, what is only due
+    later (``consequence``): refused (422 ``future_as_of`` naming the field), so that only a
+    simulation, which writes nothing, looks ahead."""
+    from service.core.errors import Unprocessable
+
+    today = today_local()
+    if day > today:
+        raise Unprocessable(
+            f"{field} {day.isoformat()} 晚于今天（{today.isoformat()}，北京时间）：按未来的日期"
+            f"运行会现在就{consequence}。如只想看看会发生什么，请模拟运行（API 加 simulate=true，"
+            "命令行加 --simulate），什么都不会写入。",
+            code="future_as_of",
+            field=field,
+            today=today.isoformat(),
+        )
+
+
 def row_dict(row: Any) -> dict[str, Any]:
     """A table row's column values (without serialising through the table model)."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}

@@ -14,7 +14,8 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +91,17 @@ def enqueue(
     holder = queued_in_request.get()
     if holder is not None:
         holder["queued"] = True
+
+
+@contextmanager
+def unnoticed() -> Iterator[None]:
+    """Jobs queued inside are not announced to the request's runner: a simulation queues them
+    in a transaction that is rolled back, and leaves nothing to run after its response."""
+    token = queued_in_request.set(None)
+    try:
+        yield
+    finally:
+        queued_in_request.reset(token)
 
 
 def enqueue_many(session: Session, kind: str, keys: list[str], field: str) -> None:

@@ -231,3 +231,25 @@ class DeliveryPublic(BaseModel):
     delivered_at: datetime | None
     created_at: datetime
     log: list[AttemptPublic]
+
+
+class LateLead(BaseModel):
+    """A lead that a deadline check flags (in a simulation: would flag)."""
+
+    lead_id: int
+    bank_code: str
+    enterprise_id: int
+    need_id: int | None
+    contact_due_date: date
+    offered_to: list[str] = Field(
+        description="Banks the need would be offered to instead (FINMATCH_SLA_REASSIGN)"
+    )
+
+
+class DeadlineSimulation(BaseModel):
+    """What a deadline check as of ``as_of`` would do; nothing of it was written."""
+
+    as_of: date
+    breached: int = Field(description="Leads it would flag as not contacted in time")
+    reassigned: int = Field(description="New leads it would offer to other banks")
+    sample: list[LateLead] = Field(description="The first of the flagged leads (at most 20)")

@@ -15,12 +15,13 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Principal, check_sees_bank, require, sees_enterprise
 from service.core.concurrency import check_version
-from service.core.database import ROW_LOCK
+from service.core.database import ROW_LOCK, rolled_back
 from service.core.errors import NotFound
 from service.core.events import emit
-from service.core.models import refuse_nulls, today_local, utcnow
+from service.core.models import refuse_future, refuse_nulls, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
+from service.jobs.service import unnoticed
 from service.leads import client, feed, queries, sla
 from service.leads.client import new_secret
 from service.leads.exceptions import (
@@ -50,7 +51,9 @@ from service.leads.schemas import (
     AttemptPublic,
     BankEventPublic,
     ContactRequestPublic,
+    DeadlineSimulation,
     DeliveryPublic,
+    LateLead,
     LeadPublic,
     StatusChange,
     WebhookCreate,
@@ -712,11 +715,23 @@ def list_events(
 # --- first-contact deadlines ----------------------------------------------------------------
 
 
-def check_deadlines(session: Session, today: date | None = None) -> dict[str, int]:
+def check_deadlines(
+    session: Session, today: date | None = None, *, future: bool = False
+) -> dict[str, int]:
     """Flag every lead not contacted by the end of its due date (once: a flagged lead is not
     flagged again), tell its bank, and with ``FINMATCH_SLA_REASSIGN`` offer a need's lead to
-    the next-best bank that has none. Safe to run any number of times, by several runners."""
-    today = today or today_local()
+    the next-best bank that has none. Safe to run any number of times, by several runners.
+    A date after today is refused (``future_as_of``: leads still within their time would
+    be reported late) unless ``future``, which only ``simulate_deadlines`` gives."""
+    late = _flag_late(session, today or today_local(), future)
+    return {"breached": len(late), "reassigned": sum(len(offered) for _, offered in late)}
+
+
+def _flag_late(session: Session, today: date, future: bool) -> list[tuple[Lead, list[Lead]]]:
+    """The deadline check, committed: each lead it flagged, with the leads that offer its
+    need to other banks instead."""
+    if not future:
+        refuse_future(today, "把尚未到期的线索记为超时并告知银行")
     late = list(
         session.scalars(
             select(Lead)
@@ -730,7 +745,7 @@ def check_deadlines(session: Session, today: date | None = None) -> dict[str, in
             .with_for_update(skip_locked=True)
         )
     )
-    reassigned = 0
+    flagged: list[tuple[Lead, list[Lead]]] = []
     now = utcnow()
     for lead in late:
         lead.sla_breached_at = now
@@ -738,10 +753,41 @@ def check_deadlines(session: Session, today: date | None = None) -> dict[str, in
         _announce(
             session, lead, "lead.sla_breached", contact_due_date=lead.contact_due_date.isoformat()
         )
+        offered: list[Lead] = []
         if get_settings().sla_reassign and lead.need_id is not None:
-            reassigned += len(_reassign(session, lead))
+            offered = _reassign(session, lead)
+        flagged.append((lead, offered))
     session.commit()
-    return {"breached": len(late), "reassigned": reassigned}
+    return flagged
+
+
+SIMULATION_SAMPLE = 20
+
+
+def simulate_deadlines(session: Session, today: date | None = None) -> DeadlineSimulation:
+    """What ``check_deadlines`` would do as of ``today`` (any date, the future too): the same
+    check, commit included, inside a transaction that is rolled back, so that nothing of it
+    persists (flags, withdrawn and new leads, bank events, webhook deliveries, jobs, audit
+    entries)."""
+    today = today or today_local()
+    with rolled_back(session) as scratch, unnoticed():
+        late = _flag_late(scratch, today, future=True)
+        return DeadlineSimulation(
+            as_of=today,
+            breached=len(late),
+            reassigned=sum(len(offered) for _, offered in late),
+            sample=[
+                LateLead(
+                    lead_id=lead.id,  # type: ignore[arg-type]
+                    bank_code=lead.bank_code,
+                    enterprise_id=lead.enterprise_id,
+                    need_id=lead.need_id,
+                    contact_due_date=lead.contact_due_date,
+                    offered_to=[new.bank_code for new in offered],
+                )
+                for lead, offered in late[:SIMULATION_SAMPLE]
+            ],
+        )
 
 
 def _reassign(session: Session, lead: Lead) -> list[Lead]:

@@ -127,6 +127,30 @@ def counted(session: Session, run_id: int) -> tuple[int, int]:
     return total, late
 
 
+def first_of_run(session: Session, run_id: int, limit: int) -> list[Any]:
+    """The first ``limit`` reminders of a run by reminder date, with their contract number."""
+    return list(
+        session.execute(
+            select(
+                LoanReminder.loan_id,
+                Loan.contract_no,
+                LoanReminder.bank_code,
+                LoanReminder.enterprise_id,
+                LoanReminder.maturity_date,
+                LoanReminder.stage_days,
+                LoanReminder.remind_date,
+                LoanReminder.provisional,
+                LoanReminder.late,
+                LoanReminder.final,
+            )
+            .join(Loan, Loan.id == LoanReminder.loan_id)
+            .where(LoanReminder.run_id == run_id)
+            .order_by(LoanReminder.remind_date, LoanReminder.id)
+            .limit(limit)
+        ).all()
+    )
+
+
 def open_cases(session: Session, run_id: int, now: datetime) -> None:
     """A renewal case for every loan reminded in this run that has none yet."""
     source = (

@@ -38,6 +38,7 @@ from service.loans.schemas import (
     LoanPublic,
     ReminderPublic,
     ReminderRunPublic,
+    ReminderRunSimulation,
     RenewalCasePublic,
     RenewalChange,
 )
@@ -229,8 +230,12 @@ def list_reminders(
     description="Sends every reminder due by `as_of` (default today) not sent yet; missed "
     "ones are sent marked late. First it recomputes provisional reminder dates whose year's "
     "official holidays the calendar now knows (`recomputed`). Safe to repeat: each loan's "
-    "stage is reminded once. The worker runs this every hour.",
-    response_model=ReminderRunPublic,
+    "stage is reminded once. The worker runs this every hour. An `as_of` after today is a 422 "
+    "`future_as_of` (its reminders would reach the banks early), unless `simulate=true`: "
+    "then the same run is rolled back and the answer (`simulated: true`) tells what it would "
+    "have sent, per bank and the first 20; nothing is written (with an Idempotency-Key, the "
+    "answer is kept for a retry, as any answer is).",
+    response_model=ReminderRunPublic | ReminderRunSimulation,
     responses=problem_responses(403, 422),
 )
 def run_reminders(
@@ -238,13 +243,19 @@ def run_reminders(
     session: SessionDep,
     retry: Retryable,
     as_of: Annotated[IsoDate | None, Query(description="Business date (Asia/Shanghai)")] = None,
+    simulate: Annotated[
+        bool, Query(description="Only tell what the run would do; write nothing (any date)")
+    ] = False,
 ) -> Any:
     service.require_office(principal)
 
     def call() -> tuple[int, Any, dict[str, str]]:
+        if simulate:
+            return 200, service.simulate_reminders(session, as_of, trigger="api"), {}
         return 200, service.run_public(service.run_reminders(session, as_of, trigger="api")), {}
 
-    return retry.answer({"as_of": as_of}, call)
+    # A simulation is another request than the run: a key used for one is not the other's.
+    return retry.answer({"as_of": as_of, **({"simulate": True} if simulate else {})}, call)
 
 
 @router.get(

@@ -133,19 +133,55 @@ class ReminderPublic(BaseModel):
     created_at: datetime
 
 
+RECOMPUTED = (
+    "Provisional reminder dates this run made final (the calendar had learned their year's "
+    "official holidays)"
+)
+
+
 class ReminderRunPublic(BaseModel):
+    simulated: Literal[False] = Field(default=False, description="A real run: it was recorded")
     id: int
     as_of: date
     stages: list[int]
     reminders: int
     late: int
-    recomputed: int = Field(
-        description="Provisional reminder dates this run made final (the calendar had learned "
-        "their year's official holidays)"
-    )
+    recomputed: int = Field(description=RECOMPUTED)
     started_at: datetime
     finished_at: datetime | None
     trigger: str
+
+
+class ReminderPreview(BaseModel):
+    """A reminder a simulated run would send."""
+
+    loan_id: int
+    contract_no: str
+    bank_code: str
+    enterprise_id: int
+    maturity_date: date
+    stage_days: int
+    remind_date: date
+    provisional: bool
+    late: bool
+    final: bool
+
+
+class ReminderRunSimulation(BaseModel):
+    """What a run as of ``as_of`` would do; nothing of it was written."""
+
+    simulated: Literal[True] = Field(
+        default=True, description="A simulation: the run was rolled back, nothing was written"
+    )
+    as_of: date
+    stages: list[int]
+    reminders: int = Field(description="Reminders the run would send (one bank event each)")
+    late: int
+    recomputed: int = Field(description=RECOMPUTED)
+    by_bank: dict[str, int] = Field(description="Reminders the run would send, per bank")
+    sample: list[ReminderPreview] = Field(
+        description="The first of them by reminder date (at most 20)"
+    )
 
 
 class RenewalChange(BaseModel):

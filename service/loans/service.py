@@ -12,14 +12,15 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Forbidden, Principal, identified_enterprises, require
 from service.core.concurrency import check_version
-from service.core.database import ROW_LOCK
+from service.core.database import ROW_LOCK, rolled_back
 from service.core.errors import Unprocessable
 from service.core.events import emit
-from service.core.models import today_local, utcnow
+from service.core.models import refuse_future, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
 from service.core.tables import FileError, read_table
 from service.enterprises.models import Enterprise
+from service.jobs.service import unnoticed
 from service.leads import jobs as webhook_jobs
 from service.leads import service as leads
 from service.leads.models import Lead, WebhookEndpoint
@@ -59,8 +60,10 @@ from service.loans.schemas import (
     LoanCreate,
     LoanPublic,
     ReasonPublic,
+    ReminderPreview,
     ReminderPublic,
     ReminderRunPublic,
+    ReminderRunSimulation,
     RenewalCasePublic,
     RenewalChange,
     StagePublic,
@@ -543,7 +546,12 @@ def case_public(case_row: RenewalCase) -> RenewalCasePublic:
 
 
 def run_reminders(
-    session: Session, as_of: date | None = None, trigger: str = "worker", commit: bool = True
+    session: Session,
+    as_of: date | None = None,
+    trigger: str = "worker",
+    commit: bool = True,
+    *,
+    future: bool = False,
 ) -> ReminderRun:
     """Send every reminder due by ``as_of`` (today by default) that was not sent yet, for
     every active loan that has not matured: after downtime the missed ones go out, marked
@@ -551,8 +559,12 @@ def run_reminders(
     marked provisional; each run first gives the provisional ones sent earlier their final
     date once the calendar knows their year (after a ``holidays`` upgrade). Set-based, in
     one transaction; safe to run twice or from several processes at once (each loan,
-    maturity and stage has one reminder, by a unique key)."""
+    maturity and stage has one reminder, by a unique key). A date after today is refused
+    (``future_as_of``: its reminders would reach the banks early) unless ``future``, which
+    only ``simulate_reminders`` gives."""
     as_of = as_of or today_local()
+    if not future:
+        refuse_future(as_of, "把到那天才该发的续贷提醒发给银行")
     plan = stages()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
@@ -586,6 +598,32 @@ def run_reminders(
     else:
         session.flush()
     return run
+
+
+SIMULATION_SAMPLE = 20
+
+
+def simulate_reminders(
+    session: Session, as_of: date | None = None, trigger: str = "api"
+) -> ReminderRunSimulation:
+    """What ``run_reminders`` would do as of ``as_of`` (any date, the future too): the same
+    run, commit included, inside a transaction that is rolled back, so that nothing of it
+    persists (the run, reminders, renewal cases, bank events, webhook deliveries, jobs,
+    audit entries)."""
+    with rolled_back(session) as scratch, unnoticed():
+        run = run_reminders(scratch, as_of, trigger=trigger, future=True)
+        assert run.id is not None
+        by_bank = dict(queries.counts_by_bank(scratch, run.id))
+        sample = queries.first_of_run(scratch, run.id, SIMULATION_SAMPLE)
+        return ReminderRunSimulation(
+            as_of=run.as_of,
+            stages=[int(s) for s in run.stages.split(",")],
+            reminders=run.reminders,
+            late=run.late,
+            recomputed=run.recomputed,
+            by_bank=by_bank,
+            sample=[ReminderPreview.model_validate(row, from_attributes=True) for row in sample],
+        )
 
 
 def _settle_provisional(session: Session) -> int:
