@@ -14,6 +14,7 @@ from fastapi import (
     UploadFile,
     status,
 )
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from service.access.dependencies import Caller, Office, Retryable
@@ -22,10 +23,12 @@ from service.core import tables
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
+from service.core.exports import ExportFormat, SessionOpener, export_responses, send
 from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, IsoDate
 from service.enterprises import import_service, imports, service
+from service.enterprises.exports import library_export
 from service.enterprises.models import (
     CREDIT_CODE_EXAMPLE,
     EnterpriseCreate,
@@ -656,3 +659,61 @@ _import_routes(ImportKind.project, "/projects/imports", "project", "Projects")
 
 
 # --- exports --------------------------------------------------------------------------------
+
+LIBRARY_EXPORT_DESCRIPTION = (
+    "The live {library} as a spreadsheet, for the office: `format=csv` (UTF-8 with a "
+    "byte-order mark, for Excel) or `xlsx`, streamed, one row per {noun}. The columns and "
+    "headers are the ones `POST {imports}` reads (names of districts, clusters, ownership "
+    "types and qualifications, not codes; money in 万元 to the fen{extra}), so that a file "
+    "exported and imported again changes nothing; columns the import does not read tell "
+    "people the rest. Text that a spreadsheet would take as a formula starts with a single "
+    "quote. An XLSX over a worksheet's 1,048,575 rows is a 422 `too_many_rows_for_xlsx` "
+    "(take the CSV)."
+)
+
+
+@router.get(
+    "/enterprises/export",
+    operation_id="exportEnterprises",
+    summary="The enterprise library as a spreadsheet (office)",
+    description=LIBRARY_EXPORT_DESCRIPTION.format(
+        library="enterprise library (企业库)",
+        noun="enterprise",
+        imports="/enterprises/imports",
+        extra="; the primary contact in 联系人 / 职务 / 联系电话 / 邮箱, the others in 其他联系人; "
+        "qualifications as 高新技术企业 2024-12-01；…; a consent recorded from a signed "
+        "入库申报 form with the form's number and date, one the enterprise made itself told in "
+        "共享授权说明",
+    ),
+    response_class=StreamingResponse,
+    responses=export_responses(403, 422),
+)
+def export_enterprises(
+    principal: Office,
+    session: SessionDep,
+    open_session: SessionOpener,
+    output: ExportFormat = "csv",
+) -> StreamingResponse:
+    return send(library_export(session, principal, "enterprise", output, open_session))
+
+
+@router.get(
+    "/projects/export",
+    operation_id="exportProjects",
+    summary="The project library as a spreadsheet (office)",
+    description=LIBRARY_EXPORT_DESCRIPTION.format(
+        library="project library (项目库)",
+        noun="project",
+        imports="/projects/imports",
+        extra="; the unit by its credit code and name, kind and status in Chinese",
+    ),
+    response_class=StreamingResponse,
+    responses=export_responses(403, 422),
+)
+def export_projects(
+    principal: Office,
+    session: SessionDep,
+    open_session: SessionOpener,
+    output: ExportFormat = "csv",
+) -> StreamingResponse:
+    return send(library_export(session, principal, "project", output, open_session))

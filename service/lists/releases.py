@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, insert, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -123,7 +123,11 @@ def _enterprise_items(session: Session, on: date) -> Iterator[tuple[int, bool, d
             )
             .where(
                 FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched]),  # type: ignore[attr-defined]
-                FinancingNeed.bank_codes.is_(None),  # type: ignore[union-attr]
+                # for any bank: no list of banks (JSON null as stored, or SQL NULL)
+                or_(
+                    FinancingNeed.bank_codes.is_(None),  # type: ignore[union-attr]
+                    cast(FinancingNeed.bank_codes, String) == "null",
+                ),
             )
             .order_by(FinancingNeed.enterprise_id, FinancingNeed.id)
         )

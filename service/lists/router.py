@@ -16,6 +16,7 @@ from fastapi import (
     UploadFile,
     status,
 )
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from service.access.dependencies import Caller, Office, Retryable
@@ -24,10 +25,12 @@ from service.core.concurrency import etag as version_etag
 from service.core.concurrency import parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
+from service.core.exports import ExportFormat, SessionOpener, export_responses, send
 from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, IsoDate
-from service.lists import releases, service
+from service.enterprises.exports import Kind
+from service.lists import exports, releases, service
 from service.lists.models import Match
 from service.lists.schemas import (
     ChangePublic,
@@ -395,3 +398,56 @@ def release_diff(
     since: Annotated[int, Query(ge=1, le=2_147_483_647, description="The earlier release"), Digits],
 ) -> Page[ChangePublic]:
     return releases.diff(session, principal, number, since, page)
+
+
+ExportKind = Annotated[Kind, Query(description="Which library: enterprise or project")]
+EXPORT_DESCRIPTION = (
+    "One library (`kind`: enterprise or project) of the release as a spreadsheet: `format=csv` "
+    "(UTF-8 with a byte-order mark, for Excel) or `xlsx`, streamed. Columns in Chinese, one "
+    "row per item: names of districts, clusters, ownership types and qualifications, not "
+    "codes; money in 万元; qualifications, contacts and financing needs as text in one cell; "
+    "text that a spreadsheet would take as a formula starts with a single quote. The office "
+    "gets the release as published (every field, and whether the enterprise consented when it "
+    "was published). A bank gets what `GET /releases/{number}/items` gives it: every "
+    "enterprise's public facts and every listed project's, the private facts of those that "
+    "consented and still do; its 非公开信息 column says 已授权, 未授权 or 授权已撤回 (consent "
+    "withdrawn since: delete what you kept). An XLSX over a worksheet's 1,048,575 rows is a "
+    "422 `too_many_rows_for_xlsx` (take the CSV)."
+)
+
+
+@router.get(
+    "/releases/latest/export",
+    operation_id="exportLatestRelease",
+    summary="The latest release as a spreadsheet",
+    description=EXPORT_DESCRIPTION,
+    response_class=StreamingResponse,
+    responses=export_responses(403, 404, 422),
+)
+def export_latest_release(
+    principal: Caller,
+    session: SessionDep,
+    open_session: SessionOpener,
+    kind: ExportKind,
+    output: ExportFormat = "csv",
+) -> StreamingResponse:
+    return send(exports.release_export(session, principal, None, kind, output, open_session))
+
+
+@router.get(
+    "/releases/{number:int}/export",
+    operation_id="exportRelease",
+    summary="A release as a spreadsheet",
+    description=EXPORT_DESCRIPTION,
+    response_class=StreamingResponse,
+    responses=export_responses(403, 404, 422),
+)
+def export_release(
+    principal: Caller,
+    session: SessionDep,
+    open_session: SessionOpener,
+    number: Number,
+    kind: ExportKind,
+    output: ExportFormat = "csv",
+) -> StreamingResponse:
+    return send(exports.release_export(session, principal, number, kind, output, open_session))
