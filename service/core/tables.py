@@ -3,6 +3,7 @@ sniffed) and XLSX (the first worksheet), as rows of cell values, header first, w
 limits; and matching messy headers to known columns. Writing exports: CSV for Excel and
 XLSX. No database, no domain."""
 
+import codecs
 import csv
 import io
 import posixpath
@@ -81,7 +82,7 @@ def read_table(
             status=413,
             limit=limits.file_bytes,
         )
-    if not content.strip():
+    if not content or content.isspace():  # (strip() would copy the file)
         raise FileError("empty_file", "文件是空的")
     budget = _Budget(limits)
     if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE: .xls, or an encrypted .xlsx
@@ -188,24 +189,42 @@ def _too_many_columns(limits: Limits, row: int, column: int) -> FileError:
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _csv_rows(content: bytes, budget: _Budget) -> Iterator[tuple[int, list[Any]]]:
+def _encoding(content: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark) if the file is that, else GB18030: checked a
+    piece at a time, so that no decoded copy of the whole file is kept."""
+    view = memoryview(content)
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = content.decode(encoding)
-            break
+            for start in range(0, len(view), _CSV_CHUNK):
+                decoder.decode(view[start : start + _CSV_CHUNK])
+            decoder.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes nearly everything
-        raise FileError("unknown_encoding", "无法识别文件编码，请存为 UTF-8 或 GB18030")
-    nul = text.find("\x00")
+    raise FileError(  # pragma: no cover - gb18030 decodes nearly everything
+        "unknown_encoding", "无法识别文件编码，请存为 UTF-8 或 GB18030"
+    )
+
+
+_CSV_CHUNK = 64 * 1024
+
+
+def _csv_rows(content: bytes, budget: _Budget) -> Iterator[tuple[int, list[Any]]]:
+    """The records, decoded as they are read (memory holds a line, not a copy of the file)."""
+    encoding = _encoding(content)
+    # A NUL byte is a NUL character in UTF-8 and GB18030 alike (no multi-byte character
+    # holds one).
+    nul = content.find(b"\x00")
     if nul >= 0:  # no name, code or amount holds one; PostgreSQL could not store it
-        line = text.count("\n", 0, nul) + 1
+        line = content.count(b"\n", 0, nul) + 1
         raise FileError(
             "nul_character",
             f"文件第 {line} 行含有空字符（U+0000），这不是合法的文字；请删去后重新上传",
             line=line,
         )
-    sample = text[:4096]
+    # The first 4096 characters (a character cut at the end of the bytes read is dropped).
+    sample = content[: 4 * 4096].decode(encoding, errors="ignore")[:4096]
     try:
         sniffed: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")
 
@@ -218,7 +237,8 @@ def _csv_rows(content: bytes, budget: _Budget) -> Iterator[tuple[int, list[Any]]
     except csv.Error:
         dialect = csv.excel
     try:
-        for number, record in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        stream = io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="")
+        for number, record in enumerate(csv.reader(stream, dialect), start=1):
             budget.add_cells(len(record))
             yield number, record
     except csv.Error as exc:  # a NUL byte, an unterminated quote at the end …

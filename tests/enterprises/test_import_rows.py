@@ -619,3 +619,19 @@ def test_project_plans(refs: imports.References) -> None:
     assert merge.plan_project(2, values, None, [], CODE).errors[0].code == "unknown_enterprise"
     two = merge.plan_project(2, values, unit, [stored, {**stored, "id": 10}], CODE)
     assert two.errors[0].code == "ambiguous_project"
+
+
+def test_a_large_csv_is_read_without_a_decoded_copy_of_it() -> None:
+    """The reader decodes as it goes: reading a file does not cost a copy of it in memory."""
+    import tracemalloc
+
+    line = f"{CODE},无锡内存测试有限公司,新吴区,集成电路,3000万\r\n"
+    content = ("统一社会信用代码,企业名称,所属地区,产业集群,营业收入\r\n" + line * 60_000).encode()
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in read_table(content, "big.csv", imports.LIMITS))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 60_001
+    assert peak < len(content) / 4, (peak, len(content))
