@@ -11,6 +11,7 @@ it consents again). The stored snapshot never changes; the office reads it as pu
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -514,17 +515,32 @@ def _shown(kind: str, data: dict[str, Any], full: bool, shared: bool) -> Release
     return ReleaseItemPublic(kind=kind, id=data["id"], data=seen, withheld=withheld)
 
 
+def _found(item: Any, search: str) -> ColumnElement[bool]:
+    """An enterprise by a part of its name or by its credit code: public facts of every
+    enterprise, so that a search reveals nothing a bank may not see."""
+    code = unicodedata.normalize("NFKC", search).strip().upper()
+    return and_(
+        item.kind == "enterprise",
+        or_(
+            item.data["name"].as_string().contains(search.strip(), autoescape=True),
+            item.data["credit_code"].as_string() == code,
+        ),
+    )
+
+
 def items(
     session: Session,
     principal: Principal,
     number: int,
     page: PageParams,
     kind: str | None = None,
+    search: str | None = None,
 ) -> Page[ReleaseItemPublic]:
     """A release's items by kind and id. A bank gets every item with public facts (with its
     private facts too when shared then and still), and of the items whose enterprise has
     withdrawn its consent since, the public facts or, for a project with none, the kind and
-    id, marked withheld."""
+    id, marked withheld. With ``search``, only the enterprises whose name holds it or whose
+    credit code it is."""
     _check_kind(kind)
     release = get_release(session, principal, number)
     everything = _sees_all(principal)
@@ -534,6 +550,8 @@ def items(
         statement = statement.where(_in_bank_view(ReleaseItem))
     if kind is not None:
         statement = statement.where(ReleaseItem.kind == kind)
+    if search and search.strip():
+        statement = statement.where(_found(ReleaseItem, search))
     key = cursor_key(page, 2, (str, int))
     statement = statement.where(_after(key, ReleaseItem))
     rows = list(

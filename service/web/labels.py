@@ -26,6 +26,42 @@ IMPORT_STATUS_LABEL = {"preview": "预览中", "committed": "已提交"}
 DECISION_LABEL = {"confirmed": "已确认", "rejected": "已驳回", "created": "已新建"}
 ROLE_LABEL = {"office": "金融办", "bank": "银行", "enterprise": "企业"}
 BANK_OUTCOMES = ["viewed", "contacted", "approved", "disbursed", "declined"]
+# The library's fields, as a page names them when it says which tier each is in.
+ENTERPRISE_FIELD_LABEL = {
+    "id": "企业编号",
+    "credit_code": "统一社会信用代码",
+    "name": "企业名称",
+    "district_code": "所属地区",
+    "cluster_code": "产业集群",
+    "chain_tag": "产业链",
+    "industry_code": "行业",
+    "ownership": "控股情况",
+    "established_date": "成立日期",
+    "registered_in_wuxi": "是否在无锡注册",
+    "size_class": "企业规模",
+    "qualifications": "资质（名单及日期）",
+    "employees": "从业人员",
+    "revenue_fen": "营业收入",
+    "total_assets_fen": "资产总额",
+    "credit_grade": "信用等级",
+    "contacts": "联系人",
+    "needs": "融资需求",
+}
+PROJECT_FIELD_LABEL = {
+    "id": "项目编号",
+    "enterprise_id": "企业编号",
+    "enterprise_name": "项目单位",
+    "name": "项目名称",
+    "year": "年度",
+    "total_investment_fen": "总投资",
+    "cluster_code": "产业集群",
+    "listed_in": "所属重点项目名单",
+    "kind": "项目类型",
+    "status": "状态",
+    "equipment_investment_fen": "设备投资",
+    "financing_need_fen": "融资需求金额",
+    "description": "项目简介",
+}
 
 LABELS = {
     "lead": {str(k): v for k, v in STATUS_LABEL.items()},
@@ -42,6 +78,8 @@ LABELS = {
     "decision": DECISION_LABEL,
     "import": IMPORT_STATUS_LABEL,
     "role": ROLE_LABEL,
+    "enterprise_field": ENTERPRISE_FIELD_LABEL,
+    "project_field": PROJECT_FIELD_LABEL,
 }
 
 

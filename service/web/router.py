@@ -22,6 +22,7 @@ from service.access.models import Role
 from service.access.policy import check_enterprise_fields, ensure_sees_enterprise
 from service.core.database import get_session
 from service.core.errors import AppError, Unprocessable
+from service.core.exports import send
 from service.core.models import today_local
 from service.core.pagination import PageParams
 from service.core.settings import get_settings
@@ -34,6 +35,7 @@ from service.leads.schemas import StatusChange
 from service.leads.states import DeclineReason, LeadStatus
 from service.lists import releases
 from service.lists import service as lists
+from service.lists.exports import release_export
 from service.lists.models import Match
 from service.loans import service as loans
 from service.loans.models import LoanStatus
@@ -44,7 +46,7 @@ from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, Ne
 from service.metrics.schemas import ReportQuery
 from service.products import service as products
 from service.taxonomy import service as taxonomy
-from service.web import dashboard, library_import, list_upload, uploads
+from service.web import dashboard, library, library_import, list_upload, uploads
 from service.web.forms import FormReader
 from service.web.labels import BANK_OUTCOMES, label
 from service.web.security import (
@@ -56,6 +58,7 @@ from service.web.security import (
     Form,
     MaybeSigned,
     OfficeUser,
+    Signed,
     SignInRequired,
     Visitor,
     check_token,
@@ -557,6 +560,27 @@ def bank_home(
             lambda p: loans.list_loans(session, who.principal, p, status=LoanStatus.active),
             50,
         ),
+    )
+
+
+@router.get("/bank/library")
+def bank_library(
+    request: Request,
+    session: SessionDep,
+    who: BankUser,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000), Digits] = 1,
+) -> Response:
+    """The latest release as the bank sees it, a page of enterprises at a time."""
+    found = library.bank_library(session, who.principal, q, cursor, page)
+    return render(
+        request,
+        "bank/library.html",
+        who,
+        library=found,
+        tiers=library.tiers_in_words(),
+        page_size=library.PAGE_SIZE,
     )
 
 
@@ -1080,8 +1104,15 @@ def office_reject(session: SessionDep, who: OfficeUser, entry_id: Id, fields: Fo
 
 @router.get("/office/releases")
 def office_releases(request: Request, session: SessionDep, who: OfficeUser) -> Response:
-    found = releases.list_releases(session, who.principal, PageParams(limit=50, cursor=None))
-    return render(request, "office/releases.html", who, releases=found.items)
+    found = library.office_releases(session, who.principal)
+    return render(
+        request,
+        "office/releases.html",
+        who,
+        releases=found.items,
+        more=found.next_cursor is not None,
+        tiers=library.tiers_in_words(),
+    )
 
 
 @router.post("/office/releases")
@@ -1089,6 +1120,18 @@ def office_publish(session: SessionDep, who: OfficeUser, fields: Form) -> Respon
     note = FormReader(fields).text("note", 200)
     release = releases.publish(session, who.principal, note)
     return see_other(f"{PREFIX}/office/releases?published={release.number}")
+
+
+@router.get("/releases/{number:int}/{kind}.{fmt}")
+def release_download(
+    request: Request, session: SessionDep, who: Signed, number: Id, kind: str, fmt: str
+) -> Response:
+    """A release's library as a spreadsheet, as the signed-in office or bank sees it (the
+    API's export, with the page's session)."""
+    if kind not in ("enterprise", "project") or fmt not in ("csv", "xlsx"):
+        raise AppError(f"没有名为 {kind}.{fmt} 的导出。", status=404, code="export_not_found")
+    open_session = request.app.state.open_session
+    return send(release_export(session, who.principal, number, kind, fmt, open_session))  # type: ignore[arg-type]
 
 
 @router.get("/{path:path}")

@@ -461,3 +461,129 @@ def test_pages_fit_a_phone(visit: Any, who: str) -> None:
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, (path, overflow)
+
+
+def _all_enterprises(api: httpx.Client) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/api/v1/enterprises", params=params).json()
+        found += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return found
+
+
+def _today_in_wuxi() -> str:
+    """Signed today: a form signed earlier may be older than one already recorded."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+def test_a_bank_reads_the_library_the_office_published(visit: Any, server: str) -> None:
+    api = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {OFFICE}"})
+    firms = _all_enterprises(api)
+    # One more enterprise signs the 入库申报 form that lets banks see its private facts.
+    consenting = next(
+        f
+        for f in reversed(firms)
+        if not api.get(f"/api/v1/enterprises/{f['id']}").json()["share_with_banks"]
+    )
+    response = api.patch(
+        f"/api/v1/enterprises/{consenting['id']}",
+        json={
+            "share_with_banks": True,
+            "consent_form_ref": "锡金融入库〔2026〕0999号",
+            "consent_form_signed_on": _today_in_wuxi(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    revenue = response.json()["revenue_fen"]
+
+    # The office publishes a release on its page, and sees what it gives banks.
+    office = visit("office-library")
+    office.sign_in(OFFICE)
+    office.goto("/web/office/releases")
+    office.page.fill("#note", "浏览器测试：银行企业库")
+    office.page.click("form.card button[type=submit]")
+    assert "已发布" in office.text()
+    number = int(office.page.url.rsplit("=", 1)[1])
+    release = api.get(f"/api/v1/releases/{number}").json()
+    assert release["consented_enterprises"] >= 1
+    card = office.page.locator(f"#release-{number}")
+    assert (
+        f"{release['consented_enterprises']} 家授权共享非公开信息（共 {len(firms)} 家）"
+        in card.inner_text()
+    )
+    office.shot("releases")
+
+    # A bank opens its library page from its menu and pages through every enterprise.
+    bank = visit("bank-library")
+    bank.sign_in(BANK)
+    bank.page.click("nav >> text=企业库")
+    assert bank.page.url.endswith("/web/bank/library")
+    assert f"第 {number} 版" in bank.text()
+    bank.shot("library")
+    districts = {d["name"] for d in api.get("/api/v1/reference/districts").json()}
+    seen: dict[str, dict[str, str]] = {}
+    while True:
+        for row in bank.page.locator("table.library tbody tr").all():
+            cells = row.locator("td")
+            code = row.locator("small.code").inner_text().strip()
+            seen[code] = {
+                "name": row.locator("strong").inner_text().strip(),
+                "district": cells.nth(1).inner_text().strip(),
+                "private": cells.nth(8).inner_text().strip(),
+            }
+        following = bank.page.locator("a[rel=next]")
+        if following.count() == 0:
+            break
+        following.click()
+    bank.shot("library-last-page")
+    # the public facts of every enterprise, by name
+    assert set(seen) == {f["credit_code"] for f in firms}
+    for firm in firms:
+        row = seen[firm["credit_code"]]
+        assert row["name"] == firm["name"]
+        assert row["district"] in districts | {"—"}, row
+    # the private facts of the consenting one only
+    assert "已授权" in seen[consenting["credit_code"]]["private"]
+    assert f"{revenue / 1_000_000:,.2f} 万元" in seen[consenting["credit_code"]]["private"]
+    shared = {code for code, row in seen.items() if "已授权" in row["private"]}
+    assert len(shared) == release["consented_enterprises"]
+    for code, row in seen.items():
+        if code not in shared:
+            assert row["private"] == "未授权" and "万元" not in row["private"]
+
+    # It finds one by its credit code, and downloads the library as it sees it.
+    bank.page.fill("input[name=q]", consenting["credit_code"])
+    bank.page.click("form.filters button[type=submit]")
+    assert bank.page.locator("table.library tbody tr").count() == 1
+    bank.shot("library-search")
+    with bank.page.expect_download() as download:
+        bank.page.click(".exports a:text('CSV') >> nth=0")
+    assert download.value.suggested_filename.startswith(f"企业库_第{number}版_")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert {r["统一社会信用代码"] for r in rows} == set(seen)
+    exported = {r["统一社会信用代码"]: r for r in rows}
+    assert exported[consenting["credit_code"]]["营业收入（万元）"]
+    assert all(exported[code]["营业收入（万元）"] == "" for code in set(seen) - shared)
+
+    # The same page fits a phone: the table scrolls inside its own box.
+    phone = visit(
+        "phone-bank-library",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    phone.sign_in(BANK)
+    phone.goto("/web/bank/library")
+    phone.shot("library")
+    overflow = phone.page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, overflow
