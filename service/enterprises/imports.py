@@ -71,10 +71,16 @@ def _unambiguous(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def cluster_aliases(clusters: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """(code, name) -> alias -> code: "汽车及零部件" for "汽车及零部件（含新能源汽车）"."""
+    """(code, name) -> alias -> code: "汽车及零部件" for "汽车及零部件（含新能源汽车）",
+    "纺织服装" for "高端纺织服装", and each with 产业 or 产业集群 after it, as office files
+    write them ("集成电路产业")."""
     pairs: list[tuple[str, str]] = []
     for code, name in clusters:
-        pairs += [(code, code), (name, code), (_BRACKETED.sub("", name), code)]
+        bare = _BRACKETED.sub("", name)
+        forms = {name, bare, bare.removeprefix("高端")}
+        pairs.append((code, code))
+        for form in forms:
+            pairs += [(form, code), (form + "产业", code), (form + "产业集群", code)]
     return _unambiguous(pairs)
 
 

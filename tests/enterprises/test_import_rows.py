@@ -1,5 +1,6 @@
 """Reading library spreadsheets into rows (pure), and what a row does to the library (pure)."""
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 
 from service.access.models import Role
 from service.access.policy import Principal
+from service.core.settings import project_root
 from service.core.tables import FileError, read_table
 from service.enterprises import imports, merge
 from service.enterprises.import_service import references
@@ -635,3 +637,22 @@ def test_a_large_csv_is_read_without_a_decoded_copy_of_it() -> None:
         tracemalloc.stop()
     assert count == 60_001
     assert peak < len(content) / 4, (peak, len(content))
+
+
+def test_cluster_names_as_office_files_write_them() -> None:
+    from service.enterprises.imports import alias, cluster_aliases
+
+    clusters = json.loads((project_root() / "seed" / "reference" / "clusters.json").read_text())
+    known = cluster_aliases((c["code"], c["name"]) for c in clusters)
+    for written, code in [
+        ("高端纺织服装", "textile"),
+        ("纺织服装", "textile"),
+        ("集成电路产业", "ic"),
+        ("物联网产业集群", "iot"),
+        ("汽车及零部件", "auto"),
+        ("高端装备", "hi_equip"),
+        ("深海装备", "deep_sea"),
+        ("textile", "textile"),
+    ]:
+        assert known.get(alias(written)) == code, written
+    assert alias("装备") not in known or known[alias("装备")] == "hi_equip"
