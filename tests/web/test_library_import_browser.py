@@ -1,13 +1,15 @@
 """In a real browser (as tests/web/test_browser.py, whose fixtures this uses): the office
 uploads an enterprise library file on the enterprise library's page, reads the preview with a
-rejected row and the changes in words, checks it on a phone, and commits it."""
+rejected row and the changes in words, checks it on a phone, commits it and publishes a
+release; a bank finds the new enterprise's public facts on its library page, and no private
+ones."""
 
 from typing import Any
 
 import httpx
 
 from tests.factories import credit_code
-from tests.web.test_browser import OFFICE, browser, server, visit  # noqa: F401 (fixtures)
+from tests.web.test_browser import BANK, OFFICE, browser, server, visit  # noqa: F401 (fixtures)
 
 
 def test_office_imports_the_enterprise_library_through_the_page(
@@ -74,3 +76,20 @@ def test_office_imports_the_enterprise_library_through_the_page(
     assert api.get(f"/api/v1/enterprises/{firm['id']}").json()["employees"] == 4321
     created = api.get("/api/v1/enterprises", params={"credit_code": new}).json()["items"]
     assert [e["name"] for e in created] == ["无锡浏览器新增科技有限公司"]
+
+    # The office publishes a release; a bank sees the new enterprise's public facts only.
+    office.goto("/web/office/releases")
+    office.page.fill("#note", "浏览器测试：导入后发布")
+    office.page.click("form.card button[type=submit]")
+    assert "已发布" in office.text()
+    bank = visit("bank-library-after-import")
+    bank.sign_in(BANK)
+    bank.goto("/web/bank/library")
+    bank.page.fill("input[name=q]", new)
+    bank.page.click("form.filters button[type=submit]")
+    rows = bank.page.locator("table.library tbody tr")
+    assert rows.count() == 1
+    found = rows.first.inner_text()
+    assert "无锡浏览器新增科技有限公司" in found and "新吴区" in found
+    assert "未授权" in found and "1,800" not in found and "万元" not in found
+    bank.shot("library-after-import")
