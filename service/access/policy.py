@@ -259,6 +259,16 @@ def bank_view(kind: str, data: Mapping[str, Any], consented: bool) -> dict[str, 
     return {k: v for k, v in data.items() if tiers.get(k) == FactTier.public}
 
 
+def blank_private(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a shape of its own, e.g. a lead's enterprise) with the values of the fields
+    that are private facts set to None: for answers whose shape keeps every field."""
+    tiers = TIERS[kind]
+    for name in data:
+        if tiers.get(name) == FactTier.private:
+            data[name] = None
+    return data
+
+
 def private_facts_shared(
     session: Session, principal: Principal, enterprise_ids: Iterable[int]
 ) -> set[int]:

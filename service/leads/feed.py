@@ -22,7 +22,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Principal, lead_enterprise_tiers
+from service.access.policy import Principal, blank_private, lead_enterprise_tiers
 from service.access.service import check_key, key_lookup, parse_key
 from service.core.database import Statement, compiled_sql, fetch_all
 from service.core.pagination import PageParams, cursor_key, encode_cursor
@@ -170,25 +170,34 @@ def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> S
                 }
                 if row.need_id is not None
                 else None,
-                "enterprise": {
-                    "cluster_code": row.cluster_code,
-                    "district_code": row.district_code,
-                    "size_class": row.size_class,
-                    "qualification_codes": quals.get(row.enterprise_id, []),
-                    "registered_in_wuxi": row.registered_in_wuxi,
-                    "enterprise_id": row.enterprise_id if visible else None,
-                    "name": row.enterprise_name if visible else None,
-                    "credit_code": row.credit_code if visible else None,
-                    "industry_code": row.industry_code if visible else None,
-                    "contacts": people.get(row.enterprise_id, []) if private else None,
-                    "employees": row.employees if private else None,
-                    "revenue_fen": row.revenue_fen if private else None,
-                    "total_assets_fen": row.total_assets_fen if private else None,
-                    "credit_grade": row.credit_grade if private else None,
-                },
+                "enterprise": _enterprise(row, visible, private, quals, people),
             }
         )
     return out
+
+
+def _enterprise(
+    row: Any, visible: bool, private: bool, quals: dict[int, list[str]], people: dict
+) -> dict[str, Any]:
+    """A lead's enterprise: who it is only when ``visible``; the private facts (as the access
+    policy's tiers name them) only when ``private``."""
+    shown = {
+        "cluster_code": row.cluster_code,
+        "district_code": row.district_code,
+        "size_class": row.size_class,
+        "qualification_codes": quals.get(row.enterprise_id, []),
+        "registered_in_wuxi": row.registered_in_wuxi,
+        "enterprise_id": row.enterprise_id if visible else None,
+        "name": row.enterprise_name if visible else None,
+        "credit_code": row.credit_code if visible else None,
+        "industry_code": row.industry_code if visible else None,
+        "contacts": people.get(row.enterprise_id, []),
+        "employees": row.employees,
+        "revenue_fen": row.revenue_fen,
+        "total_assets_fen": row.total_assets_fen,
+        "credit_grade": row.credit_grade,
+    }
+    return shown if private else blank_private("enterprise", shown)
 
 
 def _iso(value: date | None) -> str | None:

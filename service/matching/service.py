@@ -4,12 +4,13 @@ keeping stored matches current when enterprises, needs or products change."""
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Principal, private_facts_shared
+from service.access.policy import Principal, blank_private, private_facts_shared
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK, serialize
 from service.core.errors import NotFound, Unprocessable
@@ -711,16 +712,24 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
                 enterprise_name=None if anonymous else enterprise.name,
                 credit_code=None if anonymous else enterprise.credit_code,
                 industry_code=None if anonymous else enterprise.industry_code,
-                employees=enterprise.employees if private else None,
-                revenue_fen=enterprise.revenue_fen if private else None,
-                total_assets_fen=enterprise.total_assets_fen if private else None,
-                credit_grade=enterprise.credit_grade if private else None,
+                **_figures(enterprise, private),
             )
         )
     next_cursor = (
         encode_cursor(list(window[page.limit - 1][:3])) if len(window) > page.limit else None
     )
     return Page(items=items, next_cursor=next_cursor, limit=page.limit)
+
+
+def _figures(enterprise: Enterprise, private: bool) -> dict[str, Any]:
+    """A prospect's figures and grade: private facts, blanked without consent."""
+    figures = {
+        "employees": enterprise.employees,
+        "revenue_fen": enterprise.revenue_fen,
+        "total_assets_fen": enterprise.total_assets_fen,
+        "credit_grade": enterprise.credit_grade,
+    }
+    return figures if private else blank_private("enterprise", figures)
 
 
 # --- scoring configuration -------------------------------------------------------------------

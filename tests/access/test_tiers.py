@@ -162,3 +162,20 @@ def test_the_enterprise_itself_sees_its_private_facts_and_no_one_elses(
     assert own[PRIVATE_FIELD] == firm["revenue_fen"]
     assert itself.get(f"/api/v1/enterprises/{stranger['id']}").status_code == 404
     assert itself.get(f"/api/v1/releases/{world['release']}/items").status_code == 403
+
+
+def test_blank_private_keeps_the_shape_and_blanks_what_the_tiers_call_private() -> None:
+    from service.access.policy import blank_private
+
+    shown = {
+        "name": "无锡甲",
+        "revenue_fen": 5,
+        "contacts": [{"name": "王"}],
+        "qualification_codes": [],
+    }
+    assert blank_private("enterprise", dict(shown)) == {
+        "name": "无锡甲",
+        "revenue_fen": None,
+        "contacts": None,
+        "qualification_codes": [],
+    }
