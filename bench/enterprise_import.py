@@ -31,6 +31,7 @@ import contextlib
 import csv
 import io
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -158,24 +159,43 @@ def _rss_mb() -> float:
     return float("nan")
 
 
+BACKENDS: list[int] = []  # the PostgreSQL server processes that served the phase
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process of this machine (the server runs here too)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _phase(name: str, trace: bool, work: Callable[[], Any]) -> Any:
+    """Run one phase; print its wall time, this process's CPU time and its server process's
+    (their sum is about what the phase takes on a machine with nothing else to do: the
+    machine is shared, and its load is printed too), and the peak memory."""
     _reset_peak()
     before = _rss_mb()
     if trace:
         tracemalloc.start()
-    started = time.perf_counter()
+    BACKENDS.clear()
+    load = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()
     result = work()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = sum(end - begin for _, begin, end in result[-1]) if result else 0.0
     traced = ""
     if trace:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         traced = f", tracemalloc peak {peak / 1024 / 1024:,.1f} MB"
     print(
-        f"{name:<34} {seconds:7.1f} s   RSS {before:,.0f} → peak {_peak_rss_mb():,.0f} MB{traced}",
+        f"{name:<30} {seconds:6.1f} s wall (load {load:.1f}); CPU {cpu:5.1f} s here + "
+        f"{server:5.1f} s server; RSS {before:,.0f} → peak {_peak_rss_mb():,.0f} MB{traced}",
         flush=True,
     )
-    return result
+    return result[:-1]
 
 
 def main() -> None:
@@ -208,8 +228,6 @@ def main() -> None:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
     try:
-        import os
-
         os.environ["DATABASE_URL"] = url
         from service.access.audit import SYSTEM
         from service.cli import run_migrations
@@ -228,17 +246,24 @@ def main() -> None:
             seed_reference(session)
         wire()
 
+        def backend(session: Session) -> tuple[int, float]:
+            pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            return pid, _cpu_seconds(pid)
+
         def preview(fmt: str) -> Any:
             with Session(engine, expire_on_commit=False) as session:
+                pid, begin = backend(session)
                 record = preview_import(
                     session, SYSTEM, ImportKind.enterprise, files[fmt], f"library.{fmt}"
                 )
-                return record.id, record.counts
+                return record.id, record.counts, [(pid, begin, _cpu_seconds(pid))]
 
         def commit(import_id: int) -> Callable[[], Any]:
             def run() -> Any:
                 with Session(engine, expire_on_commit=False) as session:
-                    return commit_import(session, SYSTEM, ImportKind.enterprise, import_id).applied
+                    pid, begin = backend(session)
+                    record = commit_import(session, SYSTEM, ImportKind.enterprise, import_id)
+                    return record.applied, [(pid, begin, _cpu_seconds(pid))]
 
             return run
 
@@ -246,15 +271,15 @@ def main() -> None:
         total = time.perf_counter()
         first, counts = _phase("1 preview CSV (empty library)", args.trace, lambda: preview("csv"))
         print(f"    {counts}")
-        applied = _phase("2 commit", args.trace, commit(first))
+        (applied,) = _phase("2 commit", args.trace, commit(first))
         print(f"    {applied}")
         print(f"  preview + commit: {time.perf_counter() - total:.1f} s")
         again, counts = _phase("3 re-import CSV: preview", args.trace, lambda: preview("csv"))
         print(f"    {counts}")
-        print(f"    {_phase('  re-import CSV: commit', args.trace, commit(again))}")
+        print(f"    {_phase('  re-import CSV: commit', args.trace, commit(again))[0]}")
         xlsx, counts = _phase("4 re-import XLSX: preview", args.trace, lambda: preview("xlsx"))
         print(f"    {counts}")
-        print(f"    {_phase('  re-import XLSX: commit', args.trace, commit(xlsx))}")
+        print(f"    {_phase('  re-import XLSX: commit', args.trace, commit(xlsx))[0]}")
         with engine.connect() as c:
             tables = {
                 t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()

@@ -44,6 +44,10 @@ def _value(value: Any) -> Any:
     return str(value)
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _changes(instance: Any, created: bool) -> dict[str, Any]:
     state = inspect(instance)
     out: dict[str, Any] = {}
@@ -108,6 +112,8 @@ class Change:
 def write(session: OrmSession, principal: Principal, changes: Iterable[Change]) -> int:
     """Record changes that bypassed the ORM, as the session's caller; returns how many."""
     now = utcnow()
+    # COPY on PostgreSQL writes dates as ISO text itself; elsewhere they are made JSON here.
+    value = _same if session.get_bind().dialect.name == "postgresql" else _value
     rows = [
         _entry(
             principal,
@@ -117,7 +123,7 @@ def write(session: OrmSession, principal: Principal, changes: Iterable[Change]) 
             c.subject_id,
             c.enterprise_id,
             {
-                k: [_value(v[0]), _value(v[1])] if c.action == "update" else _value(v)
+                k: [value(v[0]), value(v[1])] if c.action == "update" else value(v)
                 for k, v in c.changes.items()
             },
         )

@@ -10,6 +10,7 @@ server to run, and one UPDATE per row a round trip each."""
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Table, bindparam, insert, select, text, update
@@ -19,6 +20,13 @@ from sqlalchemy.orm import Session
 def _is_json(column: Column[Any]) -> bool:
     kind = column.type
     return isinstance(kind, JSON) or isinstance(getattr(kind, "impl", None), JSON)
+
+
+def _iso(value: Any) -> Any:
+    """Dates and times in JSON columns as ISO text (as the audit log keeps them)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _driver(session: Session) -> Any:
@@ -32,7 +40,7 @@ def _copy(session: Session, target: str, table: Table, names: Sequence[str], row
     quote = session.connection().dialect.identifier_preparer.quote
     listed = ", ".join(quote(n) for n in names)
     json_at = [i for i, n in enumerate(names) if _is_json(table.c[n])]
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    dumps = json.JSONEncoder(ensure_ascii=False, default=_iso).encode
     with (
         _driver(session).cursor() as cursor,
         cursor.copy(f"COPY {target} ({listed}) FROM STDIN") as copy,
