@@ -110,10 +110,10 @@ class Settings(BaseSettings):
         "before it is read.",
     )
     max_upload_bytes: int = Field(
-        default=20 * 1024 * 1024,
+        default=32 * 1024 * 1024,
         ge=1024,
         validation_alias="FINMATCH_MAX_UPLOAD_BYTES",
-        description="Largest request that uploads a file (loan and list imports).",
+        description="Largest request that uploads a file (loan, list and library imports).",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

@@ -136,7 +136,7 @@ def test_too_many_bytes_is_a_413(name) -> None:
         413,
         len(content) - 1,
     )
-    assert _refused(b"x" * (20 * 1024 * 1024 + 1), name).message.startswith("文件超过 20 MB")
+    assert _refused(b"x" * (32 * 1024 * 1024 + 1), name).message.startswith("文件超过 32 MB")
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
