@@ -77,7 +77,9 @@ def cluster_aliases(clusters: Iterable[tuple[str, str]]) -> dict[str, str]:
     pairs: list[tuple[str, str]] = []
     for code, name in clusters:
         bare = _BRACKETED.sub("", name)
-        forms = {name, bare, bare.removeprefix("高端")}
+        plain = bare.removeprefix("高端")
+        # 纺织服装 for 高端纺织服装; not 装备 alone for 高端装备 (深海装备 is one too)
+        forms = {name, bare, plain} if len(plain) >= 3 else {name, bare}
         pairs.append((code, code))
         for form in forms:
             pairs += [(form, code), (form + "产业", code), (form + "产业集群", code)]

@@ -74,9 +74,7 @@ def test_a_bank_names_any_library_enterprise_by_id(client, as_role, bank, firm, 
     assert _names(banker, loan["id"]) == (firm["name"], firm["credit_code"])
 
 
-def test_an_id_not_in_the_library_is_refused_and_nothing_is_written(
-    client, as_role, bank
-) -> None:
+def test_an_id_not_in_the_library_is_refused_and_nothing_is_written(client, as_role, bank) -> None:
     banker = as_role("bank", bank_code=bank)
     missing = banker.post("/api/v1/loans", json=_body("ID-2", enterprise_id=99_999_999))
     assert missing.status_code == 422

@@ -285,10 +285,9 @@ def test_prospects_show_public_facts_and_anonymous_needs(
     assert shown["revenue_fen"] is None and shown["credit_grade"] is None
     # by its profile, every enterprise's public facts, never its figures without consent
     profiles = {p["enterprise_id"]: p for p in page["items"] if p["basis"] == "profile"}
-    if chip_firm["id"] in profiles:
-        public = profiles[chip_firm["id"]]
-        assert public["enterprise_name"] == chip_firm["name"] and public["need"] is None
-        assert public["revenue_fen"] is None and public["employees"] is None
+    public = profiles[chip_firm["id"]]
+    assert public["enterprise_name"] == chip_firm["name"] and public["need"] is None
+    assert public["revenue_fen"] is None and public["employees"] is None
     # no item names the enterprise together with its unshared need
     for item in page["items"]:
         assert not (item["credit_code"] == chip_firm["credit_code"] and item["need"])
@@ -300,9 +299,7 @@ def test_an_enterprise_that_shares_shows_its_figures_and_its_needs(
     client, as_role, chip_firm, chip_product
 ) -> None:
     _need(client, chip_firm["id"], consent_share_details=False)
-    client.patch(
-        f"/api/v1/enterprises/{chip_firm['id']}", json=office_consent()
-    ).raise_for_status()
+    client.patch(f"/api/v1/enterprises/{chip_firm['id']}", json=office_consent()).raise_for_status()
     banker = as_role("bank", bank_code=chip_product["bank_code"])
     page = banker.get(f"/api/v1/products/{chip_product['code']}/prospects").json()
     mine = [p for p in page["items"] if p["enterprise_id"] == chip_firm["id"]]
