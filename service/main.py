@@ -21,18 +21,22 @@ from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handl
 from service.core.parameters import refuse_unknown_query
 from service.core.settings import get_settings
 from service.enterprises.router import router as enterprises_router
+from service.enterprises.wiring import connect as connect_enterprises
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import RunQueuedJobs
 from service.leads.router import router as leads_router
 from service.leads.wiring import connect as connect_leads
 from service.lists.router import router as lists_router
+from service.lists.wiring import connect as connect_lists
 from service.loans.router import router as loans_router
 from service.loans.wiring import connect as connect_loans
 from service.matching.router import router as matching_router
 from service.matching.wiring import connect as connect_matching
 from service.metrics.router import router as metrics_router
 from service.products.router import router as products_router
+from service.products.wiring import connect as connect_products
 from service.taxonomy.router import router as taxonomy_router
+from service.taxonomy.wiring import connect as connect_taxonomy
 from service.web.router import HERE as WEB_HERE
 from service.web.router import PREFIX as WEB_PREFIX
 from service.web.router import edge_page
@@ -169,7 +173,11 @@ def create_app() -> FastAPI:
 
 def wire() -> None:
     """Connect the domains' event handlers and job handlers (the API and the worker alike)."""
+    connect_taxonomy()
+    connect_enterprises()
+    connect_products()
     connect_matching()
+    connect_lists()
     connect_leads()
     connect_loans()
     connect_access()

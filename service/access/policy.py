@@ -7,20 +7,15 @@ profile, projects, needs, recommendations and leads). Rules about an object answ
 (404 from the use case), so that guessing ids reveals nothing; rules about a whole endpoint
 answer 403."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, union
-from sqlmodel import Session
-
 from service.access.models import Role
 from service.core.errors import AppError, Conflict, Unprocessable
-from service.enterprises.models import Enterprise
-from service.leads.models import Lead
 
 
 class Unauthenticated(AppError):
@@ -81,9 +76,7 @@ def sees_enterprise(principal: Principal, enterprise_id: int) -> bool:
     )
 
 
-def identified_enterprises(
-    session: Session, principal: Principal, enterprise_ids: Iterable[int]
-) -> set[int]:
+def identified_enterprises(principal: Principal, enterprise_ids: Iterable[int]) -> set[int]:
     """Of these enterprises, those the caller may know who they are (name, credit code) and
     name by id: the office and a bank every one (who an enterprise is, is a public fact: in
     every release), an enterprise itself only. (A need without consent stays anonymous to a
@@ -94,8 +87,18 @@ def identified_enterprises(
     return wanted
 
 
-def identifies_enterprise(session: Session, principal: Principal, enterprise_id: int) -> bool:
-    return enterprise_id in identified_enterprises(session, principal, [enterprise_id])
+def identifies_enterprise(principal: Principal, enterprise_id: int) -> bool:
+    return enterprise_id in identified_enterprises(principal, [enterprise_id])
+
+
+def sees_between(principal: Principal, bank_code: str, enterprise_id: int) -> bool:
+    """A record between a bank and an enterprise (a lead, a loan and what hangs from them): the
+    office, that bank, and that enterprise."""
+    if principal.is_office:
+        return True
+    if principal.role == Role.bank:
+        return principal.bank_code == bank_code
+    return principal.role == Role.enterprise and principal.enterprise_id == enterprise_id
 
 
 def sees_bank(principal: Principal, bank_code: str) -> bool:
@@ -270,26 +273,23 @@ def blank_private(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def private_facts_shared(
-    session: Session, principal: Principal, enterprise_ids: Iterable[int]
+    principal: Principal,
+    enterprise_ids: Iterable[int],
+    consenting: Callable[[set[int], str], set[int]],
 ) -> set[int]:
     """Of these enterprises, those whose private facts the caller may see: the office every
     one, an enterprise itself, and a bank those that consented, by sharing with banks (the
-    consent behind the releases) or through a lead of that bank that carries their consent."""
+    consent behind the releases) or through a lead of that bank that carries their consent.
+    ``consenting(ids, bank_code)`` is the domain's lookup of the latter two (asked of banks
+    only)."""
     wanted = set(enterprise_ids)
     if principal.is_office or not wanted:
         return wanted
     if principal.role == Role.enterprise:
         return wanted & {principal.enterprise_id} if principal.enterprise_id else set()
-    shared = select(Enterprise.id).where(
-        Enterprise.id.in_(wanted),  # type: ignore[union-attr]
-        Enterprise.share_with_banks.is_(True),  # type: ignore[attr-defined]
-    )
-    consented = select(Lead.enterprise_id).where(
-        Lead.enterprise_id.in_(wanted),  # type: ignore[attr-defined]
-        Lead.bank_code == principal.bank_code,
-        Lead.consented.is_(True),  # type: ignore[attr-defined]
-    )
-    return set(session.scalars(union(shared, consented)))
+    if principal.role != Role.bank or principal.bank_code is None:
+        return set()
+    return wanted & consenting(wanted, principal.bank_code)
 
 
 def lead_enterprise_tiers(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from service.access.models import (
@@ -37,8 +38,6 @@ from service.core.database import ROW_LOCK, Statement, fetch, fetch_all
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import UTCDateTime, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
-from service.enterprises.models import Enterprise
-from service.products.models import Bank
 
 KEY_PREFIX = "fmk"
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # last_used_at is written at most this often
@@ -67,17 +66,19 @@ def create_key(
         raise Unprocessable(
             "请为密钥起一个名称（1–100 字）。", code="invalid_key_name", field="name"
         )
+    unknown_bank = Unprocessable(
+        f"银行 {bank_code!r} 不存在。", code="unknown_bank", field="bank_code"
+    )
+    unknown_enterprise = Unprocessable(
+        f"企业 {enterprise_id} 不存在。", code="unknown_enterprise", field="enterprise_id"
+    )
     if role == Role.bank:
-        if not bank_code or session.get(Bank, bank_code) is None:
-            raise Unprocessable(
-                f"银行 {bank_code!r} 不存在。", code="unknown_bank", field="bank_code"
-            )
+        if not bank_code:
+            raise unknown_bank
         enterprise_id = None
     elif role == Role.enterprise:
-        if enterprise_id is None or session.get(Enterprise, enterprise_id) is None:
-            raise Unprocessable(
-                f"企业 {enterprise_id} 不存在。", code="unknown_enterprise", field="enterprise_id"
-            )
+        if enterprise_id is None:
+            raise unknown_enterprise
         bank_code = None
     elif bank_code is not None or enterprise_id is not None:
         raise Unprocessable(
@@ -94,6 +95,11 @@ def create_key(
         name=name,
     )
     session.add(row)
+    try:
+        session.flush()  # a holder that does not exist fails its foreign key here
+    except IntegrityError:
+        session.rollback()
+        raise unknown_bank if role == Role.bank else unknown_enterprise from None
     session.commit()
     return ApiKeyCreated(**_public(row).model_dump(), key=key)
 

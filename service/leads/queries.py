@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.access.models import AuditEntry
 from service.core.database import Statement, among
@@ -152,3 +152,18 @@ AUDIT_READ_COLUMNS = (
     "subject_id",
     "enterprise_ids",
 )
+
+
+def consented_enterprises(session: Session, enterprise_ids: set[int], bank_code: str) -> set[int]:
+    """Of these enterprises, those with a lead of the bank that carries their consent."""
+    if not enterprise_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Lead.enterprise_id).where(
+                col(Lead.enterprise_id).in_(enterprise_ids),
+                Lead.bank_code == bank_code,
+                col(Lead.consented).is_(True),
+            )
+        )
+    )

@@ -171,7 +171,7 @@ def _enterprise_id(
     enterprise: the bank names a borrower it already knows."""
     if enterprise_id is not None:
         if session.get(Enterprise, enterprise_id) is None or not identified_enterprises(
-            session, principal, [enterprise_id]
+            principal, [enterprise_id]
         ):
             raise InvalidLoan(f"企业 {enterprise_id} 不在企业库中。", code="unknown_enterprise")
         return enterprise_id
@@ -465,7 +465,7 @@ def loans_public(
         e.id: e
         for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(enterprise_ids)))  # type: ignore[union-attr]
     }
-    known = identified_enterprises(session, principal, enterprise_ids)
+    known = identified_enterprises(principal, enterprise_ids)
     banks = dict(session.execute(select(Bank.code, Bank.name)).all())
     product_ids = {loan.product_id for loan in loans if loan.product_id}
     products = dict(
@@ -716,9 +716,7 @@ def list_reminders(
         statement.order_by(LoanReminder.id.desc()).limit(page.limit + 1)  # type: ignore[union-attr]
     ).all()
     result = make_page(rows, page.limit, lambda row: [row[0].id])
-    known = identified_enterprises(
-        session, principal, {row[0].enterprise_id for row in result.items}
-    )
+    known = identified_enterprises(principal, {row[0].enterprise_id for row in result.items})
     names = dict(
         session.execute(
             select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(known))  # type: ignore[union-attr]

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
 
+from service.access import audit
 from service.core.events import subscribe
 from service.jobs.service import register, register_periodic
 from service.loans import service
-from service.loans.models import Loan, LoanStatus, RenewalCase
+from service.loans.models import BridgeApplication, Loan, LoanStatus, RenewalCase
 from service.loans.renewal import CaseStatus
 from service.matching import facts, scoring
 from service.matching import service as matching
@@ -19,6 +20,9 @@ COMMITTED = (CaseStatus.committed, CaseStatus.bridge_needed)
 
 
 def connect() -> None:
+    audit.audit(Loan, "loan")
+    audit.audit(RenewalCase, "renewal_case")
+    audit.audit(BridgeApplication, "bridge_application")
     service.stages()  # a wrong FINMATCH_REMINDER_STAGES stops the start, not a run at night
     subscribe("lead.disbursed", service.on_lead_disbursed)
     register(service.REMINDER_RUN, _run)

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.core.models import today_local
 from service.core.settings import get_settings
@@ -76,6 +76,32 @@ def bridge_states(
     if not _bridge_states:
         return {}
     return _bridge_states[0](conn, enterprise_ids, on, window_days)
+
+
+LeadConsents = Callable[[Session, set[int], str], set[int]]
+_lead_consents: list[LeadConsents] = []
+
+
+def provide_lead_consents(fn: LeadConsents) -> None:
+    """Leads tell matching which enterprises consented to a bank through a lead."""
+    _lead_consents[:] = [fn]
+
+
+def consenting(session: Session, enterprise_ids: set[int], bank_code: str) -> set[int]:
+    """Of these enterprises, those that share their private facts with the bank: all banks
+    (``share_with_banks``) or this one through a lead that carries their consent."""
+    if not enterprise_ids:
+        return set()
+    shared = set(
+        session.scalars(
+            select(Enterprise.id).where(
+                col(Enterprise.id).in_(enterprise_ids), col(Enterprise.share_with_banks).is_(True)
+            )
+        )
+    )
+    if _lead_consents:
+        shared |= _lead_consents[0](session, enterprise_ids - shared, bank_code)
+    return shared
 
 
 def service_area() -> tuple[str, ...]:

@@ -678,7 +678,11 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
     )
     quals = valid_qualification_codes(session, ids, today_local())
     # What the product's bank may see, whoever asks (the office sees the bank's view).
-    sharing = private_facts_shared(session, Principal(Role.bank, bank_code=product.bank_code), ids)
+    sharing = private_facts_shared(
+        Principal(Role.bank, bank_code=product.bank_code),
+        ids,
+        lambda wanted, bank_code: facts.consenting(session, wanted, bank_code),
+    )
     items = []
     for position, (neg, _, match_id, basis, enterprise_id, _, need) in enumerate(shown, 1):
         enterprise = enterprises[enterprise_id]
