@@ -37,9 +37,9 @@ from service.products.router import router as products_router
 from service.products.wiring import connect as connect_products
 from service.taxonomy.router import router as taxonomy_router
 from service.taxonomy.wiring import connect as connect_taxonomy
-from service.web.router import HERE as WEB_HERE
-from service.web.router import PREFIX as WEB_PREFIX
-from service.web.router import edge_page
+from service.web.pages import HERE as WEB_HERE
+from service.web.pages import PREFIX as WEB_PREFIX
+from service.web.pages import edge_page
 from service.web.router import router as web_router
 
 API_PREFIX = "/api/v1"

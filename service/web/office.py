@@ -1,0 +1,174 @@
+"""The office's figures: the dashboard with its period and 民营企业 filters (read leniently by
+``report_query``: a bad value is a message, not a refused page), its exports, and one
+bank's report."""
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Query, Request, Response
+
+from service.core.errors import AppError, Unprocessable
+from service.core.models import today_local
+from service.leads import service as leads
+from service.lists import service as lists
+from service.metrics.schemas import ReportQuery
+from service.products import service as products
+from service.web import dashboard
+from service.web.forms import FormReader
+from service.web.pages import SessionDep, page_router, render
+from service.web.security import OfficeUser
+
+router = page_router()
+
+
+# The 民营企业 filter of the office's pages: all enterprises, 民营 only, or the others.
+PRIVATE_CHOICES = {"true": True, "false": False}
+
+
+def report_query(
+    from_date: Annotated[str | None, Query(alias="from")] = None,
+    to_date: Annotated[str | None, Query(alias="to")] = None,
+    bank: Annotated[str | None, Query(max_length=32)] = None,
+    product: Annotated[str | None, Query(max_length=64)] = None,
+    private: Annotated[str | None, Query(max_length=20)] = None,
+) -> tuple[ReportQuery, dict[str, str]]:
+    """The period and 民营企业 filters, read leniently: a bad value is a message beside its
+    field, and that filter is left out."""
+    form = FormReader({"from": from_date or "", "to": to_date or "", "private": private or ""})
+    start, end = form.day("from"), form.day("to")
+    if start and end and start > end:
+        form.fail("to", "结束日期不能早于开始日期。")
+    period_ok = not form.errors
+    owned = form.choice("private", PRIVATE_CHOICES)
+    query = ReportQuery(
+        from_date=start if period_ok else None,
+        to_date=end if period_ok else None,
+        bank=bank or None,
+        product=product or None,
+        private=PRIVATE_CHOICES.get(owned) if owned else None,
+    )
+    return query, form.errors
+
+
+Period = Annotated[tuple[ReportQuery, dict[str, str]], Depends(report_query)]
+
+
+def _period_args(query: ReportQuery) -> str:
+    parts = []
+    if query.from_date:
+        parts.append(f"from={query.from_date.isoformat()}")
+    if query.to_date:
+        parts.append(f"to={query.to_date.isoformat()}")
+    if query.bank:
+        parts.append(f"bank={quote(query.bank)}")
+    if query.product:
+        parts.append(f"product={quote(query.product)}")
+    if query.private is not None:
+        parts.append(f"private={'true' if query.private else 'false'}")
+    return "&".join(parts)
+
+
+@router.get("/office")
+def office_dashboard(
+    request: Request,
+    session: SessionDep,
+    who: OfficeUser,
+    period: Period,
+    group: Annotated[str, Query(max_length=20)] = "bank",
+    amount_group: Annotated[str, Query(max_length=20)] = "bank",
+) -> Response:
+    query, errors = period
+    if group not in dashboard.FUNNEL_GROUPS:
+        group = "bank"
+    if amount_group not in dashboard.AMOUNT_GROUPS:
+        amount_group = "bank"
+    src = dashboard.Source(session, query)
+    funnel = dashboard.funnel_table(src, group)
+    trend = dashboard.trend_table(src)
+    tables = [
+        funnel,
+        trend,
+        dashboard.response_table(src),
+        dashboard.declines_table(src),
+        dashboard.amounts_table(src, amount_group),
+        dashboard.renewals_table(src),
+        dashboard.maturities_table(src),
+    ]
+    return render(
+        request,
+        "office/dashboard.html",
+        who,
+        query=query,
+        errors=errors,
+        group=group,
+        amount_group=amount_group,
+        groups=dashboard.FUNNEL_GROUPS,
+        amount_groups=dashboard.AMOUNT_GROUPS,
+        group_label=dashboard.GROUP_LABEL,
+        charts=dashboard.funnel_charts(funnel, trend),
+        tables=tables,
+        period_args=_period_args(query),
+        pending_reviews=lists.pending_reviews(session),
+    )
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/office/export/{name}.{fmt}")
+def office_export(
+    session: SessionDep, who: OfficeUser, period: Period, name: str, fmt: str
+) -> Response:
+    query, errors = period
+    if errors:
+        code = "invalid_period" if {"from", "to"} & errors.keys() else "invalid_filter"
+        raise Unprocessable("；".join(errors.values()), code=code)
+    table = dashboard.build(session, name, query) if fmt in EXPORT_TYPES else None
+    if table is None:
+        raise AppError(f"没有名为 {name}.{fmt} 的导出。", status=404, code="export_not_found")
+    content = table.csv() if fmt == "csv" else table.xlsx()
+    stem = "_".join(
+        ["finmatch", name]
+        + [p for p in (query.bank, query.product) if p]
+        + ([] if query.private is None else ["private" if query.private else "non-private"])
+        + [query.from_date.isoformat() if query.from_date else "start"]
+        + [query.to_date.isoformat() if query.to_date else str(today_local())]
+    )
+    return Response(
+        content,
+        media_type=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
+
+
+@router.get("/office/banks/{code}")
+def office_bank(
+    request: Request, session: SessionDep, who: OfficeUser, period: Period, code: str
+) -> Response:
+    query, errors = period
+    bank = products.get_bank(session, code)
+    query = query.model_copy(update={"bank": bank.code})
+    src = dashboard.Source(session, query)
+    tables = [
+        dashboard.funnel_table(src, "product"),
+        dashboard.trend_table(src),
+        dashboard.response_table(src),
+        dashboard.declines_table(src),
+        dashboard.amounts_table(src, "product"),
+        dashboard.renewals_table(src),
+        dashboard.maturities_table(src),
+    ]
+    return render(
+        request,
+        "office/bank.html",
+        who,
+        bank=bank,
+        query=query,
+        errors=errors,
+        tables=tables,
+        period_args=_period_args(query),
+        leads=leads.recent_leads(session, who.principal, bank_code=bank.code, limit=50),
+    )

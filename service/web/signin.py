@@ -1,0 +1,116 @@
+"""Signing in and out with an API key, and the home address that sends each holder to their
+role's pages. Where a sign-in may lead afterwards (``_safe_next``: only a page of ours) is
+decided here."""
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from service.access import service as access
+from service.access.models import Role
+from service.core.errors import AppError
+from service.web.forms import FormReader
+from service.web.pages import PREFIX, SessionDep, page_router, render, see_other
+from service.web.security import (
+    SESSION_COOKIE,
+    SIGN_IN_CSRF_COOKIE,
+    CsrfRejected,
+    Form,
+    MaybeSigned,
+    check_token,
+    new_sign_in_token,
+    read_form,
+    same_origin,
+)
+
+router = page_router()
+
+
+HOME = {Role.enterprise: "/enterprise", Role.bank: "/bank", Role.office: "/office"}
+
+
+def _safe_next(target: str | None, role: Role) -> str:
+    """Only a page of ours, and never the sign-in page itself."""
+    home = PREFIX + HOME[role]
+    if not target:
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(PREFIX + "/"):
+        return home
+    if parts.path.startswith(PREFIX + "/sign-"):
+        return home
+    return target
+
+
+@router.get("")
+@router.get("/")
+def home(who: MaybeSigned) -> Response:
+    if who is None:
+        return see_other(f"{PREFIX}/sign-in")
+    return see_other(PREFIX + HOME[who.role])
+
+
+def _sign_in_page(
+    request: Request, next_url: str | None, errors: dict[str, str], status: int = 200
+) -> HTMLResponse:
+    token = new_sign_in_token()
+    response = render(
+        request, "sign_in.html", None, status, errors=errors, next_url=next_url, sign_in=token
+    )
+    response.set_cookie(
+        SIGN_IN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=PREFIX,
+    )
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_form(
+    request: Request, who: MaybeSigned, next_url: Annotated[str | None, Query(alias="next")] = None
+) -> Response:
+    if who is not None:
+        return see_other(_safe_next(next_url, who.role))
+    return _sign_in_page(request, next_url, {})
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, session: SessionDep) -> Response:
+    if not same_origin(request):
+        raise CsrfRejected
+    fields = await read_form(request)
+    check_token(fields.get("sign_in"), request.cookies.get(SIGN_IN_CSRF_COOKIE) or "\x00")
+    form = FormReader(fields)
+    key = form.text("key", 200, required=True)
+    next_url = form.text("next", 500)
+    if key is None:
+        return _sign_in_page(request, next_url, form.errors, 422)
+    try:
+        signed = access.open_web_session(session, key)
+    except AppError as exc:
+        return _sign_in_page(request, next_url, {"key": exc.detail}, 401)
+    response = see_other(_safe_next(next_url, signed.principal.role))
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.token,
+        max_age=int(access.WEB_SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path=PREFIX,
+    )
+    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path=PREFIX)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, session: SessionDep, _: Form) -> Response:
+    access.close_web_session(session, request.cookies.get(SESSION_COOKIE))
+    response = see_other(f"{PREFIX}/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
