@@ -172,7 +172,7 @@ def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     answers (rebinding, internal names) replace the resolver again."""
     import socket
 
-    from service.leads import client
+    from service.leads import sender as client
 
     def resolve(host: str, port: int) -> list[str]:
         if host.rstrip(".").lower().endswith(".example"):

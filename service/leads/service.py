@@ -22,8 +22,7 @@ from service.core.models import refuse_future, refuse_nulls, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
 from service.jobs.service import unnoticed
-from service.leads import client, feed, queries, sla
-from service.leads.client import new_secret
+from service.leads import feed, queries, sender, sla
 from service.leads.exceptions import (
     ContactRequestClosed,
     ContactRequestExists,
@@ -33,7 +32,6 @@ from service.leads.exceptions import (
     LeadNotFound,
     NotEligible,
 )
-from service.leads.jobs import schedule
 from service.leads.models import (
     BankEvent,
     BankFeed,
@@ -46,6 +44,7 @@ from service.leads.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from service.leads.outbox import schedule
 from service.leads.schemas import (
     EVENT_TYPES,
     AttemptPublic,
@@ -61,6 +60,7 @@ from service.leads.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
+from service.leads.sender import new_secret
 from service.leads.states import OPEN, LeadStatus, Outcome, OutcomeInvalid, check
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, NeedStatus
 from service.matching.service import config_version_in_force, explain
@@ -818,12 +818,12 @@ SLA_CHECK = "leads.deadline_check"
 
 
 def _check_url(url: str) -> str:
-    """https to a host that resolves to public addresses only (see client); checked again at
+    """https to a host that resolves to public addresses only (see sender); checked again at
     every send, since the host's DNS answer may change."""
     url = url.strip()
     try:
-        client.check_destination(url, client.UrlPolicy.from_settings())
-    except client.DestinationRefused as refused:
+        sender.check_destination(url, sender.UrlPolicy.from_settings())
+    except sender.DestinationRefused as refused:
         raise InvalidLeadRequest(refused.message, code=refused.code, field="url") from None
     return url
 

@@ -4,7 +4,7 @@ tell matching which enterprises consented to a bank through a lead."""
 from service.access import audit
 from service.core.events import subscribe
 from service.jobs.service import register, register_periodic
-from service.leads import jobs, queries, service
+from service.leads import outbox, queries, service
 from service.leads.models import ContactRequest, Lead, WebhookEndpoint
 from service.matching import facts
 
@@ -17,7 +17,7 @@ def connect() -> None:
     subscribe("need.changed", service.on_need_changed)
     subscribe("need.withdrawn", service.on_need_withdrawn)
     register(service.SLA_CHECK, service.run_deadline_check)
-    register(jobs.DELIVER, jobs.deliver)
+    register(outbox.DELIVER, outbox.deliver)
     facts.provide_lead_consents(queries.consented_enterprises)
-    service.on_bank_event(jobs.queue_deliveries)
+    service.on_bank_event(outbox.queue_deliveries)
     register_periodic(service.SLA_CHECK, 15 * 60)  # deadlines are whole days: often enough

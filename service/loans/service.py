@@ -21,7 +21,7 @@ from service.core.settings import get_settings
 from service.core.tables import FileError, read_table
 from service.enterprises.models import Enterprise
 from service.jobs.service import unnoticed
-from service.leads import jobs as webhook_jobs
+from service.leads import outbox
 from service.leads import service as leads
 from service.leads.models import Lead, WebhookEndpoint
 from service.loans import bridge, imports, queries, renewal, schedule
@@ -660,7 +660,7 @@ def _announce_reminders(session: Session, run_id: int, now: Any) -> None:
                 continue
             assert endpoint.id is not None
             queries.insert_deliveries(session, endpoint.id, bank_code, first, last, now)
-            webhook_jobs.schedule(session, endpoint.id)
+            outbox.schedule(session, endpoint.id)
 
 
 def run_reminder_job(session: Session) -> dict:

@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from service.leads import client as webhook_client
-from service.leads.client import (
+from service.leads import sender as webhook_client
+from service.leads.sender import (
     FORBIDDEN,
     LOCAL,
     MAX_ATTEMPTS,

@@ -21,7 +21,7 @@ from standardwebhooks import Webhook
 from service.core.models import utcnow
 from service.core.settings import get_settings
 from service.jobs.service import run_pending
-from service.leads import client as webhook_client
+from service.leads import sender as webhook_client
 from service.leads.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import PUBLIC_TEST_ADDRESS
 from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload

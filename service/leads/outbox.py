@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from service.core.models import utcnow
 from service.jobs.service import enqueue
-from service.leads import client
+from service.leads import sender
 from service.leads.models import (
     BankEvent,
     DeliveryStatus,
@@ -85,7 +85,7 @@ def deliver(session: Session, endpoint_id: int) -> dict:
         .with_for_update(skip_locked=True)
     ).all()
     counts = {"sent": 0, "delivered": 0, "failed": 0}
-    policy = client.UrlPolicy.from_settings()
+    policy = sender.UrlPolicy.from_settings()
     with http_client() as http:
         for delivery in due:
             event = session.get(BankEvent, delivery.event_id)
@@ -97,13 +97,13 @@ def deliver(session: Session, endpoint_id: int) -> dict:
                 if event.lead_id is not None
                 else {k: v for k, v in (event.data or {}).items() if k.endswith("_id")}
             )
-            body = client.thin_payload(
+            body = sender.thin_payload(
                 event.type,
                 event.id,  # type: ignore[arg-type]
                 event.occurred_at,
                 {**ids, "seq": event.seq, "bank_code": event.bank_code},
             )
-            attempt = client.send(
+            attempt = sender.send(
                 http,
                 endpoint.url,
                 _secrets(endpoint),
@@ -130,7 +130,7 @@ def deliver(session: Session, endpoint_id: int) -> dict:
 
 
 def _record(
-    session: Session, endpoint: WebhookEndpoint, delivery: WebhookDelivery, attempt: client.Attempt
+    session: Session, endpoint: WebhookEndpoint, delivery: WebhookDelivery, attempt: sender.Attempt
 ) -> None:
     now = utcnow()
     delivery.attempts += 1
@@ -165,7 +165,7 @@ def _record(
             .values(status=DeliveryStatus.failed, last_error="接收端已停用")
         )
         return
-    delay = client.next_attempt_delay(delivery.attempts)
+    delay = sender.next_attempt_delay(delivery.attempts)
     if delay is None:
         delivery.status = DeliveryStatus.dead
     else:

@@ -1,7 +1,7 @@
 """Outbound webhooks per the Standard Webhooks spec (https://www.standardwebhooks.com).
 
 One message, one HTTP attempt: check where it goes, sign it, POST it, report what happened.
-The outbox that stores messages, claims due rows and records attempts lives elsewhere; this
+The outbox that stores messages, claims due rows and records attempts is ``leads.outbox``; this
 module has no database.
 
 A bank chooses the URL, so a webhook must not become a way into our own network: only https
