@@ -216,6 +216,20 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+def report_tables(src: Source, group: str, amount_group: str) -> list[Table]:
+    """The tables of a report page, in their order: the funnel and the months first (the
+    charts draw them), then responses, declines, amounts, renewals and maturities."""
+    return [
+        funnel_table(src, group),
+        trend_table(src),
+        response_table(src),
+        declines_table(src),
+        amounts_table(src, amount_group),
+        renewals_table(src),
+        maturities_table(src),
+    ]
+
+
 def build(session: Session, name: str, query: ReportQuery) -> Table | None:
     """The table called ``name`` (as in ``Table.name``) with these filters; None if there is
     no such table."""

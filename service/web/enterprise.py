@@ -27,6 +27,7 @@ from service.web.pages import (
     SessionDep,
     echo_form,
     first_page,
+    needs_of,
     page_router,
     place_names,
     render,
@@ -48,7 +49,7 @@ def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) 
     profile = enterprises.enterprise_public(
         session, enterprises.get_enterprise(session, enterprise_id)
     )
-    needs = first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
+    needs = needs_of(session, enterprise_id)
     recent = leads.recent_leads(session, who.principal, limit=5)
     return render(
         request,
@@ -80,11 +81,7 @@ def enterprise_recommendations(
     need: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Response:
     enterprise_id = _enterprise_id(who)
-    open_needs = [
-        n
-        for n in first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
-        if n.status in ("open", "matched")
-    ]
+    open_needs = [n for n in needs_of(session, enterprise_id) if n.status in ("open", "matched")]
     if need is not None:
         _own_need(session, who, need)
         result = matching.recommend_for_need(session, need)
@@ -164,7 +161,7 @@ def _need_defaults(need: Any | None) -> dict[str, Any]:
 @router.get("/enterprise/needs")
 def enterprise_needs(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
     enterprise_id = _enterprise_id(who)
-    needs = first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
+    needs = needs_of(session, enterprise_id)
     return render(request, "enterprise/needs.html", who, needs=needs)
 
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request, Response
 
 from service.core.errors import AppError, Unprocessable
 from service.core.models import today_local
+from service.core.tables import EXPORT_MEDIA_TYPES
 from service.leads import service as leads
 from service.lists import service as lists
 from service.metrics.schemas import ReportQuery
@@ -83,17 +84,7 @@ def office_dashboard(
     if amount_group not in dashboard.AMOUNT_GROUPS:
         amount_group = "bank"
     src = dashboard.Source(session, query)
-    funnel = dashboard.funnel_table(src, group)
-    trend = dashboard.trend_table(src)
-    tables = [
-        funnel,
-        trend,
-        dashboard.response_table(src),
-        dashboard.declines_table(src),
-        dashboard.amounts_table(src, amount_group),
-        dashboard.renewals_table(src),
-        dashboard.maturities_table(src),
-    ]
+    tables = dashboard.report_tables(src, group, amount_group)
     return render(
         request,
         "office/dashboard.html",
@@ -105,17 +96,11 @@ def office_dashboard(
         groups=dashboard.FUNNEL_GROUPS,
         amount_groups=dashboard.AMOUNT_GROUPS,
         group_label=dashboard.GROUP_LABEL,
-        charts=dashboard.funnel_charts(funnel, trend),
+        charts=dashboard.funnel_charts(tables[0], tables[1]),
         tables=tables,
         period_args=_period_args(query),
         pending_reviews=lists.pending_reviews(session),
     )
-
-
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @router.get("/office/export/{name}.{fmt}")
@@ -126,7 +111,7 @@ def office_export(
     if errors:
         code = "invalid_period" if {"from", "to"} & errors.keys() else "invalid_filter"
         raise Unprocessable("；".join(errors.values()), code=code)
-    table = dashboard.build(session, name, query) if fmt in EXPORT_TYPES else None
+    table = dashboard.build(session, name, query) if fmt in EXPORT_MEDIA_TYPES else None
     if table is None:
         raise AppError(f"没有名为 {name}.{fmt} 的导出。", status=404, code="export_not_found")
     content = table.csv() if fmt == "csv" else table.xlsx()
@@ -139,7 +124,7 @@ def office_export(
     )
     return Response(
         content,
-        media_type=EXPORT_TYPES[fmt],
+        media_type=EXPORT_MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
     )
 
@@ -152,15 +137,7 @@ def office_bank(
     bank = products.get_bank(session, code)
     query = query.model_copy(update={"bank": bank.code})
     src = dashboard.Source(session, query)
-    tables = [
-        dashboard.funnel_table(src, "product"),
-        dashboard.trend_table(src),
-        dashboard.response_table(src),
-        dashboard.declines_table(src),
-        dashboard.amounts_table(src, "product"),
-        dashboard.renewals_table(src),
-        dashboard.maturities_table(src),
-    ]
+    tables = dashboard.report_tables(src, "product", "product")
     return render(
         request,
         "office/bank.html",

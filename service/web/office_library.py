@@ -28,8 +28,10 @@ from service.web.pages import (
     SessionDep,
     echo_form,
     first_page,
+    needs_of,
     page_router,
     place_names,
+    qualification_names,
     render,
     see_other,
 )
@@ -97,9 +99,7 @@ def office_library_import(
 ) -> Response:
     record = import_service.read_any_import(session, who.principal, import_id)
     names = place_names(session)
-    words = library_import.Words(
-        names, {q.code: q.name for q in taxonomy.list_qualification_types(session)}
-    )
+    words = library_import.Words(names, qualification_names(session))
     return render(
         request,
         "office/library_import.html",
@@ -178,7 +178,7 @@ def _office_enterprise_page(
         error=error,
         names=place_names(session),
         profile=profile,
-        needs=first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id)),
+        needs=needs_of(session, enterprise_id),
         leads=leads.recent_leads(session, who.principal, enterprise_id=enterprise_id),
         loans=first_page(
             lambda p: loans.list_loans(session, who.principal, p, enterprise_id=enterprise_id)
@@ -199,7 +199,7 @@ def _lists_page(
         session, who.principal, PageParams(limit=100, cursor=None), match=Match.review, pending=True
     )
     imports = lists.list_imports(session, who.principal, PageParams(limit=20, cursor=None))
-    types = {t.code: t.name for t in taxonomy.list_qualification_types(session)}
+    types = qualification_names(session)
     return render(
         request,
         "office/lists.html",
@@ -238,7 +238,7 @@ def office_list_import(
     request: Request, session: SessionDep, who: OfficeUser, import_id: Id
 ) -> Response:
     record = lists.get_import(session, import_id)
-    types = {t.code: t.name for t in taxonomy.list_qualification_types(session)}
+    types = qualification_names(session)
     return render(
         request,
         "office/list_import.html",

@@ -1,7 +1,8 @@
 """What every page shares: the templates and their filters (万元, percent, local time), the
 route class that turns a missing session into the sign-in page and an expected failure into
 an error page with the security headers, ``render``, the error and edge pages, and small
-helpers (place names, redirects, a listing's first page, a form typed back)."""
+helpers (place and qualification names, an enterprise's needs, redirects, a listing's first
+page, a form typed back)."""
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -25,6 +26,7 @@ from service.core.models import today_local
 from service.core.pagination import PageParams
 from service.core.settings import get_settings
 from service.core.types import Digits
+from service.matching import service as matching
 from service.taxonomy import service as taxonomy
 from service.web.labels import label
 from service.web.security import CsrfRejected, SignInRequired, Visitor
@@ -133,6 +135,11 @@ def place_names(session: Session) -> dict[str, dict[str, str]]:
     }
 
 
+def qualification_names(session: Session) -> dict[str, str]:
+    """Qualification type names by code, for the library and list pages."""
+    return {q.code: q.name for q in taxonomy.list_qualification_types(session)}
+
+
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -146,6 +153,11 @@ def page_router() -> APIRouter:
 def first_page(fetch: Callable[[PageParams], Any], limit: int = 200) -> list[Any]:
     """The first page of a listing (its first ``limit`` items): what a page shows."""
     return list(fetch(PageParams(limit=limit, cursor=None)).items)
+
+
+def needs_of(session: Session, enterprise_id: int) -> list[Any]:
+    """An enterprise's financing needs, as its pages and the office's show them."""
+    return first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
 
 
 def echo_form(fields: dict[str, Any]) -> dict[str, Any]:
