@@ -34,15 +34,9 @@ import numpy as np  # noqa: E402
 
 from service.enterprises.derive import derive  # noqa: E402
 from service.matching import facts, scoring  # noqa: E402
-from service.matching.engine import (  # noqa: E402
-    GRADE_MISSING,
-    EnterpriseArrays,
-    ProductArrays,
-    _Plan,
-    match_all,
-    score_one,
-    score_plain,
-)
+from service.matching.engine import _Plan, match_all  # noqa: E402
+from service.matching.enterprise_arrays import GRADE_MISSING, EnterpriseArrays  # noqa: E402
+from service.matching.product_arrays import ProductArrays, score_one, score_plain  # noqa: E402
 from service.matching.scoring import EnterpriseFacts, Held, NeedFacts, ProductRules  # noqa: E402
 from service.products.models import (  # noqa: E402
     Product,

@@ -1,15 +1,20 @@
-"""From rows to the pure scoring inputs: enterprises, needs, products, the config in force."""
+"""From rows to the pure scoring inputs: enterprises, needs, products, the config in force, and
+the whole library as the batch engine's arrays (``load_enterprise_arrays``). The I/O side of
+matching's pure modules; also the providers higher domains register (bridge-fund states, lead
+consents) and the consent lookup behind prospects."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, func, select
 from sqlmodel import Session, col
 
 from service.core.models import today_local
 from service.core.settings import get_settings
 from service.enterprises.models import Enterprise, Qualification
+from service.matching.enterprise_arrays import Columns, EnterpriseArrays
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.matching.scoring import (
     FACTORS,
@@ -291,3 +296,97 @@ def catalogue(session: Session) -> list[tuple[Product, ProductVersion, ProductRu
 
 def count_enterprises(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Enterprise)) or 0
+
+
+def load_enterprise_arrays(
+    conn: Connection,
+    on: date,
+    *,
+    service_area: Sequence[str],
+    bridge: Mapping[int, str] | None = None,
+    chunk_size: int = 50_000,
+) -> EnterpriseArrays:
+    """Every enterprise of the library, read column by column in chunks (no ORM objects), with
+    its qualifications valid on ``on`` and its cluster's tier; ``service_area`` is the
+    area-code prefixes served, ``bridge`` the enterprises' bridge-fund states. Same result as
+    ``EnterpriseArrays.from_facts(facts.enterprise_facts(...), on, codes)`` with the codes of
+    the qualification_type table."""
+    tier_of = {code: str(tier) for code, tier in conn.execute(select(Cluster.code, Cluster.tier))}
+    codes = list(
+        conn.execute(
+            select(QualificationType.code).order_by(
+                QualificationType.sort_order, QualificationType.code
+            )
+        ).scalars()
+    )
+    columns = Columns(on, codes)
+    e = Enterprise.__table__.c  # type: ignore[attr-defined]
+    q = Qualification.__table__.c  # type: ignore[attr-defined]
+    page = (
+        select(
+            e.id,
+            e.cluster_code,
+            e.size_class,
+            e.district_code,
+            e.industry_code,
+            e.ownership,
+            e.registered_area_code,
+            e.registered_in_wuxi,
+            e.established_date,
+            e.revenue_fen,
+            e.credit_grade,
+        )
+        .order_by(e.id)
+        .limit(chunk_size)
+    )
+    valid = select(q.enterprise_id, q.type_code).where(
+        q.issued_date <= on, (q.expires_date.is_(None)) | (q.expires_date >= on)
+    )
+    last: int | None = None
+    while True:
+        # Keyset pages: one round trip per chunk, memory bounded by the chunk.
+        rows = conn.execute(page if last is None else page.where(e.id > last)).all()
+        if not rows:
+            break
+        (
+            ids,
+            cluster,
+            size,
+            district,
+            industry,
+            ownership,
+            area,
+            wuxi,
+            established,
+            revenue,
+            grade,
+        ) = zip(*rows, strict=True)
+        states = bridge or {}
+        masks = np.zeros(len(ids), dtype=np.uint64)
+        held = conn.execute(valid.where(q.enterprise_id >= ids[0], q.enterprise_id <= ids[-1]))
+        held = held.all()
+        if held:
+            holders, type_codes = zip(*held, strict=True)
+            columns.bits(set(type_codes))  # a code outside the table gets a bit too
+            bits = np.array([columns.bit[c] for c in type_codes], dtype=np.uint64)
+            at = np.searchsorted(np.array(ids, dtype=np.int64), np.array(holders, np.int64))
+            np.bitwise_or.at(masks, at, bits)
+        columns.extend(
+            ids,
+            cluster,
+            [tier_of.get(c or "") for c in cluster],
+            size,
+            district,
+            industry,
+            ownership,
+            area,
+            [states.get(i) for i in ids],
+            wuxi,
+            [in_service_area(a, service_area) for a in area],
+            masks,
+            established,
+            revenue,
+            grade,
+        )
+        last = ids[-1]
+    return columns.build()

@@ -40,12 +40,8 @@ from service.core.database import serialize
 from service.core.models import today_local, utcnow
 from service.enterprises.models import Enterprise
 from service.matching import facts
-from service.matching.engine import (
-    EnterpriseArrays,
-    load_enterprise_arrays,
-    match_all,
-    score_matrix,
-)
+from service.matching.engine import match_all, score_matrix
+from service.matching.enterprise_arrays import EnterpriseArrays
 from service.matching.models import EnterpriseMatch
 from service.matching.scoring import ProductRules, ScoringConfig
 
@@ -288,7 +284,7 @@ def _context(session: Session, on: date) -> tuple[ScoringConfig, list[ProductRul
 
 
 def _library(conn: Connection, on: date, config: ScoringConfig) -> EnterpriseArrays:
-    return load_enterprise_arrays(
+    return facts.load_enterprise_arrays(
         conn,
         on,
         service_area=facts.service_area(),

@@ -21,7 +21,6 @@ from service.enterprises.models import Enterprise, Project
 from service.enterprises.queries import valid_qualification_codes
 from service.jobs.service import enqueue
 from service.matching import facts, jobs, scoring
-from service.matching.engine import ProductArrays, score_one
 from service.matching.exceptions import (
     InvalidNeed,
     InvalidScoringConfig,
@@ -42,6 +41,7 @@ from service.matching.models import (
     ScoringConfigRow,
     ScoringSettings,
 )
+from service.matching.product_arrays import ProductArrays, score_one
 from service.matching.schemas import (
     FACTOR_LABEL,
     Explanation,

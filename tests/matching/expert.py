@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from service.matching import facts, scoring
-from service.matching.engine import ProductArrays
+from service.matching.product_arrays import ProductArrays
 from service.matching.schemas import NearMiss, Recommendation
 from service.matching.service import Catalogue, Offer, _recommend
 from service.products.models import Product, ProductCreate, ProductSpec, ProductVersion

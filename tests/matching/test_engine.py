@@ -15,14 +15,9 @@ from hypothesis import strategies as st
 
 from service.enterprises.derive import derive
 from service.matching import facts, scoring
-from service.matching.engine import (
-    EnterpriseArrays,
-    ProductArrays,
-    match_all,
-    score_matrix,
-    score_one,
-    score_plain,
-)
+from service.matching.engine import match_all, score_matrix
+from service.matching.enterprise_arrays import EnterpriseArrays
+from service.matching.product_arrays import ProductArrays, score_one, score_plain
 from service.matching.scoring import (
     EnterpriseFacts,
     Held,

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from service.core.models import row_dict
 from service.enterprises.models import Enterprise, Qualification
 from service.matching import facts, jobs, scoring
-from service.matching.engine import EnterpriseArrays, load_enterprise_arrays
+from service.matching.enterprise_arrays import EnterpriseArrays
+from service.matching.facts import load_enterprise_arrays
 from service.matching.jobs import full_rematch, rematch_enterprises, rematch_product
 from service.matching.models import EnterpriseMatch, ScoringConfigRow
 from service.products.models import Product, ProductVersion
