@@ -40,11 +40,11 @@ from service.matching.product_arrays import ProductArrays, score_one, score_plai
 from service.matching.scoring import EnterpriseFacts, Held, NeedFacts, ProductRules  # noqa: E402
 from service.products.models import (  # noqa: E402
     Product,
-    ProductCreate,
     ProductSpec,
     ProductStatus,
     ProductVersion,
 )
+from service.products.schemas import ProductCreate  # noqa: E402
 from service.synth import AS_OF, CHUNK, Generator, generate_products, load_reference  # noqa: E402
 from service.taxonomy.credit_code import CreditCode  # noqa: E402
 from service.taxonomy.grades import CREDIT_GRADES  # noqa: E402

@@ -28,7 +28,8 @@ from service.matching.models import ScoringConfigRow
 from service.matching.service import on_enterprise_changed
 from service.products import queries as product_queries
 from service.products import service as products
-from service.products.models import Bank, BankCreate, ProductCreate
+from service.products.models import Bank
+from service.products.schemas import BankCreate, ProductCreate
 from service.taxonomy.models import (
     TIER_RANK,
     Cluster,

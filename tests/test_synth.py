@@ -12,7 +12,7 @@ import pytest
 from service import synth
 from service.core.settings import project_root
 from service.enterprises.models import EnterpriseCreate, ProjectCreate
-from service.products.models import ProductCreate
+from service.products.schemas import ProductCreate
 from service.taxonomy.credit_code import parse_credit_code
 from service.taxonomy.grades import CREDIT_GRADES
 from service.taxonomy.industry import normalize_industry_code

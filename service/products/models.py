@@ -1,4 +1,7 @@
-"""Banks and the versioned product catalogue, modelled on CDR / UK Open Banking product records."""
+"""Banks and the versioned product catalogue, modelled on CDR / UK Open Banking product records:
+the tables, the enums of their stored values, and the shapes of a product's content stored in
+JSON columns (eligibility, rate, fees). The API's request and response shapes are in
+``schemas``."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -163,29 +166,6 @@ class Bank(BankBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class BankCreate(BankBase):
-    code: str = Field(
-        min_length=2,
-        max_length=32,
-        schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["jsbank-wx"]},
-    )
-
-
-class BankUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=2, max_length=100)
-    short_name: str | None = Field(default=None, min_length=1, max_length=30)
-    kind: BankKind | None = None
-    bridge_fund_partner: bool | None = None
-    address: str | None = Field(default=None, max_length=200)
-    website: str | None = Field(default=None, max_length=200)
-
-
-class BankPublic(BankBase):
-    code: str
-    created_at: datetime
-    updated_at: datetime
-
-
 # --- products -----------------------------------------------------------------------------
 
 
@@ -247,50 +227,3 @@ class ProductVersion(ProductSpec, table=True):
     product_id: int = Field(foreign_key="product.id", ondelete="CASCADE")
     version: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class ProductCreate(ProductSpec):
-    code: str = Field(
-        min_length=2,
-        max_length=64,
-        schema_extra={"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["jsbank-xikedai"]},
-    )
-    bank_code: str = Field(max_length=32, schema_extra={"examples": ["jsbank-wx"]})
-    rate: RateSpec
-
-
-class ProductUpdate(SQLModel):
-    """Fields sent replace the current ones in a new version; `status` withdraws or restores."""
-
-    name: str | None = Field(default=None, min_length=2, max_length=100)
-    category: ProductCategory | None = None
-    scheme: str | None = Field(default=None, max_length=32)
-    description: str | None = Field(default=None, max_length=2000)
-    eligibility: Eligibility | None = None
-    amount_min_fen: BodyInt | None = Field(default=None, ge=0)
-    amount_max_fen: BodyInt | None = Field(default=None, ge=0)
-    term_unit: TermUnit | None = None
-    term_min: BodyInt | None = Field(default=None, ge=1)
-    term_max: BodyInt | None = Field(default=None, ge=1)
-    rate: RateSpec | None = None
-    collateral_types: list[Collateral] | None = None
-    purposes: list[Purpose] | None = None
-    fees: list[Fee] | None = None
-    effective_from: IsoDate | None = None
-    effective_to: IsoDate | None = None
-    is_sample: bool | None = None
-    source: str | None = Field(default=None, max_length=300)
-    status: ProductStatus | None = None
-
-
-class ProductPublic(ProductSpec):
-    code: str
-    bank_code: str
-    bank_name: str | None = None
-    version: int
-    current_version: int
-    status: ProductStatus
-    rate: RateSpec
-    created_at: datetime
-    updated_at: datetime
-    version_created_at: datetime

@@ -1,17 +1,19 @@
-"""Reads of the catalogue."""
+"""The catalogue's SQL: reads of banks, products and their versions, and the conditional
+update that moves a product to a new version."""
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlmodel import Session, col
 
 from service.core.database import ROW_LOCK
-from service.products.models import Bank, Product, ProductVersion
+from service.products.models import Bank, Product, ProductStatus, ProductVersion
 
 
 def product_by_code(session: Session, code: str, for_update: bool = False) -> Product | None:
-    stmt = select(Product).where(Product.code == code)
+    stmt = select(Product).where(col(Product.code) == code)
     if for_update:
         stmt = stmt.with_for_update(**ROW_LOCK).execution_options(populate_existing=True)
     return session.scalars(stmt).first()
@@ -20,7 +22,7 @@ def product_by_code(session: Session, code: str, for_update: bool = False) -> Pr
 def version_of(session: Session, product_id: int, version: int) -> ProductVersion | None:
     return session.scalars(
         select(ProductVersion).where(
-            ProductVersion.product_id == product_id, ProductVersion.version == version
+            col(ProductVersion.product_id) == product_id, col(ProductVersion.version) == version
         )
     ).first()
 
@@ -29,10 +31,28 @@ def versions_of(session: Session, product_id: int) -> list[ProductVersion]:
     return list(
         session.scalars(
             select(ProductVersion)
-            .where(ProductVersion.product_id == product_id)
-            .order_by(ProductVersion.version)
+            .where(col(ProductVersion.product_id) == product_id)
+            .order_by(col(ProductVersion.version))
         )
     )
+
+
+def advance_product(
+    session: Session, product: Product, version: int, status: ProductStatus, now: datetime
+) -> bool:
+    """Move the product to ``version`` and ``status`` if it is still at the version it was
+    read at; False when another change came first."""
+    result = session.execute(
+        update(Product)
+        .where(
+            col(Product.id) == product.id,
+            col(Product.current_version) == product.current_version,
+        )
+        .values(current_version=version, updated_at=now, status=status)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
 
 
 def current_page(
@@ -43,28 +63,31 @@ def current_page(
     limit: int,
 ) -> list[tuple[Product, ProductVersion, str]]:
     stmt = (
-        select(Product, ProductVersion, Bank.name)
+        select(Product, ProductVersion, col(Bank.name))
         .join(
             ProductVersion,
             and_(
-                ProductVersion.product_id == Product.id,
-                ProductVersion.version == Product.current_version,
+                col(ProductVersion.product_id) == col(Product.id),
+                col(ProductVersion.version) == col(Product.current_version),
             ),
         )
-        .join(Bank, Bank.code == Product.bank_code)
+        .join(Bank, col(Bank.code) == col(Product.bank_code))
         .where(and_(True, *conditions))
     )
     if order_by_updated:
         if after is not None:
             at, pid = datetime.fromisoformat(after[0]), int(after[1])
             stmt = stmt.where(
-                or_(Product.updated_at > at, and_(Product.updated_at == at, Product.id > pid))
+                or_(
+                    col(Product.updated_at) > at,
+                    and_(col(Product.updated_at) == at, col(Product.id) > pid),
+                )
             )
-        stmt = stmt.order_by(Product.updated_at, Product.id)
+        stmt = stmt.order_by(col(Product.updated_at), col(Product.id))
     else:
         if after is not None:
-            stmt = stmt.where(Product.id > int(after[0]))
-        stmt = stmt.order_by(Product.id)
+            stmt = stmt.where(col(Product.id) > int(after[0]))
+        stmt = stmt.order_by(col(Product.id))
     return [(r[0], r[1], r[2]) for r in session.execute(stmt.limit(limit + 1))]
 
 
@@ -73,7 +96,12 @@ def bank_page(
 ) -> list[Bank]:
     stmt = select(Bank)
     if kind:
-        stmt = stmt.where(Bank.kind == kind)
+        stmt = stmt.where(col(Bank.kind) == kind)
     if after is not None:
-        stmt = stmt.where(Bank.code > after)
-    return list(session.scalars(stmt.order_by(Bank.code).limit(limit + 1)))
+        stmt = stmt.where(col(Bank.code) > after)
+    return list(session.scalars(stmt.order_by(col(Bank.code)).limit(limit + 1)))
+
+
+def bank_names(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every bank."""
+    return [(code, name) for code, name in session.execute(select(col(Bank.code), col(Bank.name)))]

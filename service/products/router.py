@@ -1,27 +1,25 @@
-"""HTTP for banks and the product catalogue. Reading is public (no key)."""
+"""HTTP for banks and the product catalogue. Reading is public (no key); who may write is
+decided by the use cases (``service``)."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office, Retryable
-from service.access.policy import check_manages_bank
+from service.access.dependencies import Caller, Retryable
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, Timestamp
 from service.products import service
-from service.products.models import (
+from service.products.models import BankKind, ProductCategory, ProductStatus
+from service.products.schemas import (
     BankCreate,
-    BankKind,
     BankPublic,
     BankUpdate,
-    ProductCategory,
     ProductCreate,
     ProductPublic,
-    ProductStatus,
     ProductUpdate,
 )
 
@@ -94,7 +92,7 @@ def list_banks(
     responses=problem_responses(409, 422),
 )
 def create_bank(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     retry: Retryable,
     data: Annotated[
@@ -107,7 +105,7 @@ def create_bank(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        bank = service.create_bank(session, data)
+        bank = service.create_bank(session, data, principal)
         public = BankPublic.model_validate(bank, from_attributes=True)
         return 201, public, {"Location": f"/api/v1/banks/{bank.code}"}
 
@@ -135,7 +133,7 @@ def get_bank(session: SessionDep, bank_code: BankCode) -> BankPublic:
     responses=problem_responses(404, 422),
 )
 def update_bank(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     bank_code: BankCode,
     data: Annotated[
@@ -151,7 +149,7 @@ def update_bank(
     ],
 ) -> BankPublic:
     return BankPublic.model_validate(
-        service.update_bank(session, bank_code, data), from_attributes=True
+        service.update_bank(session, bank_code, data, principal), from_attributes=True
     )
 
 
@@ -213,10 +211,8 @@ def create_product(
         ),
     ],
 ) -> Any:
-    check_manages_bank(principal, data.bank_code)
-
     def call() -> tuple[int, Any, dict[str, str]]:
-        product = service.create_product(session, data)
+        product = service.create_product(session, data, principal)
         headers = {
             "Location": f"/api/v1/products/{product.code}",
             "ETag": etag(product.current_version),
@@ -270,8 +266,9 @@ def update_product(
     ],
     if_match: Annotated[str | None, Header(examples=['"2"'])] = None,
 ) -> ProductPublic:
-    check_manages_bank(principal, service.get_product(session, product_code).bank_code)
-    product = service.update_product(session, product_code, data, parse_if_match(if_match))
+    product = service.update_product(
+        session, product_code, data, parse_if_match(if_match), principal
+    )
     response.headers["ETag"] = etag(product.current_version)
     return service.product_public(session, product)
 

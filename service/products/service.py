@@ -1,15 +1,22 @@
 """Use cases of the bank and product catalogue. Changing a product's content makes a new
-version; older versions stay readable."""
+version; older versions stay readable.
+
+Who may write: the office adds and changes banks; a product is written by the office or by
+its own bank (``access.policy.check_manages_bank``). Reading the catalogue is public. A
+product's content is checked here against the reference data and itself (``_check_spec``)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
+from service.access.audit import SYSTEM
+from service.access.models import Role
+from service.access.policy import Principal, check_manages_bank, require
 from service.core.concurrency import PreconditionFailed, check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
@@ -26,19 +33,21 @@ from service.products.exceptions import (
 )
 from service.products.models import (
     Bank,
-    BankCreate,
-    BankPublic,
-    BankUpdate,
     Eligibility,
     Fee,
     Product,
-    ProductCreate,
-    ProductPublic,
     ProductSpec,
     ProductStatus,
-    ProductUpdate,
     ProductVersion,
     RateSpec,
+)
+from service.products.schemas import (
+    BankCreate,
+    BankPublic,
+    BankUpdate,
+    ProductCreate,
+    ProductPublic,
+    ProductUpdate,
 )
 from service.taxonomy.grades import CREDIT_GRADES, normalize_grade
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
@@ -68,7 +77,8 @@ def list_banks(session: Session, page: PageParams, kind: str | None = None) -> P
     return result
 
 
-def create_bank(session: Session, data: BankCreate) -> Bank:
+def create_bank(session: Session, data: BankCreate, principal: Principal = SYSTEM) -> Bank:
+    require(principal, Role.office)
     if session.get(Bank, data.code) is not None:
         raise DuplicateBank(f"银行代码 {data.code} 已存在。")
     bank = Bank(**data.model_dump())
@@ -82,13 +92,11 @@ def create_bank(session: Session, data: BankCreate) -> Bank:
     return bank
 
 
-def update_bank(session: Session, code: str, data: BankUpdate) -> Bank:
+def update_bank(session: Session, code: str, data: BankUpdate, principal: Principal) -> Bank:
+    require(principal, Role.office)
     bank = get_bank(session, code, for_update=True)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(Bank, changes)
-    for field in ("name", "short_name", "kind", "bridge_fund_partner"):
-        if field in changes and changes[field] is None:
-            raise InvalidProduct(f"{field} 不能为空。", code="missing_field", field=field)
+    refuse_nulls(Bank, changes)  # name, short name, kind and partnership cannot be emptied
     changed = False
     for field, value in changes.items():
         if getattr(bank, field) != value:
@@ -107,8 +115,7 @@ def update_bank(session: Session, code: str, data: BankUpdate) -> Bank:
 def _bank_code(session: Session, code: str) -> str:
     if session.get(Bank, code) is not None:
         return code
-    options = [(b.code, b.name) for b in session.exec(select(Bank))]
-    suggestions = closest(code, options)
+    suggestions = closest(code, queries.bank_names(session))
     raise InvalidProduct(
         f"未知的银行代码 '{code}'。",
         code="unknown_bank",
@@ -184,9 +191,9 @@ def _check_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
         raise InvalidProduct(
             "失效日期不能早于生效日期。", code="invalid_effective_dates", field="effective_to"
         )
-    for i, tier in enumerate(rate.tiers):
-        _ordered(tier.amount_min_fen, tier.amount_max_fen, f"rate.tiers.{i}.amount")
-        _ordered(tier.term_min_months, tier.term_max_months, f"rate.tiers.{i}.term")
+    for i, rate_tier in enumerate(rate.tiers):
+        _ordered(rate_tier.amount_min_fen, rate_tier.amount_max_fen, f"rate.tiers.{i}.amount")
+        _ordered(rate_tier.term_min_months, rate_tier.term_max_months, f"rate.tiers.{i}.term")
     data["eligibility"] = eligibility.model_dump(mode="json")
     data["rate"] = rate.model_dump(mode="json")
     data["fees"] = [f.model_dump(mode="json") for f in fees]
@@ -212,10 +219,16 @@ def get_product(session: Session, code: str, for_update: bool = False) -> Produc
     return product
 
 
+def _id(product: Product) -> int:
+    """The id of a product read or flushed (never None then)."""
+    assert product.id is not None
+    return product.id
+
+
 def product_public(
     session: Session, product: Product, version: ProductVersion | None = None
 ) -> ProductPublic:
-    version = version or queries.version_of(session, product.id, product.current_version)
+    version = version or queries.version_of(session, _id(product), product.current_version)
     assert version is not None
     bank = session.get(Bank, product.bank_code)
     return _public(product, version, bank.name if bank else None)
@@ -241,7 +254,7 @@ def _public(product: Product, version: ProductVersion, bank_name: str | None) ->
 
 def get_product_version(session: Session, code: str, version: int) -> ProductPublic:
     product = get_product(session, code)
-    row = queries.version_of(session, product.id, version)
+    row = queries.version_of(session, _id(product), version)
     if row is None:
         raise ProductNotFound(
             f"产品 {code} 没有第 {version} 版。", code="product_version_not_found"
@@ -254,11 +267,13 @@ def list_product_versions(session: Session, code: str) -> list[ProductPublic]:
     bank = session.get(Bank, product.bank_code)
     return [
         _public(product, v, bank.name if bank else None)
-        for v in queries.versions_of(session, product.id)
+        for v in queries.versions_of(session, _id(product))
     ]
 
 
-def create_product(session: Session, data: ProductCreate) -> Product:
+def create_product(session: Session, data: ProductCreate, principal: Principal = SYSTEM) -> Product:
+    """Version 1 of a product, for a bank the caller manages."""
+    check_manages_bank(principal, data.bank_code)
     if queries.product_by_code(session, data.code) is not None:
         raise DuplicateProduct(f"产品代码 {data.code} 已存在。")
     bank_code = _bank_code(session, data.bank_code)
@@ -275,7 +290,7 @@ def create_product(session: Session, data: ProductCreate) -> Product:
     session.add(product)
     try:
         session.flush()
-        session.add(ProductVersion(product_id=product.id, version=1, created_at=now, **spec))
+        session.add(ProductVersion(product_id=_id(product), version=1, created_at=now, **spec))
         session.flush()
         emit(session, "product.changed", product_id=product.id)
         session.commit()
@@ -287,13 +302,18 @@ def create_product(session: Session, data: ProductCreate) -> Product:
 
 
 def update_product(
-    session: Session, code: str, data: ProductUpdate, expected_version: int | None = None
+    session: Session,
+    code: str,
+    data: ProductUpdate,
+    expected_version: int | None = None,
+    principal: Principal = SYSTEM,
 ) -> Product:
     """Sent fields replace the current ones; if the content changes, a new version is made.
-    Sending what is already there changes nothing."""
+    Sending what is already there changes nothing. For a bank the caller manages."""
     product = get_product(session, code, for_update=True)
+    check_manages_bank(principal, product.bank_code)
     check_version(expected_version, product.current_version, "产品")
-    current = queries.version_of(session, product.id, product.current_version)
+    current = queries.version_of(session, _id(product), product.current_version)
     assert current is not None
     changes = data.model_dump(exclude_unset=True)
     status = changes.pop("status", None)
@@ -309,24 +329,15 @@ def update_product(
         return product
     now = utcnow()
     new_version = product.current_version + 1 if content_changed else product.current_version
-    result = session.execute(
-        update(Product)
-        .where(Product.id == product.id, Product.current_version == product.current_version)
-        .values(
-            current_version=new_version,
-            updated_at=now,
-            status=status if status_changed else product.status,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    status_now = status if status_changed else product.status
+    if not queries.advance_product(session, product, new_version, status_now, now):
         session.rollback()
-        raise PreconditionFailed(
-            "产品刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
-        )
+        raise _changed_meanwhile()
     if content_changed:
         session.add(
-            ProductVersion(product_id=product.id, version=new_version, created_at=now, **new_stored)
+            ProductVersion(
+                product_id=_id(product), version=new_version, created_at=now, **new_stored
+            )
         )
     try:
         session.flush()
@@ -335,11 +346,15 @@ def update_product(
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise PreconditionFailed(
-            "产品刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
-        ) from exc
+        raise _changed_meanwhile() from exc
     session.refresh(product)
     return product
+
+
+def _changed_meanwhile() -> PreconditionFailed:
+    return PreconditionFailed(
+        "产品刚被其他请求修改，请重新读取后再提交。", code="concurrent_update"
+    )
 
 
 @dataclass
@@ -354,15 +369,15 @@ class ProductFilters:
 def list_products(session: Session, f: ProductFilters, page: PageParams) -> Page[ProductPublic]:
     conditions: list[ColumnElement[bool]] = []
     if f.bank:
-        conditions.append(Product.bank_code == f.bank)
+        conditions.append(col(Product.bank_code) == f.bank)
     if f.scheme:
-        conditions.append(ProductVersion.scheme == f.scheme)
+        conditions.append(col(ProductVersion.scheme) == f.scheme)
     if f.category:
-        conditions.append(ProductVersion.category == f.category)
+        conditions.append(col(ProductVersion.category) == f.category)
     if f.status:
-        conditions.append(Product.status == f.status)
+        conditions.append(col(Product.status) == f.status)
     elif f.updated_since is None:
-        conditions.append(Product.status == ProductStatus.active)
+        conditions.append(col(Product.status) == ProductStatus.active)
     if f.updated_since is not None:
         since = f.updated_since
         if since.tzinfo is None:
@@ -371,7 +386,7 @@ def list_products(session: Session, f: ProductFilters, page: PageParams) -> Page
                 code="naive_timestamp",
                 field="updated_since",
             )
-        conditions.append(Product.updated_at > since)
+        conditions.append(col(Product.updated_at) > since)
     by_updated = f.updated_since is not None
     key = cursor_key(page, 2, (str, int)) if by_updated else cursor_key(page, 1, (int,))
     if key and by_updated:

@@ -26,7 +26,7 @@ from service.enterprises.service import create_enterprise
 from service.leads import feed, service
 from service.leads.models import BankEvent, Lead, LeadSource
 from service.leads.schemas import StatusChange
-from service.products.models import BankCreate, ProductCreate
+from service.products.schemas import BankCreate, ProductCreate
 from service.products.service import create_bank, create_product
 from tests.conftest import create_database
 from tests.factories import bank_payload, enterprise_payload, product_payload

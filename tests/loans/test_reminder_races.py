@@ -17,7 +17,7 @@ from service.leads.models import BankEvent
 from service.loans.models import Loan, LoanKind, LoanReminder, LoanSource, RenewalCase
 from service.loans.schedule import reminder_dates
 from service.loans.service import run_reminders
-from service.products.models import BankCreate
+from service.products.schemas import BankCreate
 from service.products.service import create_bank
 from tests.conftest import create_database
 from tests.factories import bank_payload, enterprise_payload

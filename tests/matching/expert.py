@@ -21,7 +21,8 @@ from service.matching import facts, scoring
 from service.matching.product_arrays import ProductArrays
 from service.matching.schemas import NearMiss, Recommendation
 from service.matching.service import Catalogue, Offer, _recommend
-from service.products.models import Product, ProductCreate, ProductSpec, ProductVersion
+from service.products.models import Product, ProductSpec, ProductVersion
+from service.products.schemas import ProductCreate
 from service.taxonomy.sizing import Figures, SizeRow, Threshold, classify
 
 REFERENCE = Path(__file__).resolve().parents[2] / "seed" / "reference"

@@ -25,7 +25,8 @@ from service.matching.scoring import (
     ProductRules,
     ScoringConfig,
 )
-from service.products.models import Product, ProductCreate, ProductSpec, ProductVersion
+from service.products.models import Product, ProductSpec, ProductVersion
+from service.products.schemas import ProductCreate
 from service.synth import AS_OF, Generator, generate_enterprises, generate_products
 from service.taxonomy.credit_code import CreditCode
 

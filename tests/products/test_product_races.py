@@ -9,14 +9,8 @@ from sqlmodel import Session
 
 from service.core.concurrency import PreconditionFailed
 from service.products import service
-from service.products.models import (
-    Bank,
-    BankCreate,
-    Product,
-    ProductCreate,
-    ProductUpdate,
-    ProductVersion,
-)
+from service.products.models import Bank, Product, ProductVersion
+from service.products.schemas import BankCreate, ProductCreate, ProductUpdate
 from tests.enterprises.test_races import _race
 from tests.factories import bank_payload, product_payload
 
