@@ -144,7 +144,7 @@ def match(
 
     from service.core.database import get_engine
     from service.matching.facts import ConfigMissing
-    from service.matching.jobs import full_rematch
+    from service.matching.upkeep import full_rematch
     from service.matching.service import rematch_open_needs
 
     if not all_:

@@ -20,7 +20,7 @@ from service.core.pagination import Page, PageParams, cursor_key, encode_cursor,
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.queries import valid_qualification_codes
 from service.jobs.service import enqueue
-from service.matching import facts, jobs, scoring
+from service.matching import facts, scoring, upkeep
 from service.matching.exceptions import (
     InvalidNeed,
     InvalidScoringConfig,
@@ -873,21 +873,21 @@ def on_product_changed(session: Session, product_id: int) -> None:
 
 def run_enterprise_rematch(session: Session, payloads: list[dict]) -> dict:
     """Job: the stored profile matches of a batch of changed enterprises."""
-    serialize(session, jobs.STORED_MATCHES_LOCK)
+    serialize(session, upkeep.STORED_MATCHES_LOCK)
     ids = sorted({int(p["enterprise_id"]) for p in payloads})
-    return {"enterprises": len(ids), **jobs.rematch_enterprises(session, ids)}
+    return {"enterprises": len(ids), **upkeep.rematch_enterprises(session, ids)}
 
 
 def run_product_rematch(session: Session, product_id: int) -> dict:
     """Job: the stored matches a product change affects, and the open needs' matches."""
-    serialize(session, jobs.STORED_MATCHES_LOCK)
-    stats = jobs.rematch_product(session, product_id)
+    serialize(session, upkeep.STORED_MATCHES_LOCK)
+    stats = upkeep.rematch_product(session, product_id)
     stats["needs"] = rematch_open_needs(session)
     return stats
 
 
 def run_full_rematch(session: Session, version: int | None = None) -> dict:
     """Job: every stored match, with the configuration in force (after a new version)."""
-    stats = jobs.rematch_all(session.connection())
+    stats = upkeep.rematch_all(session.connection())
     stats["needs"] = rematch_open_needs(session)
     return stats

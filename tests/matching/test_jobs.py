@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from service.core.models import row_dict
 from service.enterprises.models import Enterprise, Qualification
-from service.matching import facts, jobs, scoring
+from service.matching import facts, scoring, upkeep
 from service.matching.enterprise_arrays import EnterpriseArrays
 from service.matching.facts import load_enterprise_arrays
-from service.matching.jobs import full_rematch, rematch_enterprises, rematch_product
 from service.matching.models import EnterpriseMatch, ScoringConfigRow
+from service.matching.upkeep import full_rematch, rematch_enterprises, rematch_product
 from service.products.models import Product, ProductVersion
 from service.synth import AS_OF, bulk_load
 
@@ -257,7 +257,7 @@ def test_an_unchanged_product_rewrites_nothing(library, session) -> None:
 @pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
 def test_a_withdrawn_product_is_rematched_exactly(library, session, monkeypatch, bulk) -> None:
     if bulk:  # the COPY + UPDATE … FROM path of PostgreSQL, for many updates
-        monkeypatch.setattr(jobs, "BULK_ROWS", 0)
+        monkeypatch.setattr(upkeep, "BULK_ROWS", 0)
     stored = _stored(session)
     held: dict[int, int] = {}
     for (_, p), (_, enterprise_rank, _) in stored.items():
