@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from service.core import tables
 from service.core.exports import Spreadsheet
 from service.core.tables import (
     cell_text,
@@ -17,6 +16,7 @@ from service.core.tables import (
     csv_stream,
     export_cell,
     read_table,
+    writing,
     xlsx_stream,
 )
 
@@ -29,7 +29,7 @@ LINES = [
 
 
 def test_csv_pieces_are_the_whole_csv(monkeypatch) -> None:
-    monkeypatch.setattr(tables, "_STREAM_CHUNK", 64)
+    monkeypatch.setattr(writing, "_STREAM_CHUNK", 64)
     lines = LINES * 20
     pieces = list(csv_stream(HEADER, iter(lines)))
     assert len(pieces) > 5
@@ -73,7 +73,7 @@ def test_the_xlsx_reads_back_with_openpyxl() -> None:
 
 
 def test_the_xlsx_is_sent_in_pieces_as_it_is_written(monkeypatch) -> None:
-    monkeypatch.setattr(tables, "_STREAM_CHUNK", 1024)
+    monkeypatch.setattr(writing, "_STREAM_CHUNK", 1024)
     read: list[int] = []
 
     def lines():
@@ -93,7 +93,7 @@ def test_the_xlsx_is_sent_in_pieces_as_it_is_written(monkeypatch) -> None:
 
 
 def test_more_rows_than_a_worksheet_holds_stop_the_export(monkeypatch) -> None:
-    monkeypatch.setattr(tables, "XLSX_MAX_ROWS", 3)
+    monkeypatch.setattr(writing, "XLSX_MAX_ROWS", 3)
     with pytest.raises(ValueError, match="do not fit"):
         _xlsx(LINES)
     assert len(list(read_table(_xlsx(LINES[:2]), "a.xlsx"))) == 3

@@ -15,8 +15,16 @@ from itertools import count
 import pytest
 from openpyxl import load_workbook
 
-from service.core import tables
-from service.core.tables import FileError, Limits, csv_bytes, export_cell, read_table, xlsx_bytes
+from service.core.tables import (
+    FileError,
+    Limits,
+    csv_bytes,
+    export_cell,
+    read_limits,
+    read_table,
+    xlsx_bytes,
+    xlsx_read,
+)
 from tests import spreadsheets as s
 
 ROWS = [
@@ -62,13 +70,13 @@ def test_a_value_at_the_far_corner_is_refused_at_once() -> None:
 
 def test_the_reader_touches_only_the_cells_there_are(monkeypatch) -> None:
     spent: list[int] = []
-    original = tables._Budget.add_cells
+    original = read_limits.ReadBudget.add_cells
 
     def counting(self, n: int) -> None:
         spent.append(n)
         original(self, n)
 
-    monkeypatch.setattr(tables._Budget, "add_cells", counting)
+    monkeypatch.setattr(read_limits.ReadBudget, "add_cells", counting)
     _read(s.far_corner(ROWS, value=None))
     there = sum(value is not None for row in ROWS for value in row)
     assert sum(spent) == there + 1  # the table's cells and the styled corner
@@ -175,7 +183,7 @@ def test_shared_strings_count_against_the_cell_limit() -> None:
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_a_read_that_takes_too_long_stops(monkeypatch, fmt) -> None:
     clock = count(step=7.0)
-    monkeypatch.setattr(tables.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(read_limits.time, "monotonic", lambda: next(clock))
     content = s.xlsx(ROWS) if fmt == "xlsx" else "企业名称\n甲\n乙\n丙\n丁\n".encode()
     error = _refused(content, f"a.{fmt}")
     assert (error.code, error.status, error.extra["limit"]) == ("read_timeout", 422, 30)
@@ -213,7 +221,7 @@ def test_inflated_bytes_are_counted_whatever_the_sizes_declare(monkeypatch) -> N
     # CPython's zipfile stops at a declared size (and the CRC then fails), so a size that
     # lies low cannot inflate more; the reader counts the bytes it inflates all the same.
     assert _refused(s.lying_sizes(s.zip_bomb())).code == "unreadable_xlsx"
-    monkeypatch.setattr(tables, "_declared_size", lambda archive: 0)
+    monkeypatch.setattr(xlsx_read, "_declared_size", lambda archive: 0)
     error = _refused(s.zip_bomb(), inflated_bytes=5 * 1024 * 1024)
     assert (error.code, error.extra["limit"]) == ("inflated_too_large", 5 * 1024 * 1024)
 

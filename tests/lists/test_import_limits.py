@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.core import tables
-from service.core.tables import Limits
+from service.core.tables import Limits, read_limits
 from tests import spreadsheets as s
 
 HEADER = ["企业名称", "统一社会信用代码", "所在地区"]
@@ -71,7 +70,7 @@ def test_every_row_of_a_sheet_is_read_whatever_its_dimension(client, build) -> N
 
 def test_each_limit_is_named_with_its_value(client, monkeypatch) -> None:
     content = s.xlsx(ROWS)
-    monkeypatch.setattr(tables, "LIMITS", Limits(file_bytes=100))
+    monkeypatch.setattr(read_limits, "LIMITS", Limits(file_bytes=100))
     body = _problem(_upload(client, content, "名单.xlsx"), 413, "file_too_large")
     assert body["limit"] == 100 and "100 字节" in body["detail"]
     for limits, code, value in [
@@ -79,18 +78,18 @@ def test_each_limit_is_named_with_its_value(client, monkeypatch) -> None:
         (Limits(columns=2), "too_many_columns", 2),
         (Limits(cells=6), "too_many_cells", 6),
     ]:
-        monkeypatch.setattr(tables, "LIMITS", limits)
+        monkeypatch.setattr(read_limits, "LIMITS", limits)
         body = _problem(_upload(client, content, "名单.xlsx"), 422, code)
         assert body["limit"] == value and str(value) in body["detail"]
-    monkeypatch.setattr(tables, "LIMITS", Limits())
+    monkeypatch.setattr(read_limits, "LIMITS", Limits())
     clock = count(step=7.0)
-    monkeypatch.setattr(tables.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(read_limits.time, "monotonic", lambda: next(clock))
     _problem(_upload(client, content, "名单.xlsx"), 422, "read_timeout")
     _no_import(client)
 
 
 def test_blank_rows_past_the_row_limit_are_skipped(client, monkeypatch) -> None:
-    monkeypatch.setattr(tables, "LIMITS", Limits(rows=5))
+    monkeypatch.setattr(read_limits, "LIMITS", Limits(rows=5))
     text = "企业名称\n无锡甲精密机械有限公司\n" + ",,\n" * 100
     response = _upload(client, text.encode(), "名单.csv")
     assert response.status_code == 201, response.text

@@ -8,8 +8,7 @@ from itertools import count
 
 import pytest
 
-from service.core import tables
-from service.core.tables import Limits
+from service.core.tables import Limits, read_limits
 from tests import spreadsheets as s
 from tests.factories import bank_payload, create_enterprise
 
@@ -72,7 +71,7 @@ def test_every_row_of_a_sheet_is_read_whatever_its_dimension(client, bank, build
 
 def test_each_limit_is_named_with_its_value(client, bank, monkeypatch) -> None:
     content = s.xlsx(_loans(client))
-    monkeypatch.setattr(tables, "LIMITS", Limits(file_bytes=len(content) - 1))
+    monkeypatch.setattr(read_limits, "LIMITS", Limits(file_bytes=len(content) - 1))
     body = _problem(_upload(client, content, "loans.xlsx", bank=bank), 413, "file_too_large")
     assert body["limit"] == len(content) - 1
     for limits, code, value in [
@@ -80,12 +79,12 @@ def test_each_limit_is_named_with_its_value(client, bank, monkeypatch) -> None:
         (Limits(columns=5), "too_many_columns", 5),
         (Limits(cells=10), "too_many_cells", 10),
     ]:
-        monkeypatch.setattr(tables, "LIMITS", limits)
+        monkeypatch.setattr(read_limits, "LIMITS", limits)
         body = _problem(_upload(client, content, "loans.xlsx", bank=bank), 422, code)
         assert body["limit"] == value and str(value) in body["detail"]
-    monkeypatch.setattr(tables, "LIMITS", Limits())
+    monkeypatch.setattr(read_limits, "LIMITS", Limits())
     clock = count(step=7.0)
-    monkeypatch.setattr(tables.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(read_limits.time, "monotonic", lambda: next(clock))
     body = _problem(_upload(client, content, "loans.xlsx", bank=bank), 422, "read_timeout")
     assert body["limit"] == 30 and "30 秒" in body["detail"]
     assert client.get("/api/v1/loans").json()["items"] == []

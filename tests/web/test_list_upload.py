@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.core import tables
 from service.core.edge import route_table
 from service.core.settings import get_settings
-from service.core.tables import Limits
+from service.core.tables import Limits, read_limits
 from tests import spreadsheets as s
 from tests.factories import create_enterprise
 from tests.web.conftest import form_token
@@ -195,7 +194,7 @@ def test_a_bad_file_is_a_page_keeping_what_was_typed(
 
 
 def test_a_file_over_the_limit_is_a_413_page(browser_as, client, monkeypatch) -> None:
-    monkeypatch.setattr(tables, "LIMITS", Limits(file_bytes=100))
+    monkeypatch.setattr(read_limits, "LIMITS", Limits(file_bytes=100))
     office = browser_as("office")
     response = _upload(office, "企业名称\n".encode() + "无锡甲有限公司\n".encode() * 20)
     assert response.status_code == 413
