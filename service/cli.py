@@ -143,7 +143,7 @@ def match(
     from sqlmodel import Session
 
     from service.core.database import get_engine
-    from service.matching.facts import ConfigMissing
+    from service.matching.exceptions import ConfigMissing
     from service.matching.upkeep import full_rematch
     from service.matching.service import rematch_open_needs
 

@@ -5,34 +5,20 @@ queued as jobs a few statements per thousand (the runner takes them in batches o
 ``ENTERPRISE_BATCH``), or, for a change of more enterprises than a full rematch costs, as one
 full rematch."""
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from service.core.database import ROW_LOCK, among
 from service.jobs.service import enqueue, enqueue_many
-from service.matching import service
-from service.matching.models import FinancingNeed, NeedStatus
+from service.matching import queries, service
 
 LIBRARY_CHANGED = "matching.library_changed"
 # Beyond this many enterprises, rematching them batch by batch costs more than rematching
 # the whole library once (the engine scores 500,000 enterprises in seconds).
 FULL_REMATCH_ABOVE = 10 * service.ENTERPRISE_BATCH
-_CHUNK = 5_000
 
 
 def on_enterprises_changed(session: Session, enterprise_ids: list[int]) -> None:
     ids = sorted(set(enterprise_ids))
-    needs: list[FinancingNeed] = []
-    for start in range(0, len(ids), _CHUNK):
-        needs += session.scalars(
-            select(FinancingNeed)
-            .where(
-                among(session, FinancingNeed.enterprise_id, ids[start : start + _CHUNK]),
-                FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched]),  # type: ignore[attr-defined]
-            )
-            .order_by(FinancingNeed.id)
-            .with_for_update(**ROW_LOCK)
-        )
+    needs = queries.open_needs_for_update(session, ids)
     if needs:
         catalogue = service.Catalogue.load(session)
         for need in needs:

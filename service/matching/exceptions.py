@@ -1,4 +1,5 @@
-"""Errors of matching."""
+"""Errors of matching: a need or a configuration version not found, a need closed or invalid,
+an invalid configuration; and ConfigMissing, a database never seeded with one."""
 
 from service.core.errors import Conflict, NotFound, Unprocessable
 
@@ -21,3 +22,7 @@ class InvalidScoringConfig(Unprocessable):
 
 class ScoringConfigNotFound(NotFound):
     code = "scoring_config_not_found"
+
+
+class ConfigMissing(RuntimeError):
+    """No scoring configuration at all: the database was never seeded (`finmatch seed`)."""

@@ -15,6 +15,7 @@ from service.core.models import today_local
 from service.core.settings import get_settings
 from service.enterprises.models import Enterprise, Qualification
 from service.matching.enterprise_arrays import Columns, EnterpriseArrays
+from service.matching.exceptions import ConfigMissing
 from service.matching.models import FinancingNeed, ScoringConfigRow
 from service.matching.scoring import (
     FACTORS,
@@ -27,10 +28,6 @@ from service.matching.scoring import (
 )
 from service.products.models import Product, ProductStatus, ProductVersion
 from service.taxonomy.models import Cluster, District, LprRate, OwnershipType, QualificationType
-
-
-class ConfigMissing(RuntimeError):
-    pass
 
 
 def config_from_dict(version: int, data: dict[str, Any], lpr_bp: dict[str, int]) -> ScoringConfig:

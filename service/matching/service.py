@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from service.access.models import Role
@@ -18,9 +17,9 @@ from service.core.events import emit
 from service.core.models import refuse_nulls, row_dict, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.enterprises.models import Enterprise, Project
-from service.enterprises.queries import valid_qualification_codes
+from service.enterprises.queries import enterprises_by_ids, valid_qualification_codes
 from service.jobs.service import enqueue
-from service.matching import facts, scoring, upkeep
+from service.matching import facts, queries, scoring, upkeep
 from service.matching.exceptions import (
     InvalidNeed,
     InvalidScoringConfig,
@@ -29,7 +28,6 @@ from service.matching.exceptions import (
     ScoringConfigNotFound,
 )
 from service.matching.models import (
-    EnterpriseMatch,
     FinancingNeed,
     NeedCreate,
     NeedMatch,
@@ -42,6 +40,7 @@ from service.matching.models import (
     ScoringSettings,
 )
 from service.matching.product_arrays import ProductArrays, score_one
+from service.matching.queries import config_version_in_force
 from service.matching.schemas import (
     FACTOR_LABEL,
     Explanation,
@@ -56,9 +55,9 @@ from service.matching.schemas import (
     Recommendations,
 )
 from service.products.models import Bank, Product, ProductVersion
+from service.products.queries import bank_names, version_of
 from service.products.service import get_product
 from service.taxonomy.areas import province_of
-from service.taxonomy.models import LprRate
 
 CLOSED = (NeedStatus.withdrawn, NeedStatus.fulfilled, NeedStatus.expired)
 PROJECT_PURPOSE = {
@@ -105,11 +104,11 @@ class Catalogue:
         on = on or today_local()
         bind = session.get_bind()
         key = getattr(bind, "engine", bind).url.render_as_string(hide_password=True)
-        stamp = (on, *session.execute(_STAMP).one())
+        stamp = (on, *queries.catalogue_stamp(session))
         cached = _catalogues.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        banks = {code: name for code, name in session.execute(select(Bank.code, Bank.name))}
+        banks = dict(bank_names(session))
         offers = [
             Offer(_ref(product, version, banks.get(product.bank_code)), rules)
             for product, version, rules in facts.catalogue(session)
@@ -160,13 +159,6 @@ def _ref(product: Product, version: ProductVersion, bank_name: str | None) -> di
     }
 
 
-_STAMP = select(
-    select(func.max(Product.updated_at)).scalar_subquery(),
-    select(func.count()).select_from(Product).scalar_subquery(),
-    select(func.max(Bank.updated_at)).scalar_subquery(),
-    select(func.max(ScoringConfigRow.version)).scalar_subquery(),
-    select(func.count()).select_from(LprRate).scalar_subquery(),
-)
 _catalogues: dict[str, tuple[tuple, Catalogue]] = {}
 
 
@@ -230,7 +222,7 @@ def _check_wanted_by(value: date | None) -> None:
 def _check_banks(session: Session, codes: list[str] | None) -> None:
     if not codes:
         return
-    known = set(session.scalars(select(Bank.code).where(Bank.code.in_(codes))))
+    known = queries.known_bank_codes(session, codes)
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise InvalidNeed(
@@ -305,7 +297,7 @@ def withdraw_need(
         raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}，不能撤回。")
     need.status = NeedStatus.withdrawn
     bump_version(session, FinancingNeed, need, "融资需求")
-    session.execute(delete(NeedMatch).where(NeedMatch.need_id == need.id))
+    queries.delete_need_matches(session, need.id)
     emit(session, "need.withdrawn", need_id=need.id)
     session.commit()
     session.refresh(need)
@@ -323,15 +315,8 @@ def need_public(need: FinancingNeed) -> NeedPublic:
 def list_needs(
     session: Session, page: PageParams, enterprise_id: int | None = None, status: str | None = None
 ) -> Page[NeedPublic]:
-    stmt = select(FinancingNeed)
-    if enterprise_id is not None:
-        stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
-    if status is not None:
-        stmt = stmt.where(FinancingNeed.status == status)
     key = cursor_key(page, 1, (int,))
-    if key:
-        stmt = stmt.where(FinancingNeed.id > key[0])
-    rows = list(session.scalars(stmt.order_by(FinancingNeed.id).limit(page.limit + 1)))
+    rows = queries.need_page(session, enterprise_id, status, key[0] if key else None, page.limit)
     result = make_page(rows, page.limit, lambda n: [n.id])
     result.items = [need_public(n) for n in result.items]
     return result
@@ -342,7 +327,7 @@ def list_needs(
 
 def rematch_need(session: Session, need: FinancingNeed, catalogue: Catalogue | None = None) -> int:
     """Replace the need's stored matches with its current top products. No commit."""
-    session.execute(delete(NeedMatch).where(NeedMatch.need_id == need.id))
+    queries.delete_need_matches(session, need.id)
     if need.status in CLOSED:
         return 0
     catalogue = catalogue or Catalogue.load(session)
@@ -371,13 +356,9 @@ def rematch_need(session: Session, need: FinancingNeed, catalogue: Catalogue | N
 
 
 def rematch_open_needs(session: Session, enterprise_id: int | None = None) -> int:
-    stmt = select(FinancingNeed).where(
-        FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched])
+    needs = queries.open_needs_for_update(
+        session, None if enterprise_id is None else [enterprise_id]
     )
-    if enterprise_id is not None:
-        stmt = stmt.where(FinancingNeed.enterprise_id == enterprise_id)
-    # Locked, so that a concurrent update of one of them waits instead of racing the rewrite.
-    needs = list(session.scalars(stmt.order_by(FinancingNeed.id).with_for_update(**ROW_LOCK)))
     if not needs:
         return 0
     catalogue = Catalogue.load(session)
@@ -392,17 +373,8 @@ def rematch_open_needs(session: Session, enterprise_id: int | None = None) -> in
 def _project_needs(
     session: Session, enterprise_id: int, config: scoring.ScoringConfig
 ) -> list[tuple[str, scoring.NeedFacts]]:
-    projects = session.scalars(
-        select(Project)
-        .where(
-            Project.enterprise_id == enterprise_id,
-            Project.financing_need_fen > 0,
-            Project.status.notin_(["completed", "suspended"]),
-        )
-        .order_by(Project.id)
-    )
     out = []
-    for p in projects:
+    for p in queries.projects_with_need(session, enterprise_id):
         purpose = PROJECT_PURPOSE.get(str(p.kind), "project")
         out.append(
             (
@@ -601,12 +573,8 @@ def explain(
     if enterprise is None:
         raise NotFound(f"企业 {subject_id} 不存在。", code="enterprise_not_found")
     product = get_product(session, product_code)
-    version = session.scalars(
-        select(ProductVersion).where(
-            ProductVersion.product_id == product.id,
-            ProductVersion.version == product.current_version,
-        )
-    ).one()
+    version = version_of(session, product.id, product.current_version)
+    assert version is not None  # a product has its current version
     rules = facts.product_rules(product, version)
     bank = session.get(Bank, product.bank_code)
     catalogue = Catalogue(
@@ -646,19 +614,8 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
     enterprises whose profile fits it; best first. Public facts always; private facts with
     the enterprise's consent to the product's bank; a need without consent anonymously."""
     product = get_product(session, product_code)
-    need_rows = session.execute(
-        select(NeedMatch, FinancingNeed)
-        .join(FinancingNeed, FinancingNeed.id == NeedMatch.need_id)
-        .where(
-            NeedMatch.product_id == product.id,
-            FinancingNeed.status.in_([NeedStatus.open, NeedStatus.matched]),
-        )
-    ).all()
-    profile_rows = session.scalars(
-        select(EnterpriseMatch).where(
-            EnterpriseMatch.product_id == product.id, EnterpriseMatch.product_rank.is_not(None)
-        )
-    ).all()
+    need_rows = queries.need_prospects(session, product.id)
+    profile_rows = queries.profile_prospects(session, product.id)
     entries = [(-m.score_centi, 0, m.id, "need", m.enterprise_id, m, need) for m, need in need_rows]
     entries += [
         (-m.score_centi, 1, m.id, "profile", m.enterprise_id, m, None) for m in profile_rows
@@ -671,11 +628,7 @@ def prospects(session: Session, product_code: str, page: PageParams) -> Page[Pro
     window = entries[start : start + page.limit + 1]
     shown = window[: page.limit]
     ids = [e[4] for e in shown]
-    enterprises = (
-        {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
-        if ids
-        else {}
-    )
+    enterprises = enterprises_by_ids(session, ids)
     quals = valid_qualification_codes(session, ids, today_local())
     # What the product's bank may see, whoever asks (the office sees the bank's view).
     sharing = private_facts_shared(
@@ -768,10 +721,6 @@ def purposes(session: Session) -> list[PurposeOut]:
     return sorted(out, key=lambda p: (depth[p.code], list(config.purposes).index(p.code)))
 
 
-def config_version_in_force(session: Session) -> int | None:
-    return session.scalar(select(func.max(ScoringConfigRow.version)))
-
-
 def scoring_config(session: Session, version: int | None = None) -> ScoringConfigPublic:
     """A version of the scoring configuration; the one in force (the newest) by default."""
     in_force = config_version_in_force(session)
@@ -784,13 +733,8 @@ def scoring_config(session: Session, version: int | None = None) -> ScoringConfi
 
 def list_scoring_configs(session: Session, page: PageParams) -> Page[ScoringConfigPublic]:
     """Newest first."""
-    stmt = select(ScoringConfigRow)
     key = cursor_key(page, 1, (int,))
-    if key:
-        stmt = stmt.where(ScoringConfigRow.version < key[0])
-    rows = list(
-        session.scalars(stmt.order_by(ScoringConfigRow.version.desc()).limit(page.limit + 1))
-    )
+    rows = queries.config_page(session, key[0] if key else None, page.limit)
     in_force = config_version_in_force(session)
     result = make_page(rows, page.limit, lambda r: [r.version])
     result.items = [_config_public(r, in_force) for r in result.items]
