@@ -409,7 +409,7 @@ def releases_publish(note: Annotated[str | None, typer.Option(help="A note")] = 
 
     from service.access.audit import SYSTEM
     from service.core.database import get_engine
-    from service.lists.releases import publish
+    from service.lists.publishing import publish
     from service.main import wire
 
     wire()

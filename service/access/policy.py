@@ -395,3 +395,11 @@ def record_consent(
             form_ref=current.form_ref,
         )
     return Consent(given, "office_form", principal.ref, now, form_ref, form_signed_on)
+
+
+def reads_releases_as_published(principal: Principal) -> bool:
+    """Library releases are read by the office and the banks. The office reads a release as it
+    was published, every item and every field; a bank reads its view of it as of today
+    (``bank_view``: public facts, and private facts shared when it was published and still)."""
+    require(principal, Role.office, Role.bank)
+    return principal.is_office

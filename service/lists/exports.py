@@ -8,22 +8,20 @@ consent was withdrawn since marked, their private facts left out. A bank's file 
 private columns too, empty where it may not see them, and a column that says why.
 
 The columns are the library's (``enterprises.exports``): names, not codes; money in 万元; a
-list (qualifications, contacts, financing needs) as text in one cell."""
+list (qualifications, contacts, financing needs) as text in one cell. Who gets which file is the
+access policy's (``reads_releases_as_published``, and ``bank_view`` through ``releases.items``)."""
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from service.access.policy import FactTier, Principal, tier_fields
-from service.core.database import among
+from service.access.policy import FactTier, Principal, reads_releases_as_published, tier_fields
 from service.core.exports import Format, OpenSession, Spreadsheet, check_fits
 from service.core.pagination import PageParams
 from service.enterprises import exports as library
 from service.enterprises.exports import Column, Kind, Names, wan
-from service.lists import releases
-from service.lists.models import ReleaseItem
+from service.lists import queries, releases
 from service.lists.schemas import ReleaseItemPublic
 from service.matching.scoring import DEFAULT_PURPOSES
 
@@ -122,7 +120,7 @@ def release_export(
     """A release (by number, or the latest) of one library as the caller sees it."""
     release = releases.get_release(session, principal, number)  # an office's or a bank's
     found, as_of = release.number, release.as_of.isoformat()
-    everything = principal.is_office
+    everything = reads_releases_as_published(principal)
     check_fits(fmt, release.enterprises if kind == "enterprise" else release.projects)
     names = Names.load(session)
     facts = columns_of(kind)
@@ -168,8 +166,8 @@ def _items(
                 session, principal, number, PageParams(limit=BATCH, cursor=cursor), kind
             )
             shared = (
-                _shared(session, number, kind, [i.id for i in page.items])
-                if principal.is_office
+                queries.shared_when_published(session, number, kind, [i.id for i in page.items])
+                if reads_releases_as_published(principal)
                 else {}
             )
             units = _unit_codes(session, number, page.items) if kind == "project" else {}
@@ -181,32 +179,10 @@ def _items(
             return
 
 
-def _shared(session: Session, number: int, kind: str, ids: list[int]) -> dict[int, bool]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(ReleaseItem.item_id, ReleaseItem.shared).where(
-            ReleaseItem.release_number == number,
-            ReleaseItem.kind == kind,
-            among(session, ReleaseItem.item_id, ids),
-        )
-    )
-    return {item_id: bool(shared) for item_id, shared in rows}
-
-
 def _unit_codes(
     session: Session, number: int, items: Sequence[ReleaseItemPublic]
 ) -> dict[int, str]:
     """The credit codes of the projects' units in the same release: a public fact of every
     enterprise, so every bank may read it beside any project it sees."""
     ids = sorted({i.data["enterprise_id"] for i in items if i.data and i.data.get("enterprise_id")})
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(ReleaseItem.item_id, ReleaseItem.data["credit_code"].as_string()).where(
-            ReleaseItem.release_number == number,
-            ReleaseItem.kind == "enterprise",
-            among(session, ReleaseItem.item_id, ids),
-        )
-    )
-    return {item_id: code for item_id, code in rows}
+    return queries.credit_codes_in_release(session, number, ids)

@@ -1,4 +1,6 @@
-"""HTTP for lists (import, preview, commit, review) and library releases."""
+"""HTTP for lists (import, preview, commit, review) and library releases: each operation
+parses the request, calls one use case with the caller (``principal``), who checks what the
+caller may do, and shapes the answer (a release's ETag and If-None-Match are HTTP's, here)."""
 
 from typing import Annotated, Any
 
@@ -19,7 +21,8 @@ from fastapi import (
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office, Retryable
+from service.access.dependencies import Caller, Retryable
+from service.access.policy import Principal
 from service.core import tables
 from service.core.concurrency import etag as version_etag
 from service.core.concurrency import parse_if_match
@@ -30,7 +33,7 @@ from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, IsoDate
 from service.enterprises.exports import Kind
-from service.lists import exports, releases, service
+from service.lists import exports, publishing, releases, service
 from service.lists.models import Match
 from service.lists.schemas import (
     ChangePublic,
@@ -133,8 +136,8 @@ def list_imports(principal: Caller, session: SessionDep, page: PageDep) -> Page[
     response_model=ImportPublic,
     responses=problem_responses(403, 404),
 )
-def get_import(_: Office, session: SessionDep, import_id: ImportId) -> ImportPublic:
-    return service.import_public(service.get_import(session, import_id))
+def get_import(principal: Caller, session: SessionDep, import_id: ImportId) -> ImportPublic:
+    return service.import_public(service.read_import(session, principal, import_id))
 
 
 @router.post(
@@ -290,7 +293,7 @@ def publish(
     ] = ReleaseCreate(),
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        release = releases.publish(session, principal, body.note)
+        release = publishing.publish(session, principal, body.note)
         return 201, releases.release_public(release, principal), {}
 
     return retry.answer(body.model_dump(mode="json"), call)
@@ -309,7 +312,7 @@ def list_releases(principal: Caller, session: SessionDep, page: PageDep) -> Page
 
 
 def _release(
-    request: Request, principal: Any, session: Session, number: int | None
+    request: Request, principal: Principal, session: Session, number: int | None
 ) -> Response | ReleasePublic:
     tag, body = releases.view(session, principal, number)
     if _matches(request.headers.get("if-none-match"), tag):

@@ -1,5 +1,12 @@
 """Use cases of lists: importing a government list (preview, then commit), the review queue,
-and applying a list's qualification to the enterprises it names."""
+and applying a list's qualification to the enterprises it names. Every use case is the
+office's (``require``); its reads are ``lists.queries``, its errors ``lists.exceptions``.
+
+Rules here: a row links by credit code first, else by name (``linking``), and a name linked
+automatically while the list gives a code the library does not know goes to review; the same
+file for the same list is the same import; a qualification is applied once (same type and
+issue date), its expiry from the list, else from the type's term; a key-project list's
+project joins the enterprise's project library (listed: its public facts become public)."""
 
 import hashlib
 from collections.abc import Callable
@@ -7,14 +14,14 @@ from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from service.access.models import Role
 from service.access.policy import Principal, require
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK
-from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.errors import Unprocessable
 from service.core.events import emit
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
@@ -28,7 +35,8 @@ from service.enterprises.models import (
     Qualification,
 )
 from service.enterprises.service import create_enterprise
-from service.lists import linking, parsing
+from service.lists import linking, parsing, queries
+from service.lists.exceptions import EntryDecided, EntryNotFound, ImportNotFound, InvalidListImport
 from service.lists.models import Decision, ImportStatus, ListEntry, ListImport, Match
 from service.lists.schemas import (
     EntryCreate,
@@ -41,33 +49,12 @@ from service.taxonomy.service import district_aliases
 Progress = Callable[[int, int], None]
 
 
-class ImportNotFound(NotFound):
-    code = "list_import_not_found"
-
-
-class EntryNotFound(NotFound):
-    code = "list_entry_not_found"
-
-
-class InvalidListImport(Unprocessable):
-    code = "invalid_list_import"
-
-
-class EntryDecided(Conflict):
-    code = "entry_already_decided"
-
-
 # --- the library as the linker sees it ------------------------------------------------------
 
 
 def library_index(session: Session) -> linking.LinkIndex:
     """Every enterprise's name, normalised name and district, indexed for blocking."""
-    # Raw rows: half a million ORM-processed tuples would cost seconds.
-    rows = (
-        session.connection()
-        .exec_driver_sql("SELECT id, name, name_normalized, district_code FROM enterprise")
-        .all()
-    )
+    rows = queries.library_names(session)
     return linking.LinkIndex(
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
     )
@@ -100,11 +87,7 @@ def preview_import(
             code="unknown_qualification_type",
             field="qualification_type",
         )
-    existing = session.scalar(
-        select(ListImport).where(
-            ListImport.qualification_type == qualification_type, ListImport.checksum == checksum
-        )
-    )
+    existing = queries.import_of_file(session, qualification_type, checksum)
     if existing is not None:
         return existing, True
     if issued_date and expires_date and expires_date < issued_date:
@@ -131,37 +114,25 @@ def preview_import(
     session.flush()
     assert record.id is not None
     districts = district_aliases(session)
-    by_code = _enterprises_by_code(session, [r.credit_code for r in rows if r.credit_code])
+    by_code = queries.enterprise_ids_by_code(
+        session, [r.credit_code for r in rows if r.credit_code]
+    )
     index = library_index(session) if any(r.credit_code not in by_code for r in rows) else None
     counts: dict[str, int] = {m.value: 0 for m in Match}
-    batch: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
     for done, row in enumerate(rows, start=1):
         entry = _link_row(record.id, row, districts, by_code, index)
         counts[entry["match"]] += 1
-        batch.append(entry)
+        entries.append(entry)
         if progress is not None:
             progress(done, len(rows))
     # In bulk: the import itself is the audit record of what came in; the office's
     # decisions on entries are audited one by one.
-    for start in range(0, len(batch), 1000):
-        session.execute(insert(ListEntry), batch[start : start + 1000])
+    for start in range(0, len(entries), 1000):
+        session.execute(insert(ListEntry), entries[start : start + 1000])
     record.counts = counts
     session.commit()
     return record, False
-
-
-def _enterprises_by_code(session: Session, codes: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    unique = sorted(set(codes))
-    for start in range(0, len(unique), 1000):
-        found.update(
-            session.execute(
-                select(Enterprise.credit_code, Enterprise.id).where(
-                    Enterprise.credit_code.in_(unique[start : start + 1000])
-                )
-            ).all()
-        )
-    return found
 
 
 def _link_row(
@@ -241,15 +212,7 @@ def commit_import(session: Session, principal: Principal, import_id: int) -> Lis
     record = get_import(session, import_id, lock=True)
     if record.status == ImportStatus.committed:
         return record
-    entries = session.scalars(
-        select(ListEntry)
-        .where(
-            ListEntry.import_id == import_id,
-            ListEntry.enterprise_id.is_not(None),  # type: ignore[union-attr]
-        )
-        .order_by(ListEntry.row)
-    ).all()
-    for entry in entries:
+    for entry in queries.linked_entries(session, import_id):
         _apply(session, record, entry)
     record.status = ImportStatus.committed
     record.committed_by = principal.ref
@@ -264,21 +227,13 @@ def _apply(session: Session, record: ListImport, entry: ListEntry) -> None:
     if entry.enterprise_id is None or entry.applied_qualification_id is not None:
         return
     issued = entry.issued_date or record.issued_date or record.created_at.date()
-    existing = session.scalar(
-        select(Qualification).where(
-            Qualification.enterprise_id == entry.enterprise_id,
-            Qualification.type_code == record.qualification_type,
-            Qualification.issued_date == issued,
-        )
+    existing = queries.qualification_issued(
+        session, entry.enterprise_id, record.qualification_type, issued
     )
     if existing is None:
         expires = entry.expires_date or record.expires_date
         if expires is None:
-            term = session.scalar(
-                select(QualificationType.term_months).where(
-                    QualificationType.code == record.qualification_type
-                )
-            )
+            term = queries.qualification_term(session, record.qualification_type)
             if term:
                 expires = issued + relativedelta(months=term) - relativedelta(days=1)
         source = " ".join(
@@ -306,11 +261,7 @@ def _project(session: Session, record: ListImport, entry: ListEntry, issued: dat
     """A key-project list's project, in the project library of the linked enterprise: the
     one of that name, or a new one."""
     assert entry.enterprise_id is not None and entry.project_name is not None
-    found = session.scalar(
-        select(Project).where(
-            Project.enterprise_id == entry.enterprise_id, Project.name == entry.project_name
-        )
-    )
+    found = queries.project_named(session, entry.enterprise_id, entry.project_name)
     if found is not None:
         assert found.id is not None
         if found.listed_in is None:  # on a key-project list now: its public facts are public
@@ -339,6 +290,12 @@ def _project(session: Session, record: ListImport, entry: ListEntry, issued: dat
 # --- reading --------------------------------------------------------------------------------
 
 
+def read_import(session: Session, principal: Principal, import_id: int) -> ListImport:
+    """An import, with its counts by how the rows were linked (the office)."""
+    require(principal, Role.office)
+    return get_import(session, import_id)
+
+
 def get_import(session: Session, import_id: int, lock: bool = False) -> ListImport:
     record = session.get(ListImport, import_id, with_for_update=ROW_LOCK if lock else None)
     if record is None:
@@ -354,11 +311,8 @@ def import_public(record: ListImport, duplicate: bool = False) -> ImportPublic:
 
 def list_imports(session: Session, principal: Principal, page: PageParams) -> Page[ImportPublic]:
     require(principal, Role.office)
-    statement = select(ListImport)
     key = cursor_key(page, 1, (int,))
-    if key:
-        statement = statement.where(ListImport.id < key[0])  # type: ignore[operator]
-    rows = list(session.scalars(statement.order_by(ListImport.id.desc()).limit(page.limit + 1)))  # type: ignore[union-attr]
+    rows = queries.import_page(session, key[0] if key else None, page.limit)
     result = make_page(rows, page.limit, lambda r: [r.id])
     result.items = [import_public(r) for r in result.items]
     return result
@@ -374,20 +328,12 @@ def list_entries(
 ) -> Page[EntryPublic]:
     """Entries in list order; ``pending=true`` with ``match=review``: the review queue."""
     require(principal, Role.office)
-    statement = select(ListEntry)
     if import_id is not None:
         get_import(session, import_id)
-        statement = statement.where(ListEntry.import_id == import_id)
-    if match is not None:
-        statement = statement.where(ListEntry.match == match)
-    if pending is True:
-        statement = statement.where(ListEntry.decision.is_(None))  # type: ignore[union-attr]
-    elif pending is False:
-        statement = statement.where(ListEntry.decision.is_not(None))  # type: ignore[union-attr]
     key = cursor_key(page, 1, (int,))
-    if key:
-        statement = statement.where(ListEntry.id > key[0])  # type: ignore[operator]
-    rows = list(session.scalars(statement.order_by(ListEntry.id).limit(page.limit + 1)))
+    rows = queries.entry_page(
+        session, key[0] if key else None, page.limit, import_id, match, pending
+    )
     result = make_page(rows, page.limit, lambda e: [e.id])
     result.items = [entry_public(e) for e in result.items]
     return result
@@ -503,14 +449,4 @@ def _decide(entry: ListEntry, decision: Decision, principal: Principal) -> None:
 
 
 def pending_reviews(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(ListEntry)
-            .where(
-                ListEntry.match == Match.review,
-                ListEntry.decision.is_(None),  # type: ignore[union-attr]
-            )
-        )
-        or 0
-    )
+    return queries.pending_review_count(session)

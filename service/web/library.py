@@ -19,6 +19,7 @@ from service.enterprises.exports import (
     qualifications_text,
 )
 from service.lists import releases
+from service.lists.exceptions import ReleaseNotFound
 from service.lists.exports import need_text, sharing
 from service.lists.schemas import ReleasePublic
 from service.web.labels import label
@@ -121,7 +122,7 @@ def bank_library(
     search = (search or "").strip()
     try:
         _, release = releases.view(session, principal, None)
-    except releases.ReleaseNotFound:
+    except ReleaseNotFound:
         return LibraryPage(None, [], search, None, 1)
     found = releases.items(
         session,

@@ -14,7 +14,7 @@ from service.enterprises import import_service
 from service.enterprises import service as enterprises
 from service.enterprises.models import EnterpriseUpdate, RowAction
 from service.leads import service as leads
-from service.lists import releases
+from service.lists import publishing
 from service.lists import service as lists
 from service.lists.models import Match
 from service.loans import service as loans
@@ -237,7 +237,7 @@ def office_import_list(
 def office_list_import(
     request: Request, session: SessionDep, who: OfficeUser, import_id: Id
 ) -> Response:
-    record = lists.get_import(session, import_id)
+    record = lists.read_import(session, who.principal, import_id)
     types = qualification_names(session)
     return render(
         request,
@@ -290,5 +290,5 @@ def office_releases(request: Request, session: SessionDep, who: OfficeUser) -> R
 @router.post("/office/releases")
 def office_publish(session: SessionDep, who: OfficeUser, fields: Form) -> Response:
     note = FormReader(fields).text("note", 200)
-    release = releases.publish(session, who.principal, note)
+    release = publishing.publish(session, who.principal, note)
     return see_other(f"{PREFIX}/office/releases?published={release.number}")
