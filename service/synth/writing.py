@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, insert, select, text
 
 from service.enterprises.derive import derive
 from service.enterprises.models import ConsentSource
-from service.products.models import ProductCreate, ProductSpec
+from service.products.models import ProductSpec
+from service.products.schemas import ProductCreate
 from service.synth.consent import FORM_RECORDED_BY
 from service.synth.generator import Generator
 from service.taxonomy.credit_code import CreditCode
