@@ -143,9 +143,9 @@ def select_by(
     also = "".join(f" AND {quote(k)} = :w_{k}" for k in where)
     locking = " FOR NO KEY UPDATE" if lock else ""
     listed = ", ".join(f"t.{quote(c.name)}" for c in table.columns)  # not t.*: the model's order
-    statement = text(
+    lateral = text(
         f"SELECT {listed} FROM unnest(CAST(:values AS {kind}[])) AS k(v) CROSS JOIN LATERAL "
         f"(SELECT * FROM {table.name} WHERE {quote(column)} = k.v{also} OFFSET 0{locking}) AS t"
     ).columns(*table.columns)
     params = {"values": list(values), **{f"w_{k}": v for k, v in where.items()}}
-    return connection.execute(statement, params).mappings().all()
+    return connection.execute(lateral, params).mappings().all()

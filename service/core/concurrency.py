@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
 from service.core.errors import AppError
@@ -54,6 +55,7 @@ def bump_version(session: Session, model: Any, row: Any, what: str) -> None:
         .values(version=old + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    assert isinstance(result, CursorResult)  # an UPDATE's result
     if result.rowcount != 1:
         session.rollback()
         raise PreconditionFailed(

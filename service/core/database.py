@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy import ClauseElement, Connection, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -151,7 +151,9 @@ def compiled_sql(dialect: Any, statement: Statement) -> str:
     """The statement's SQL for ``dialect`` (PostgreSQL's), compiled once per key."""
     sql = _compiled.get(statement.key)
     if sql is None:
-        sql = _compiled[statement.key] = str(statement.build().compile(dialect=dialect))
+        built = statement.build()
+        assert isinstance(built, ClauseElement)  # a select, insert, update or delete
+        sql = _compiled[statement.key] = str(built.compile(dialect=dialect))
     return sql
 
 

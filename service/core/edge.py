@@ -69,7 +69,7 @@ def _nul_error(where: str, location: str) -> EdgeError:
     )
 
 
-def _too_large(limit: int, upload: bool) -> EdgeError:
+def _too_large(limit: int, upload: bool) -> TooLarge:
     what = "上传的文件" if upload else "请求体"
     return TooLarge(f"{what}超过上限 {_size(limit)}；请拆分后再提交。", limit_bytes=limit)
 

@@ -15,7 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Column, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from service.core.errors import AppError, Conflict, Unprocessable
 from service.core.models import BigId, JSONType, UTCDateTime, utcnow
@@ -75,9 +75,9 @@ def run_once(
     now = utcnow()
     session.execute(
         delete(IdempotencyRecord).where(
-            IdempotencyRecord.owner == owner,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < now - KEPT_FOR,
+            col(IdempotencyRecord.owner) == owner,
+            col(IdempotencyRecord.key) == key,
+            col(IdempotencyRecord.created_at) < now - KEPT_FOR,
         )
     )
     record = IdempotencyRecord(owner=owner, key=key, request_hash=fingerprint)
@@ -100,7 +100,7 @@ def _replay(
 ) -> Response:
     stored = session.scalars(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
+            col(IdempotencyRecord.owner) == owner, col(IdempotencyRecord.key) == key
         )
     ).one()
     if stored.request_hash != fingerprint:
@@ -141,7 +141,7 @@ def _first(
         raise
     except Exception:
         session.rollback()
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
+        session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == record.id))
         session.commit()
         raise
     content = jsonable_encoder(content)

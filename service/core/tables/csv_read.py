@@ -49,15 +49,14 @@ def csv_rows(content: bytes, budget: ReadBudget) -> Iterator[tuple[int, list[Any
         )
     # The first 4096 characters (a character cut at the end of the bytes read is dropped).
     sample = content[: 4 * 4096].decode(encoding, errors="ignore")[:4096]
+    dialect: type[csv.Dialect]
     try:
-        sniffed: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")
-
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
         # The sniffer takes quotes inside a quoted cell as not doubled when its sample has
         # none; every spreadsheet (and RFC 4180) doubles them, and a later cell that holds
-        # one ('专精特新""小巨人""企业') would be misread.
-        class dialect(sniffed):  # type: ignore[valid-type,misc]
-            doublequote = True
-
+        # one ('专精特新""小巨人""企业') would be misread. (The class is the sniffer's own,
+        # made for this sample.)
+        dialect.doublequote = True
     except csv.Error:
         dialect = csv.excel
     try:
