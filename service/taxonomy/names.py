@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz, process
 
+from service.taxonomy import areas
+
 # Longest first, so "股份有限公司" goes before "有限公司" and "公司".
 LEGAL_SUFFIXES = sorted(
     [
@@ -34,111 +36,71 @@ LEGAL_SUFFIXES = sorted(
     key=len,
     reverse=True,
 )
-# Provincial-level names (with their 省/市/自治区 forms), the cities of Jiangsu, Wuxi's counties
-# and districts, and the largest cities elsewhere: a name's leading place, a bracketed place
-# and the place of a branch are not part of what the company is called.
-PROVINCES = (
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-)
+# Provincial-level names (江苏, 内蒙古 …: GB/T 2260's, ``areas.PROVINCES``, without their
+# 省/市/自治区 forms), the cities of Jiangsu, Wuxi's counties and districts, and the largest
+# cities elsewhere: a name's leading place, a bracketed place and the place of a branch are not
+# part of what the company is called.
 _PROVINCE_FORMS = ("省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区")
+
+
+def _short(province: str) -> str:
+    for form in sorted(_PROVINCE_FORMS, key=len, reverse=True):
+        if province.endswith(form):
+            return province[: -len(form)]
+    return province
+
+
+PROVINCES = tuple(_short(name) for name in areas.PROVINCES.values())
+MUNICIPALITIES = frozenset({"北京", "天津", "上海", "重庆"})  # provinces that are cities
+_PROVINCE_ONLY = frozenset(PROVINCES) - MUNICIPALITIES
+# Prefecture-level cities by province: every city of Jiangsu, the largest elsewhere.
+_CITIES = {
+    "江苏": (
+        "南京",
+        "无锡",
+        "徐州",
+        "常州",
+        "苏州",
+        "南通",
+        "连云港",
+        "淮安",
+        "盐城",
+        "扬州",
+        "镇江",
+        "泰州",
+        "宿迁",
+    ),
+    "浙江": ("杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "台州"),
+    "广东": ("深圳", "广州", "东莞", "佛山", "珠海"),
+    "山东": ("青岛", "济南", "烟台", "潍坊"),
+    "安徽": ("合肥", "芜湖"),
+    "福建": ("福州", "厦门"),
+    "四川": ("成都",),
+    "湖北": ("武汉",),
+    "陕西": ("西安",),
+    "湖南": ("长沙",),
+    "河南": ("郑州",),
+    "辽宁": ("沈阳", "大连"),
+    "江西": ("南昌",),
+    "云南": ("昆明",),
+    "贵州": ("贵阳",),
+    "广西": ("南宁",),
+    "黑龙江": ("哈尔滨",),
+    "吉林": ("长春",),
+    "河北": ("石家庄", "唐山"),
+    "山西": ("太原",),
+}
+# Provincial capitals known as cities whose province is not compared (see places_conflict).
+_CITIES_WITHOUT_PROVINCE = ("兰州", "乌鲁木齐", "呼和浩特", "银川", "西宁", "拉萨", "海口")
+# a city -> its province, for places_conflict (a municipality is its own province)
+PROVINCE_OF = {
+    **{city: province for province, cities in _CITIES.items() for city in cities},
+    **{m: m for m in MUNICIPALITIES},
+}
 # county-level place -> its prefecture (a name from 江阴 is a name from 无锡)
 CITY_OF = {
-    **{
-        c: c
-        for c in (
-            "南京",
-            "无锡",
-            "徐州",
-            "常州",
-            "苏州",
-            "南通",
-            "连云港",
-            "淮安",
-            "盐城",
-            "扬州",
-            "镇江",
-            "泰州",
-            "宿迁",
-            "深圳",
-            "广州",
-            "杭州",
-            "宁波",
-            "温州",
-            "嘉兴",
-            "湖州",
-            "绍兴",
-            "成都",
-            "武汉",
-            "西安",
-            "青岛",
-            "济南",
-            "厦门",
-            "合肥",
-            "长沙",
-            "郑州",
-            "沈阳",
-            "大连",
-            "东莞",
-            "佛山",
-            "珠海",
-            "福州",
-            "南昌",
-            "昆明",
-            "贵阳",
-            "南宁",
-            "哈尔滨",
-            "长春",
-            "石家庄",
-            "太原",
-            "兰州",
-            "乌鲁木齐",
-            "呼和浩特",
-            "银川",
-            "西宁",
-            "拉萨",
-            "海口",
-            "烟台",
-            "潍坊",
-            "唐山",
-            "芜湖",
-            "金华",
-            "台州",
-            "绍兴",
-        )
-    },
+    **{city: city for cities in _CITIES.values() for city in cities},
+    **{city: city for city in _CITIES_WITHOUT_PROVINCE},
     "江阴": "无锡",
     "宜兴": "无锡",
     "梁溪": "无锡",
@@ -265,7 +227,7 @@ def name_places(name: str) -> frozenset[str]:
     if branch and branch.group(1) in PLACE_FORMS:
         found.add(PLACE_FORMS[branch.group(1)])
     found -= _NATIONAL
-    cities = {p for p in found if p not in PROVINCES or p in {"北京", "天津", "上海", "重庆"}}
+    cities = {p for p in found if p not in _PROVINCE_ONLY}
     return frozenset(cities or found)
 
 
@@ -330,52 +292,6 @@ def is_branch(name: str) -> bool:
     """A branch (分公司 …) is a legal entity of its own, not its parent company."""
     text = _SPACES.sub("", _BRACKETED.sub("", unicodedata.normalize("NFKC", name)))
     return bool(_BRANCH.search(text))
-
-
-MUNICIPALITIES = frozenset({"北京", "天津", "上海", "重庆"})  # provinces that are cities
-_PROVINCE_ONLY = frozenset(PROVINCES) - MUNICIPALITIES
-PROVINCE_OF = {
-    **{
-        c: "江苏"
-        for c in (
-            "南京",
-            "无锡",
-            "徐州",
-            "常州",
-            "苏州",
-            "南通",
-            "连云港",
-            "淮安",
-            "盐城",
-            "扬州",
-            "镇江",
-            "泰州",
-            "宿迁",
-        )
-    },
-    **{c: "浙江" for c in ("杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "台州")},
-    **{c: "广东" for c in ("深圳", "广州", "东莞", "佛山", "珠海")},
-    **{c: "山东" for c in ("青岛", "济南", "烟台", "潍坊")},
-    **{c: "安徽" for c in ("合肥", "芜湖")},
-    **{c: "福建" for c in ("福州", "厦门")},
-    **{m: m for m in MUNICIPALITIES},
-    "成都": "四川",
-    "武汉": "湖北",
-    "西安": "陕西",
-    "长沙": "湖南",
-    "郑州": "河南",
-    "沈阳": "辽宁",
-    "大连": "辽宁",
-    "南昌": "江西",
-    "昆明": "云南",
-    "贵阳": "贵州",
-    "南宁": "广西",
-    "哈尔滨": "黑龙江",
-    "长春": "吉林",
-    "石家庄": "河北",
-    "唐山": "河北",
-    "太原": "山西",
-}
 
 
 def places_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
