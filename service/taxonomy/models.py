@@ -1,9 +1,11 @@
 """Reference data: 465 clusters, districts, qualification types, ownership types, the size
-table, LPR."""
+table, LPR: the tables, and the shapes the API reads and answers with (the ``…Public`` models,
+``OwnershipTypeUpdate``, ``ClusterMatch``, ``SizeClassification``)."""
 
 from datetime import date
 from enum import StrEnum
 
+from pydantic import BaseModel
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
@@ -53,6 +55,13 @@ class Cluster(ClusterBase, table=True):
 
 class ClusterPublic(ClusterBase):
     pass
+
+
+class ClusterMatch(BaseModel):  # a cluster a free text was matched to
+    code: str
+    name: str
+    score: float
+    matched_keywords: list[str]
 
 
 class DistrictBase(SQLModel):
@@ -155,6 +164,13 @@ class SizeThresholdBase(SQLModel):
 
 class SizeThreshold(SizeThresholdBase, table=True):
     __tablename__ = "size_threshold"
+
+
+class SizeClassification(BaseModel):  # figures classified by the size table
+    industry_code: str
+    size_class: str | None
+    size_industry_key: str | None
+    reason: str
 
 
 class SizeStandardPublic(SizeIndustryBase):

@@ -1,30 +1,30 @@
-"""Reference data: clusters, districts, qualification types, ownership types, size table, LPR.
-Public to read; the office decides which ownership types count as 民营."""
+"""HTTP for the reference data: clusters, districts, qualification types, ownership types,
+size table, LPR. Public to read; the office decides which ownership types count as 民营 (the
+use case checks who asks)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from pydantic import BaseModel
 from sqlmodel import Session
 
-from service.access.dependencies import Office
+from service.access.dependencies import Caller
 from service.core.database import get_session
-from service.core.errors import Unprocessable, problem_responses
+from service.core.errors import problem_responses
 from service.core.types import Digits
 from service.taxonomy import service
-from service.taxonomy.clusters import ClusterKeywords, match_clusters
-from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
 from service.taxonomy.models import (
+    ClusterMatch,
     ClusterPublic,
     DistrictPublic,
     LprRatePublic,
     OwnershipTypePublic,
     OwnershipTypeUpdate,
     QualificationTypePublic,
+    SizeClassification,
     SizeStandardPublic,
     SizeThresholdBase,
 )
-from service.taxonomy.sizing import Figures, classify
+from service.taxonomy.sizing import Figures
 
 router = APIRouter(prefix="/reference", tags=["reference"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -40,13 +40,6 @@ SessionDep = Annotated[Session, Depends(get_session)]
 )
 def list_clusters(session: SessionDep) -> list:
     return service.list_clusters(session)
-
-
-class ClusterMatch(BaseModel):
-    code: str
-    name: str
-    score: float
-    matched_keywords: list[str]
 
 
 @router.get(
@@ -65,12 +58,9 @@ def match_cluster_text(
     ],
     limit: Annotated[int, Query(ge=1, le=15), Digits] = 3,
 ) -> list[ClusterMatch]:
-    clusters = [
-        ClusterKeywords(c.code, c.name, tuple(c.keywords)) for c in service.list_clusters(session)
-    ]
     return [
         ClusterMatch(code=h.code, name=h.name, score=h.score, matched_keywords=h.matched)
-        for h in match_clusters(text, clusters, limit)
+        for h in service.match_cluster_text(session, text, limit)
     ]
 
 
@@ -120,7 +110,7 @@ def list_ownership_types(session: SessionDep) -> list:
     responses=problem_responses(404, 422),
 )
 def update_ownership_type(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     code: Annotated[str, Path(max_length=16, examples=["collective"])],
     data: Annotated[
@@ -136,7 +126,7 @@ def update_ownership_type(
     ],
 ) -> OwnershipTypePublic:
     return OwnershipTypePublic.model_validate(
-        service.update_ownership_type(session, code, data), from_attributes=True
+        service.update_ownership_type(session, principal, code, data), from_attributes=True
     )
 
 
@@ -162,13 +152,6 @@ def list_size_standards(session: SessionDep) -> list[SizeStandardPublic]:
     ]
 
 
-class SizeClassification(BaseModel):
-    industry_code: str
-    size_class: str | None
-    size_industry_key: str | None
-    reason: str
-
-
 @router.get(
     "/size-classification",
     operation_id="classifySize",
@@ -184,13 +167,8 @@ def classify_size(
     revenue_fen: Annotated[int | None, Query(ge=0, examples=[5_000_000_000]), Digits] = None,
     total_assets_fen: Annotated[int | None, Query(ge=0), Digits] = None,
 ) -> SizeClassification:
-    try:
-        code = normalize_industry_code(industry_code)
-    except IndustryCodeError as exc:
-        raise Unprocessable(str(exc), code="invalid_industry_code", field="industry_code") from exc
-    result = classify(
-        code, Figures(employees, revenue_fen, total_assets_fen), service.load_size_rows(session)
-    )
+    figures = Figures(employees, revenue_fen, total_assets_fen)
+    code, result = service.classify_size(session, industry_code, figures)
     return SizeClassification(
         industry_code=code,
         size_class=result.size_class,

@@ -1,14 +1,20 @@
-"""Reference-data use cases: lookups, validation with suggestions, the size table as rows, and
-the one reference the office changes through the API: which ownership types count as 民营."""
+"""Reference-data use cases: lookups, validation with suggestions, the size table as rows, a
+free text matched to clusters and figures classified by size; and the one reference the office
+changes through the API, which ownership types count as 民营 (the office only: the permission
+is checked here, ``require``). Reading the reference data is public."""
 
 from collections.abc import Iterable, Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from service.access.models import Role
+from service.access.policy import Principal, require
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
+from service.taxonomy.clusters import ClusterHit, ClusterKeywords, match_clusters
 from service.taxonomy.exceptions import OwnershipTypeNotFound
+from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
 from service.taxonomy.models import (
     Cluster,
     District,
@@ -19,20 +25,28 @@ from service.taxonomy.models import (
     SizeIndustry,
     SizeThreshold,
 )
-from service.taxonomy.sizing import SizeRow, Threshold
+from service.taxonomy.sizing import Figures, SizeResult, SizeRow, Threshold, classify
 from service.taxonomy.suggest import closest
 
 
 def list_clusters(session: Session) -> list[Cluster]:
-    return list(session.exec(select(Cluster).order_by(Cluster.tier_rank, Cluster.priority_rank)))
+    return list(
+        session.exec(select(Cluster).order_by(col(Cluster.tier_rank), col(Cluster.priority_rank)))
+    )
+
+
+def match_cluster_text(session: Session, text: str, limit: int) -> list[ClusterHit]:
+    """The clusters whose keywords a free text (a business scope …) holds, best first."""
+    clusters = [ClusterKeywords(c.code, c.name, tuple(c.keywords)) for c in list_clusters(session)]
+    return match_clusters(text, clusters, limit)
 
 
 def list_districts(session: Session) -> list[District]:
-    return list(session.exec(select(District).order_by(District.sort_order)))
+    return list(session.exec(select(District).order_by(col(District.sort_order))))
 
 
 def list_qualification_types(session: Session) -> list[QualificationType]:
-    return list(session.exec(select(QualificationType).order_by(QualificationType.sort_order)))
+    return list(session.exec(select(QualificationType).order_by(col(QualificationType.sort_order))))
 
 
 def district_aliases(session: Session) -> dict[str, str]:
@@ -51,7 +65,7 @@ def district_aliases(session: Session) -> dict[str, str]:
 
 
 def list_ownership_types(session: Session) -> list[OwnershipType]:
-    return list(session.exec(select(OwnershipType).order_by(OwnershipType.sort_order)))
+    return list(session.exec(select(OwnershipType).order_by(col(OwnershipType.sort_order))))
 
 
 def get_ownership_type(session: Session, code: str, for_update: bool = False) -> OwnershipType:
@@ -69,10 +83,13 @@ def get_ownership_type(session: Session, code: str, for_update: bool = False) ->
     return row
 
 
-def update_ownership_type(session: Session, code: str, data: OwnershipTypeUpdate) -> OwnershipType:
+def update_ownership_type(
+    session: Session, principal: Principal, code: str, data: OwnershipTypeUpdate
+) -> OwnershipType:
     """Whether the type counts as 民营 (the office's decision); the audit hook records who
     changed it. Listeners (products restricted to 民营企业) hear of the change in the same
     transaction."""
+    require(principal, Role.office)
     row = get_ownership_type(session, code, for_update=True)
     changes = data.model_dump(exclude_unset=True)
     if "private" in changes and changes["private"] is None:
@@ -88,13 +105,20 @@ def update_ownership_type(session: Session, code: str, data: OwnershipTypeUpdate
 
 def list_lpr(session: Session) -> list[LprRate]:
     return list(
-        session.exec(select(LprRate).order_by(LprRate.effective_date.desc(), LprRate.tenor))
+        session.exec(
+            select(LprRate).order_by(col(LprRate.effective_date).desc(), col(LprRate.tenor))
+        )
     )
 
 
+def _size_table(session: Session) -> tuple[Sequence[SizeIndustry], Sequence[SizeThreshold]]:
+    """The size table's industries in their order, and every threshold."""
+    industries = session.exec(select(SizeIndustry).order_by(col(SizeIndustry.sort_order))).all()
+    return industries, session.exec(select(SizeThreshold)).all()
+
+
 def load_size_rows(session: Session) -> list[SizeRow]:
-    industries = session.exec(select(SizeIndustry).order_by(SizeIndustry.sort_order)).all()
-    thresholds = session.exec(select(SizeThreshold)).all()
+    industries, thresholds = _size_table(session)
     by_key: dict[str, list[Threshold]] = {}
     for t in thresholds:
         by_key.setdefault(t.industry_key, []).append(
@@ -109,8 +133,7 @@ def load_size_rows(session: Session) -> list[SizeRow]:
 
 
 def size_standards(session: Session) -> list[tuple[SizeIndustry, list[SizeThreshold]]]:
-    industries = session.exec(select(SizeIndustry).order_by(SizeIndustry.sort_order)).all()
-    thresholds = session.exec(select(SizeThreshold)).all()
+    industries, thresholds = _size_table(session)
     order = {"large": 0, "medium": 1, "small": 2}
     return [
         (
@@ -122,6 +145,16 @@ def size_standards(session: Session) -> list[tuple[SizeIndustry, list[SizeThresh
         )
         for i in industries
     ]
+
+
+def classify_size(session: Session, industry_code: str, figures: Figures) -> tuple[str, SizeResult]:
+    """The industry code as written in the table, and its size class from the figures; an
+    industry code that is not one is a 422 ``invalid_industry_code``."""
+    try:
+        code = normalize_industry_code(industry_code)
+    except IndustryCodeError as exc:
+        raise Unprocessable(str(exc), code="invalid_industry_code", field="industry_code") from exc
+    return code, classify(code, figures, load_size_rows(session))
 
 
 def _unknown(
