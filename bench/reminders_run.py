@@ -7,7 +7,7 @@ library (--enterprises, with the seed's banks and --products products), then loa
 active loans in one INSERT … SELECT generate_series: spread over the banks and enterprises,
 one in five a project loan, maturities spread evenly over the year from --as-of - 10 days (so
 about one loan in eight is within the reminder window), and gives half the banks a webhook
-endpoint (so the run writes the outbox too). Then times, with `service.loans.service.
+endpoint (so the run writes the outbox too). Then times, with `service.loans.reminders.
 run_reminders` exactly as `finmatch reminders run` calls it:
 
 - **first run** on --as-of over the whole book (every stage already due is sent: the heaviest
@@ -54,7 +54,7 @@ def main() -> None:
 
         from service.cli import run_migrations
         from service.core.database import make_engine
-        from service.loans.service import run_reminders
+        from service.loans.reminders import run_reminders
         from service.main import wire
         from service.seeding import seed_reference
         from service.synth import run_synth

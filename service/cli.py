@@ -441,7 +441,7 @@ def reminders_run(
 
     from service.core.database import get_engine
     from service.core.errors import AppError
-    from service.loans.service import run_reminders, simulate_reminders
+    from service.loans.reminders import run_reminders, simulate_reminders
     from service.main import wire
 
     day = _as_of(as_of)
@@ -510,7 +510,7 @@ def loans_import(
     from service.access.audit import SYSTEM
     from service.core.database import get_engine
     from service.core.errors import AppError
-    from service.loans.service import import_loans
+    from service.loans.import_service import import_loans
     from service.main import wire
 
     if not file.is_file():

@@ -251,7 +251,8 @@ def _seed_demo_loans(session: Session, credit_codes: list[str]) -> Counter:
     from service.access.audit import SYSTEM
     from service.core.models import today_local
     from service.loans.models import Loan
-    from service.loans.service import import_loans, run_reminders
+    from service.loans.reminders import run_reminders
+    from service.loans.import_service import import_loans
 
     counts: Counter = Counter()
     if session.exec(select(Loan).where(Loan.contract_no.startswith("DEMO-"))).first():

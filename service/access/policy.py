@@ -403,3 +403,17 @@ def reads_releases_as_published(principal: Principal) -> bool:
     (``bank_view``: public facts, and private facts shared when it was published and still)."""
     require(principal, Role.office, Role.bank)
     return principal.is_office
+
+
+def between_scope(
+    principal: Principal, bank_code: str | None, enterprise_id: int | None
+) -> tuple[str | None, int | None]:
+    """(bank, enterprise) a list of records between banks and enterprises (leads, loans,
+    reminders, bridge applications) is limited to: a bank sees its own whatever bank it names,
+    an enterprise its own whatever enterprise it names (each may still narrow by the other);
+    the office what it asks for (None: all)."""
+    if principal.role == Role.bank:
+        return principal.bank_code, enterprise_id
+    if principal.role == Role.enterprise:
+        return bank_code, principal.enterprise_id
+    return bank_code, enterprise_id

@@ -32,7 +32,9 @@ Recorded as they happened:
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
+from service.loans.models import BridgeStatus
 from service.loans.renewal import CaseStatus, Eligibility, Reason
 from service.taxonomy.grades import grade_at_least
 
@@ -82,7 +84,7 @@ class Cap:
     loan's principal, and which of the two it is."""
 
     amount_fen: int
-    basis: str  # "committed_share" or "maturing_principal"
+    basis: Literal["committed_share", "maturing_principal"]
     share_fen: int  # 90% of the committed renewal
     principal_fen: int
 
@@ -191,7 +193,19 @@ def check_start(start: date, maturity: date, today: date) -> list[Reason]:
     return reasons
 
 
-# --- the dates the office records -----------------------------------------------------------
+# --- an application's steps and the dates the office records --------------------------------
+
+# The fund approves or rejects an application and then disburses it and records its repayment;
+# the bank or the enterprise may cancel it until it is disbursed.
+NEXT: dict[BridgeStatus, tuple[BridgeStatus, ...]] = {
+    BridgeStatus.submitted: (BridgeStatus.approved, BridgeStatus.rejected, BridgeStatus.cancelled),
+    BridgeStatus.approved: (BridgeStatus.disbursed, BridgeStatus.cancelled),
+    BridgeStatus.disbursed: (BridgeStatus.repaid,),
+    BridgeStatus.repaid: (),
+    BridgeStatus.rejected: (),
+    BridgeStatus.cancelled: (),
+}
+OPEN = (BridgeStatus.submitted, BridgeStatus.approved, BridgeStatus.disbursed)
 
 
 def check_approval(on: date, applied_on: date, today: date) -> list[Reason]:

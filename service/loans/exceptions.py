@@ -1,6 +1,6 @@
 """Expected failures of the loans use cases."""
 
-from service.core.errors import AppError, Conflict, NotFound, Unprocessable
+from service.core.errors import Conflict, NotFound, Unprocessable
 
 
 class LoanNotFound(NotFound):
@@ -37,9 +37,3 @@ class ImportFileInvalid(Unprocessable):
 
 class BridgeTransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
-
-
-class RemindersBusy(AppError):
-    status = 409
-    code = "reminder_run_in_progress"
-    title = "Conflict"

@@ -10,10 +10,17 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from service.core.tables import FileError, blank, cell_date, normalize_header
+from service.core.tables import (
+    FEN_PER_UNIT,
+    FileError,
+    blank,
+    cell_date,
+    cell_decimal,
+    normalize_header,
+)
 from service.taxonomy.credit_code import CreditCodeError, parse_credit_code
 
 MAX_ROWS = 100_000
@@ -305,23 +312,12 @@ def _status(value: Any, row: LoanRow) -> str | None:
     return _STATUSES[text]
 
 
-_FEN_PER = {"fen": Decimal(1), "yuan": Decimal(100), "wan": Decimal(1_000_000)}
-
-
 def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))  # the shortest decimal that round-trips: 1.1 not 1.1000…
-    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
-    text = text.removesuffix("元").removesuffix("%")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    """A number cell; typed text may end in 元 or % (the header's unit says which is meant)."""
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip().replace(",", "").replace(" ", "")
+        value = text.removesuffix("元").removesuffix("%")
+    return cell_decimal(value)
 
 
 def _money(value: Any, unit: str, row: LoanRow) -> int | None:
@@ -332,7 +328,7 @@ def _money(value: Any, unit: str, row: LoanRow) -> int | None:
     if number is None:
         row.reject("principal", "invalid_amount", f"本金「{value}」不是数字")
         return None
-    fen = number * _FEN_PER[unit]
+    fen = number * FEN_PER_UNIT[unit]
     if fen != fen.to_integral_value():
         row.reject("principal", "fraction_of_fen", f"本金「{value}」精确到分以下，请核对单位")
         return None

@@ -1,4 +1,6 @@
-"""HTTP for loans: recording and importing loans, reminders, renewal cases, the bridge fund."""
+"""HTTP for loans: recording and importing loans, reminders, renewal cases, the bridge fund.
+Each operation parses the request, calls one use case with the caller and shapes the answer;
+who may do what is decided by the use cases."""
 
 from typing import Annotated, Any
 
@@ -25,7 +27,8 @@ from service.core.errors import problem_responses
 from service.core.idempotency import file_digest
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, IsoDate
-from service.loans import service
+from service.loans import bridge_applications, import_service, reminders, renewal_cases, service
+from service.loans.bridge_applications import bridge_public
 from service.loans.models import BridgeStatus, LoanStatus
 from service.loans.renewal import CaseStatus
 from service.loans.schemas import (
@@ -41,6 +44,7 @@ from service.loans.schemas import (
     ReminderRunSimulation,
     RenewalCasePublic,
     RenewalChange,
+    case_public,
 )
 
 router = APIRouter(tags=["loans"])
@@ -90,9 +94,7 @@ def create_loan(
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         loan = service.create_loan(session, principal, data)
-        named = data.enterprise_id is None
-        body = service.loans_public(session, principal, [loan], named_by_code=named)[0]
-        return 201, body, {"ETag": etag(loan.version)}
+        return 201, loan, {"ETag": etag(loan.version)}
 
     return retry.answer(data.model_dump(mode="json"), call)
 
@@ -123,7 +125,9 @@ def import_loans(
     content = file.file.read(tables.LIMITS.file_bytes + 1)
 
     def call() -> tuple[int, Any, dict[str, str]]:
-        report = service.import_loans(session, principal, content, file.filename, bank, dry_run)
+        report = import_service.import_loans(
+            session, principal, content, file.filename, bank, dry_run
+        )
         return 200, report, {}
 
     upload = {
@@ -183,9 +187,9 @@ def list_loans(
 def get_loan(
     principal: Caller, session: SessionDep, response: Response, loan_id: LoanId
 ) -> LoanPublic:
-    loan = service.get_loan(session, principal, loan_id)
+    loan = service.read_loan(session, principal, loan_id)
     response.headers["ETag"] = etag(loan.version)
-    return service.loans_public(session, principal, [loan])[0]
+    return loan
 
 
 @router.get(
@@ -211,7 +215,7 @@ def list_reminders(
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
     enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Page[ReminderPublic]:
-    return service.list_reminders(
+    return reminders.list_reminders(
         session,
         principal,
         page,
@@ -247,12 +251,9 @@ def run_reminders(
         bool, Query(description="Only tell what the run would do; write nothing (any date)")
     ] = False,
 ) -> Any:
-    service.require_office(principal)
 
     def call() -> tuple[int, Any, dict[str, str]]:
-        if simulate:
-            return 200, service.simulate_reminders(session, as_of, trigger="api"), {}
-        return 200, service.run_public(service.run_reminders(session, as_of, trigger="api")), {}
+        return 200, reminders.request_run(session, principal, as_of, simulate), {}
 
     # A simulation is another request than the run: a key used for one is not the other's.
     return retry.answer({"as_of": as_of, **({"simulate": True} if simulate else {})}, call)
@@ -270,9 +271,9 @@ def run_reminders(
 def get_case(
     principal: Caller, session: SessionDep, response: Response, loan_id: LoanId
 ) -> RenewalCasePublic:
-    case_row = service.get_case(session, principal, loan_id)
+    case_row = renewal_cases.get_case(session, principal, loan_id)
     response.headers["ETag"] = etag(case_row.version)
-    return service.case_public(case_row)
+    return case_public(case_row)
 
 
 @router.post(
@@ -315,10 +316,10 @@ def change_case(
     if_match: IfMatch = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        case_row = service.change_case(
+        case_row = renewal_cases.change_case(
             session, principal, loan_id, change, parse_if_match(if_match)
         )
-        return 200, service.case_public(case_row), {"ETag": etag(case_row.version)}
+        return 200, case_public(case_row), {"ETag": etag(case_row.version)}
 
     return retry.answer({"change": change.model_dump(mode="json"), "if_match": if_match}, call)
 
@@ -345,7 +346,7 @@ def quote_bridge(
     start_date: IsoDate | None = None,
 ) -> BridgeQuote:
     request = BridgeRequest(amount_fen=amount_fen, days=days, start_date=start_date)
-    return service.quote_bridge(session, principal, loan_id, request)
+    return bridge_applications.quote_bridge(session, principal, loan_id, request)
 
 
 @router.post(
@@ -377,8 +378,8 @@ def apply_bridge(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        application = service.apply_bridge(session, principal, loan_id, data)
-        return 201, service.bridge_public(application), {"ETag": etag(application.version)}
+        application = bridge_applications.apply_bridge(session, principal, loan_id, data)
+        return 201, bridge_public(application), {"ETag": etag(application.version)}
 
     return retry.answer(data.model_dump(mode="json"), call)
 
@@ -398,7 +399,7 @@ def list_bridges(
     application_status: Annotated[BridgeStatus | None, Query(alias="status")] = None,
     loan_id: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Page[BridgeApplicationPublic]:
-    return service.list_bridges(session, principal, page, application_status, loan_id)
+    return bridge_applications.list_bridges(session, principal, page, application_status, loan_id)
 
 
 @router.get(
@@ -412,9 +413,9 @@ def list_bridges(
 def get_bridge(
     principal: Caller, session: SessionDep, response: Response, application_id: BridgeId
 ) -> BridgeApplicationPublic:
-    application = service.get_bridge(session, principal, application_id)
+    application = bridge_applications.get_bridge(session, principal, application_id)
     response.headers["ETag"] = etag(application.version)
-    return service.bridge_public(application)
+    return bridge_public(application)
 
 
 @router.post(
@@ -452,10 +453,10 @@ def decide_bridge(
     if_match: IfMatch = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        application = service.decide_bridge(
+        application = bridge_applications.decide_bridge(
             session, principal, application_id, decision, parse_if_match(if_match)
         )
-        return 200, service.bridge_public(application), {"ETag": etag(application.version)}
+        return 200, bridge_public(application), {"ETag": etag(application.version)}
 
     body = {"decision": decision.model_dump(mode="json"), "if_match": if_match}
     return retry.answer(body, call)

@@ -1,13 +1,14 @@
-"""What the loans API reads and answers."""
+"""What the loans API reads and answers, and how a stored row becomes an answer when that
+needs nothing but the row (``columns``, ``case_public``)."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from service.core.types import BodyInt, IsoDate
-from service.loans.models import BridgeStatus, LoanKind, LoanSource, LoanStatus
-from service.loans.renewal import CaseStatus
+from service.loans.models import BridgeStatus, LoanKind, LoanSource, LoanStatus, RenewalCase
+from service.loans.renewal import ALLOWED, CASE_LABEL, CaseStatus
 
 FEN_MAX = 10**15
 
@@ -114,6 +115,23 @@ class LoanPublic(BaseModel):
     renewal: RenewalCasePublic | None
     created_at: datetime
     updated_at: datetime
+
+
+def columns(row: Any, exclude: set[str]) -> dict[str, Any]:
+    """A table row's values as they are (model_dump would re-serialise plain strings that
+    stand for enums, with a warning each)."""
+    return {k: getattr(row, k) for k in type(row).model_fields if k not in exclude}
+
+
+def case_public(case_row: RenewalCase) -> RenewalCasePublic:
+    """A renewal case with its label and the steps that may follow."""
+    status = CaseStatus(case_row.status)
+    return RenewalCasePublic(
+        **columns(case_row, exclude={"status"}),
+        status=status,
+        status_label=CASE_LABEL[status],
+        allowed_next=[s for s in CaseStatus if s in ALLOWED[status]],
+    )
 
 
 class ReminderPublic(BaseModel):

@@ -11,10 +11,11 @@ from service.core.types import Digits
 from service.leads import service as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import DeclineReason, LeadStatus
+from service.loans import reminders, renewal_cases
 from service.loans import service as loans
 from service.loans.models import LoanStatus
 from service.loans.renewal import CaseStatus
-from service.loans.schemas import RenewalChange
+from service.loans.schemas import RenewalChange, case_public
 from service.products import service as products
 from service.web import library
 from service.web.forms import FormReader
@@ -50,7 +51,7 @@ def bank_home(
         status=status,
         statuses=list(LeadStatus),
         leads=leads.recent_leads(session, who.principal, lead_status=status, limit=100),
-        reminders=first_page(lambda p: loans.list_reminders(session, who.principal, p), 50),
+        reminders=first_page(lambda p: reminders.list_reminders(session, who.principal, p), 50),
         loans=first_page(
             lambda p: loans.list_loans(session, who.principal, p, status=LoanStatus.active),
             50,
@@ -148,10 +149,8 @@ def _loan_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    case = loans.case_public(loans.get_case(session, who.principal, loan_id))
-    loan = loans.loans_public(
-        session, who.principal, [loans.get_loan(session, who.principal, loan_id)]
-    )[0]
+    case = case_public(renewal_cases.get_case(session, who.principal, loan_id))
+    loan = loans.read_loan(session, who.principal, loan_id)
     return render(
         request,
         "bank/loan.html",
@@ -195,7 +194,7 @@ def bank_renewal(
     }
     version = form.integer("version", 1, 2_147_483_647, required=True)
     done = form.run(
-        lambda: loans.change_case(
+        lambda: renewal_cases.change_case(
             session, who.principal, loan_id, RenewalChange(**change), version
         ),
         session.rollback,

@@ -17,6 +17,7 @@ from service.leads import service as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import LeadStatus
 from service.loans import service as loans
+from service.loans import reminders
 from service.matching import service as matching
 from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, NeedUpdate
 from service.products import service as products
@@ -281,5 +282,5 @@ def enterprise_loans(request: Request, session: SessionDep, who: EnterpriseUser)
         "enterprise/loans.html",
         who,
         loans=first_page(lambda p: loans.list_loans(session, who.principal, p)),
-        reminders=first_page(lambda p: loans.list_reminders(session, who.principal, p), 100),
+        reminders=first_page(lambda p: reminders.list_reminders(session, who.principal, p), 100),
     )

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from service.leads.models import BankEvent
 from service.loans.models import LoanReminder
-from service.loans.service import run_reminder_job
+from service.loans.reminders import run_reminder_job
 from service.taxonomy.workdays import official_years_as
 from tests.factories import bank_payload, create_enterprise, credit_code, product_payload
 from tests.leads.test_webhooks import Receiver, allow_local_receivers

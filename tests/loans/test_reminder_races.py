@@ -15,8 +15,8 @@ from service.enterprises.models import EnterpriseCreate
 from service.enterprises.service import create_enterprise
 from service.leads.models import BankEvent
 from service.loans.models import Loan, LoanKind, LoanReminder, LoanSource, RenewalCase
+from service.loans.reminders import run_reminders
 from service.loans.schedule import reminder_dates
-from service.loans.service import run_reminders
 from service.products.schemas import BankCreate
 from service.products.service import create_bank
 from tests.conftest import create_database

@@ -11,7 +11,7 @@ import time_machine
 from sqlmodel import Session
 
 from service.core.errors import Unprocessable
-from service.loans.service import run_reminders, simulate_reminders
+from service.loans.reminders import run_reminders, simulate_reminders
 from tests.conftest import changed, row_counts
 from tests.factories import bank_payload, create_enterprise
 from tests.leads.test_webhooks import Receiver, allow_local_receivers
