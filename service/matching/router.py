@@ -5,9 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from sqlmodel import Session
 
-from service.access.dependencies import Caller, Office, Retryable
-from service.access.models import Role
-from service.access.policy import check_sees_bank, ensure_sees_enterprise, enterprise_scope, require
+from service.access.dependencies import Caller, Retryable
+from service.access.policy import ensure_sees_enterprise, enterprise_scope
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
@@ -23,7 +22,6 @@ from service.matching.models import (
     ScoringConfigPublic,
 )
 from service.matching.schemas import Explanation, Prospect, PurposeOut, Recommendations
-from service.products.service import get_product
 
 router = APIRouter(tags=["matching"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -67,10 +65,8 @@ def create_need(
         ),
     ],
 ) -> Any:
-    enterprise_scope(principal, data.enterprise_id)
-
     def call() -> tuple[int, Any, dict[str, str]]:
-        need = service.create_need(session, data)
+        need = service.create_need(session, data, principal)
         headers = {"Location": f"/api/v1/needs/{need.id}", "ETag": etag(need.version)}
         return 201, service.need_public(need), headers
 
@@ -108,8 +104,7 @@ def list_needs(
 def get_need(
     principal: Caller, session: SessionDep, response: Response, need_id: NeedId
 ) -> NeedPublic:
-    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
-    need = service.get_need(session, need_id)
+    need = service.read_need(session, need_id, principal)
     response.headers["ETag"] = etag(need.version)
     return service.need_public(need)
 
@@ -138,8 +133,7 @@ def update_need(
     ],
     if_match: IfMatch = None,
 ) -> NeedPublic:
-    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
-    need = service.update_need(session, need_id, data, parse_if_match(if_match))
+    need = service.update_need(session, need_id, data, parse_if_match(if_match), principal)
     response.headers["ETag"] = etag(need.version)
     return service.need_public(need)
 
@@ -179,8 +173,7 @@ def withdraw_need(
     responses=problem_responses(404, 409),
 )
 def recommend_for_need(principal: Caller, session: SessionDep, need_id: NeedId) -> Recommendations:
-    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
-    return service.recommend_for_need(session, need_id)
+    return service.recommend_for_need(session, need_id, principal)
 
 
 @router.get(
@@ -218,14 +211,7 @@ def explain(
     enterprise_id: Annotated[int | None, Query(), Digits] = None,
     need_id: Annotated[int | None, Query(), Digits] = None,
 ) -> Explanation:
-    require(principal, Role.office, Role.enterprise)
-    if need_id is not None:
-        ensure_sees_enterprise(
-            principal, service.get_need(session, need_id).enterprise_id, "融资需求"
-        )
-    if enterprise_id is not None:
-        ensure_sees_enterprise(principal, enterprise_id)
-    return service.explain(session, product, enterprise_id, need_id)
+    return service.explain(session, product, enterprise_id, need_id, principal)
 
 
 @router.get(
@@ -245,8 +231,7 @@ def list_prospects(
     page: PageDep,
     product_code: Annotated[str, Path(examples=["jsbank-wx-xikedai"])],
 ) -> Page[Prospect]:
-    check_sees_bank(principal, get_product(session, product_code).bank_code)
-    return service.prospects(session, product_code, page)
+    return service.prospects(session, product_code, page, principal)
 
 
 CONFIG_EXAMPLE = {
@@ -341,7 +326,7 @@ def get_scoring_config_version(
     responses=problem_responses(422),
 )
 def create_scoring_config(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     retry: Retryable,
     data: Annotated[
@@ -354,7 +339,7 @@ def create_scoring_config(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        created = service.create_scoring_config(session, data)
+        created = service.create_scoring_config(session, data, principal)
         location = f"/api/v1/scoring-config/versions/{created.version}"
         return 201, created, {"Location": location}
 

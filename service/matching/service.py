@@ -8,8 +8,17 @@ from typing import Any
 
 from sqlmodel import Session
 
+from service.access.audit import SYSTEM
 from service.access.models import Role
-from service.access.policy import Principal, blank_private, private_facts_shared
+from service.access.policy import (
+    Principal,
+    blank_private,
+    check_sees_bank,
+    ensure_sees_enterprise,
+    enterprise_scope,
+    private_facts_shared,
+    require,
+)
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK, serialize
 from service.core.errors import NotFound, Unprocessable
@@ -198,6 +207,13 @@ def get_need(session: Session, need_id: int, for_update: bool = False) -> Financ
     return need
 
 
+def read_need(session: Session, need_id: int, principal: Principal) -> FinancingNeed:
+    """A need, for the office or its enterprise (to anyone else it does not exist)."""
+    need = get_need(session, need_id)
+    ensure_sees_enterprise(principal, need.enterprise_id, "融资需求")
+    return need
+
+
 def _check_project(session: Session, enterprise_id: int, project_id: int | None) -> None:
     if project_id is None:
         return
@@ -230,7 +246,9 @@ def _check_banks(session: Session, codes: list[str] | None) -> None:
         )
 
 
-def create_need(session: Session, data: NeedCreate) -> FinancingNeed:
+def create_need(session: Session, data: NeedCreate, principal: Principal = SYSTEM) -> FinancingNeed:
+    """Post a need (its enterprise, or the office for it) and match it at once."""
+    enterprise_scope(principal, data.enterprise_id)
     enterprise = session.get(Enterprise, data.enterprise_id)
     if enterprise is None:
         raise InvalidNeed(
@@ -250,9 +268,15 @@ def create_need(session: Session, data: NeedCreate) -> FinancingNeed:
 
 
 def update_need(
-    session: Session, need_id: int, data: NeedUpdate, expected_version: int | None = None
+    session: Session,
+    need_id: int,
+    data: NeedUpdate,
+    expected_version: int | None = None,
+    principal: Principal = SYSTEM,
 ) -> FinancingNeed:
+    """Change the fields sent and match the need again (its enterprise, or the office)."""
     need = get_need(session, need_id, for_update=True)
+    ensure_sees_enterprise(principal, need.enterprise_id, "融资需求")
     check_version(expected_version, need.version, "融资需求")
     if need.status in CLOSED:
         raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}，不能再修改。")
@@ -512,8 +536,10 @@ def _area_name(catalogue: Catalogue, area_code: str | None) -> str:
     return f"{province}（{area_code}）" if province else f"行政区划代码 {area_code}"
 
 
-def recommend_for_need(session: Session, need_id: int) -> Recommendations:
-    need = get_need(session, need_id)
+def recommend_for_need(
+    session: Session, need_id: int, principal: Principal = SYSTEM
+) -> Recommendations:
+    need = read_need(session, need_id, principal)
     if need.status in CLOSED:
         raise NeedClosed(f"融资需求 {need_id} 已{_status_label(need.status)}。")
     enterprise = session.get(Enterprise, need.enterprise_id)
@@ -558,10 +584,16 @@ def explain(
     product_code: str,
     enterprise_id: int | None = None,
     need_id: int | None = None,
+    principal: Principal = SYSTEM,
 ) -> Explanation:
+    """Why a product fits an enterprise's profile or a need, or not (the office, or the
+    enterprise about itself)."""
+    require(principal, Role.office, Role.enterprise)
+    need = read_need(session, need_id, principal) if need_id is not None else None
+    if enterprise_id is not None:
+        ensure_sees_enterprise(principal, enterprise_id)
     if enterprise_id is None and need_id is None:
         raise Unprocessable("请给出 enterprise_id 或 need_id。", code="missing_subject")
-    need = get_need(session, need_id) if need_id is not None else None
     if need is not None and enterprise_id is not None and need.enterprise_id != enterprise_id:
         raise Unprocessable(
             f"融资需求 {need_id} 不属于企业 {enterprise_id}。",
@@ -609,11 +641,15 @@ def explain(
 # --- prospects ------------------------------------------------------------------------------
 
 
-def prospects(session: Session, product_code: str, page: PageParams) -> Page[Prospect]:
-    """The product's kept prospects: enterprises whose posted needs fit it, then library
-    enterprises whose profile fits it; best first. Public facts always; private facts with
-    the enterprise's consent to the product's bank; a need without consent anonymously."""
+def prospects(
+    session: Session, product_code: str, page: PageParams, principal: Principal
+) -> Page[Prospect]:
+    """The product's kept prospects, for the office and the product's bank: enterprises whose
+    posted needs fit it, then library enterprises whose profile fits it; best first. Public
+    facts always; private facts with the enterprise's consent to the product's bank; a need
+    without consent anonymously."""
     product = get_product(session, product_code)
+    check_sees_bank(principal, product.bank_code)
     need_rows = queries.need_prospects(session, product.id)
     profile_rows = queries.profile_prospects(session, product.id)
     entries = [(-m.score_centi, 0, m.id, "need", m.enterprise_id, m, need) for m, need in need_rows]
@@ -782,8 +818,12 @@ def _check_settings(settings: ScoringSettings) -> dict:
     return data
 
 
-def create_scoring_config(session: Session, data: ScoringConfigCreate) -> ScoringConfigPublic:
-    """Put a new version in force; every stored match is recomputed with it by a job."""
+def create_scoring_config(
+    session: Session, data: ScoringConfigCreate, principal: Principal
+) -> ScoringConfigPublic:
+    """Put a new version in force (the office); every stored match is recomputed with it by a
+    job."""
+    require(principal, Role.office)
     config = _check_settings(data.config)
     serialize(session, "matching.scoring_config")  # two creates get consecutive versions
     version = (config_version_in_force(session) or 0) + 1
