@@ -250,9 +250,9 @@ def _seed_demo_loans(session: Session, credit_codes: list[str]) -> Counter:
     maturities are set from the first seeding day and then left alone."""
     from service.access.audit import SYSTEM
     from service.core.models import today_local
+    from service.loans.import_service import import_loans
     from service.loans.models import Loan
     from service.loans.reminders import run_reminders
-    from service.loans.import_service import import_loans
 
     counts: Counter = Counter()
     if session.exec(select(Loan).where(Loan.contract_no.startswith("DEMO-"))).first():
