@@ -16,8 +16,8 @@ from service.enterprises.models import EnterpriseUpdate
 from service.leads import service as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import LeadStatus
-from service.loans import service as loans
 from service.loans import reminders
+from service.loans import service as loans
 from service.matching import service as matching
 from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, NeedUpdate
 from service.products import service as products
