@@ -69,6 +69,7 @@ def main() -> None:
             f"({args.enterprises / load_seconds:,.0f}/s); rows: {rows}; synth said {counts}"
         )
 
+        from service.access.audit import SYSTEM
         from service.core.pagination import PageParams
         from service.enterprises.service import EnterpriseFilters, list_enterprises
         from service.products.service import ProductFilters, list_products
@@ -80,15 +81,16 @@ def main() -> None:
                     session,
                     EnterpriseFilters(cluster="ic", district="xinwu", size_class="small"),
                     page,
+                    SYSTEM,
                 ),
                 "page: qualification=high_tech valid today": lambda: list_enterprises(
-                    session, EnterpriseFilters(qualification="high_tech"), page
+                    session, EnterpriseFilters(qualification="high_tech"), page, SYSTEM
                 ),
                 "fuzzy name search over the whole library": lambda: list_enterprises(
-                    session, EnterpriseFilters(name="无锡华光微电子股份有限公司"), page
+                    session, EnterpriseFilters(name="无锡华光微电子股份有限公司"), page, SYSTEM
                 ),
                 "fuzzy name search within cluster=textile": lambda: list_enterprises(
-                    session, EnterpriseFilters(name="江阴华光纺织", cluster="textile"), page
+                    session, EnterpriseFilters(name="江阴华光纺织", cluster="textile"), page, SYSTEM
                 ),
                 "catalogue page (50 products)": lambda: list_products(
                     session, ProductFilters(), page

@@ -589,7 +589,7 @@ def _library_import(kind: str, file: Path, commit: bool) -> None:
     from service.core.pagination import PageParams
     from service.enterprises import import_service
     from service.enterprises.models import ImportKind, RowAction
-    from service.enterprises.models import ImportRowPublic as Row
+    from service.enterprises.schemas import ImportRowPublic as Row
     from service.main import wire
 
     if not file.is_file():

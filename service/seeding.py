@@ -23,7 +23,9 @@ from sqlmodel import Session, col, select
 from service.core.concurrency import bump_version
 from service.core.settings import project_root
 from service.enterprises import service as enterprises
-from service.enterprises.models import Enterprise, EnterpriseCreate, Project, ProjectCreate
+from service.enterprises.models import Enterprise, Project
+from service.enterprises.projects import create_project
+from service.enterprises.schemas import EnterpriseCreate, ProjectCreate
 from service.matching.models import ScoringConfigRow
 from service.matching.service import on_enterprise_changed
 from service.products import queries as product_queries
@@ -231,7 +233,7 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
         if exists is not None:
             counts["project.unchanged"] += 1
             continue
-        enterprises.create_project(
+        create_project(
             session, ProjectCreate.model_validate({**item, "enterprise_id": enterprise_id})
         )
         counts["project.created"] += 1

@@ -11,7 +11,7 @@ import pytest
 
 from service import synth
 from service.core.settings import project_root
-from service.enterprises.models import EnterpriseCreate, ProjectCreate
+from service.enterprises.schemas import EnterpriseCreate, ProjectCreate
 from service.products.schemas import ProductCreate
 from service.taxonomy.credit_code import parse_credit_code
 from service.taxonomy.grades import CREDIT_GRADES

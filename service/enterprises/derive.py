@@ -1,7 +1,11 @@
-"""Columns of an enterprise that are derived, never typed in. Pure: no I/O."""
+"""What is derived, never typed in: an enterprise's columns from its credit code, name and
+figures (normalised name, where it is registered, its size class), and a qualification's
+expiry from its type's term. Pure: no I/O."""
 
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from service.taxonomy.credit_code import CreditCode
 from service.taxonomy.names import normalize_company_name
@@ -45,3 +49,15 @@ def derive(
         size_industry_key=size.industry_key,
         size_reason=size.reason,
     )
+
+
+def expiry(issued: date, term_months: int | None) -> date | None:
+    """The last day of a qualification's term: issued + the term's months − 1 day (the 31st
+    of a month the term ends in a shorter month counts as its last day); None without a
+    term."""
+    if not term_months:
+        return None
+    year, month = divmod(issued.month - 1 + term_months, 12)
+    year += issued.year
+    day = min(issued.day, monthrange(year, month + 1)[1])
+    return date(year, month + 1, day) - timedelta(days=1)

@@ -1,4 +1,4 @@
-"""Errors of the enterprise and project libraries."""
+"""Errors of the enterprise and project libraries and of their bulk imports."""
 
 from service.core.errors import Conflict, NotFound, Unprocessable
 
@@ -17,3 +17,15 @@ class DuplicateCreditCode(Conflict):
 
 class InvalidEnterprise(Unprocessable):
     pass
+
+
+class ImportNotFound(NotFound):
+    code = "library_import_not_found"
+
+
+class InvalidImport(Unprocessable):
+    code = "invalid_library_import"
+
+
+class ImportConflict(Conflict):
+    code = "import_conflict"

@@ -20,17 +20,14 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from service.access.models import Role
 from service.access.policy import Principal, require
-from service.core.database import among
 from service.core.exports import Format, OpenSession, Spreadsheet, check_fits
 from service.core.models import today_local
 from service.core.settings import get_settings
-from service.enterprises import imports
-from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.enterprises import import_columns, queries
 from service.taxonomy import service as taxonomy
 from service.taxonomy.industry import SECTION_NAMES
 from service.taxonomy.sizing import SIZE_LABEL
@@ -40,13 +37,13 @@ BATCH = 1000
 LIBRARY_NAME = {"enterprise": "企业库", "project": "项目库"}
 
 # How the import names a project's kind and status (the first of the names it reads).
-PROJECT_KIND_LABEL = {code: names[0] for code, names in imports.PROJECT_KINDS.items()}
-PROJECT_STATUS_LABEL = {code: names[0] for code, names in imports.PROJECT_STATUSES.items()}
+PROJECT_KIND_LABEL = {code: names[0] for code, names in import_columns.PROJECT_KINDS.items()}
+PROJECT_STATUS_LABEL = {code: names[0] for code, names in import_columns.PROJECT_STATUSES.items()}
 
 
 def header(key: str, unit: str = "", project: bool = False) -> str:
-    """The import's name for a column (``imports.LABEL``), with its unit: 营业收入（万元）."""
-    return (imports.PROJECT_LABEL if project else imports.LABEL)[key] + unit
+    """The import's name for a column (``import_columns.LABEL``), with its unit: 营业收入（万元）."""
+    return (import_columns.PROJECT_LABEL if project else import_columns.LABEL)[key] + unit
 
 
 # --- names ----------------------------------------------------------------------------------
@@ -395,8 +392,7 @@ def library_export(
 ) -> Spreadsheet:
     """The live enterprise or project library, for the office, as the import reads it."""
     require(principal, Role.office)
-    table = Enterprise if kind == "enterprise" else Project
-    check_fits(fmt, session.scalar(select(func.count()).select_from(table)) or 0)
+    check_fits(fmt, queries.library_size(session, kind))
     names = Names.load(session)
     columns = LIVE_ENTERPRISE_COLUMNS if kind == "enterprise" else LIVE_PROJECT_COLUMNS
     read = _enterprise_batch if kind == "enterprise" else _project_batch
@@ -440,71 +436,12 @@ def batches(
 
 
 def _enterprise_batch(session: Session, after: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(
-            Enterprise.id,
-            Enterprise.credit_code,
-            Enterprise.name,
-            Enterprise.district_code,
-            Enterprise.industry_code,
-            Enterprise.cluster_code,
-            Enterprise.chain_tag,
-            Enterprise.ownership,
-            Enterprise.size_class,
-            Enterprise.employees,
-            Enterprise.revenue_fen,
-            Enterprise.total_assets_fen,
-            Enterprise.established_date,
-            Enterprise.credit_grade,
-            Enterprise.share_with_banks,
-            Enterprise.consent_source,
-            Enterprise.consent_recorded_at,
-            Enterprise.consent_form_ref,
-            Enterprise.consent_form_signed_on,
-        )
-        .where(Enterprise.id > after)  # type: ignore[operator]
-        .order_by(Enterprise.id)
-        .limit(BATCH)
-    ).all()
+    rows = queries.enterprise_batch(session, after, BATCH)
     if not rows:
         return []
     ids = [r.id for r in rows]
-    qualifications: dict[int, list[dict[str, Any]]] = {}
-    for q in session.execute(
-        select(
-            Qualification.enterprise_id,
-            Qualification.type_code,
-            Qualification.issued_date,
-            Qualification.expires_date,
-        )
-        .where(among(session, Qualification.enterprise_id, ids))
-        .order_by(Qualification.enterprise_id, Qualification.issued_date, Qualification.type_code)
-    ):
-        qualifications.setdefault(q.enterprise_id, []).append(
-            {"type_code": q.type_code, "issued_date": q.issued_date, "expires_date": q.expires_date}
-        )
-    contacts: dict[int, list[dict[str, Any]]] = {}
-    for c in session.execute(
-        select(
-            Contact.enterprise_id,
-            Contact.name,
-            Contact.title,
-            Contact.phone,
-            Contact.email,
-            Contact.is_primary,
-        )
-        .where(among(session, Contact.enterprise_id, ids))
-        .order_by(Contact.enterprise_id, Contact.id)
-    ):
-        contacts.setdefault(c.enterprise_id, []).append(
-            {
-                "name": c.name,
-                "title": c.title,
-                "phone": c.phone,
-                "email": c.email,
-                "is_primary": c.is_primary,
-            }
-        )
+    qualifications = queries.qualifications_by_enterprise(session, ids)
+    contacts = queries.contacts_by_enterprise(session, ids)
     return [
         {
             **r._asdict(),
@@ -517,26 +454,22 @@ def _enterprise_batch(session: Session, after: int) -> list[dict[str, Any]]:
 
 
 def _project_batch(session: Session, after: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(
-            Project.id,
-            Project.enterprise_id,
-            Enterprise.credit_code.label("unit_credit_code"),  # type: ignore[attr-defined]
-            Enterprise.name.label("enterprise_name"),  # type: ignore[attr-defined]
-            Project.name,
-            Project.kind,
-            Project.cluster_code,
-            Project.total_investment_fen,
-            Project.equipment_investment_fen,
-            Project.financing_need_fen,
-            Project.year,
-            Project.status,
-            Project.description,
-            Project.listed_in,
-        )
-        .join(Enterprise, Enterprise.id == Project.enterprise_id)
-        .where(Project.id > after)  # type: ignore[operator]
-        .order_by(Project.id)
-        .limit(BATCH)
-    ).all()
-    return [{**r._asdict(), "kind": str(r.kind), "status": str(r.status)} for r in rows]
+    return [
+        {
+            "id": p.id,
+            "enterprise_id": p.enterprise_id,
+            "unit_credit_code": unit_credit_code,
+            "enterprise_name": enterprise_name,
+            "name": p.name,
+            "kind": str(p.kind),
+            "cluster_code": p.cluster_code,
+            "total_investment_fen": p.total_investment_fen,
+            "equipment_investment_fen": p.equipment_investment_fen,
+            "financing_need_fen": p.financing_need_fen,
+            "year": p.year,
+            "status": str(p.status),
+            "description": p.description,
+            "listed_in": p.listed_in,
+        }
+        for p, enterprise_name, unit_credit_code in queries.projects_after(session, after, BATCH)
+    ]

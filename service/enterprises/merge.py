@@ -8,15 +8,15 @@ A blank cell says nothing: only the values the file states are compared, none is
 Qualifications are only ever added (the same type and issue date is the same one); a contact
 is matched by name."""
 
-from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from service.access.policy import Consent, Principal, record_consent
 from service.core.errors import Conflict
-from service.enterprises.derive import derive
+from service.enterprises.consent import CONSENT_COLUMNS, consent_columns, consent_of
+from service.enterprises.derive import derive, expiry
 from service.enterprises.imports import Problem, References
 from service.enterprises.models import RowAction
 from service.taxonomy.credit_code import CreditCode
@@ -38,13 +38,13 @@ ENTERPRISE_FIELDS = (
 _DERIVED_FROM = frozenset({"name", "industry_code", "employees", "revenue_fen", "total_assets_fen"})
 CONTACT_FIELDS = ("title", "phone", "email")
 CONTACT_COLUMNS = ("name", *CONTACT_FIELDS, "is_primary")
-CONSENT_COLUMNS = (
-    "share_with_banks",
-    "consent_source",
-    "consent_recorded_by",
-    "consent_recorded_at",
-    "consent_form_ref",
-    "consent_form_signed_on",
+# What an update of a held enterprise writes: its fields, those derived from them, its consent.
+UPDATED_COLUMNS = (
+    *ENTERPRISE_FIELDS,
+    "name_normalized",
+    "size_class",
+    "size_industry_key",
+    *CONSENT_COLUMNS,
 )
 PROJECT_FIELDS = (
     "kind",
@@ -64,16 +64,6 @@ def _json(value: Any) -> Any:
 
 
 _DATES = (date, datetime)
-
-
-def expiry(issued: date, term_months: int | None) -> date | None:
-    """The last day of a qualification's term (the API's rule: issued + term − 1 day)."""
-    if not term_months:
-        return None
-    year, month = divmod(issued.month - 1 + term_months, 12)
-    year += issued.year
-    day = min(issued.day, monthrange(year, month + 1)[1])
-    return date(year, month + 1, day) - timedelta(days=1)
 
 
 def _day(value: Any) -> Any:
@@ -119,28 +109,6 @@ def _problem(line: int, name: str, code: str, message: str) -> Problem:
 
 def rejected(line: int, name: str, code: str, message: str) -> Plan:
     return Plan(RowAction.rejected, errors=[_problem(line, name, code, message)])
-
-
-def consent_of(columns: Mapping[str, Any]) -> Consent:
-    return Consent(
-        given=bool(columns.get("share_with_banks")),
-        source=columns.get("consent_source"),
-        recorded_by=columns.get("consent_recorded_by"),
-        recorded_at=columns.get("consent_recorded_at"),
-        form_ref=columns.get("consent_form_ref"),
-        form_signed_on=columns.get("consent_form_signed_on"),
-    )
-
-
-def _consent_columns(consent: Consent) -> dict[str, Any]:
-    return {
-        "share_with_banks": consent.given,
-        "consent_source": consent.source,
-        "consent_recorded_by": consent.recorded_by,
-        "consent_recorded_at": consent.recorded_at,
-        "consent_form_ref": consent.form_ref,
-        "consent_form_signed_on": consent.form_signed_on,
-    }
 
 
 def _qualification_rows(
@@ -310,7 +278,7 @@ def _record_consent(
         old, new = getattr(current, name), getattr(after, name)
         if old != new:
             plan.change(f"consent_{name}", old, new)
-    columns.update(_consent_columns(after))
+    columns.update(consent_columns(after))
 
 
 # --- projects -------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from service.enterprises.models import Enterprise
+from service.enterprises import queries
 
 # Transactions commit in an order their timestamps need not follow; re-read this far back.
 _MARGIN = timedelta(minutes=2)
@@ -47,37 +47,22 @@ def library_names(session: Session) -> tuple[list[int], list[str], dict[int, int
     """(ids, normalised names, id → index) of every enterprise, possibly with entries that no
     longer exist. The lists are shared: read them, never change them."""
     bind = session.get_bind()
-    key = getattr(bind, "engine", bind).url.render_as_string(hide_password=True)
-    max_id, max_updated_at = session.execute(
-        select(func.max(Enterprise.id), func.max(Enterprise.updated_at))
-    ).one()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    key = engine.url.render_as_string(hide_password=True)
+    max_id, max_updated_at = queries.name_high_water(session)
     with _lock:
         snapshot = _snapshots.get(key)
-        stale = snapshot is None or (
+        if snapshot is None or (
             snapshot.max_id is not None and (max_id is None or max_id < snapshot.max_id)
-        )
-        if stale:
+        ):
             snapshot = _Snapshot()
-            snapshot.merge(_fetch(session, None, None))
+            snapshot.merge(queries.normalised_names(session))
         elif (max_id, max_updated_at) != (snapshot.max_id, snapshot.max_updated_at):
-            snapshot.merge(_fetch(session, snapshot.max_id, snapshot.max_updated_at))
+            since = snapshot.max_updated_at - _MARGIN if snapshot.max_updated_at else None
+            snapshot.merge(queries.normalised_names(session, snapshot.max_id, since))
         snapshot.max_id, snapshot.max_updated_at = max_id, max_updated_at
         _snapshots[key] = snapshot
         return snapshot.ids, snapshot.names, snapshot.position
-
-
-def _fetch(
-    session: Session, after_id: int | None, updated_since: datetime | None
-) -> list[tuple[int, str]]:
-    stmt = select(Enterprise.id, Enterprise.name_normalized)
-    if after_id is not None or updated_since is not None:
-        conditions = []
-        if after_id is not None:
-            conditions.append(Enterprise.id > after_id)
-        if updated_since is not None:
-            conditions.append(Enterprise.updated_at >= updated_since - _MARGIN)
-        stmt = stmt.where(or_(*conditions))
-    return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
 def forget() -> None:

@@ -1,52 +1,55 @@
-"""Use cases of the enterprise library (企业库) and the project library (项目库).
+"""Use cases of the enterprise library (企业库): an enterprise with its qualifications and
+contacts, created, read, changed, listed and searched by name. (The project library's are in
+``projects``, the bulk imports' in ``import_service``, the exports in ``exports``.)
 
-Each write use case commits once; a failure leaves nothing half-written."""
+Who may do what: the office creates enterprises, lists and searches the library and keeps
+qualifications; an enterprise reads and changes its own profile, but only the fields it keeps
+itself (``access.policy.check_enterprise_fields``); another's answers as missing (404). Its
+consent to share with banks is recorded by ``consent``. Each write use case commits once; a
+failure leaves nothing half-written."""
 
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
 from service.access.audit import SYSTEM
-from service.access.policy import Consent, Principal, record_consent
+from service.access.models import Role
+from service.access.policy import (
+    Principal,
+    check_enterprise_fields,
+    ensure_sees_enterprise,
+    require,
+)
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
 from service.core.events import emit
-from service.core.models import refuse_nulls, row_dict, today_local, utcnow
+from service.core.models import refuse_nulls, row_dict, today_local
 from service.core.pagination import Page, PageParams, cursor_key, encode_cursor, make_page
 from service.core.settings import get_settings
 from service.enterprises import queries
-from service.enterprises.derive import derive
+from service.enterprises.consent import apply_consent, consent_public
+from service.enterprises.derive import derive, expiry
 from service.enterprises.exceptions import (
     DuplicateCreditCode,
     EnterpriseNotFound,
     InvalidEnterprise,
-    ProjectNotFound,
 )
-from service.enterprises.models import (
-    ConsentPublic,
-    ConsentSource,
-    Contact,
+from service.enterprises.models import Contact, Enterprise, Qualification
+from service.enterprises.name_index import library_names
+from service.enterprises.schemas import (
     ContactPublic,
-    Enterprise,
     EnterpriseCreate,
     EnterprisePublic,
     EnterpriseSummary,
     EnterpriseUpdate,
-    Project,
-    ProjectCreate,
-    ProjectPublic,
-    ProjectUpdate,
-    Qualification,
     QualificationCreate,
     QualificationPublic,
 )
-from service.enterprises.name_index import library_names
 from service.taxonomy.credit_code import CreditCode, CreditCodeError, parse_credit_code
 from service.taxonomy.industry import IndustryCodeError, normalize_industry_code
 from service.taxonomy.models import Cluster, OwnershipType, SizeClass, Tier
@@ -116,8 +119,8 @@ def _qualification_rows(
         code = vocabulary.qualification(item.type_code, field=f"qualifications.{i}.type_code")
         assert code is not None
         expires = item.expires_date
-        if expires is None and terms.get(code):
-            expires = item.issued_date + relativedelta(months=terms[code]) - relativedelta(days=1)
+        if expires is None:
+            expires = expiry(item.issued_date, terms.get(code))
         if expires is not None and expires < item.issued_date:
             raise InvalidEnterprise(
                 "资质的到期日不能早于认定日。",
@@ -149,57 +152,14 @@ def _default_district(session: Session, area_code: str) -> str | None:
     return None
 
 
-# --- consent ------------------------------------------------------------------------------
-
-
-def consent_of(enterprise: Enterprise) -> Consent:
-    return Consent(
-        given=enterprise.share_with_banks,
-        source=enterprise.consent_source,
-        recorded_by=enterprise.consent_recorded_by,
-        recorded_at=enterprise.consent_recorded_at,
-        form_ref=enterprise.consent_form_ref,
-        form_signed_on=enterprise.consent_form_signed_on,
-    )
-
-
-def _apply_consent(
-    enterprise: Enterprise,
-    principal: Principal,
-    given: bool | None,
-    form_ref: str | None,
-    form_signed_on: date | None,
-) -> None:
-    """Record the caller's choice for the enterprise (``access.policy.record_consent``)."""
-    if given is None:
-        if form_ref is not None or form_signed_on is not None:
-            raise InvalidEnterprise(
-                "填写申报表编号时，请同时说明企业是否同意向银行共享信息（share_with_banks）。",
-                code="consent_choice_required",
-                field="share_with_banks",
-            )
-        return
-    form_ref = form_ref.strip() if form_ref else None
-    after = record_consent(
-        principal, consent_of(enterprise), given, form_ref or None, form_signed_on, utcnow()
-    )
-    enterprise.share_with_banks = after.given
-    enterprise.consent_source = ConsentSource(after.source) if after.source else None
-    enterprise.consent_recorded_by = after.recorded_by
-    enterprise.consent_recorded_at = after.recorded_at
-    enterprise.consent_form_ref = after.form_ref
-    enterprise.consent_form_signed_on = after.form_signed_on
-
-
-def consent_public(enterprise: Enterprise) -> ConsentPublic:
-    return ConsentPublic(
-        given=enterprise.share_with_banks,
-        source=enterprise.consent_source,
-        recorded_by=enterprise.consent_recorded_by,
-        recorded_at=enterprise.consent_recorded_at,
-        form_ref=enterprise.consent_form_ref,
-        form_signed_on=enterprise.consent_form_signed_on,
-    )
+def check_tier(tier: str) -> None:
+    """A cluster tier to filter by (of enterprises or of projects) is one of the three."""
+    if tier not in Tier.__members__:
+        raise Unprocessable(
+            f"未知的产业层级 '{tier}'，应为 landmark、advantage 或 future。",
+            code="unknown_tier",
+            field="tier",
+        )
 
 
 # --- enterprises --------------------------------------------------------------------------
@@ -219,6 +179,18 @@ def get_enterprise(session: Session, enterprise_id: int, for_update: bool = Fals
     return enterprise
 
 
+def _id(row: Enterprise | Qualification) -> int:
+    """The id of a row read or flushed (never None then)."""
+    assert row.id is not None
+    return row.id
+
+
+def read_enterprise(session: Session, enterprise_id: int, principal: Principal) -> Enterprise:
+    """An enterprise, for the office or the enterprise itself."""
+    ensure_sees_enterprise(principal, enterprise_id)
+    return get_enterprise(session, enterprise_id)
+
+
 def enterprise_public(
     session: Session, enterprise: Enterprise, on: date | None = None
 ) -> EnterprisePublic:
@@ -226,7 +198,7 @@ def enterprise_public(
     names = Vocabulary(session).qualifications
     quals = [
         QualificationPublic(
-            id=q.id,
+            id=_id(q),
             type_code=q.type_code,
             issued_date=q.issued_date,
             expires_date=q.expires_date,
@@ -270,8 +242,9 @@ def enterprise_public(
 def create_enterprise(
     session: Session, data: EnterpriseCreate, principal: Principal = SYSTEM
 ) -> Enterprise:
-    """Add an enterprise. Its consent to share private facts with banks is recorded only when
-    sent: by the office, with the signed 入库申报 form it comes from."""
+    """Add an enterprise (the office). Its consent to share private facts with banks is
+    recorded only when sent: by the office, with the signed 入库申报 form it comes from."""
+    require(principal, Role.office)
     vocabulary = Vocabulary(session)
     code = _credit_code(data.credit_code)
     existing = queries.enterprise_by_credit_code(session, code.value)
@@ -313,7 +286,7 @@ def create_enterprise(
         **derived.columns(),
     )
     recorded = "share_with_banks" in data.model_fields_set or data.consent_form_ref is not None
-    _apply_consent(
+    apply_consent(
         enterprise,
         principal,
         data.share_with_banks if recorded else None,
@@ -328,9 +301,9 @@ def create_enterprise(
         session.rollback()
         raise DuplicateCreditCode(f"统一社会信用代码 {code.value} 已在企业库中。") from exc
     for row in qualification_rows:
-        session.add(Qualification(enterprise_id=enterprise.id, **row))
+        session.add(Qualification(enterprise_id=_id(enterprise), **row))
     for contact in data.contacts:
-        session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
+        session.add(Contact(enterprise_id=_id(enterprise), **contact.model_dump()))
     session.flush()
     emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
@@ -345,21 +318,21 @@ def update_enterprise(
     expected_version: int | None = None,
     principal: Principal = SYSTEM,
 ) -> Enterprise:
+    """Change the fields sent (the office, or the enterprise itself those it keeps)."""
+    ensure_sees_enterprise(principal, enterprise_id)
+    check_enterprise_fields(principal, data.model_fields_set)
     enterprise = get_enterprise(session, enterprise_id, for_update=True)
     check_version(expected_version, enterprise.version, "企业信息")
     vocabulary = Vocabulary(session)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(Enterprise, changes)
-    _apply_consent(
+    refuse_nulls(Enterprise, changes)  # the name among the fields that cannot be emptied
+    apply_consent(
         enterprise,
         principal,
         changes.pop("share_with_banks", None),
         changes.pop("consent_form_ref", None),
         changes.pop("consent_form_signed_on", None),
     )
-    for required in ("name",):
-        if required in changes and changes[required] is None:
-            raise InvalidEnterprise("企业名称不能为空。", code="missing_name", field="name")
     if "industry_code" in changes:
         changes["industry_code"] = _industry(changes["industry_code"])
     if "district_code" in changes:
@@ -394,13 +367,13 @@ def update_enterprise(
     for field, value in derived.columns().items():
         setattr(enterprise, field, value)
     if qualification_rows is not None:
-        session.exec(delete(Qualification).where(Qualification.enterprise_id == enterprise.id))
+        session.exec(delete(Qualification).where(col(Qualification.enterprise_id) == enterprise.id))
         for row in qualification_rows:
-            session.add(Qualification(enterprise_id=enterprise.id, **row))
+            session.add(Qualification(enterprise_id=_id(enterprise), **row))
     if contacts is not None:
-        session.exec(delete(Contact).where(Contact.enterprise_id == enterprise.id))
+        session.exec(delete(Contact).where(col(Contact.enterprise_id) == enterprise.id))
         for contact in data.contacts or []:
-            session.add(Contact(enterprise_id=enterprise.id, **contact.model_dump()))
+            session.add(Contact(enterprise_id=_id(enterprise), **contact.model_dump()))
     bump_version(session, Enterprise, enterprise, "企业信息")
     emit(session, "enterprise.changed", enterprise_id=enterprise.id)
     session.commit()
@@ -409,11 +382,13 @@ def update_enterprise(
 
 
 def add_qualification(
-    session: Session, enterprise_id: int, data: QualificationCreate
+    session: Session, enterprise_id: int, data: QualificationCreate, principal: Principal
 ) -> Qualification:
+    """The office records a qualification (its expiry by default from the type's term)."""
+    require(principal, Role.office)
     enterprise = get_enterprise(session, enterprise_id, for_update=True)
     (row,) = _qualification_rows(session, Vocabulary(session), [data])
-    qualification = Qualification(enterprise_id=enterprise.id, **row)
+    qualification = Qualification(enterprise_id=_id(enterprise), **row)
     session.add(qualification)
     try:
         session.flush()
@@ -431,7 +406,10 @@ def add_qualification(
     return qualification
 
 
-def remove_qualification(session: Session, enterprise_id: int, qualification_id: int) -> None:
+def remove_qualification(
+    session: Session, enterprise_id: int, qualification_id: int, principal: Principal
+) -> None:
+    require(principal, Role.office)
     enterprise = get_enterprise(session, enterprise_id, for_update=True)
     qualification = session.get(Qualification, qualification_id)
     if qualification is None or qualification.enterprise_id != enterprise.id:
@@ -466,17 +444,14 @@ def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bo
     vocabulary = Vocabulary(session)
     out: list[ColumnElement[bool]] = []
     if f.cluster:
-        out.append(Enterprise.cluster_code == vocabulary.cluster(f.cluster, field="cluster"))
+        out.append(col(Enterprise.cluster_code) == vocabulary.cluster(f.cluster, field="cluster"))
     if f.tier:
-        if f.tier not in Tier.__members__:
-            raise Unprocessable(
-                f"未知的产业层级 '{f.tier}'，应为 landmark、advantage 或 future。",
-                code="unknown_tier",
-                field="tier",
-            )
-        out.append(queries.tier_condition(f.tier))
+        check_tier(f.tier)
+        out.append(queries.tier_condition(col(Enterprise.cluster_code), f.tier))
     if f.district:
-        out.append(Enterprise.district_code == vocabulary.district(f.district, field="district"))
+        out.append(
+            col(Enterprise.district_code) == vocabulary.district(f.district, field="district")
+        )
     if f.size_class:
         if f.size_class not in SizeClass.__members__:
             raise Unprocessable(
@@ -484,38 +459,42 @@ def _conditions(session: Session, f: EnterpriseFilters) -> list[ColumnElement[bo
                 code="unknown_size_class",
                 field="size_class",
             )
-        out.append(Enterprise.size_class == f.size_class)
+        out.append(col(Enterprise.size_class) == f.size_class)
     if f.qualification:
         code = vocabulary.qualification(f.qualification, field="qualification")
         assert code is not None
         out.append(queries.qualification_valid_on(code, f.valid_on or today_local()))
     if f.credit_code:
-        out.append(Enterprise.credit_code == f.credit_code.strip().upper())
+        out.append(col(Enterprise.credit_code) == f.credit_code.strip().upper())
     if f.registered_in_wuxi is not None:
-        out.append(Enterprise.registered_in_wuxi == f.registered_in_wuxi)
+        out.append(col(Enterprise.registered_in_wuxi) == f.registered_in_wuxi)
     if f.chain_tag:
-        out.append(Enterprise.chain_tag == f.chain_tag)
+        out.append(col(Enterprise.chain_tag) == f.chain_tag)
     if f.ownership == UNKNOWN:
-        out.append(Enterprise.ownership.is_(None))
+        out.append(col(Enterprise.ownership).is_(None))
     elif f.ownership:
-        out.append(Enterprise.ownership == vocabulary.ownership(f.ownership, field="ownership"))
+        out.append(
+            col(Enterprise.ownership) == vocabulary.ownership(f.ownership, field="ownership")
+        )
     if f.private is not None:
         out.append(queries.private_condition(f.private))
     if f.industry:
         prefix = f.industry.strip().upper()
         if prefix[:1].isdigit():
-            prefix = _industry(prefix + "0" * max(0, 2 - len(prefix)))[: len(prefix) + 1]
-        out.append(Enterprise.industry_code.startswith(prefix))
+            code = _industry(prefix + "0" * max(0, 2 - len(prefix)))
+            assert code is not None
+            prefix = code[: len(prefix) + 1]
+        out.append(col(Enterprise.industry_code).startswith(prefix))
     return out
 
 
 def _summaries(
     session: Session, rows: list[Enterprise], on: date, scores: dict[int, float] | None = None
 ) -> list[EnterpriseSummary]:
-    codes = queries.valid_qualification_codes(session, [e.id for e in rows], on)
+    codes = queries.valid_qualification_codes(session, [_id(e) for e in rows], on)
     return [
         EnterpriseSummary(
-            id=e.id,
+            id=_id(e),
             credit_code=e.credit_code,
             name=e.name,
             district_code=e.district_code,
@@ -526,8 +505,8 @@ def _summaries(
             registered_in_wuxi=e.registered_in_wuxi,
             credit_grade=e.credit_grade,
             ownership=e.ownership,
-            qualification_codes=codes.get(e.id, []),
-            match_score=(scores or {}).get(e.id),
+            qualification_codes=codes.get(_id(e), []),
+            match_score=(scores or {}).get(_id(e)),
             updated_at=e.updated_at,
         )
         for e in rows
@@ -535,8 +514,10 @@ def _summaries(
 
 
 def list_enterprises(
-    session: Session, filters: EnterpriseFilters, page: PageParams
+    session: Session, filters: EnterpriseFilters, page: PageParams, principal: Principal
 ) -> Page[EnterpriseSummary]:
+    """The library, filtered, for the office; by name, ranked by how well each matches."""
+    require(principal, Role.office)
     conditions = _conditions(session, filters)
     on = filters.valid_on or today_local()
     if not filters.name or not filters.name.strip():
@@ -598,138 +579,3 @@ def _search_by_name(
 
 
 _SUBSET_MAX = 100_000
-
-
-# --- projects -----------------------------------------------------------------------------
-
-
-def _check_project_amounts(total: int | None, equipment: int | None, need: int | None) -> None:
-    if total is None:
-        return
-    if equipment is not None and equipment > total:
-        raise Unprocessable(
-            "设备投资不能超过项目总投资。",
-            code="invalid_project_amounts",
-            field="equipment_investment_fen",
-        )
-    if need is not None and need > total:
-        raise Unprocessable(
-            "融资需求不能超过项目总投资。",
-            code="invalid_project_amounts",
-            field="financing_need_fen",
-        )
-
-
-def get_project(session: Session, project_id: int, for_update: bool = False) -> Project:
-    project = session.get(
-        Project,
-        project_id,
-        with_for_update=ROW_LOCK if for_update else None,
-        populate_existing=for_update,
-    )
-    if project is None:
-        raise ProjectNotFound(f"项目 {project_id} 不存在。")
-    return project
-
-
-def project_public(session: Session, project: Project) -> ProjectPublic:
-    enterprise = session.get(Enterprise, project.enterprise_id)
-    return ProjectPublic.model_validate(
-        {**row_dict(project), "enterprise_name": enterprise.name if enterprise else None}
-    )
-
-
-def create_project(session: Session, data: ProjectCreate) -> Project:
-    enterprise = session.get(Enterprise, data.enterprise_id)
-    if enterprise is None:
-        raise Unprocessable(
-            f"企业 {data.enterprise_id} 不存在，项目须属于企业库中的企业。",
-            code="unknown_enterprise",
-            field="enterprise_id",
-        )
-    cluster = Vocabulary(session).cluster(data.cluster_code) or enterprise.cluster_code
-    _check_project_amounts(
-        data.total_investment_fen, data.equipment_investment_fen, data.financing_need_fen
-    )
-    project = Project(**{**data.model_dump(), "cluster_code": cluster})
-    session.add(project)
-    session.commit()
-    session.refresh(project)
-    return project
-
-
-def update_project(
-    session: Session, project_id: int, data: ProjectUpdate, expected_version: int | None = None
-) -> Project:
-    project = get_project(session, project_id, for_update=True)
-    check_version(expected_version, project.version, "项目信息")
-    changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(Project, changes)
-    for field in ("name", "kind", "total_investment_fen", "year", "status"):
-        if field in changes and changes[field] is None:
-            raise Unprocessable(f"{field} 不能为空。", code="missing_field", field=field)
-    if "cluster_code" in changes:
-        changes["cluster_code"] = Vocabulary(session).cluster(changes["cluster_code"])
-    merged = {**row_dict(project), **changes}
-    _check_project_amounts(
-        merged["total_investment_fen"],
-        merged["equipment_investment_fen"],
-        merged["financing_need_fen"],
-    )
-    for field, value in changes.items():
-        setattr(project, field, value)
-    bump_version(session, Project, project, "项目信息")
-    session.commit()
-    session.refresh(project)
-    return project
-
-
-@dataclass
-class ProjectFilters:
-    enterprise_id: int | None = None
-    cluster: str | None = None
-    tier: str | None = None
-    district: str | None = None
-    kind: str | None = None
-    status: str | None = None
-    year: int | None = None
-    min_financing_need_fen: int | None = None
-
-
-def list_projects(session: Session, f: ProjectFilters, page: PageParams) -> Page[ProjectPublic]:
-    vocabulary = Vocabulary(session)
-    conditions: list[ColumnElement[bool]] = []
-    if f.enterprise_id is not None:
-        conditions.append(Project.enterprise_id == f.enterprise_id)
-    if f.cluster:
-        conditions.append(Project.cluster_code == vocabulary.cluster(f.cluster, field="cluster"))
-    if f.tier:
-        if f.tier not in Tier.__members__:
-            raise Unprocessable(
-                f"未知的产业层级 '{f.tier}'，应为 landmark、advantage 或 future。",
-                code="unknown_tier",
-                field="tier",
-            )
-        conditions.append(
-            Project.cluster_code.in_(select(Cluster.code).where(Cluster.tier == f.tier))
-        )
-    if f.district:
-        conditions.append(
-            Enterprise.district_code == vocabulary.district(f.district, field="district")
-        )
-    if f.kind:
-        conditions.append(Project.kind == f.kind)
-    if f.status:
-        conditions.append(Project.status == f.status)
-    if f.year is not None:
-        conditions.append(Project.year == f.year)
-    if f.min_financing_need_fen is not None:
-        conditions.append(Project.financing_need_fen >= f.min_financing_need_fen)
-    key = cursor_key(page, 1, (int,))
-    rows = queries.project_page(session, conditions, key[0] if key else None, page.limit)
-    result = make_page(rows, page.limit, lambda r: [r[0].id])
-    result.items = [
-        ProjectPublic.model_validate({**row_dict(p), "enterprise_name": name})
-        for p, name in result.items
-    ]
-    return result

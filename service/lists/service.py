@@ -28,12 +28,12 @@ from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.tables import FileError, read_table
 from service.enterprises.models import (
     Enterprise,
-    EnterpriseCreate,
     Project,
     ProjectKind,
     ProjectStatus,
     Qualification,
 )
+from service.enterprises.schemas import EnterpriseCreate
 from service.enterprises.service import create_enterprise
 from service.lists import linking, parsing, queries
 from service.lists.exceptions import EntryDecided, EntryNotFound, ImportNotFound, InvalidListImport

@@ -8,11 +8,11 @@ from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from service.access.policy import check_enterprise_fields, ensure_sees_enterprise
+from service.access.policy import ensure_sees_enterprise
 from service.core.errors import AppError, Unprocessable
 from service.core.types import Digits
 from service.enterprises import service as enterprises
-from service.enterprises.models import EnterpriseUpdate
+from service.enterprises.schemas import EnterpriseUpdate
 from service.leads import service as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import LeadStatus
@@ -48,7 +48,7 @@ def _enterprise_id(who: Visitor) -> int:
 def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
     enterprise_id = _enterprise_id(who)
     profile = enterprises.enterprise_public(
-        session, enterprises.get_enterprise(session, enterprise_id)
+        session, enterprises.read_enterprise(session, enterprise_id, who.principal)
     )
     needs = needs_of(session, enterprise_id)
     recent = leads.recent_leads(session, who.principal, limit=5)
@@ -69,7 +69,6 @@ def enterprise_sharing(session: SessionDep, who: EnterpriseUser, fields: Form) -
     form = FormReader(fields)
     version = form.integer("version", 1, 2_147_483_647)
     data = EnterpriseUpdate(share_with_banks=form.checked("share_with_banks"))
-    check_enterprise_fields(who.principal, data.model_fields_set)
     enterprises.update_enterprise(session, _enterprise_id(who), data, version, who.principal)
     return see_other(f"{PREFIX}/enterprise?saved=1")
 

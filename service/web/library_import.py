@@ -12,8 +12,9 @@ from sqlmodel import Session
 from service.access.policy import Principal
 from service.core.errors import AppError
 from service.core.pagination import PageParams
-from service.enterprises import import_service, imports
-from service.enterprises.models import ImportKind, ImportRowPublic, LibraryImport, RowAction
+from service.enterprises import import_columns, import_service
+from service.enterprises.models import ImportKind, LibraryImport, RowAction
+from service.enterprises.schemas import ImportRowPublic
 from service.web.forms import FormReader
 from service.web.labels import label
 from service.web.uploads import FILE_FIELD, Upload, wrong_file
@@ -54,8 +55,8 @@ FIELD_LABEL = {
     "description": "项目简介",
     "listed_in": "所属名单",
 }
-PROJECT_KIND_NAME = {code: names[0] for code, names in imports.PROJECT_KINDS.items()}
-PROJECT_STATUS_NAME = {code: names[0] for code, names in imports.PROJECT_STATUSES.items()}
+PROJECT_KIND_NAME = {code: names[0] for code, names in import_columns.PROJECT_KINDS.items()}
+PROJECT_STATUS_NAME = {code: names[0] for code, names in import_columns.PROJECT_STATUSES.items()}
 
 
 @dataclass

@@ -12,7 +12,8 @@ from service.core.errors import Unprocessable
 from service.core.pagination import PageParams
 from service.enterprises import import_service
 from service.enterprises import service as enterprises
-from service.enterprises.models import EnterpriseUpdate, RowAction
+from service.enterprises.models import RowAction
+from service.enterprises.schemas import EnterpriseUpdate
 from service.leads import service as leads
 from service.lists import publishing
 from service.lists import service as lists
@@ -52,9 +53,8 @@ def _enterprises_page(
     found: list[Any] = []
     if name:
         filters = enterprises.EnterpriseFilters(name=name)
-        found = list(
-            enterprises.list_enterprises(session, filters, PageParams(limit=50, cursor=None)).items
-        )
+        page = PageParams(limit=50, cursor=None)
+        found = list(enterprises.list_enterprises(session, filters, page, who.principal).items)
     return render(
         request,
         "office/enterprises.html",
@@ -167,7 +167,7 @@ def _office_enterprise_page(
     status: int = 200,
 ) -> Response:
     profile = enterprises.enterprise_public(
-        session, enterprises.get_enterprise(session, enterprise_id)
+        session, enterprises.read_enterprise(session, enterprise_id, who.principal)
     )
     return render(
         request,

@@ -640,7 +640,7 @@ def test_a_large_csv_is_read_without_a_decoded_copy_of_it() -> None:
 
 
 def test_cluster_names_as_office_files_write_them() -> None:
-    from service.enterprises.imports import alias, cluster_aliases
+    from service.enterprises.import_columns import alias, cluster_aliases
 
     clusters = json.loads((project_root() / "seed" / "reference" / "clusters.json").read_text())
     known = cluster_aliases((c["code"], c["name"]) for c in clusters)

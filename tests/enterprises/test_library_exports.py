@@ -241,7 +241,8 @@ def test_a_file_exported_and_imported_again_changes_nothing(client, firms, fmt) 
 
 
 def test_the_import_reads_every_column_it_is_given(session) -> None:
-    from service.enterprises import import_service, imports
+    from service.enterprises import import_columns as imports
+    from service.enterprises import import_service
 
     refs = import_service.references(session)
     for kind, columns, people in (

@@ -11,7 +11,8 @@ from sqlmodel import Session
 from service.core.concurrency import PreconditionFailed
 from service.core.errors import AppError
 from service.enterprises import service
-from service.enterprises.models import Enterprise, EnterpriseCreate, EnterpriseUpdate
+from service.enterprises.models import Enterprise
+from service.enterprises.schemas import EnterpriseCreate, EnterpriseUpdate
 from tests.factories import enterprise_payload
 
 

@@ -21,7 +21,7 @@ from service.core.database import AsyncPool
 from service.core.errors import AppError
 from service.core.models import today_local, utcnow
 from service.core.pagination import PageParams
-from service.enterprises.models import EnterpriseCreate
+from service.enterprises.schemas import EnterpriseCreate
 from service.enterprises.service import create_enterprise
 from service.leads import feed, service
 from service.leads.models import BankEvent, Lead, LeadSource

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from service.enterprises.models import EnterpriseCreate
+from service.enterprises.schemas import EnterpriseCreate
 from service.enterprises.service import create_enterprise
 from service.leads.models import BankEvent
 from service.loans.models import Loan, LoanKind, LoanReminder, LoanSource, RenewalCase

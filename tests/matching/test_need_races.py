@@ -13,7 +13,8 @@ from sqlmodel import Session
 from service.core.database import ROW_LOCK
 from service.core.errors import AppError
 from service.enterprises import service as enterprises
-from service.enterprises.models import Enterprise, EnterpriseCreate, EnterpriseUpdate
+from service.enterprises.models import Enterprise
+from service.enterprises.schemas import EnterpriseCreate, EnterpriseUpdate
 from service.matching import service as matching
 from service.matching.models import FinancingNeed, NeedCreate, NeedMatch, NeedUpdate
 from tests.factories import enterprise_payload, need_payload

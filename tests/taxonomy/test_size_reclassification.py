@@ -3,7 +3,8 @@ seed/reference/size_standards.json and classifies the stored enterprises again w
 
 from sqlmodel import Session, col, delete, select
 
-from service.enterprises.models import Enterprise, EnterpriseCreate
+from service.enterprises.models import Enterprise
+from service.enterprises.schemas import EnterpriseCreate
 from service.enterprises.service import create_enterprise
 from service.jobs.models import Job
 from service.seeding import seed_reference
