@@ -267,6 +267,9 @@ def _plans(
     return plans
 
 
+# --- commit ---------------------------------------------------------------------------------
+
+
 def commit_import(
     session: Session,
     principal: Principal,
@@ -351,6 +354,9 @@ def commit_import(
             "提交时企业库被同时修改（如同一信用代码的企业刚被新增），未导入任何内容；请重新提交。"
         ) from exc
     return record
+
+
+# --- reading --------------------------------------------------------------------------------
 
 
 def get_import(

@@ -192,6 +192,3 @@ def apply_projects(
         )
     update_rows(session, PROJECT, changed)
     audit.write(session, principal, changes)
-
-
-# --- reading --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from service.enterprises.schemas import CREDIT_CODE_EXAMPLE, ImportPublic, Impor
 router = APIRouter(tags=["enterprises"])
 SessionDep = Annotated[Session, Depends(get_session)]
 
-# --- imports ---------------------------------------------------------------------------
+# --- imports --------------------------------------------------------------------------------
 
 ImportId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Import id"), Digits]
 
