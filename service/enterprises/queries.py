@@ -265,22 +265,22 @@ def qualifications_by_enterprise(
 
 
 def contacts_by_enterprise(
-    session: Session, enterprise_ids: Sequence[int]
+    session: Session, enterprise_ids: Sequence[int] | None
 ) -> dict[int, list[dict[str, Any]]]:
-    """Each enterprise's contacts (name, title, phone, email, is_primary), in the order added."""
+    """Each enterprise's contacts (name, title, phone, email, is_primary), in the order added:
+    of these enterprises, or of every one (None: what a library release keeps)."""
+    statement = select(
+        col(Contact.enterprise_id),
+        col(Contact.name),
+        col(Contact.title),
+        col(Contact.phone),
+        col(Contact.email),
+        col(Contact.is_primary),
+    )
+    if enterprise_ids is not None:
+        statement = statement.where(among(session, col(Contact.enterprise_id), enterprise_ids))
     out: dict[int, list[dict[str, Any]]] = {}
-    for c in session.execute(
-        select(
-            col(Contact.enterprise_id),
-            col(Contact.name),
-            col(Contact.title),
-            col(Contact.phone),
-            col(Contact.email),
-            col(Contact.is_primary),
-        )
-        .where(among(session, col(Contact.enterprise_id), enterprise_ids))
-        .order_by(col(Contact.enterprise_id), col(Contact.id))
-    ):
+    for c in session.execute(statement.order_by(col(Contact.enterprise_id), col(Contact.id))):
         out.setdefault(c.enterprise_id, []).append(
             {
                 "name": c.name,

@@ -20,6 +20,7 @@ from service.access.models import Role
 from service.access.policy import Principal, bank_view, require
 from service.core.errors import Conflict
 from service.core.models import today_local
+from service.enterprises.queries import contacts_by_enterprise, projects_after
 from service.lists import queries
 from service.lists.models import LibraryRelease, ReleaseItem
 
@@ -55,10 +56,7 @@ def _enterprise_items(session: Session, on: date) -> Iterator[tuple[int, bool, d
         )
         for q in queries.qualifications_valid_on(session, on)
     )
-    contacts = _by_enterprise(
-        (c[0], {"name": c[1], "title": c[2], "phone": c[3], "email": c[4], "is_primary": c[5]})
-        for c in queries.contact_rows(session)
-    )
+    contacts = contacts_by_enterprise(session, None)
     needs = _by_enterprise(
         (
             n[0],
@@ -102,26 +100,35 @@ def _enterprise_items(session: Session, on: date) -> Iterator[tuple[int, bool, d
 def _project_items(
     session: Session, shared: set[int]
 ) -> Iterator[tuple[int, bool, dict[str, Any]]]:
-    for p in queries.project_rows(session):
-        yield (
-            p.id,
-            p.enterprise_id in shared,
-            {
-                "id": p.id,
-                "enterprise_id": p.enterprise_id,
-                "enterprise_name": p.enterprise_name,
-                "name": p.name,
-                "kind": str(p.kind),
-                "cluster_code": p.cluster_code,
-                "total_investment_fen": p.total_investment_fen,
-                "equipment_investment_fen": p.equipment_investment_fen,
-                "financing_need_fen": p.financing_need_fen,
-                "year": p.year,
-                "status": str(p.status),
-                "description": p.description,
-                "listed_in": p.listed_in,
-            },
-        )
+    """Every project with its public and private facts, and whether its enterprise shares
+    the private ones with banks (``shared``: those enterprises)."""
+    after: int | None = None
+    while True:
+        batch = projects_after(session, after, _BATCH)
+        for p, enterprise_name, _ in batch:
+            assert p.id is not None
+            yield (
+                p.id,
+                p.enterprise_id in shared,
+                {
+                    "id": p.id,
+                    "enterprise_id": p.enterprise_id,
+                    "enterprise_name": enterprise_name,
+                    "name": p.name,
+                    "kind": str(p.kind),
+                    "cluster_code": p.cluster_code,
+                    "total_investment_fen": p.total_investment_fen,
+                    "equipment_investment_fen": p.equipment_investment_fen,
+                    "financing_need_fen": p.financing_need_fen,
+                    "year": p.year,
+                    "status": str(p.status),
+                    "description": p.description,
+                    "listed_in": p.listed_in,
+                },
+            )
+        if len(batch) < _BATCH:
+            return
+        after = batch[-1][0].id
 
 
 def publish(session: Session, principal: Principal, note: str | None = None) -> LibraryRelease:

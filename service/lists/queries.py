@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from service.core.database import among
-from service.enterprises.models import Contact, Enterprise, Project, Qualification
+from service.enterprises.models import Enterprise, Project, Qualification
 from service.lists.models import LibraryRelease, ListEntry, ListImport, Match, ReleaseItem
 from service.matching.models import FinancingNeed, NeedStatus
 from service.taxonomy.models import QualificationType
@@ -232,44 +232,6 @@ def enterprise_facts(session: Session) -> Iterable[Any]:
             col(Enterprise.total_assets_fen),
             col(Enterprise.credit_grade),
         ).order_by(col(Enterprise.id))
-    )
-
-
-def contact_rows(session: Session) -> Iterable[Any]:
-    """(enterprise_id, name, title, phone, email, is_primary) of every contact, by enterprise
-    and id."""
-    return session.execute(
-        select(
-            col(Contact.enterprise_id),
-            col(Contact.name),
-            col(Contact.title),
-            col(Contact.phone),
-            col(Contact.email),
-            col(Contact.is_primary),
-        ).order_by(col(Contact.enterprise_id), col(Contact.id))
-    )
-
-
-def project_rows(session: Session) -> Iterable[Any]:
-    """Every project with its unit's name, by id."""
-    return session.execute(
-        select(
-            col(Project.id),
-            col(Project.enterprise_id),
-            col(Enterprise.name).label("enterprise_name"),
-            col(Project.name),
-            col(Project.kind),
-            col(Project.cluster_code),
-            col(Project.total_investment_fen),
-            col(Project.equipment_investment_fen),
-            col(Project.financing_need_fen),
-            col(Project.year),
-            col(Project.status),
-            col(Project.description),
-            col(Project.listed_in),
-        )
-        .join(Enterprise, col(Enterprise.id) == col(Project.enterprise_id))
-        .order_by(col(Project.id))
     )
 
 
