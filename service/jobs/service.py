@@ -6,7 +6,9 @@ that queued something) claim one due job at a time: on PostgreSQL with ``FOR UPD
 LOCKED``, so any number of runners share the queue without taking a job twice; on SQLite the
 write lock every transaction takes does the same. A claim is a lease: a runner that dies leaves
 a job that another takes again when the lease ends. The handler's work and the job's ``done``
-commit together, and only if the lease is still the runner's."""
+commit together, and only if the lease is still the runner's.
+
+Reading the queue (``list_jobs``, ``get_job``) is the office's: those use cases check who asks."""
 
 import json
 import logging
@@ -23,8 +25,11 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlalchemy.engine import CursorResult
+from sqlmodel import Session, col
 
+from service.access.models import Role
+from service.access.policy import Principal, require
 from service.core.errors import NotFound
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
@@ -81,10 +86,10 @@ def enqueue(
         session.execute(
             update(Job)
             .where(
-                Job.kind == kind,
-                Job.key == key,
-                Job.status == JobStatus.queued,
-                Job.run_after > values["run_after"],
+                col(Job.kind) == kind,
+                col(Job.key) == key,
+                col(Job.status) == JobStatus.queued,
+                col(Job.run_after) > values["run_after"],
             )
             .values(run_after=values["run_after"])
         )
@@ -152,10 +157,10 @@ def enqueue_many(session: Session, kind: str, keys: list[str], field: str) -> No
         session.execute(
             update(Job)
             .where(
-                Job.kind == kind,
-                Job.key.in_(chunk),  # type: ignore[union-attr]
-                Job.status == JobStatus.queued,
-                Job.run_after > now,
+                col(Job.kind) == kind,
+                col(Job.key).in_(chunk),
+                col(Job.status) == JobStatus.queued,
+                col(Job.run_after) > now,
             )
             .values(run_after=now)
         )
@@ -179,7 +184,7 @@ def queue_periodic(session: Session) -> int:
     queued = 0
     now = utcnow()
     for kind, every in _periodic.items():
-        last = session.scalar(select(func.max(Job.created_at)).where(Job.kind == kind))
+        last = session.scalar(select(func.max(col(Job.created_at))).where(col(Job.kind) == kind))
         if last is None or now - last >= timedelta(seconds=every):
             enqueue(session, kind, {}, key=kind)
             queued += 1
@@ -193,13 +198,17 @@ def worker_name() -> str:
 
 def _due(now: datetime) -> Any:
     return or_(
-        and_(Job.status == JobStatus.queued, Job.run_after <= now),
-        and_(Job.status == JobStatus.running, Job.locked_until < now),
+        and_(col(Job.status) == JobStatus.queued, col(Job.run_after) <= now),
+        and_(col(Job.status) == JobStatus.running, col(Job.locked_until) < now),
     )
 
 
 def _oldest(statement: Any, limit: int) -> Any:
-    return statement.order_by(Job.run_after, Job.id).limit(limit).with_for_update(skip_locked=True)
+    return (
+        statement.order_by(col(Job.run_after), col(Job.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def claim(session: Session, worker: str, kinds: list[str] | None = None) -> list[Job]:
@@ -211,7 +220,7 @@ def claim(session: Session, worker: str, kinds: list[str] | None = None) -> list
         now = utcnow()
         statement = select(Job).where(_due(now))
         if kinds:
-            statement = statement.where(Job.kind.in_(kinds))
+            statement = statement.where(col(Job.kind).in_(kinds))
         job = session.scalars(_oldest(statement, 1)).first()
         if job is None:
             session.commit()
@@ -228,10 +237,10 @@ def claim(session: Session, worker: str, kinds: list[str] | None = None) -> list
     batch = _handlers.get(job.kind, (None, 1))[1]
     if batch > 1:
         more = select(Job).where(
-            Job.kind == job.kind,
-            Job.status == JobStatus.queued,
-            Job.run_after <= now,
-            Job.id != job.id,
+            col(Job.kind) == job.kind,
+            col(Job.status) == JobStatus.queued,
+            col(Job.run_after) <= now,
+            col(Job.id) != job.id,
         )
         jobs += list(session.scalars(_oldest(more, batch - 1)))
     for each in jobs:
@@ -248,10 +257,10 @@ def _still_ours(jobs: list[Job], worker: str) -> Any:
     return or_(
         *(
             and_(
-                Job.id == job.id,
-                Job.status == JobStatus.running,
-                Job.worker == worker,
-                Job.attempts == job.attempts,
+                col(Job.id) == job.id,
+                col(Job.status) == JobStatus.running,
+                col(Job.worker) == worker,
+                col(Job.attempts) == job.attempts,
             )
             for job in jobs
         )
@@ -285,7 +294,8 @@ def run_one(session: Session, worker: str, kinds: list[str] | None = None) -> li
                 last_error=None,
             )
         )
-        if done.rowcount != len(jobs):  # type: ignore[attr-defined]
+        assert isinstance(done, CursorResult)  # an UPDATE's result
+        if done.rowcount != len(jobs):
             log.warning("jobs %s: lease lost before they finished; their work is discarded", ids)
             session.rollback()
         else:
@@ -309,8 +319,10 @@ def _record_failure(session: Session, jobs: list[Job], worker: str, exc: Excepti
             # A newer job of the same kind and key is queued: it will redo this work.
             final = (
                 session.scalar(
-                    select(Job.id).where(
-                        Job.kind == job.kind, Job.key == job.key, Job.status == JobStatus.queued
+                    select(col(Job.id)).where(
+                        col(Job.kind) == job.kind,
+                        col(Job.key) == job.key,
+                        col(Job.status) == JobStatus.queued,
                     )
                 )
                 is not None
@@ -350,7 +362,8 @@ def run_pending(
 # --- reading the queue ----------------------------------------------------------------------
 
 
-def get_job(session: Session, job_id: int) -> Job:
+def get_job(session: Session, principal: Principal, job_id: int) -> Job:
+    require(principal, Role.office)
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"任务 {job_id} 不存在。", code="job_not_found")
@@ -358,18 +371,23 @@ def get_job(session: Session, job_id: int) -> Job:
 
 
 def list_jobs(
-    session: Session, page: PageParams, status: JobStatus | None = None, kind: str | None = None
+    session: Session,
+    principal: Principal,
+    page: PageParams,
+    status: JobStatus | None = None,
+    kind: str | None = None,
 ) -> Page[JobPublic]:
     """Newest first."""
+    require(principal, Role.office)
     statement = select(Job)
     if status is not None:
-        statement = statement.where(Job.status == status)
+        statement = statement.where(col(Job.status) == status)
     if kind is not None:
-        statement = statement.where(Job.kind == kind)
+        statement = statement.where(col(Job.kind) == kind)
     key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(Job.id < key[0])
-    rows = list(session.scalars(statement.order_by(Job.id.desc()).limit(page.limit + 1)))
+        statement = statement.where(col(Job.id) < key[0])
+    rows = list(session.scalars(statement.order_by(col(Job.id).desc()).limit(page.limit + 1)))
     result = make_page(rows, page.limit, lambda j: [j.id])
     result.items = [JobPublic.model_validate(j, from_attributes=True) for j in result.items]
     return result
