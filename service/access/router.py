@@ -1,4 +1,4 @@
-"""HTTP for API keys and the audit log (the office's)."""
+"""HTTP for API keys and the audit log (the office's; the use cases check who asks)."""
 
 from typing import Annotated, Any
 
@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from service.access import service
-from service.access.dependencies import Office, Retryable
+from service.access.dependencies import Caller, Retryable
 from service.access.models import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic, Role
 from service.core.database import get_session
 from service.core.errors import problem_responses
@@ -39,7 +39,7 @@ class KeyRequest(BaseModel):
     responses=problem_responses(401, 403, 422),
 )
 def create_key(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     retry: Retryable,
     data: Annotated[
@@ -56,7 +56,7 @@ def create_key(
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         created = service.create_key(
-            session, data.role, data.name, data.bank_code, data.enterprise_id
+            session, data.role, data.name, data.bank_code, data.enterprise_id, principal
         )
         return 201, created, {}
 
@@ -72,14 +72,14 @@ def create_key(
     responses=problem_responses(401, 403, 422),
 )
 def list_keys(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     role: Annotated[Role | None, Query()] = None,
     bank_code: Annotated[str | None, Query(max_length=32)] = None,
     enterprise_id: Annotated[int | None, Query(ge=1), Digits] = None,
     include_revoked: Annotated[bool, Query()] = False,
 ) -> list[ApiKeyPublic]:
-    return service.list_keys(session, role, bank_code, enterprise_id, include_revoked)
+    return service.list_keys(session, role, bank_code, enterprise_id, include_revoked, principal)
 
 
 @router.post(
@@ -91,12 +91,12 @@ def list_keys(
     responses=problem_responses(401, 403, 404, 422),
 )
 def revoke_key(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     retry: Retryable,
     key_id: Annotated[int, Path(ge=1, le=2_147_483_647, examples=[3]), Digits],
 ) -> Any:
-    return retry.answer({}, lambda: (200, service.revoke_key(session, str(key_id)), {}))
+    return retry.answer({}, lambda: (200, service.revoke_key(session, str(key_id), principal), {}))
 
 
 @router.get(
@@ -109,7 +109,7 @@ def revoke_key(
     responses=problem_responses(401, 403, 422),
 )
 def list_audit(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     page: PageDep,
     enterprise_id: Annotated[int | None, Query(ge=1), Digits] = None,
@@ -118,4 +118,6 @@ def list_audit(
     subject_type: Annotated[str | None, Query(max_length=32, examples=["enterprise"])] = None,
     since: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[AuditEntryPublic]:
-    return service.list_audit(session, page, enterprise_id, bank_code, action, subject_type, since)
+    return service.list_audit(
+        session, principal, page, enterprise_id, bank_code, action, subject_type, since
+    )

@@ -1,5 +1,9 @@
-"""API keys: created (shown once), found by prefix and checked by hash, revoked; and the audit
-log of banks' reads of enterprise details and of every change."""
+"""API keys: created (shown once), found by prefix and checked by hash, revoked; the pages'
+sessions; and the audit log of banks' reads of enterprise details and of every change.
+
+Issuing, listing and revoking keys and reading the audit log are the office's: those use cases
+check who asks (``require``). The command line and scripts act as the system (``SYSTEM``, the
+office without a key)."""
 
 import hashlib
 import hmac
@@ -22,8 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from service.access.audit import SYSTEM
 from service.access.models import (
     ApiKey,
     ApiKeyCreated,
@@ -33,7 +38,7 @@ from service.access.models import (
     Role,
     WebSession,
 )
-from service.access.policy import Principal, Unauthenticated
+from service.access.policy import Principal, Unauthenticated, require
 from service.core.database import ROW_LOCK, Statement, fetch, fetch_all
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import UTCDateTime, utcnow
@@ -59,8 +64,10 @@ def create_key(
     name: str,
     bank_code: str | None = None,
     enterprise_id: int | None = None,
+    principal: Principal = SYSTEM,
 ) -> ApiKeyCreated:
     """A new random key for a holder; the key itself is returned only here."""
+    require(principal, Role.office)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise Unprocessable(
@@ -117,7 +124,10 @@ def install_key(
     parts = key.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         raise ValueError(f"not a FinMatch key: {key!r}")
-    if session.scalars(select(ApiKey.id).where(ApiKey.prefix == parts[1])).first() is not None:
+    if (
+        session.scalars(select(col(ApiKey.id)).where(col(ApiKey.prefix) == parts[1])).first()
+        is not None
+    ):
         return False
     session.add(
         ApiKey(
@@ -139,26 +149,33 @@ def list_keys(
     bank_code: str | None = None,
     enterprise_id: int | None = None,
     include_revoked: bool = False,
+    principal: Principal = SYSTEM,
 ) -> list[ApiKeyPublic]:
+    require(principal, Role.office)
     statement = select(ApiKey)
     if role is not None:
-        statement = statement.where(ApiKey.role == role)
+        statement = statement.where(col(ApiKey.role) == role)
     if bank_code is not None:
-        statement = statement.where(ApiKey.bank_code == bank_code)
+        statement = statement.where(col(ApiKey.bank_code) == bank_code)
     if enterprise_id is not None:
-        statement = statement.where(ApiKey.enterprise_id == enterprise_id)
+        statement = statement.where(col(ApiKey.enterprise_id) == enterprise_id)
     if not include_revoked:
-        statement = statement.where(ApiKey.revoked_at.is_(None))
-    return [_public(k) for k in session.scalars(statement.order_by(ApiKey.id))]
+        statement = statement.where(col(ApiKey.revoked_at).is_(None))
+    return [_public(k) for k in session.scalars(statement.order_by(col(ApiKey.id)))]
 
 
-def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKeyPublic:
+def revoke_key(
+    session: Session, key_id_or_prefix: str, principal: Principal = SYSTEM
+) -> ApiKeyPublic:
     """Revoke by id or prefix; revoking twice is the same as once. A prefix is ten hex digits
     and may be all digits, so a match on the prefix is taken before one on the id."""
-    matches = ApiKey.prefix == key_id_or_prefix
+    require(principal, Role.office)
+    matches = col(ApiKey.prefix) == key_id_or_prefix
     if key_id_or_prefix.isdigit() and int(key_id_or_prefix) < 2**31:  # ids are 32-bit
-        matches = or_(matches, ApiKey.id == int(key_id_or_prefix))
-    statement = select(ApiKey).where(matches).order_by((ApiKey.prefix == key_id_or_prefix).desc())
+        matches = or_(matches, col(ApiKey.id) == int(key_id_or_prefix))
+    statement = (
+        select(ApiKey).where(matches).order_by((col(ApiKey.prefix) == key_id_or_prefix).desc())
+    )
     row = session.scalars(statement.with_for_update(**ROW_LOCK)).first()
     if row is None:
         raise NotFound(f"密钥 {key_id_or_prefix} 不存在。", code="api_key_not_found")
@@ -187,14 +204,14 @@ def parse_key(authorization: str | None) -> tuple[str, str]:
 
 def _key_statement() -> Any:
     return select(
-        ApiKey.id,
-        ApiKey.secret_hash,
-        ApiKey.role,
-        ApiKey.bank_code,
-        ApiKey.enterprise_id,
-        ApiKey.last_used_at,
-        ApiKey.revoked_at,
-    ).where(ApiKey.prefix == bindparam("prefix", type_=String))
+        col(ApiKey.id),
+        col(ApiKey.secret_hash),
+        col(ApiKey.role),
+        col(ApiKey.bank_code),
+        col(ApiKey.enterprise_id),
+        col(ApiKey.last_used_at),
+        col(ApiKey.revoked_at),
+    ).where(col(ApiKey.prefix) == bindparam("prefix", type_=String))
 
 
 def key_lookup(prefix: str) -> Statement:
@@ -219,7 +236,7 @@ def check_key(rows: list[Any], key: str, now: datetime) -> tuple[Principal, Stat
 def _touch_statement() -> Any:
     return (
         update(ApiKey)
-        .where(ApiKey.id == bindparam("key_id", type_=Integer))
+        .where(col(ApiKey.id) == bindparam("key_id", type_=Integer))
         .values(last_used_at=bindparam("now", type_=UTCDateTime))
     )
 
@@ -253,7 +270,7 @@ def open_web_session(session: Session, key: str) -> WebSignIn:
     if touch is not None:
         fetch_all(session, [touch])
     assert principal.key_id is not None
-    session.execute(delete(WebSession).where(WebSession.expires_at < now))  # tidy as we go
+    session.execute(delete(WebSession).where(col(WebSession.expires_at) < now))  # tidy as we go
     token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -276,8 +293,8 @@ def web_session_principal(session: Session, token: str | None) -> tuple[Principa
         return None
     row = session.execute(
         select(WebSession, ApiKey)
-        .join(ApiKey, ApiKey.id == WebSession.api_key_id)
-        .where(WebSession.token_hash == _hash(token))
+        .join(ApiKey, col(ApiKey.id) == col(WebSession.api_key_id))
+        .where(col(WebSession.token_hash) == _hash(token))
     ).first()
     now = utcnow()
     if row is None:
@@ -296,7 +313,7 @@ def web_session_principal(session: Session, token: str | None) -> tuple[Principa
 def close_web_session(session: Session, token: str | None) -> None:
     """Sign out: the token stops working at once."""
     if token:
-        session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+        session.execute(delete(WebSession).where(col(WebSession.token_hash) == _hash(token)))
         session.commit()
 
 
@@ -313,6 +330,7 @@ def _lists(session: Session, column: Any, value: int) -> Any:
 
 def list_audit(
     session: Session,
+    principal: Principal,
     page: PageParams,
     enterprise_id: int | None = None,
     bank_code: str | None = None,
@@ -321,26 +339,29 @@ def list_audit(
     since: datetime | None = None,
 ) -> Page[AuditEntryPublic]:
     """Newest first."""
+    require(principal, Role.office)
     statement = select(AuditEntry)
     if enterprise_id is not None:
         statement = statement.where(
             or_(
-                AuditEntry.enterprise_id == enterprise_id,
-                _lists(session, AuditEntry.enterprise_ids, enterprise_id),  # type: ignore[arg-type]
+                col(AuditEntry.enterprise_id) == enterprise_id,
+                _lists(session, col(AuditEntry.enterprise_ids), enterprise_id),
             )
         )
     if bank_code is not None:
-        statement = statement.where(AuditEntry.actor_bank_code == bank_code)
+        statement = statement.where(col(AuditEntry.actor_bank_code) == bank_code)
     if action is not None:
-        statement = statement.where(AuditEntry.action == action)
+        statement = statement.where(col(AuditEntry.action) == action)
     if subject_type is not None:
-        statement = statement.where(AuditEntry.subject_type == subject_type)
+        statement = statement.where(col(AuditEntry.subject_type) == subject_type)
     if since is not None:
-        statement = statement.where(AuditEntry.at >= since)
+        statement = statement.where(col(AuditEntry.at) >= since)
     key = cursor_key(page, 1, (int,))
     if key:
-        statement = statement.where(AuditEntry.id < key[0])
-    rows = list(session.scalars(statement.order_by(AuditEntry.id.desc()).limit(page.limit + 1)))
+        statement = statement.where(col(AuditEntry.id) < key[0])
+    rows = list(
+        session.scalars(statement.order_by(col(AuditEntry.id).desc()).limit(page.limit + 1))
+    )
     result = make_page(rows, page.limit, lambda r: [r.id])
     result.items = [AuditEntryPublic.model_validate(r, from_attributes=True) for r in result.items]
     return result
