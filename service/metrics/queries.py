@@ -190,33 +190,33 @@ def loan_rows(
 ) -> list[LoanRow]:
     statement = (
         select(
-            Loan.id,
-            Loan.bank_code,
-            Bank.name,
-            Loan.status,
-            Loan.kind,
-            Loan.principal_fen,
-            Loan.maturity_date,
-            Enterprise.size_class,
-            RenewalCase.status,
-            RenewalCase.contacted_date,
-            RenewalCase.committed_date,
-            RenewalCase.bridged_date,
-            RenewalCase.renewed_date,
+            col(Loan.id),
+            col(Loan.bank_code),
+            col(Bank.name),
+            col(Loan.status),
+            col(Loan.kind),
+            col(Loan.principal_fen),
+            col(Loan.maturity_date),
+            col(Enterprise.size_class),
+            col(RenewalCase.status),
+            col(RenewalCase.contacted_date),
+            col(RenewalCase.committed_date),
+            col(RenewalCase.bridged_date),
+            col(RenewalCase.renewed_date),
         )
-        .join(Bank, Bank.code == Loan.bank_code)
-        .join(Enterprise, Enterprise.id == Loan.enterprise_id)
-        .outerjoin(RenewalCase, RenewalCase.loan_id == Loan.id)
+        .join(Bank, col(Bank.code) == col(Loan.bank_code))
+        .join(Enterprise, col(Enterprise.id) == col(Loan.enterprise_id))
+        .outerjoin(RenewalCase, col(RenewalCase.loan_id) == col(Loan.id))
     )
     if maturing_from is not None:
-        statement = statement.where(Loan.maturity_date >= maturing_from)
+        statement = statement.where(col(Loan.maturity_date) >= maturing_from)
     if maturing_to is not None:
-        statement = statement.where(Loan.maturity_date <= maturing_to)
+        statement = statement.where(col(Loan.maturity_date) <= maturing_to)
     if bank_code is not None:
-        statement = statement.where(Loan.bank_code == bank_code)
+        statement = statement.where(col(Loan.bank_code) == bank_code)
     if product_id is not None:
-        statement = statement.where(Loan.product_id == product_id)
+        statement = statement.where(col(Loan.product_id) == product_id)
     if active_only:
-        statement = statement.where(Loan.status == "active")
+        statement = statement.where(col(Loan.status) == "active")
     statement = statement.where(*ownership_conditions(ownership, private))
-    return [LoanRow(*row) for row in session.execute(statement.order_by(Loan.id))]
+    return [LoanRow(*row) for row in session.execute(statement.order_by(col(Loan.id)))]

@@ -9,7 +9,7 @@ from service.access.dependencies import Office
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.types import IsoDate
-from service.metrics import service
+from service.metrics import exports, service
 from service.metrics.schemas import (
     AmountGroup,
     AmountReport,
@@ -133,7 +133,7 @@ def funnel(
 ) -> FunnelReport | Response:
     report = service.funnel_report(session, query, group_by)
     if output == ReportFormat.csv:
-        return _csv(service.funnel_csv(report), service.csv_filename("funnel", query, group_by))
+        return _csv(exports.funnel_csv(report), exports.csv_filename("funnel", query, group_by))
     return report
 
 
@@ -155,7 +155,7 @@ def response_times(
     report = service.response_time_report(session, query)
     if output == ReportFormat.csv:
         return _csv(
-            service.response_times_csv(report), service.csv_filename("response-times", query)
+            exports.response_times_csv(report), exports.csv_filename("response-times", query)
         )
     return report
 
@@ -181,7 +181,7 @@ def amounts(
 ) -> AmountReport | Response:
     report = service.amount_report(session, query, group_by)
     if output == ReportFormat.csv:
-        return _csv(service.amounts_csv(report), service.csv_filename("amounts", query, group_by))
+        return _csv(exports.amounts_csv(report), exports.csv_filename("amounts", query, group_by))
     return report
 
 
@@ -207,8 +207,8 @@ def decline_reasons(
     report = service.decline_report(session, query, group_by)
     if output == ReportFormat.csv:
         return _csv(
-            service.decline_reasons_csv(report),
-            service.csv_filename("decline-reasons", query, group_by),
+            exports.decline_reasons_csv(report),
+            exports.csv_filename("decline-reasons", query, group_by),
         )
     return report
 
@@ -237,7 +237,7 @@ def renewals(
 ) -> RenewalReport | Response:
     report = service.renewal_report(session, query)
     if output == ReportFormat.csv:
-        return _csv(service.renewals_csv(report), service.csv_filename("renewals", query))
+        return _csv(exports.renewals_csv(report), exports.csv_filename("renewals", query))
     return report
 
 
@@ -256,5 +256,5 @@ def maturities(
 ) -> MaturityReport | Response:
     report = service.maturity_report(session, query)
     if output == ReportFormat.csv:
-        return _csv(service.maturities_csv(report), service.csv_filename("maturities", query))
+        return _csv(exports.maturities_csv(report), exports.csv_filename("maturities", query))
     return report

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from service.leads.models import Lead, LeadSource
 from service.leads.sla import contact_due_date
 from service.leads.states import LeadStatus
-from service.metrics import service
+from service.metrics import exports, lead_figures, numbers
 from service.metrics.queries import LeadRow
 from service.taxonomy.models import LprRate
 from tests.factories import bank_payload, create_enterprise, product_payload
@@ -55,28 +55,28 @@ def row(**fields: Any) -> LeadRow:
 
 
 def test_median_and_nearest_rank_p90() -> None:
-    assert service.median([3, 1, 2]) == 2
-    assert service.median([4, 1, 3, 2]) == Fraction(5, 2)  # (2 + 3) / 2
-    assert service.median([]) is None
+    assert numbers.median([3, 1, 2]) == 2
+    assert numbers.median([4, 1, 3, 2]) == Fraction(5, 2)  # (2 + 3) / 2
+    assert numbers.median([]) is None
     # nearest rank: the ⌈0.9·n⌉-th smallest; n = 10 → 9th, n = 11 → ⌈9.9⌉ = 10th, n = 1 → 1st
-    assert service.percentile_nearest_rank(range(1, 11), 90) == 9
-    assert service.percentile_nearest_rank(range(1, 12), 90) == 10
-    assert service.percentile_nearest_rank([7], 90) == 7
-    assert service.percentile_nearest_rank([], 90) is None
+    assert numbers.percentile_nearest_rank(range(1, 11), 90) == 9
+    assert numbers.percentile_nearest_rank(range(1, 12), 90) == 10
+    assert numbers.percentile_nearest_rank([7], 90) == 7
+    assert numbers.percentile_nearest_rank([], 90) is None
 
 
 def test_rounding_is_half_up_and_ratios_of_nothing_are_null() -> None:
-    assert service.rounded(Fraction(1, 8), 2) == 0.13  # 0.125, half up
-    assert service.rounded(Fraction(-1, 8), 2) == -0.13  # away from zero
-    assert service.ratio(2, 3) == 0.6667
-    assert service.ratio(1, 0) is None
+    assert numbers.rounded(Fraction(1, 8), 2) == 0.13  # 0.125, half up
+    assert numbers.rounded(Fraction(-1, 8), 2) == -0.13  # away from zero
+    assert numbers.ratio(2, 3) == 0.6667
+    assert numbers.ratio(1, 0) is None
 
 
 def test_lpr_in_force_is_the_last_fixing_on_or_before_the_date() -> None:
     history = [(date(2024, 10, 21), 310), (date(2025, 5, 20), 300)]
-    assert service.lpr_in_force(history, date(2024, 10, 20)) is None
-    assert service.lpr_in_force(history, date(2025, 5, 19)) == 310
-    assert service.lpr_in_force(history, date(2025, 5, 20)) == 300
+    assert numbers.lpr_in_force(history, date(2024, 10, 20)) is None
+    assert numbers.lpr_in_force(history, date(2025, 5, 19)) == 310
+    assert numbers.lpr_in_force(history, date(2025, 5, 20)) == 300
 
 
 def test_funnel_counts_a_lead_at_every_stage_it_passed() -> None:
@@ -87,7 +87,7 @@ def test_funnel_counts_a_lead_at_every_stage_it_passed() -> None:
         row(status="approved"),
         row(status="withdrawn", viewed_at=at("2026-11-02 10:00")),
     ]
-    groups, total = service.funnel(rows, "bank", SHANGHAI)
+    groups, total = lead_figures.funnel(rows, "bank", SHANGHAI)
     assert [g.key for g in groups] == ["a"] and groups[0] == total.model_copy(
         update={"key": "a", "label": "甲银行"}
     )
@@ -112,14 +112,14 @@ def test_a_lead_closed_without_contact_is_judged_on_its_closing_date() -> None:
     late_evening = row(contact_due_date=due, first_contact_at=at("2026-11-05 23:30"))
     flagged = row(contact_due_date=due, first_contact_at=at("2026-11-03 09:00"))
     flagged = LeadRow(**{**flagged.__dict__, "sla_breached_at": at("2026-11-03 00:05")})
-    assert not service.breached(in_time, SHANGHAI, today)
-    assert service.breached(too_late, SHANGHAI, today)
-    assert not service.breached(late_evening, SHANGHAI, today)
-    assert service.breached(flagged, SHANGHAI, today)
+    assert not lead_figures.breached(in_time, SHANGHAI, today)
+    assert lead_figures.breached(too_late, SHANGHAI, today)
+    assert not lead_figures.breached(late_evening, SHANGHAI, today)
+    assert lead_figures.breached(flagged, SHANGHAI, today)
     # still open and uncontacted: not breached on the due date itself, breached the day after
     waiting = row(contact_due_date=due)
-    assert not service.breached(waiting, SHANGHAI, due)
-    assert service.breached(waiting, SHANGHAI, date(2026, 11, 6))
+    assert not lead_figures.breached(waiting, SHANGHAI, due)
+    assert lead_figures.breached(waiting, SHANGHAI, date(2026, 11, 6))
 
 
 def test_amounts_weight_rates_and_spreads_by_amount() -> None:
@@ -130,7 +130,7 @@ def test_amounts_weight_rates_and_spreads_by_amount() -> None:
         # before any fixing: counted in the rate, left out of the spread
         row(disbursed_date=date(2024, 1, 2), disbursed_amount_fen=100, disbursed_rate_bp=400),
     ]
-    _, total = service.amounts(rows, "bank", SHANGHAI, history)
+    _, total = lead_figures.amounts(rows, "bank", SHANGHAI, history)
     assert (total.disbursed, total.disbursed_amount_fen) == (3, 500)
     # rate: (350·300 + 330·100 + 400·100) / 500 = 178000 / 500 = 356.0
     assert total.disbursed_avg_rate_bp == 356.0
@@ -140,7 +140,7 @@ def test_amounts_weight_rates_and_spreads_by_amount() -> None:
 
 
 def test_csv_has_a_bom_a_header_and_empty_cells_for_null() -> None:
-    data = service.to_csv(["key", "label", "rate"], [[None, "合计", 0.5]])
+    data = exports.to_csv(["key", "label", "rate"], [[None, "合计", 0.5]])
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig") == "key,label,rate\r\n,合计,0.5\r\n"
 
@@ -403,7 +403,7 @@ def test_funnel_by_the_other_dimensions(client, book) -> None:
     }
     size = book["ea"]["size_class"]
     assert book["eb"]["size_class"] == size  # the same figures: one size group
-    assert keyed("size_class") == {size: (service.SIZE_LABEL[size], 9, 1)}
+    assert keyed("size_class") == {size: (lead_figures.SIZE_LABEL[size], 9, 1)}
     # filters: one bank, one product
     assert keyed("bank", bank=book["b"]) == {book["b"]: ("乙银行", 4, 0)}
     assert keyed("bank", product=book["pa"]["code"]) == {book["a"]: ("甲银行", 5, 1)}
@@ -533,7 +533,7 @@ def test_amounts_rates_and_spreads(client, session, book) -> None:
     assert total["approved_avg_rate_bp"] == 323.3
     # spread: ((330 − lpr₁)·2 + (310 − lpr₂)·1) / 3, rounded to 0.1 bp
     spread = Fraction((330 - lpr_a_approved) * 2 + (310 - lpr_b_approved), 3)
-    assert total["approved_avg_spread_bp"] == service.rounded(spread, 1)
+    assert total["approved_avg_spread_bp"] == numbers.rounded(spread, 1)
     by_scheme = _ok(client, "amounts", group_by="scheme")
     assert [(g["key"], g["label"], g["approved"]) for g in by_scheme["groups"]] == [
         ("own", "银行自营产品", 1),
