@@ -978,7 +978,7 @@ def _profile(url: str, key: str, args: argparse.Namespace) -> None:
     from sqlalchemy.orm import Session
 
     import service.access.service
-    import service.leads.service
+    import service.leads.lifecycle
     from service.main import create_app
 
     hops: Counter[str] = Counter()
@@ -1049,7 +1049,7 @@ def _profile(url: str, key: str, args: argparse.Namespace) -> None:
             in_use_case["sql"] += seconds
             in_use_case["count"] += 1
 
-    leads, access = service.leads.service, service.access.service
+    leads, access = service.leads.lifecycle, service.access.service
     try:
         asyncio.run(walk())  # warm: connections, caches, prepared statements
         plain = asyncio.run(walk())

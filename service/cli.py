@@ -286,7 +286,7 @@ def leads_check_deadlines(
 
     from service.core.database import get_engine
     from service.core.errors import AppError
-    from service.leads.service import check_deadlines, simulate_deadlines
+    from service.leads.deadlines import check_deadlines, simulate_deadlines
     from service.main import wire
 
     day = _as_of(as_of)

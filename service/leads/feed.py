@@ -19,7 +19,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Select, bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.access.models import Role
 from service.access.policy import Principal, blank_private, lead_enterprise_tiers
@@ -46,7 +46,7 @@ class LeadFilters:
 
 
 def _product_id() -> Select[Any]:
-    return select(Product.id).where(Product.code == bindparam("code"))
+    return select(col(Product.id)).where(col(Product.code) == bindparam("code"))
 
 
 def pull(

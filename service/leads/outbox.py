@@ -1,19 +1,21 @@
 """The webhook outbox: every bank event becomes one delivery per subscribed endpoint, in the
-event's transaction; a job per endpoint sends the due ones after commit, signed per Standard
-Webhooks, and retries failures on the spec's schedule (about 3.6 days, with jitter). A 410
-disables the endpoint. A restart or a receiver that is down loses nothing: the deliveries
-wait in the table, and the job is queued again for the next due one."""
+event's transaction (``queue_deliveries`` hears of each event added through ``core.events``); a job per
+endpoint sends the due ones after commit, signed per Standard Webhooks (``leads.sender``), and
+retries failures on the spec's schedule (about 3.6 days, with jitter). A 410 disables the
+endpoint. A restart or a receiver that is down loses nothing: the deliveries wait in the
+table, and the job is queued again for the next due one. When a receiver cannot be reached,
+the endpoint's other due deliveries wait for the failed one's next try instead of failing the
+same way."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from service.core.models import utcnow
 from service.jobs.service import enqueue
-from service.leads import sender
+from service.leads import queries, sender
 from service.leads.models import (
     BankEvent,
     DeliveryStatus,
@@ -34,27 +36,25 @@ def http_client() -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT_SECONDS, trust_env=False, follow_redirects=False)
 
 
-def queue_deliveries(session: Session, event: BankEvent) -> None:
-    """Listener of bank events: the outbox rows, and a job to send them after commit."""
-    endpoints = session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.bank_code == event.bank_code, WebhookEndpoint.enabled.is_(True)
-        )
-    ).all()
-    for endpoint in endpoints:
-        if endpoint.event_types and event.type not in endpoint.event_types:
+def queue_deliveries(session: Session, bank_event: BankEvent) -> None:
+    """Listener of each bank event added: the outbox rows, and a job to send them after commit."""
+    assert bank_event.id is not None
+    for endpoint in queries.enabled_endpoints(session, bank_event.bank_code):
+        assert endpoint.id is not None
+        if endpoint.event_types and bank_event.type not in endpoint.event_types:
             continue
         session.add(
             WebhookDelivery(
-                endpoint_id=endpoint.id,  # type: ignore[arg-type]
-                event_id=event.id,  # type: ignore[arg-type]
-                msg_id=f"msg_{event.id}_{endpoint.id}",
+                endpoint_id=endpoint.id,
+                event_id=bank_event.id,
+                msg_id=f"msg_{bank_event.id}_{endpoint.id}",
             )
         )
-        schedule(session, endpoint.id)  # type: ignore[arg-type]
+        schedule(session, endpoint.id)
 
 
-def schedule(session: Session, endpoint_id: int, at=None) -> None:  # noqa: ANN001
+def schedule(session: Session, endpoint_id: int, at: datetime | None = None) -> None:
+    """The endpoint's delivery job, once (``at``: not before then)."""
     enqueue(session, DELIVER, {"endpoint_id": endpoint_id}, key=str(endpoint_id), run_after=at)
 
 
@@ -73,23 +73,13 @@ def deliver(session: Session, endpoint_id: int) -> dict:
     if endpoint is None or not endpoint.enabled:
         return {"sent": 0, "skipped": "endpoint disabled or removed"}
     now = utcnow()
-    due = session.scalars(
-        select(WebhookDelivery)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.next_attempt_at <= now,
-        )
-        .order_by(WebhookDelivery.id)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True)
-    ).all()
+    due = queries.due_deliveries_claimed(session, endpoint_id, now, BATCH)
     counts = {"sent": 0, "delivered": 0, "failed": 0}
     policy = sender.UrlPolicy.from_settings()
     with http_client() as http:
         for delivery in due:
             event = session.get(BankEvent, delivery.event_id)
-            assert event is not None
+            assert event is not None and event.id is not None
             # Thin: ids only; the receiver pulls the lead (and its consent), or the loan,
             # through the API.
             ids = (
@@ -99,7 +89,7 @@ def deliver(session: Session, endpoint_id: int) -> dict:
             )
             body = sender.thin_payload(
                 event.type,
-                event.id,  # type: ignore[arg-type]
+                event.id,
                 event.occurred_at,
                 {**ids, "seq": event.seq, "bank_code": event.bank_code},
             )
@@ -132,14 +122,15 @@ def deliver(session: Session, endpoint_id: int) -> dict:
 def _record(
     session: Session, endpoint: WebhookEndpoint, delivery: WebhookDelivery, attempt: sender.Attempt
 ) -> None:
+    assert delivery.id is not None
     now = utcnow()
     delivery.attempts += 1
     delivery.last_attempt_at = now
     delivery.last_status_code = attempt.status_code
-    delivery.last_error = (attempt.error or None) and attempt.error[:500]  # type: ignore[index]
+    delivery.last_error = attempt.error[:500] if attempt.error else None
     session.add(
         WebhookAttempt(
-            delivery_id=delivery.id,  # type: ignore[arg-type]
+            delivery_id=delivery.id,
             at=now,
             status_code=attempt.status_code,
             error=delivery.last_error,
@@ -156,14 +147,8 @@ def _record(
         endpoint.enabled = False
         endpoint.disabled_reason = "接收端返回 410 Gone，已停用"
         endpoint.updated_at = now
-        session.execute(
-            WebhookDelivery.__table__.update()  # type: ignore[attr-defined]
-            .where(
-                WebhookDelivery.endpoint_id == endpoint.id,
-                WebhookDelivery.status == DeliveryStatus.pending,
-            )
-            .values(status=DeliveryStatus.failed, last_error="接收端已停用")
-        )
+        assert endpoint.id is not None
+        queries.fail_pending(session, endpoint.id, "接收端已停用")
         return
     delay = sender.next_attempt_delay(delivery.attempts)
     if delay is None:
@@ -176,26 +161,14 @@ def _postpone(session: Session, endpoint_id: int, failed: WebhookDelivery) -> No
     if failed.status != DeliveryStatus.pending:
         return
     session.flush()
-    session.execute(
-        WebhookDelivery.__table__.update()  # type: ignore[attr-defined]
-        .where(
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.next_attempt_at < failed.next_attempt_at,
-        )
-        .values(next_attempt_at=failed.next_attempt_at)
-    )
+    queries.postpone_pending(session, endpoint_id, failed.next_attempt_at)
 
 
 def _schedule_next(session: Session, endpoint: WebhookEndpoint) -> None:
     if not endpoint.enabled:
         return
+    assert endpoint.id is not None
     session.flush()
-    following = session.scalar(
-        select(func.min(WebhookDelivery.next_attempt_at)).where(
-            WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.status == DeliveryStatus.pending,
-        )
-    )
+    following = queries.next_due(session, endpoint.id)
     if following is not None:
-        schedule(session, endpoint.id, max(following, utcnow()))  # type: ignore[arg-type]
+        schedule(session, endpoint.id, max(following, utcnow()))

@@ -13,7 +13,7 @@ from service.core.errors import problem_responses
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, Timestamp
-from service.leads import feed, service
+from service.leads import bank_events, contact_requests, feed, lifecycle, webhooks
 from service.leads.models import ContactRequestStatus, DeliveryStatus
 from service.leads.schemas import (
     ApplicationRequest,
@@ -100,9 +100,9 @@ async def list_leads(
 def get_lead(
     principal: Caller, session: SessionDep, response: Response, lead_id: LeadId
 ) -> LeadPublic:
-    lead = service.get_lead(session, principal, lead_id)
+    lead = lifecycle.get_lead(session, principal, lead_id)
     response.headers["ETag"] = etag(lead.version)
-    return service.leads_public(session, principal, [lead])[0]
+    return lifecycle.leads_public(session, principal, [lead])[0]
 
 
 @router.post(
@@ -141,8 +141,10 @@ def change_status(
     if_match: IfMatch = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        lead = service.change_status(session, principal, lead_id, change, parse_if_match(if_match))
-        body = service.leads_public(session, principal, [lead])[0]
+        lead = lifecycle.change_status(
+            session, principal, lead_id, change, parse_if_match(if_match)
+        )
+        body = lifecycle.leads_public(session, principal, [lead])[0]
         return 200, body, {"ETag": etag(lead.version)}
 
     return retry.answer({"change": change.model_dump(mode="json"), "if_match": if_match}, call)
@@ -177,10 +179,10 @@ def apply(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        lead = service.apply(
+        lead = lifecycle.apply(
             session, principal, data.product_code, data.need_id, data.enterprise_id
         )
-        body = service.leads_public(session, principal, [lead])[0]
+        body = lifecycle.leads_public(session, principal, [lead])[0]
         return 201, body, {"Location": f"/api/v1/leads/{lead.id}"}
 
     return retry.answer(data.model_dump(mode="json"), call)
@@ -216,10 +218,10 @@ def request_contact(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        created = service.request_contact(
+        created = contact_requests.request_contact(
             session, principal, product_code, data.prospect_id, data.message
         )
-        return 201, service.contact_request_public(session, principal, created), {}
+        return 201, contact_requests.contact_request_public(session, principal, created), {}
 
     return retry.answer(data.model_dump(mode="json"), call)
 
@@ -238,7 +240,7 @@ def list_contact_requests(
     session: SessionDep,
     request_status: Annotated[ContactRequestStatus | None, Query(alias="status")] = None,
 ) -> list[ContactRequestPublic]:
-    return service.list_contact_requests(session, principal, request_status)
+    return contact_requests.list_contact_requests(session, principal, request_status)
 
 
 @router.post(
@@ -256,7 +258,9 @@ def accept_contact_request(
     request_id: Annotated[int, Path(ge=1, le=2_147_483_647), Digits],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        decided = service.decide_contact_request(session, principal, request_id, accept=True)
+        decided = contact_requests.decide_contact_request(
+            session, principal, request_id, accept=True
+        )
         return 200, decided, {}
 
     return retry.answer({}, call)
@@ -277,7 +281,9 @@ def decline_contact_request(
     request_id: Annotated[int, Path(ge=1, le=2_147_483_647), Digits],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        decided = service.decide_contact_request(session, principal, request_id, accept=False)
+        decided = contact_requests.decide_contact_request(
+            session, principal, request_id, accept=False
+        )
         return 200, decided, {}
 
     return retry.answer({}, call)
@@ -300,7 +306,7 @@ def list_events(
     after: Annotated[int | None, Query(ge=0, le=2**62), Digits] = None,
     bank: Annotated[str | None, Query(max_length=32, description="Office only")] = None,
 ) -> Page[BankEventPublic]:
-    return service.list_events(session, principal, page, after, bank)
+    return bank_events.list_events(session, principal, page, after, bank)
 
 
 WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Webhook endpoint id"), Digits]
@@ -337,7 +343,7 @@ def create_webhook(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        return 201, service.create_webhook(session, principal, data), {}
+        return 201, webhooks.create_webhook(session, principal, data), {}
 
     return retry.answer(data.model_dump(mode="json"), call, withhold=("secret",))
 
@@ -351,7 +357,7 @@ def create_webhook(
     responses=problem_responses(403),
 )
 def list_webhooks(principal: Caller, session: SessionDep) -> list[WebhookPublic]:
-    return service.list_webhooks(session, principal)
+    return webhooks.list_webhooks(session, principal)
 
 
 @router.get(
@@ -363,7 +369,7 @@ def list_webhooks(principal: Caller, session: SessionDep) -> list[WebhookPublic]
     responses=problem_responses(403, 404),
 )
 def get_webhook(principal: Caller, session: SessionDep, endpoint_id: WebhookId) -> WebhookPublic:
-    return service.get_webhook(session, principal, endpoint_id)
+    return webhooks.get_webhook(session, principal, endpoint_id)
 
 
 @router.patch(
@@ -383,7 +389,7 @@ def update_webhook(
         Body(openapi_examples={"enable": {"summary": "Enable again", "value": {"enabled": True}}}),
     ],
 ) -> WebhookPublic:
-    return service.update_webhook(session, principal, endpoint_id, data)
+    return webhooks.update_webhook(session, principal, endpoint_id, data)
 
 
 @router.post(
@@ -401,7 +407,7 @@ def rotate_secret(
     principal: Caller, session: SessionDep, retry: Retryable, endpoint_id: WebhookId
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        return 200, service.rotate_secret(session, principal, endpoint_id), {}
+        return 200, webhooks.rotate_secret(session, principal, endpoint_id), {}
 
     return retry.answer({}, call, withhold=("secret",))
 
@@ -415,7 +421,7 @@ def rotate_secret(
     responses=problem_responses(403, 404),
 )
 def delete_webhook(principal: Caller, session: SessionDep, endpoint_id: WebhookId) -> Response:
-    service.delete_webhook(session, principal, endpoint_id)
+    webhooks.delete_webhook(session, principal, endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -435,7 +441,7 @@ def list_deliveries(
     endpoint_id: WebhookId,
     delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
 ) -> Page[DeliveryPublic]:
-    return service.list_deliveries(session, principal, endpoint_id, page, delivery_status)
+    return webhooks.list_deliveries(session, principal, endpoint_id, page, delivery_status)
 
 
 @router.post(
@@ -455,7 +461,7 @@ def retry_delivery(
     delivery_id: Annotated[int, Path(ge=1, le=2**62), Digits],
 ) -> Response:
     def call() -> tuple[int, Any, dict[str, str]]:
-        service.retry_delivery(session, principal, endpoint_id, delivery_id)
+        webhooks.retry_delivery(session, principal, endpoint_id, delivery_id)
         return status.HTTP_202_ACCEPTED, None, {}
 
     return retry.answer({}, call)

@@ -24,7 +24,7 @@ from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
 from service.enterprises.models import Enterprise
-from service.leads import service as leads
+from service.leads import bank_events
 from service.loans import bridge, queries, renewal
 from service.loans.exceptions import (
     BridgeApplicationNotFound,
@@ -156,7 +156,7 @@ def apply_bridge(
         case_row.version += 1
         case_row.updated_at = utcnow()
     session.flush()
-    leads.publish(
+    bank_events.publish(
         session,
         loan.bank_code,
         "bridge.updated",
@@ -240,7 +240,7 @@ def decide_bridge(
     if to == BridgeStatus.repaid and application.disbursed_date is not None:
         used = bridge.use(application.disbursed_date, on, application.days, today)
         data |= {"days_used": used.days_used, "overdue_days": used.overdue_days}
-    leads.publish(session, loan.bank_code, "bridge.updated", data)
+    bank_events.publish(session, loan.bank_code, "bridge.updated", data)
     session.commit()
     return application
 

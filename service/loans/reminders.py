@@ -22,8 +22,7 @@ from service.core.models import refuse_future, today_local, utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
 from service.jobs.service import unnoticed
-from service.leads import outbox
-from service.leads import service as leads
+from service.leads import bank_events, outbox
 from service.loans import queries, schedule
 from service.loans.models import ReminderRun
 from service.loans.schemas import (
@@ -157,7 +156,7 @@ def _announce_reminders(session: Session, run_id: int, now: Any) -> None:
     """The banks' ``loan.reminder`` events and their webhook deliveries, in bulk."""
     endpoints = queries.enabled_endpoints(session)
     for bank_code, count in queries.counts_by_bank(session, run_id):
-        last = leads.next_seqs(session, bank_code, count)
+        last = bank_events.next_seqs(session, bank_code, count)
         first = last - count + 1
         queries.insert_events(session, run_id, bank_code, first, now)
         for endpoint in endpoints:

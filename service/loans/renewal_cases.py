@@ -18,7 +18,7 @@ from service.access.policy import Principal, require
 from service.core.concurrency import check_version
 from service.core.events import emit
 from service.core.models import today_local, utcnow
-from service.leads import service as leads
+from service.leads import bank_events
 from service.loans import bridge, queries, renewal
 from service.loans.exceptions import InvalidRenewalChange
 from service.loans.models import BridgeStatus, Loan, LoanSource, LoanStatus, RenewalCase
@@ -91,7 +91,7 @@ def change_case(
     case_row.version += 1
     case_row.updated_at = utcnow()
     session.flush()
-    leads.publish(
+    bank_events.publish(
         session,
         loan.bank_code,
         "renewal.updated",

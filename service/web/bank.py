@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from service.core.types import Digits
-from service.leads import service as leads
+from service.leads import lifecycle as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import DeclineReason, LeadStatus
 from service.loans import reminders, renewal_cases

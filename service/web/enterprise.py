@@ -13,7 +13,8 @@ from service.core.errors import AppError, Unprocessable
 from service.core.types import Digits
 from service.enterprises import service as enterprises
 from service.enterprises.schemas import EnterpriseUpdate
-from service.leads import service as leads
+from service.leads import contact_requests
+from service.leads import lifecycle as leads
 from service.leads.schemas import StatusChange
 from service.leads.states import LeadStatus
 from service.loans import reminders
@@ -234,7 +235,7 @@ def enterprise_leads(request: Request, session: SessionDep, who: EnterpriseUser)
         "enterprise/leads.html",
         who,
         leads=leads.recent_leads(session, who.principal, limit=200),
-        requests=leads.list_contact_requests(session, who.principal),
+        requests=contact_requests.list_contact_requests(session, who.principal),
     )
 
 
@@ -259,7 +260,9 @@ def enterprise_contact_request(
     """A bank asked to contact the enterprise: it accepts (the bank gets a lead) or declines."""
     if decision not in ("accept", "decline"):
         raise AppError("没有这个操作。", status=404, code="page_not_found")
-    leads.decide_contact_request(session, who.principal, request_id, accept=decision == "accept")
+    contact_requests.decide_contact_request(
+        session, who.principal, request_id, accept=decision == "accept"
+    )
     return see_other(f"{PREFIX}/enterprise/leads?{decision}ed={request_id}")
 
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request, Response
 from service.core.errors import AppError, Unprocessable
 from service.core.models import today_local
 from service.core.tables import EXPORT_MEDIA_TYPES
-from service.leads import service as leads
+from service.leads import lifecycle as leads
 from service.lists import service as lists
 from service.metrics.schemas import ReportQuery
 from service.products import service as products

@@ -14,7 +14,7 @@ from service.enterprises import import_service
 from service.enterprises import service as enterprises
 from service.enterprises.models import RowAction
 from service.enterprises.schemas import EnterpriseUpdate
-from service.leads import service as leads
+from service.leads import lifecycle as leads
 from service.lists import publishing
 from service.lists import service as lists
 from service.lists.models import Match

@@ -13,8 +13,8 @@ from service.core.errors import Unprocessable
 from service.core.settings import get_settings
 from service.jobs.models import Job
 from service.jobs.service import queue_periodic
+from service.leads.deadlines import SLA_CHECK, check_deadlines, simulate_deadlines
 from service.leads.models import BankEvent, BankFeed, Lead
-from service.leads.service import SLA_CHECK, check_deadlines, simulate_deadlines
 from tests.conftest import changed, row_counts
 from tests.factories import LARGE_IC, bank_payload, create_enterprise, product_payload
 from tests.leads.test_webhooks import Receiver, allow_local_receivers

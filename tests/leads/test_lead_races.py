@@ -23,7 +23,7 @@ from service.core.models import today_local, utcnow
 from service.core.pagination import PageParams
 from service.enterprises.schemas import EnterpriseCreate
 from service.enterprises.service import create_enterprise
-from service.leads import feed, service
+from service.leads import feed, lifecycle
 from service.leads.models import BankEvent, Lead, LeadSource
 from service.leads.schemas import StatusChange
 from service.products.schemas import BankCreate, ProductCreate
@@ -64,7 +64,7 @@ def _enterprise(engine: Engine) -> int:
 
 
 def _lead(session: Session, enterprise_id: int, product_id: int) -> Lead:
-    lead = service._make(
+    lead = lifecycle.make_lead(
         session,
         enterprise_id=enterprise_id,
         need_id=None,
@@ -106,7 +106,7 @@ def test_two_writers_from_one_version_one_wins(engine: Engine, bank: tuple[str, 
     banker = Principal(Role.bank, None, code)
     results = _race(
         engine,
-        lambda s: service.change_status(s, banker, lead.id, StatusChange(status="viewed"), 1),  # type: ignore[arg-type]
+        lambda s: lifecycle.change_status(s, banker, lead.id, StatusChange(status="viewed"), 1),  # type: ignore[arg-type]
     )
     assert sum(isinstance(r, Lead) for r in results) == 1
     assert sum(isinstance(r, PreconditionFailed) for r in results) == 1
@@ -125,7 +125,7 @@ def test_two_unconditional_changes_both_count(engine: Engine, bank: tuple[str, i
     def work(s: Session) -> Any:
         with lock:
             change = next(changes)
-        return service.change_status(s, banker, lead.id, change)  # type: ignore[arg-type]
+        return lifecycle.change_status(s, banker, lead.id, change)  # type: ignore[arg-type]
 
     results = _race(engine, work)
     # whichever went first, nothing was lost: either both applied (viewed, then contacted) or
