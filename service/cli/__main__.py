@@ -1,0 +1,5 @@
+"""``python -m service.cli``: the ``finmatch`` command."""
+
+from service.cli import app
+
+app()
