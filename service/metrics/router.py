@@ -1,11 +1,12 @@
-"""HTTP for the office's metrics: read-only reports over leads, as JSON or CSV."""
+"""HTTP for the office's metrics: read-only reports over leads and loans, as JSON or CSV (the
+use cases check who asks)."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
-from service.access.dependencies import Office
+from service.access.dependencies import Caller
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.types import IsoDate
@@ -125,13 +126,13 @@ def _csv(content: bytes, filename: str) -> Response:
     responses=RESPONSES,
 )
 def funnel(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     query: QueryDep,
     group_by: Annotated[FunnelGroup, Query(description="What to group the leads by")],
     output: FormatParam = ReportFormat.json,
 ) -> FunnelReport | Response:
-    report = service.funnel_report(session, query, group_by)
+    report = service.funnel_report(session, principal, query, group_by)
     if output == ReportFormat.csv:
         return _csv(exports.funnel_csv(report), exports.csv_filename("funnel", query, group_by))
     return report
@@ -150,9 +151,9 @@ def funnel(
     responses=RESPONSES,
 )
 def response_times(
-    _: Office, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
+    principal: Caller, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
 ) -> ResponseTimeReport | Response:
-    report = service.response_time_report(session, query)
+    report = service.response_time_report(session, principal, query)
     if output == ReportFormat.csv:
         return _csv(
             exports.response_times_csv(report), exports.csv_filename("response-times", query)
@@ -173,13 +174,13 @@ def response_times(
     responses=RESPONSES,
 )
 def amounts(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     query: QueryDep,
     group_by: Annotated[AmountGroup, Query(description="What to group the leads by")],
     output: FormatParam = ReportFormat.json,
 ) -> AmountReport | Response:
-    report = service.amount_report(session, query, group_by)
+    report = service.amount_report(session, principal, query, group_by)
     if output == ReportFormat.csv:
         return _csv(exports.amounts_csv(report), exports.csv_filename("amounts", query, group_by))
     return report
@@ -196,7 +197,7 @@ def amounts(
     responses=RESPONSES,
 )
 def decline_reasons(
-    _: Office,
+    principal: Caller,
     session: SessionDep,
     query: QueryDep,
     group_by: Annotated[
@@ -204,7 +205,7 @@ def decline_reasons(
     ] = DeclineGroup.none,
     output: FormatParam = ReportFormat.json,
 ) -> DeclineReport | Response:
-    report = service.decline_report(session, query, group_by)
+    report = service.decline_report(session, principal, query, group_by)
     if output == ReportFormat.csv:
         return _csv(
             exports.decline_reasons_csv(report),
@@ -233,9 +234,9 @@ MATURITY_NOTE = (
     responses=RESPONSES,
 )
 def renewals(
-    _: Office, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
+    principal: Caller, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
 ) -> RenewalReport | Response:
-    report = service.renewal_report(session, query)
+    report = service.renewal_report(session, principal, query)
     if output == ReportFormat.csv:
         return _csv(exports.renewals_csv(report), exports.csv_filename("renewals", query))
     return report
@@ -252,9 +253,9 @@ def renewals(
     responses=RESPONSES,
 )
 def maturities(
-    _: Office, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
+    principal: Caller, session: SessionDep, query: QueryDep, output: FormatParam = ReportFormat.json
 ) -> MaturityReport | Response:
-    report = service.maturity_report(session, query)
+    report = service.maturity_report(session, principal, query)
     if output == ReportFormat.csv:
         return _csv(exports.maturities_csv(report), exports.csv_filename("maturities", query))
     return report

@@ -2,7 +2,8 @@
 a 422 ``invalid_period``, an unknown bank or product a 404, an ownership type by code or name),
 read the rows it covers (``queries``) and hand them to the pure figures (``lead_figures``,
 ``loan_figures``). Leads are covered by their creation date, loans by their maturity date, both
-as dates in Asia/Shanghai."""
+as dates in Asia/Shanghai. The reports are the office's: each use case checks who asks before
+anything else (``require``)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from service.access.models import Role
+from service.access.policy import Principal, require
 from service.core.errors import Unprocessable
 from service.core.models import today_local
 from service.core.settings import get_settings
@@ -93,7 +96,8 @@ class LeadReports:
     """The lead reports of one query from one read of its leads, for a page that shows
     several of them."""
 
-    def __init__(self, session: Session, query: ReportQuery) -> None:
+    def __init__(self, session: Session, principal: Principal, query: ReportQuery) -> None:
+        require(principal, Role.office)
         self._session = session
         self._ctx = _read(session, query)
 
@@ -118,20 +122,28 @@ class LeadReports:
         return DeclineReport(scope=ctx.scope, group_by=by, groups=groups, total=total)
 
 
-def funnel_report(session: Session, query: ReportQuery, by: FunnelGroup) -> FunnelReport:
-    return LeadReports(session, query).funnel(by)
+def funnel_report(
+    session: Session, principal: Principal, query: ReportQuery, by: FunnelGroup
+) -> FunnelReport:
+    return LeadReports(session, principal, query).funnel(by)
 
 
-def response_time_report(session: Session, query: ReportQuery) -> ResponseTimeReport:
-    return LeadReports(session, query).response_times()
+def response_time_report(
+    session: Session, principal: Principal, query: ReportQuery
+) -> ResponseTimeReport:
+    return LeadReports(session, principal, query).response_times()
 
 
-def amount_report(session: Session, query: ReportQuery, by: AmountGroup) -> AmountReport:
-    return LeadReports(session, query).amounts(by)
+def amount_report(
+    session: Session, principal: Principal, query: ReportQuery, by: AmountGroup
+) -> AmountReport:
+    return LeadReports(session, principal, query).amounts(by)
 
 
-def decline_report(session: Session, query: ReportQuery, by: DeclineGroup) -> DeclineReport:
-    return LeadReports(session, query).declines(by)
+def decline_report(
+    session: Session, principal: Principal, query: ReportQuery, by: DeclineGroup
+) -> DeclineReport:
+    return LeadReports(session, principal, query).declines(by)
 
 
 def _maturity_scope(
@@ -155,7 +167,8 @@ def _product_id(session: Session, query: ReportQuery) -> int | None:
     return get_product(session, query.product).id if query.product is not None else None
 
 
-def renewal_report(session: Session, query: ReportQuery) -> RenewalReport:
+def renewal_report(session: Session, principal: Principal, query: ReportQuery) -> RenewalReport:
+    require(principal, Role.office)
     product_id = _product_id(session, query)
     scope = _maturity_scope(session, query)
     rows = queries.loan_rows(
@@ -171,8 +184,9 @@ def renewal_report(session: Session, query: ReportQuery) -> RenewalReport:
     return RenewalReport(scope=scope, groups=groups, total=total)
 
 
-def maturity_report(session: Session, query: ReportQuery) -> MaturityReport:
+def maturity_report(session: Session, principal: Principal, query: ReportQuery) -> MaturityReport:
     """Active loans by month of maturity, from today unless ``from`` says otherwise."""
+    require(principal, Role.office)
     product_id = _product_id(session, query)
     scope = _maturity_scope(session, query, default_from=today_local())
     rows = queries.loan_rows(

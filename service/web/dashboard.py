@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel import Session
 
+from service.access.policy import Principal
 from service.metrics import service as metrics
 from service.metrics.schemas import AmountGroup, DeclineGroup, FunnelGroup, ReportQuery
 from service.web import charts
@@ -43,14 +44,14 @@ class Source:
     """What a page's tables are built from: the filters, and the leads they cover read once
     (on first use) for all the lead tables of the page."""
 
-    def __init__(self, session: Session, query: ReportQuery) -> None:
-        self.session, self.query = session, query
+    def __init__(self, session: Session, principal: Principal, query: ReportQuery) -> None:
+        self.session, self.principal, self.query = session, principal, query
         self._leads: metrics.LeadReports | None = None
 
     @property
     def leads(self) -> metrics.LeadReports:
         if self._leads is None:
-            self._leads = metrics.LeadReports(self.session, self.query)
+            self._leads = metrics.LeadReports(self.session, self.principal, self.query)
         return self._leads
 
 
@@ -142,7 +143,7 @@ def amounts_table(src: Source, group: str = "bank") -> Table:
 
 
 def renewals_table(src: Source) -> Table:
-    rows, total = _rows(metrics.renewal_report(src.session, src.query))
+    rows, total = _rows(metrics.renewal_report(src.session, src.principal, src.query))
     return Table(
         name="renewals",
         title="续贷合规（按到期日在期间内的贷款）",
@@ -166,7 +167,7 @@ def renewals_table(src: Source) -> Table:
 
 
 def maturities_table(src: Source) -> Table:
-    rows, total = _rows(metrics.maturity_report(src.session, src.query))
+    rows, total = _rows(metrics.maturity_report(src.session, src.principal, src.query))
     return Table(
         name="maturities",
         title="即将到期贷款（按月）",
@@ -230,16 +231,16 @@ def report_tables(src: Source, group: str, amount_group: str) -> list[Table]:
     ]
 
 
-def build(session: Session, name: str, query: ReportQuery) -> Table | None:
+def build(session: Session, principal: Principal, name: str, query: ReportQuery) -> Table | None:
     """The table called ``name`` (as in ``Table.name``) with these filters; None if there is
     no such table."""
     prefix, _, group = name.partition("-")
     if name in BUILDERS:
-        return BUILDERS[name].make(Source(session, query))
+        return BUILDERS[name].make(Source(session, principal, query))
     builder = BUILDERS.get(prefix)
     if builder is None or group not in builder.groups:
         return None
-    return builder.make(Source(session, query), group)
+    return builder.make(Source(session, principal, query), group)
 
 
 def table_names() -> list[str]:

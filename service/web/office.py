@@ -83,7 +83,7 @@ def office_dashboard(
         group = "bank"
     if amount_group not in dashboard.AMOUNT_GROUPS:
         amount_group = "bank"
-    src = dashboard.Source(session, query)
+    src = dashboard.Source(session, who.principal, query)
     tables = dashboard.report_tables(src, group, amount_group)
     return render(
         request,
@@ -111,7 +111,9 @@ def office_export(
     if errors:
         code = "invalid_period" if {"from", "to"} & errors.keys() else "invalid_filter"
         raise Unprocessable("；".join(errors.values()), code=code)
-    table = dashboard.build(session, name, query) if fmt in EXPORT_MEDIA_TYPES else None
+    table = (
+        dashboard.build(session, who.principal, name, query) if fmt in EXPORT_MEDIA_TYPES else None
+    )
     if table is None:
         raise AppError(f"没有名为 {name}.{fmt} 的导出。", status=404, code="export_not_found")
     content = table.csv() if fmt == "csv" else table.xlsx()
@@ -136,7 +138,7 @@ def office_bank(
     query, errors = period
     bank = products.get_bank(session, code)
     query = query.model_copy(update={"bank": bank.code})
-    src = dashboard.Source(session, query)
+    src = dashboard.Source(session, who.principal, query)
     tables = dashboard.report_tables(src, "product", "product")
     return render(
         request,
