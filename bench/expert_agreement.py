@@ -18,7 +18,7 @@ import json  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from datetime import date  # noqa: E402
 
-from service.matching.service import _recommend  # noqa: E402
+from service.matching.recommendations import _recommend  # noqa: E402
 from tests.matching.expert import (  # noqa: E402
     CASES,
     POLICY,

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from service.enterprises.derive import derive  # noqa: E402
-from service.matching import facts, scoring  # noqa: E402
+from service.matching import factors, facts, scoring  # noqa: E402
 from service.matching.engine import _Plan, match_all  # noqa: E402
 from service.matching.enterprise_arrays import GRADE_MISSING, EnterpriseArrays  # noqa: E402
 from service.matching.product_arrays import ProductArrays, score_one, score_plain  # noqa: E402
@@ -219,10 +219,10 @@ def reference_kernel(
         return np.isin(a.industry, codes)
 
     def contribution(name: str, value: np.ndarray | float) -> np.ndarray | int:
-        # round(weight * _clamp(value) * 100), as scoring.score: np.rint rounds half to even too
+        # round(weight * clamp(value) * 100), as scoring.score: np.rint rounds half to even too
         if isinstance(value, np.ndarray):
             return np.rint(w[name] * np.clip(value, 0, 1) * 100)
-        return round(w[name] * scoring._clamp(value) * 100)
+        return round(w[name] * factors.clamp(value) * 100)
 
     top_s = np.full((n, k_e), -1, dtype=np.int16)
     top_p = np.full((n, k_e), -1, dtype=np.int32)
@@ -299,7 +299,7 @@ def reference_kernel(
         need = 0.7 if p.credit else 0.45  # without a need, asking for nothing is easier
         q_targeted = 1.0 if (p.qualifications_any or p.qualifications_all) else 0.4
         qualification = 0.5 * q_targeted + 0.5 * np.minimum(1.0, valid_count / 3)
-        cost = scoring._cost(scoring.rate_bp(p, None, config), p, config)[0]
+        cost = factors.cost_fit(factors.rate_bp(p, None, config), p, config)[0]
         policy = 1.0 if p.scheme in config.policy_schemes else 0.0
         score = (
             contribution("sector", sector)

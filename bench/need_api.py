@@ -73,8 +73,10 @@ def main() -> None:
         from service.core.database import make_engine
         from service.enterprises.models import Enterprise
         from service.matching import facts, scoring
+        from service.matching.catalogue import Catalogue
         from service.matching.models import NeedCreate
-        from service.matching.service import Catalogue, create_need, recommend_for_need
+        from service.matching.recommendations import recommend_for_need
+        from service.matching.service import create_need
         from service.matching.wiring import connect
         from service.products.models import Product
         from service.seeding import seed_reference

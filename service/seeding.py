@@ -27,7 +27,7 @@ from service.enterprises.models import Enterprise, Project
 from service.enterprises.projects import create_project
 from service.enterprises.schemas import EnterpriseCreate, ProjectCreate
 from service.matching.models import ScoringConfigRow
-from service.matching.service import on_enterprise_changed
+from service.matching.rematch import on_enterprise_changed
 from service.products import queries as product_queries
 from service.products import service as products
 from service.products.models import Bank

@@ -34,7 +34,7 @@ from service.leads.lifecycle import OPEN_NEED, make_lead, subject_key
 from service.leads.models import ContactRequest, ContactRequestStatus, LeadSource
 from service.leads.schemas import ContactRequestPublic
 from service.matching.models import EnterpriseMatch, NeedMatch
-from service.matching.service import config_version_in_force
+from service.matching.queries import config_version_in_force
 from service.products.models import Product
 from service.products.service import get_product
 

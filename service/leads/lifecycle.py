@@ -45,7 +45,7 @@ from service.leads.models import Lead, LeadSource
 from service.leads.schemas import LeadPublic, StatusChange
 from service.leads.states import OPEN, LeadStatus, Outcome, OutcomeInvalid, check
 from service.matching.models import FinancingNeed, NeedMatch, NeedStatus
-from service.matching.service import explain
+from service.matching.recommendations import explain
 from service.products.service import get_product
 
 OPEN_NEED = (NeedStatus.open, NeedStatus.matched)

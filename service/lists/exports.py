@@ -23,7 +23,7 @@ from service.enterprises import exports as library
 from service.enterprises.exports import Column, Kind, Names, wan
 from service.lists import queries, releases
 from service.lists.schemas import ReleaseItemPublic
-from service.matching.scoring import DEFAULT_PURPOSES
+from service.matching.defaults import DEFAULT_PURPOSES
 
 BATCH = 1000
 

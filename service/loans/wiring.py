@@ -11,8 +11,7 @@ from service.core.events import subscribe
 from service.jobs.service import register, register_periodic
 from service.loans import bridge, queries, reminders, service
 from service.loans.models import BridgeApplication, Loan, RenewalCase
-from service.matching import facts, scoring
-from service.matching import service as matching
+from service.matching import facts, rematch, scoring
 
 
 def connect() -> None:
@@ -26,7 +25,7 @@ def connect() -> None:
     # that starts after midnight sends the day's reminders within the hour.
     register_periodic(reminders.REMINDER_RUN, 60 * 60)
     facts.provide_bridge_states(bridge_states)
-    subscribe("renewal.changed", matching.on_enterprise_changed)
+    subscribe("renewal.changed", rematch.on_enterprise_changed)
 
 
 def _run(session, **_payload):  # noqa: ANN001, ANN202 - the job runner's signature

@@ -6,9 +6,9 @@ with a table of every product's outcome on each of its distinct values: a contri
 hundredths of a point, or -1 where a gate fails (a pass/fail for gate-only ones).
 
 The rules here are those of ``scoring`` evaluated per value: factor values come from the factor
-functions themselves, gate conditions are written as in ``scoring.gates`` (profile matching: no
-need), contributions are rounded with ``scoring.score``'s expression (``contribution``), and
-revenue is cut into bins at the catalogue's thresholds. Pure: no I/O."""
+rules themselves (``factors``), gate conditions are written as in ``scoring.gates`` (profile
+matching: no need), contributions are rounded with ``scoring.score``'s expression
+(``contribution``), and revenue is cut into bins at the catalogue's thresholds. Pure: no I/O."""
 
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from service.matching import scoring
+from service.matching import factors, scoring
 from service.matching.enterprise_arrays import GRADE_MISSING, GRADE_RANK, EnterpriseArrays
 from service.matching.scoring import EnterpriseFacts, Held, ProductRules, ScoringConfig
 from service.taxonomy.grades import normalize_grade
@@ -25,7 +25,7 @@ from service.taxonomy.industry import code_matches
 
 def contribution(config: ScoringConfig, name: str, value: float) -> int:
     # The expression of scoring.score, kept identical so that rounding is identical.
-    return round(config.weights[name] * scoring._clamp(value) * 100)
+    return round(config.weights[name] * factors.clamp(value) * 100)
 
 
 def product_open(p: ProductRules, on: date) -> bool:
@@ -101,8 +101,8 @@ def combine(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> tuple[np.ndarr
         remap[values] = np.arange(len(values), dtype=np.int32)
         inverse = remap[key]
     else:
-        values, inverse = np.unique(key, return_inverse=True)
-        inverse = inverse.reshape(-1).astype(np.int32)
+        values, found = np.unique(key, return_inverse=True)
+        inverse = found.reshape(-1).astype(np.int32)
     parts = []
     rest = values
     for s in reversed(sizes):
@@ -127,7 +127,7 @@ def _clusters(
             ):
                 table[i, k] = -1
             else:
-                value = scoring._sector(facts[k], p, config, {})[0]
+                value = factors.sector_fit(facts[k], p, config, {})[0]
                 table[i, k] = contribution(config, "sector", value)
     return Component(codes, table)
 
@@ -143,7 +143,7 @@ def _sizes(
             if p.size_classes and s not in p.size_classes:
                 table[i, k] = -1
             else:
-                value = scoring._size(EnterpriseFacts(0, size_class=s), p, config)[0]
+                value = factors.size_fit(EnterpriseFacts(0, size_class=s), p, config)[0]
                 table[i, k] = contribution(config, "size", value)
     return Component(codes, table)
 
@@ -164,7 +164,7 @@ def _qualifications(
     for i, p in enumerate(products):
         by_count = np.array(
             [
-                contribution(config, "qualification", scoring._qualification(d, p, a.on, {})[0])
+                contribution(config, "qualification", factors.qualification_fit(d, p, a.on, {})[0])
                 for d in dummies
             ],
             dtype=np.int16,
@@ -229,7 +229,7 @@ def _industries(
     table = np.empty((len(products), len(values)), dtype=np.int16)
     for i, p in enumerate(products):
         if not (p.industries_excluded or p.industries_included or p.industries_targeted):
-            table[i] = contribution(config, "industry", scoring._industry(facts[0], p)[0])
+            table[i] = contribution(config, "industry", factors.industry_fit(facts[0], p)[0])
             continue
         for k, code in enumerate(values):
             if (code and any(code_matches(code, s) for s in p.industries_excluded)) or (
@@ -238,7 +238,7 @@ def _industries(
             ):
                 table[i, k] = -1
             else:
-                value = scoring._industry(facts[k], p)[0]
+                value = factors.industry_fit(facts[k], p)[0]
                 table[i, k] = contribution(config, "industry", value)
     return Component(codes, table)
 
@@ -365,11 +365,11 @@ def constant_scores(products: Sequence[ProductRules], config: ScoringConfig) -> 
     as a column (products × 1)."""
     return np.array(
         [
-            contribution(config, "need", scoring._need(None, p)[0])
+            contribution(config, "need", factors.need_fit(None, p)[0])
             + contribution(
-                config, "cost", scoring._cost(scoring.rate_bp(p, None, config), p, config)[0]
+                config, "cost", factors.cost_fit(factors.rate_bp(p, None, config), p, config)[0]
             )
-            + contribution(config, "policy", scoring._policy(p, config)[0])
+            + contribution(config, "policy", factors.policy_fit(p, config)[0])
             for p in products
         ],
         dtype=np.int32,

@@ -11,13 +11,13 @@ components: its (cluster, tier) pair, size class and valid qualifications (gates
 and its district, registration, industry, years in business, revenue and credit grade (gates
 only). For each component the engine evaluates every product on each *distinct value* of it
 (a few dozen values; revenue is first cut into bins at the catalogue's thresholds) in Python
-(``components``: the factor values come from the factor functions of ``scoring`` themselves,
-the gate conditions are written as in ``scoring.gates``, and contributions are rounded with
-the same expression, ``round``, half to even). Values that every product treats alike are
-merged. The scored components combine into *score classes* (same score from every product, or
-the same failed gate), the gate-only ones into *gate classes* (same pass/fail for every
-product), and each enterprise gets a *profile* = (score class, gate class): enterprises of one
-profile are indistinguishable to every product. At 500,000 synthetic enterprises × 500 products there
+(``components``: the factor values come from the factor rules themselves (``factors``), the
+gate conditions are written as in ``scoring.gates``, and contributions are rounded with the
+same expression, ``round``, half to even). Values that every product treats alike are merged.
+The scored components combine into *score classes* (same score from every product, or the
+same failed gate), the gate-only ones into *gate classes* (same pass/fail for every product),
+and each enterprise gets a *profile* = (score class, gate class): enterprises of one profile
+are indistinguishable to every product. At 500,000 synthetic enterprises × 500 products there
 are about 3,800 score classes, 1,900 gate classes and 140,000 profiles.
 
 - An enterprise's top products: each score class ranks the products once (score desc, then

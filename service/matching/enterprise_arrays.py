@@ -167,12 +167,13 @@ class EnterpriseArrays:
         order = np.argsort(ids, kind="stable")
         if len(ids) > 1 and np.any(ids[order][1:] == ids[order][:-1]):
             raise ValueError("duplicate enterprise ids")
-        return EnterpriseArrays(
-            on=on,
-            qualification_codes=tuple(codes),
-            **{name: np.concatenate(merged[name])[order] for name in _ARRAY_FIELDS},
-            **{field: tuple(vocabs[field].values) for field in _VOCAB_OF.values()},
-        )
+        columns: dict[str, Any] = {
+            name: np.concatenate(merged[name])[order] for name in _ARRAY_FIELDS
+        }
+        vocabularies: dict[str, Any] = {
+            field: tuple(vocabs[field].values) for field in _VOCAB_OF.values()
+        }
+        return EnterpriseArrays(on=on, qualification_codes=tuple(codes), **columns, **vocabularies)
 
 
 _ARRAY_FIELDS = (
@@ -260,7 +261,7 @@ class Columns:
         bridge: Sequence[str | None],
         registered_in_wuxi: Sequence[bool],
         in_service_area: Sequence[bool],
-        qualifications: Sequence[int],
+        qualifications: Sequence[int] | np.ndarray,
         established: Sequence[date | None],
         revenue_fen: Sequence[int | None],
         credit_grade: Sequence[str | None],
@@ -301,7 +302,7 @@ class Columns:
         )
 
     def build(self) -> EnterpriseArrays:
-        columns = {
+        columns: dict[str, Any] = {
             name: np.concatenate([c[name] for c in self.chunks])
             if self.chunks
             else np.zeros(0, dtype=_DTYPES[name])
@@ -310,11 +311,11 @@ class Columns:
         ids = columns["ids"]
         if len(ids) > 1 and np.any(np.diff(ids) <= 0):
             raise ValueError("enterprise ids must be unique and ascending")
+        vocabularies: dict[str, Any] = {
+            field: tuple(self.vocabs[name].values) for name, field in _VOCAB_OF.items()
+        }
         return EnterpriseArrays(
-            on=self.on,
-            **columns,
-            **{field: tuple(self.vocabs[name].values) for name, field in _VOCAB_OF.items()},
-            qualification_codes=tuple(self.codes),
+            on=self.on, **columns, **vocabularies, qualification_codes=tuple(self.codes)
         )
 
 

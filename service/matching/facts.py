@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 from sqlmodel import Session, col
 
 from service.core.models import today_local
@@ -33,7 +33,7 @@ from service.taxonomy.models import Cluster, District, LprRate, OwnershipType, Q
 def config_from_dict(version: int, data: dict[str, Any], lpr_bp: dict[str, int]) -> ScoringConfig:
     """A stored configuration as the scorer takes it. A version written before a factor
     existed gives that factor no weight, so it scores as it did."""
-    fields = {
+    fields: dict[str, Any] = {
         k: data[k]
         for k in (
             "top_per_enterprise",
@@ -94,13 +94,12 @@ def consenting(session: Session, enterprise_ids: set[int], bank_code: str) -> se
     (``share_with_banks``) or this one through a lead that carries their consent."""
     if not enterprise_ids:
         return set()
-    shared = set(
-        session.scalars(
-            select(Enterprise.id).where(
-                col(Enterprise.id).in_(enterprise_ids), col(Enterprise.share_with_banks).is_(True)
-            )
+    rows = session.scalars(
+        select(col(Enterprise.id)).where(
+            col(Enterprise.id).in_(enterprise_ids), col(Enterprise.share_with_banks).is_(True)
         )
     )
+    shared = {enterprise_id for enterprise_id in rows if enterprise_id is not None}
     if _lead_consents:
         shared |= _lead_consents[0](session, enterprise_ids - shared, bank_code)
     return shared
@@ -114,9 +113,9 @@ def lpr_on(session: Session, on: date) -> dict[str, int]:
     out: dict[str, int] = {}
     for tenor in ("1Y", "5Y"):
         rate = session.scalars(
-            select(LprRate.rate_bp)
-            .where(LprRate.tenor == tenor, LprRate.effective_date <= on)
-            .order_by(LprRate.effective_date.desc())
+            select(col(LprRate.rate_bp))
+            .where(col(LprRate.tenor) == tenor, col(LprRate.effective_date) <= on)
+            .order_by(col(LprRate.effective_date).desc())
             .limit(1)
         ).first()
         if rate is not None:
@@ -126,7 +125,7 @@ def lpr_on(session: Session, on: date) -> dict[str, int]:
 
 def current_config(session: Session, on: date) -> ScoringConfig:
     row = session.scalars(
-        select(ScoringConfigRow).order_by(ScoringConfigRow.version.desc()).limit(1)
+        select(ScoringConfigRow).order_by(col(ScoringConfigRow.version).desc()).limit(1)
     ).first()
     if row is None:
         raise ConfigMissing("no scoring configuration: run `finmatch seed`")
@@ -140,18 +139,16 @@ def names(session: Session) -> dict[str, str]:
     ownership types as ``ownership:<code>``."""
     out: dict[str, str] = {}
     for model in (Cluster, District, QualificationType):
-        out.update({code: name for code, name in session.execute(select(model.code, model.name))})
-    out.update(
-        {
-            f"ownership:{code}": name
-            for code, name in session.execute(select(OwnershipType.code, OwnershipType.name))
-        }
-    )
+        rows = session.execute(select(col(model.code), col(model.name)))
+        out.update({code: name for code, name in rows})
+    rows = session.execute(select(col(OwnershipType.code), col(OwnershipType.name)))
+    out.update({f"ownership:{code}": name for code, name in rows})
     return out
 
 
 def tiers(session: Session) -> dict[str, str]:
-    return {code: str(tier) for code, tier in session.execute(select(Cluster.code, Cluster.tier))}
+    rows = session.execute(select(col(Cluster.code), col(Cluster.tier)))
+    return {code: str(tier) for code, tier in rows}
 
 
 def enterprise_facts(
@@ -162,24 +159,28 @@ def enterprise_facts(
     window_days: int = 30,
 ) -> list[EnterpriseFacts]:
     tier_of = cluster_tiers if cluster_tiers is not None else tiers(session)
-    ids = [e.id for e in enterprises]
+    ids: list[int] = []
+    for e in enterprises:
+        assert e.id is not None  # rows of the library
+        ids.append(e.id)
     area = service_area()
     bridge = (
         bridge_states(session.connection(), ids, on or today_local(), window_days) if ids else {}
     )
     held: dict[int, list[Held]] = {}
     if ids:
-        for q in session.scalars(select(Qualification).where(Qualification.enterprise_id.in_(ids))):
+        stmt = select(Qualification).where(col(Qualification.enterprise_id).in_(ids))
+        for q in session.scalars(stmt):
             held.setdefault(q.enterprise_id, []).append(
                 Held(q.type_code, q.issued_date, q.expires_date)
             )
     return [
         EnterpriseFacts(
-            id=e.id,
+            id=id_,
             cluster=e.cluster_code,
             tier=tier_of.get(e.cluster_code or ""),
             size_class=e.size_class,
-            qualifications=tuple(held.get(e.id, ())),
+            qualifications=tuple(held.get(id_, ())),
             established=e.established_date,
             revenue_fen=e.revenue_fen,
             credit_grade=e.credit_grade,
@@ -189,9 +190,9 @@ def enterprise_facts(
             ownership=e.ownership,
             area_code=e.registered_area_code,
             in_service_area=in_service_area(e.registered_area_code, area),
-            bridge=bridge.get(e.id),
+            bridge=bridge.get(id_),
         )
-        for e in enterprises
+        for e, id_ in zip(enterprises, ids, strict=True)
     ]
 
 
@@ -207,6 +208,7 @@ def need_facts(need: FinancingNeed, config: ScoringConfig | None = None) -> Need
 
 
 def product_rules(product: Product, version: ProductVersion) -> ProductRules:
+    assert product.id is not None  # a stored product
     e = (
         version.eligibility
         if isinstance(version.eligibility, dict)
@@ -282,11 +284,13 @@ def catalogue(session: Session) -> list[tuple[Product, ProductVersion, ProductRu
         select(Product, ProductVersion)
         .join(
             ProductVersion,
-            (ProductVersion.product_id == Product.id)
-            & (ProductVersion.version == Product.current_version),
+            and_(
+                col(ProductVersion.product_id) == col(Product.id),
+                col(ProductVersion.version) == col(Product.current_version),
+            ),
         )
-        .where(Product.status == ProductStatus.active)
-        .order_by(Product.id)
+        .where(col(Product.status) == ProductStatus.active)
+        .order_by(col(Product.id))
     ).all()
     return [(p, v, product_rules(p, v)) for p, v in rows]
 
@@ -308,11 +312,12 @@ def load_enterprise_arrays(
     area-code prefixes served, ``bridge`` the enterprises' bridge-fund states. Same result as
     ``EnterpriseArrays.from_facts(facts.enterprise_facts(...), on, codes)`` with the codes of
     the qualification_type table."""
-    tier_of = {code: str(tier) for code, tier in conn.execute(select(Cluster.code, Cluster.tier))}
+    clusters = conn.execute(select(col(Cluster.code), col(Cluster.tier)))
+    tier_of = {code: str(tier) for code, tier in clusters}
     codes = list(
         conn.execute(
-            select(QualificationType.code).order_by(
-                QualificationType.sort_order, QualificationType.code
+            select(col(QualificationType.code)).order_by(
+                col(QualificationType.sort_order), col(QualificationType.code)
             )
         ).scalars()
     )
@@ -360,8 +365,9 @@ def load_enterprise_arrays(
         ) = zip(*rows, strict=True)
         states = bridge or {}
         masks = np.zeros(len(ids), dtype=np.uint64)
-        held = conn.execute(valid.where(q.enterprise_id >= ids[0], q.enterprise_id <= ids[-1]))
-        held = held.all()
+        held = conn.execute(
+            valid.where(q.enterprise_id >= ids[0], q.enterprise_id <= ids[-1])
+        ).all()
         if held:
             holders, type_codes = zip(*held, strict=True)
             columns.bits(set(type_codes))  # a code outside the table gets a bit too

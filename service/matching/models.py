@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from service.core.models import BigId, JSONType, UTCDateTime, utcnow
 from service.core.types import BodyInt, IsoDate
-from service.matching.scoring import (
+from service.matching.defaults import (
     DEFAULT_OBTAINABLE,
     DEFAULT_POLICY_SCHEMES,
     DEFAULT_PURPOSES,

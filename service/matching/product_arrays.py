@@ -14,7 +14,8 @@ import numpy as np
 
 from service.matching import scoring
 from service.matching.enterprise_arrays import GRADE_MISSING, GRADE_RANK, rank_of_grade
-from service.matching.scoring import EnterpriseFacts, NeedFacts, ProductRules, Result, ScoringConfig
+from service.matching.results import Result
+from service.matching.scoring import EnterpriseFacts, NeedFacts, ProductRules, ScoringConfig
 from service.taxonomy.grades import grade_at_least, normalize_grade
 from service.taxonomy.industry import code_matches
 
@@ -37,9 +38,9 @@ class ProductArrays:
 
         self.inactive = flags(lambda p: not p.active)
         self.has_from = flags(lambda p: p.effective_from)
-        self.from_day = ints(lambda p: p.effective_from and p.effective_from.toordinal())
+        self.from_day = ints(lambda p: p.effective_from.toordinal() if p.effective_from else None)
         self.has_to = flags(lambda p: p.effective_to)
-        self.to_day = ints(lambda p: p.effective_to and p.effective_to.toordinal())
+        self.to_day = ints(lambda p: p.effective_to.toordinal() if p.effective_to else None)
         self.has_clusters = flags(lambda p: p.clusters_included)
         self.has_tiers = flags(lambda p: p.tiers)
         self.has_sizes = flags(lambda p: p.size_classes)
@@ -119,9 +120,10 @@ class ProductArrays:
         )
 
     def _included_industry(self, code: str | None) -> np.ndarray:
+        scope = code or ""
         return self._per_product(
             ("industries_included", code),
-            lambda p: bool(code) and any(code_matches(code, s) for s in p.industries_included),  # type: ignore[arg-type]
+            lambda p: bool(scope) and any(code_matches(scope, s) for s in p.industries_included),
         )
 
     def _in_region(self, area_code: str | None) -> np.ndarray:

@@ -75,7 +75,7 @@ def delete_need_matches(session: Session, need_id: int) -> None:
 
 def known_bank_codes(session: Session, codes: Sequence[str]) -> set[str]:
     """Of these bank codes, those of existing banks."""
-    return set(session.scalars(select(Bank.code).where(col(Bank.code).in_(codes))))
+    return set(session.scalars(select(col(Bank.code)).where(col(Bank.code).in_(codes))))
 
 
 def projects_with_need(session: Session, enterprise_id: int) -> list[Project]:

@@ -1,4 +1,6 @@
-"""HTTP for financing needs, recommendations, explanations and prospects."""
+"""HTTP for financing needs, recommendations, explanations, prospects and the scoring
+configuration: each route parses the request, calls one use case with the caller and shapes the
+answer; the use cases decide who may do what."""
 
 from typing import Annotated, Any
 
@@ -6,13 +8,12 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, sta
 from sqlmodel import Session
 
 from service.access.dependencies import Caller, Retryable
-from service.access.policy import ensure_sees_enterprise, enterprise_scope
 from service.core.concurrency import etag, parse_if_match
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits
-from service.matching import service
+from service.matching import configuration, prospects, recommendations, service
 from service.matching.models import (
     NeedCreate,
     NeedPublic,
@@ -88,9 +89,7 @@ def list_needs(
     enterprise_id: Annotated[int | None, Query(), Digits] = None,
     need_status: Annotated[NeedStatus | None, Query(alias="status")] = None,
 ) -> Page[NeedPublic]:
-    return service.list_needs(
-        session, page, enterprise_scope(principal, enterprise_id), need_status
-    )
+    return service.list_needs(session, page, enterprise_id, need_status, principal=principal)
 
 
 @router.get(
@@ -153,10 +152,9 @@ def withdraw_need(
     need_id: NeedId,
     if_match: IfMatch = None,
 ) -> Any:
-    ensure_sees_enterprise(principal, service.get_need(session, need_id).enterprise_id, "融资需求")
-
     def call() -> tuple[int, Any, dict[str, str]]:
-        need = service.withdraw_need(session, need_id, parse_if_match(if_match))
+        expected = parse_if_match(if_match)
+        need = service.withdraw_need(session, need_id, expected, principal=principal)
         return 200, service.need_public(need), {"ETag": etag(need.version)}
 
     return retry.answer({"if_match": if_match}, call)
@@ -173,7 +171,7 @@ def withdraw_need(
     responses=problem_responses(404, 409),
 )
 def recommend_for_need(principal: Caller, session: SessionDep, need_id: NeedId) -> Recommendations:
-    return service.recommend_for_need(session, need_id, principal)
+    return recommendations.recommend_for_need(session, need_id, principal)
 
 
 @router.get(
@@ -190,8 +188,7 @@ def recommend_for_enterprise(
     session: SessionDep,
     enterprise_id: Annotated[int, Path(examples=[1]), Digits],
 ) -> Recommendations:
-    ensure_sees_enterprise(principal, enterprise_id)
-    return service.recommend_for_enterprise(session, enterprise_id)
+    return recommendations.recommend_for_enterprise(session, enterprise_id, principal)
 
 
 @router.get(
@@ -211,7 +208,7 @@ def explain(
     enterprise_id: Annotated[int | None, Query(), Digits] = None,
     need_id: Annotated[int | None, Query(), Digits] = None,
 ) -> Explanation:
-    return service.explain(session, product, enterprise_id, need_id, principal)
+    return recommendations.explain(session, product, enterprise_id, need_id, principal)
 
 
 @router.get(
@@ -231,7 +228,7 @@ def list_prospects(
     page: PageDep,
     product_code: Annotated[str, Path(examples=["jsbank-wx-xikedai"])],
 ) -> Page[Prospect]:
-    return service.prospects(session, product_code, page, principal)
+    return prospects.prospects(session, product_code, page, principal)
 
 
 CONFIG_EXAMPLE = {
@@ -266,7 +263,7 @@ CONFIG_EXAMPLE = {
     responses=problem_responses(404),
 )
 def get_scoring_config(_: Caller, session: SessionDep) -> ScoringConfigPublic:
-    return service.scoring_config(session)
+    return configuration.scoring_config(session)
 
 
 @router.get(
@@ -281,7 +278,7 @@ def get_scoring_config(_: Caller, session: SessionDep) -> ScoringConfigPublic:
     response_model=list[PurposeOut],
 )
 def list_purposes(session: SessionDep) -> list[PurposeOut]:
-    return service.purposes(session)
+    return configuration.purposes(session)
 
 
 @router.get(
@@ -295,7 +292,7 @@ def list_purposes(session: SessionDep) -> list[PurposeOut]:
 def list_scoring_configs(
     _: Caller, session: SessionDep, page: PageDep
 ) -> Page[ScoringConfigPublic]:
-    return service.list_scoring_configs(session, page)
+    return configuration.list_scoring_configs(session, page)
 
 
 @router.get(
@@ -311,7 +308,7 @@ def get_scoring_config_version(
     session: SessionDep,
     version: Annotated[int, Path(ge=1, le=1_000_000, description="Version", examples=[1]), Digits],
 ) -> ScoringConfigPublic:
-    return service.scoring_config(session, version)
+    return configuration.scoring_config(session, version)
 
 
 @router.post(
@@ -339,7 +336,7 @@ def create_scoring_config(
     ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
-        created = service.create_scoring_config(session, data, principal)
+        created = configuration.create_scoring_config(session, data, principal)
         location = f"/api/v1/scoring-config/versions/{created.version}"
         return 201, created, {"Location": location}
 

@@ -1,4 +1,8 @@
-"""Scoring an enterprise's need against a product. Pure: no database, no I/O.
+"""Scoring an enterprise's need against a product. Pure: no database, no I/O. Here: the
+scorer's inputs (facts of an enterprise and a need, a product's rules, the configuration), the
+gates and ``score`` / ``rank``; the factor rules are ``factors``, what the scorer answers
+``results``, the labels and wording of reasons ``texts``, a configuration's defaults
+``defaults``.
 
 Hard gates first: every eligibility rule of the product; each failed gate is named, with what
 would make the pair eligible and whether that is something the enterprise can change soon
@@ -26,75 +30,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from service.matching.defaults import (
+    DEFAULT_OBTAINABLE,
+    DEFAULT_POLICY_SCHEMES,
+    DEFAULT_PURPOSES,
+    DEFAULT_REGIONS,
+    DEFAULT_WEIGHTS,
+)
+from service.matching.factors import (
+    clamp,
+    cost_fit,
+    industry_fit,
+    need_fit,
+    policy_fit,
+    qualification_fit,
+    rate_bp,
+    sector_fit,
+    size_fit,
+)
+from service.matching.results import Factor, GateFailure, Result
+from service.matching.texts import COLLATERAL_LABEL, TIER_LABEL, industry_scope, term_unit, wan
 from service.taxonomy.grades import grade_at_least
 from service.taxonomy.industry import code_matches
-from service.taxonomy.sizing import FEN_PER_WAN
+from service.taxonomy.sizing import SIZE_LABEL
 
-SIZE_LABEL = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
-TIER_LABEL = {"landmark": "地标产业", "advantage": "优势产业", "future": "未来产业"}
-SCHEME_LABEL = {
-    "bridge_fund": "转贷应急资金",
-    "xikedai": "锡科贷",
-    "xixindai": "锡信贷",
-    "zhuanjingtexin": "专精特新贷",
-    "sukedai": "苏科贷",
-    "own": "银行自营产品",
-}
-SECTION_LABEL = {
-    "A": "农林牧渔业",
-    "B": "采矿业",
-    "C": "制造业",
-    "D": "电力热力燃气及水生产和供应业",
-    "E": "建筑业",
-    "F": "批发和零售业",
-    "G": "交通运输仓储和邮政业",
-    "H": "住宿和餐饮业",
-    "I": "信息传输、软件和信息技术服务业",
-    "J": "金融业",
-    "K": "房地产业",
-    "L": "租赁和商务服务业",
-    "M": "科学研究和技术服务业",
-    "N": "水利环境和公共设施管理业",
-    "O": "居民服务、修理和其他服务业",
-    "P": "教育",
-    "Q": "卫生和社会工作",
-    "R": "文化体育和娱乐业",
-    "S": "公共管理、社会保障和社会组织",
-}
-# The purpose tree of the configuration when it names none: code → (name, parent).
-DEFAULT_PURPOSES: dict[str, tuple[str, str | None]] = {
-    "project": ("固定资产投资/项目建设", None),
-    "equipment": ("设备购置", "project"),
-    "tech_transformation": ("技术改造", "project"),
-    "working_capital": ("流动资金", None),
-    "rnd": ("研发投入", None),
-    "trade": ("贸易融资", None),
-    "renewal": ("续贷", None),
-    "bridge": ("转贷（到期还贷周转）", None),
-}
-DEFAULT_POLICY_SCHEMES = ("bridge_fund", "xikedai", "xixindai", "zhuanjingtexin")
-DEFAULT_REGIONS = {
-    "32": "江苏省",
-    "3202": "无锡市",
-    "320281": "江阴市",
-    "320282": "宜兴市",
-}
-# Qualifications an enterprise can apply for soon, each with what it must hold first
-# (优质中小企业梯度培育: 创新型 → 专精特新 → 小巨人). Those not listed (单项冠军, 准独角兽,
-# key-project units: market leadership, a valuation, a place on a yearly project list) are
-# not reachable soon, except by renewing one the enterprise held.
-DEFAULT_OBTAINABLE: dict[str, tuple[str, ...]] = {
-    "innovative_sme": (),
-    "srdi_sme": ("innovative_sme",),
-    "little_giant": ("srdi_sme",),
-    "high_tech": (),
-    "tech_sme": (),
-    "eaglet": (),
-    "gazelle": (),
-    "tech_center": (),
-    "green_factory_provincial": (),
-    "green_factory_national": (),
-}
 # An offer of the key also satisfies a product that asks for the value.
 COLLATERAL_COUNTS_AS = {"gov_guarantee": "guarantee"}
 BRIDGE_COMMITTED = "committed"  # a loan maturing within the fund's window, renewal committed
@@ -309,69 +268,7 @@ class ScoringConfig:
         return self.regions.get(prefix) or names.get(prefix) or f"行政区划 {prefix}"
 
 
-# --- outputs --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GateFailure:
-    gate: str
-    reason: str
-    remedy: str
-    actionable: bool = False  # the enterprise can change it soon
-    # How far the remedy goes, 0–1 (the share of the amount to give up, of the term to
-    # change; a fixed effort for a qualification, collateral, a purpose or a commitment):
-    # near misses are shown closest first.
-    gap: float = 1.0
-
-
-@dataclass(frozen=True)
-class Factor:
-    name: str
-    weight: int
-    value: float  # 0–1
-    contribution_centi: int  # hundredths of a point
-    reason: str
-
-    @property
-    def contribution(self) -> float:
-        return self.contribution_centi / 100
-
-
-@dataclass(frozen=True)
-class Result:
-    enterprise_id: int
-    product_id: int
-    config_version: int
-    eligible: bool
-    failures: tuple[GateFailure, ...]
-    factors: tuple[Factor, ...]
-    rate_bp: int | None
-
-    @property
-    def score_centi(self) -> int:
-        return sum(f.contribution_centi for f in self.factors) if self.eligible else 0
-
-    @property
-    def score(self) -> float:
-        return self.score_centi / 100
-
-    @property
-    def gap(self) -> float:
-        """How far an ineligible pair is from eligible: the failures' gaps added up."""
-        return sum(f.gap for f in self.failures)
-
-    @property
-    def near_miss(self) -> bool:
-        """Ineligible only for reasons the enterprise can change soon."""
-        return not self.eligible and all(f.actionable for f in self.failures)
-
-
 # --- gates ----------------------------------------------------------------------------------
-
-
-def _wan(fen: int) -> str:
-    wan = fen / FEN_PER_WAN
-    return f"{wan:,.0f} 万元" if wan == int(wan) else f"{wan:,.2f} 万元"
 
 
 def _years_between(start: date, end: date) -> int:
@@ -381,14 +278,10 @@ def _years_between(start: date, end: date) -> int:
     return years
 
 
-def _industry_scope(scope: str) -> str:
-    if len(scope) == 1 and scope.isalpha():
-        return SECTION_LABEL.get(scope, scope)
-    return f"行业 {scope}"
-
-
 def _in_regions(area_code: str | None, regions: frozenset[str]) -> bool:
-    return bool(area_code) and any(area_code.startswith(r) for r in regions)  # type: ignore[union-attr]
+    if not area_code:
+        return False
+    return any(area_code.startswith(r) for r in regions)
 
 
 def in_service_area(area_code: str | None, prefixes: Sequence[str]) -> bool:
@@ -488,12 +381,12 @@ def gates(
     missing = sorted(p.qualifications_all - valid)
     if missing:
         wanted = "、".join(n.get(q, q) for q in missing)
-        ways = [_reachable(e, q, on, c, n) for q in missing]
+        each = [_reachable(e, q, on, c, n) for q in missing]
         fail(
             "qualifications_all",
             f"需要有效的{wanted}资质",
-            "；".join(w for w in ways if w) if all(ways) else f"目前无法在短期内取得{wanted}资质",
-            all(ways),
+            "；".join(w for w in each if w) if all(each) else f"目前无法在短期内取得{wanted}资质",
+            all(each),
             0.6 * len(missing),
         )
     if p.min_years_in_business:
@@ -511,13 +404,13 @@ def gates(
         elif p.revenue_min_fen is not None and e.revenue_fen < p.revenue_min_fen:
             fail(
                 "revenue",
-                f"营业收入低于产品下限 {_wan(p.revenue_min_fen)}",
-                f"营业收入达到 {_wan(p.revenue_min_fen)}",
+                f"营业收入低于产品下限 {wan(p.revenue_min_fen)}",
+                f"营业收入达到 {wan(p.revenue_min_fen)}",
             )
         elif p.revenue_max_fen is not None and e.revenue_fen >= p.revenue_max_fen:
             fail(
                 "revenue",
-                f"营业收入超出产品上限 {_wan(p.revenue_max_fen)}",
+                f"营业收入超出产品上限 {wan(p.revenue_max_fen)}",
                 "选择面向更大规模企业的产品",
             )
     if p.min_credit_grade:
@@ -545,7 +438,7 @@ def gates(
     if p.industries_included and not (
         e.industry_code and any(code_matches(e.industry_code, s) for s in p.industries_included)
     ):
-        wanted = "、".join(_industry_scope(s) for s in p.industries_included)
+        wanted = "、".join(industry_scope(s) for s in p.industries_included)
         fail("industry_included", f"产品只面向{wanted}企业", f"{wanted}企业方可申请")
     if p.needs_committed_renewal and e.bridge != BRIDGE_COMMITTED:
         maturing = e.bridge == BRIDGE_MATURING
@@ -563,14 +456,14 @@ def gates(
         if p.amount_min_fen is not None and need.amount_fen < p.amount_min_fen:
             fail(
                 "amount_min",
-                f"金额低于产品起贷金额 {_wan(p.amount_min_fen)}",
+                f"金额低于产品起贷金额 {wan(p.amount_min_fen)}",
                 "选择起贷金额更低的产品",
             )
         if p.amount_max_fen is not None and need.amount_fen > p.amount_max_fen:
             fail(
                 "amount_max",
-                f"金额高于产品上限 {_wan(p.amount_max_fen)}",
-                f"金额降至 {_wan(p.amount_max_fen)}以内",
+                f"金额高于产品上限 {wan(p.amount_max_fen)}",
+                f"金额降至 {wan(p.amount_max_fen)}以内",
                 _modest(p.amount_max_fen, need.amount_fen),
                 1 - p.amount_max_fen / need.amount_fen,
             )
@@ -578,16 +471,16 @@ def gates(
         if low is not None and need.term_months < low:
             fail(
                 "term_min",
-                f"期限短于产品下限 {p.term_min}{_unit(p)}",
-                f"期限延长至 {p.term_min}{_unit(p)}以上",
+                f"期限短于产品下限 {p.term_min}{term_unit(p.term_unit)}",
+                f"期限延长至 {p.term_min}{term_unit(p.term_unit)}以上",
                 _modest(need.term_months, low),
                 min(1.0, (low - need.term_months) / low),
             )
         if high is not None and need.term_months > high:
             fail(
                 "term_max",
-                f"期限长于产品上限 {p.term_max}{_unit(p)}",
-                f"期限缩短至 {p.term_max}{_unit(p)}以内",
+                f"期限长于产品上限 {p.term_max}{term_unit(p.term_unit)}",
+                f"期限缩短至 {p.term_max}{term_unit(p.term_unit)}以内",
                 _modest(high, need.term_months),
                 (need.term_months - high) / need.term_months,
             )
@@ -615,158 +508,6 @@ def gates(
     return out
 
 
-COLLATERAL_LABEL = {
-    "none": "信用（无担保）",
-    "guarantee": "保证担保",
-    "gov_guarantee": "政府性融资担保",
-    "property": "房产抵押",
-    "equipment": "设备抵押",
-    "ip": "知识产权质押",
-    "receivables": "应收账款质押",
-}
-
-
-def _unit(p: ProductRules) -> str:
-    return " 天" if p.term_unit == "day" else " 个月"
-
-
-# --- factors --------------------------------------------------------------------------------
-
-
-def rate_bp(p: ProductRules, need: NeedFacts | None, config: ScoringConfig) -> int | None:
-    """All-in annual cost in basis points: LPR + spread (the matching tier), plus yearly fees;
-    None for a fee-priced product."""
-    if p.rate_base == "NONE":
-        return None
-    if p.rate_base == "FIXED":
-        base = p.fixed_rate_bp or 0
-        return base + p.annual_fee_bp
-    spread = p.spread_bp or 0
-    if need is not None:
-        for a_min, a_max, t_min, t_max, tier_spread in p.rate_tiers:
-            if (
-                (a_min is None or need.amount_fen >= a_min)
-                and (a_max is None or need.amount_fen <= a_max)
-                and (t_min is None or need.term_months >= t_min)
-                and (t_max is None or need.term_months <= t_max)
-            ):
-                spread = tier_spread
-                break
-    return config.lpr_bp.get(p.rate_base, 300) + spread + p.annual_fee_bp
-
-
-def _clamp(x: float) -> float:
-    return 0.0 if x < 0 else 1.0 if x > 1 else x
-
-
-def _sector(
-    e: EnterpriseFacts, p: ProductRules, c: ScoringConfig, n: Mapping[str, str]
-) -> tuple[float, str]:
-    tier_value = c.tier_value.get(e.tier or "none", c.tier_value.get("none", 0.4))
-    cluster = n.get(e.cluster or "", e.cluster or "")
-    if e.cluster and e.cluster in p.clusters_included:
-        targeted, why = 1.0, f"产品定向支持{cluster}"
-    elif p.tiers and e.tier in p.tiers:
-        targeted, why = 0.85, f"产品面向{TIER_LABEL.get(e.tier or '', '')}集群"
-    else:
-        targeted, why = 0.5, "产品不限产业集群"
-    tier_why = (
-        f"{cluster}属{TIER_LABEL[e.tier]}，政策优先"
-        if e.tier in TIER_LABEL
-        else "未归入465产业集群"
-    )
-    return 0.6 * targeted + 0.4 * tier_value, f"{why}；{tier_why}"
-
-
-def _industry(e: EnterpriseFacts, p: ProductRules) -> tuple[float, str]:
-    """Does the product suit the enterprise's industry (GB/T 4754 section or division)?"""
-    aimed = p.industries_included + p.industries_targeted
-    if not aimed:
-        return 0.6, "产品不限行业"
-    wanted = "、".join(dict.fromkeys(_industry_scope(s) for s in aimed))
-    if not e.industry_code:
-        return 0.4, f"产品主要面向{wanted}，企业行业未知"
-    if any(code_matches(e.industry_code, s) for s in aimed):
-        return 1.0, f"产品面向{wanted}，与企业行业相符"
-    return 0.0, f"产品主要面向{wanted}，与企业行业（{_industry_scope(e.industry_code[0])}）不符"
-
-
-def _size(e: EnterpriseFacts, p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
-    base = c.size_value.get(e.size_class or "unknown", 0.3)
-    label = SIZE_LABEL.get(e.size_class or "", "未划型")
-    if p.size_classes:
-        return 0.5 + 0.5 * base, f"产品面向{label}企业"
-    return 0.3 + 0.5 * base, f"{label}企业，产品不限规模"
-
-
-def _collateral_why(p: ProductRules) -> str:
-    wanted = "或".join(COLLATERAL_LABEL.get(x, x) for x in sorted(p.collateral_types))
-    return f"需提供{wanted}"
-
-
-def _need(need: NeedFacts | None, p: ProductRules) -> tuple[float, str]:
-    if need is None:
-        # Without a need, a product that asks for nothing is the easier one to take up.
-        if p.credit:
-            return 0.7, "未提出具体融资需求，按企业画像匹配；信用方式，无需抵押担保"
-        return 0.45, f"未提出具体融资需求，按企业画像匹配；{_collateral_why(p)}"
-    parts: list[float] = []
-    reasons: list[str] = []
-    if p.amount_max_fen:
-        use = need.amount_fen / p.amount_max_fen
-        parts.append(1.0 if 0.1 <= use <= 1 else 0.6 + 4 * use if use < 0.1 else 0.0)
-        reasons.append(f"金额占产品上限{use:.0%}")
-    else:
-        parts.append(0.8)
-    low, high = p.term_months_range()
-    parts.append(1.0 if high is not None and need.term_months <= high else 0.8)
-    if p.purposes:
-        parts.append(1.0)
-        reasons.append("用途相符")
-    else:
-        parts.append(0.7)
-    if p.credit:
-        parts.append(1.0)
-        reasons.append("无需抵押担保")
-    else:
-        parts.append(0.85)
-        reasons.append(_collateral_why(p))
-    return sum(parts) / len(parts), "；".join(reasons) or "需求在产品范围内"
-
-
-def _qualification(
-    e: EnterpriseFacts, p: ProductRules, on: date, n: Mapping[str, str]
-) -> tuple[float, str]:
-    valid = e.valid_codes(on)
-    targeted = bool(p.qualifications_any or p.qualifications_all)
-    held = min(1.0, len(valid) / 3)
-    value = 0.5 * (1.0 if targeted else 0.4) + 0.5 * held
-    if targeted:
-        matched = sorted((p.qualifications_any | p.qualifications_all) & valid)
-        why = f"产品面向持有{'、'.join(n.get(q, q) for q in matched)}的企业"
-    else:
-        why = "产品不限资质"
-    return value, f"{why}；有效资质 {len(valid)} 项"
-
-
-def _cost(rate: int | None, p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
-    if rate is None:
-        if p.daily_fee_bp:
-            return 0.5, f"按日收费，约每日{p.daily_fee_bp / 10:.1f}‰，仅用于短期周转"
-        return 0.5, "无利率信息"
-    base = c.lpr_bp.get(p.rate_base, rate)
-    spread = rate - base if p.rate_base != "FIXED" else rate - c.lpr_bp.get("LPR1Y", 300)
-    value = _clamp((c.spread_worst_bp - spread) / (c.spread_worst_bp - c.spread_best_bp))
-    sign = "+" if spread >= 0 else "-"
-    return value, f"年化约{rate / 100:.2f}%（LPR{sign}{abs(spread)}BP）"
-
-
-def _policy(p: ProductRules, c: ScoringConfig) -> tuple[float, str]:
-    if p.scheme in c.policy_schemes:
-        return 1.0, f"市政策优先推荐产品（{SCHEME_LABEL.get(p.scheme, p.scheme)}）"
-    return 0.0, "非市政策优先推荐产品"
-
-
 def score(
     e: EnterpriseFacts,
     need: NeedFacts | None,
@@ -781,20 +522,20 @@ def score(
     if failures:
         return Result(e.id, p.id, config.version, False, failures, (), rate)
     raw = {
-        "sector": _sector(e, p, config, n),
-        "industry": _industry(e, p),
-        "size": _size(e, p, config),
-        "need": _need(need, p),
-        "qualification": _qualification(e, p, on, n),
-        "cost": _cost(rate, p, config),
-        "policy": _policy(p, config),
+        "sector": sector_fit(e, p, config, n),
+        "industry": industry_fit(e, p),
+        "size": size_fit(e, p, config),
+        "need": need_fit(need, p),
+        "qualification": qualification_fit(e, p, on, n),
+        "cost": cost_fit(rate, p, config),
+        "policy": policy_fit(p, config),
     }
     factors = tuple(
         Factor(
             name,
             config.weights[name],
             round(value, 4),
-            round(config.weights[name] * _clamp(value) * 100),
+            round(config.weights[name] * clamp(value) * 100),
             why,
         )
         for name, (value, why) in raw.items()
@@ -808,13 +549,4 @@ def rank(results: Sequence[Result]) -> list[Result]:
     return sorted((r for r in results if r.eligible), key=lambda r: (-r.score_centi, r.product_id))
 
 
-DEFAULT_WEIGHTS = {
-    "sector": 20,
-    "industry": 10,
-    "size": 10,
-    "need": 20,
-    "qualification": 10,
-    "cost": 10,
-    "policy": 20,
-}
 _DEFAULT_CONFIG = ScoringConfig(0, DEFAULT_WEIGHTS)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union_all, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.core.database import serialize
 from service.core.models import today_local, utcnow
@@ -105,7 +105,7 @@ def rematch_all(conn: Connection, on: date | None = None, progress: bool = False
     arrays = _library(conn, on, config)
     session.close()
     rules = [r for _, _, r in catalogue]
-    versions = {product.id: version.version for product, version, _ in catalogue}
+    versions = {r.id: version.version for _, version, r in catalogue}
     loaded = time.perf_counter()
     with _progress(progress) as bar:
         task = bar.add_task("匹配 products", total=len(rules))
@@ -279,7 +279,7 @@ def _kth_scores(session: Session, products: Iterable[int], k: int) -> dict[int, 
 def _context(session: Session, on: date) -> tuple[ScoringConfig, list[ProductRules], dict]:
     config = facts.current_config(session, on)
     catalogue = facts.catalogue(session)
-    versions = {product.id: version.version for product, version, _ in catalogue}
+    versions = {r.id: version.version for _, version, r in catalogue}
     return config, sorted((r for _, _, r in catalogue), key=lambda r: r.id), versions
 
 
@@ -306,7 +306,7 @@ def rematch_enterprises(
     on = on or today_local()
     changed = set(enterprise_ids)
     config, rules, versions = _context(session, on)
-    enterprises = list(session.scalars(select(Enterprise).where(Enterprise.id.in_(changed))))
+    enterprises = list(session.scalars(select(Enterprise).where(col(Enterprise.id).in_(changed))))
     arrays = EnterpriseArrays.from_facts(
         facts.enterprise_facts(session, enterprises, on=on, window_days=config.bridge_window_days),
         on,
@@ -342,13 +342,13 @@ def rematch_enterprises(
             desired[(e, p)].product_rank = rank_of.get(e)
         # Other enterprises' rows are touched only where their place changes.
         for e, entry in lists[p]:
-            rank = rank_of.get(e)
-            if rank != entry.product_rank:
+            place = rank_of.get(e)
+            if place != entry.product_rank:
                 stored[(e, p)] = entry
                 desired[(e, p)] = _Entry(
                     entry.score_centi,
                     entry.enterprise_rank,
-                    rank,
+                    place,
                     entry.product_version,
                     entry.config_version,
                 )
@@ -452,18 +452,19 @@ def _apply(session: Session, stored: dict[Key, _Entry], desired: dict[Key, _Entr
     for key, row in stored.items():
         entry = desired.get(key)
         if entry is None or (entry.enterprise_rank is None and entry.product_rank is None):
-            deletes.append(row.id)  # type: ignore[arg-type]
+            assert row.id is not None  # read from the table
+            deletes.append(row.id)
     for key, entry in desired.items():
         if entry.enterprise_rank is None and entry.product_rank is None:
             continue
         values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
-        row = stored.get(key)
-        if row is None:
+        held = stored.get(key)
+        if held is None:
             inserts.append(
                 {"enterprise_id": key[0], "product_id": key[1], "computed_at": now, **values}
             )
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            updates.append({"row_id": row.id, "computed_at": now, **values})
+        elif any(getattr(held, name) != value for name, value in values.items()):
+            updates.append({"row_id": held.id, "computed_at": now, **values})
     for lo in range(0, len(deletes), ID_CHUNK):
         session.execute(delete(TABLE).where(TABLE.c.id.in_(deletes[lo : lo + ID_CHUNK])))
     fields = (*_ENTRY_FIELDS, "computed_at")

@@ -1,6 +1,7 @@
 """The enterprise portal: its profile and sharing choice, recommendations, financing needs
 (post, edit, withdraw), its leads and banks' contact requests, its loans. An enterprise
-sees and changes only its own needs (``_own_need``, as the API)."""
+sees and changes only its own needs (the needs' use cases see to it; ``_own_need`` refuses
+another's before its form is read)."""
 
 from typing import Annotated, Any
 
@@ -8,7 +9,6 @@ from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from service.access.policy import ensure_sees_enterprise
 from service.core.errors import AppError, Unprocessable
 from service.core.types import Digits
 from service.enterprises import service as enterprises
@@ -19,6 +19,7 @@ from service.leads.schemas import StatusChange
 from service.leads.states import LeadStatus
 from service.loans import reminders
 from service.loans import service as loans
+from service.matching import recommendations
 from service.matching import service as matching
 from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, NeedUpdate
 from service.products import service as products
@@ -51,7 +52,7 @@ def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) 
     profile = enterprises.enterprise_public(
         session, enterprises.read_enterprise(session, enterprise_id, who.principal)
     )
-    needs = needs_of(session, enterprise_id)
+    needs = needs_of(session, enterprise_id, who.principal)
     recent = leads.recent_leads(session, who.principal, limit=5)
     return render(
         request,
@@ -82,12 +83,15 @@ def enterprise_recommendations(
     need: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
 ) -> Response:
     enterprise_id = _enterprise_id(who)
-    open_needs = [n for n in needs_of(session, enterprise_id) if n.status in ("open", "matched")]
+    open_needs = [
+        n
+        for n in needs_of(session, enterprise_id, who.principal)
+        if n.status in ("open", "matched")
+    ]
     if need is not None:
-        _own_need(session, who, need)
-        result = matching.recommend_for_need(session, need)
+        result = recommendations.recommend_for_need(session, need, who.principal)
     else:
-        result = matching.recommend_for_enterprise(session, enterprise_id)
+        result = recommendations.recommend_for_enterprise(session, enterprise_id, who.principal)
     return render(
         request,
         "enterprise/recommendations.html",
@@ -162,7 +166,7 @@ def _need_defaults(need: Any | None) -> dict[str, Any]:
 @router.get("/enterprise/needs")
 def enterprise_needs(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
     enterprise_id = _enterprise_id(who)
-    needs = needs_of(session, enterprise_id)
+    needs = needs_of(session, enterprise_id, who.principal)
     return render(request, "enterprise/needs.html", who, needs=needs)
 
 
@@ -177,7 +181,7 @@ def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields
     values = _need_values(form, [b.code for b in _bank_options(session)])
     need = form.run(
         lambda: matching.create_need(
-            session, NeedCreate(enterprise_id=_enterprise_id(who), **values)
+            session, NeedCreate(enterprise_id=_enterprise_id(who), **values), who.principal
         ),
         session.rollback,
     )
@@ -187,9 +191,7 @@ def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields
 
 
 def _own_need(session: Session, who: Visitor, need_id: int) -> Any:
-    need = matching.get_need(session, need_id)
-    ensure_sees_enterprise(who.principal, need.enterprise_id, "融资需求")  # as the API
-    return need
+    return matching.read_need(session, need_id, who.principal)
 
 
 @router.get("/enterprise/needs/{need_id:int}/edit")
@@ -209,7 +211,9 @@ def edit_need(
     values = _need_values(form, [b.code for b in _bank_options(session)])
     version = form.integer("version", 1, 2_147_483_647, required=True)
     done = form.run(
-        lambda: matching.update_need(session, need_id, NeedUpdate(**values), version),
+        lambda: matching.update_need(
+            session, need_id, NeedUpdate(**values), version, who.principal
+        ),
         session.rollback,
     )
     if done is not None:
@@ -224,7 +228,7 @@ def withdraw_need(
 ) -> Response:
     _own_need(session, who, need_id)
     version = FormReader(fields).integer("version", 1, 2_147_483_647)
-    matching.withdraw_need(session, need_id, version)
+    matching.withdraw_need(session, need_id, version, principal=who.principal)
     return see_other(f"{PREFIX}/enterprise/needs?withdrawn={need_id}")
 
 

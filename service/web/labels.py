@@ -2,7 +2,8 @@
 
 from service.leads.states import DECLINE_REASON_LABEL, STATUS_LABEL
 from service.loans.renewal import CASE_LABEL
-from service.matching.scoring import COLLATERAL_LABEL, DEFAULT_PURPOSES, SCHEME_LABEL
+from service.matching.defaults import DEFAULT_PURPOSES
+from service.matching.texts import COLLATERAL_LABEL, SCHEME_LABEL
 from service.taxonomy.sizing import SIZE_LABEL
 
 PURPOSE_LABEL = {code: name for code, (name, _) in DEFAULT_PURPOSES.items()}

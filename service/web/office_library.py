@@ -19,7 +19,7 @@ from service.lists import publishing
 from service.lists import service as lists
 from service.lists.models import Match
 from service.loans import service as loans
-from service.matching import service as matching
+from service.matching import recommendations
 from service.taxonomy import service as taxonomy
 from service.web import library, library_import, list_upload, uploads
 from service.web.forms import FormReader
@@ -178,12 +178,14 @@ def _office_enterprise_page(
         error=error,
         names=place_names(session),
         profile=profile,
-        needs=needs_of(session, enterprise_id),
+        needs=needs_of(session, enterprise_id, who.principal),
         leads=leads.recent_leads(session, who.principal, enterprise_id=enterprise_id),
         loans=first_page(
             lambda p: loans.list_loans(session, who.principal, p, enterprise_id=enterprise_id)
         ),
-        recommendations=matching.recommend_for_enterprise(session, enterprise_id),
+        recommendations=recommendations.recommend_for_enterprise(
+            session, enterprise_id, who.principal
+        ),
     )
 
 

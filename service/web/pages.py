@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.types import Scope
 
+from service.access.policy import Principal
 from service.core.database import get_session
 from service.core.errors import AppError
 from service.core.models import today_local
@@ -155,9 +156,11 @@ def first_page(fetch: Callable[[PageParams], Any], limit: int = 200) -> list[Any
     return list(fetch(PageParams(limit=limit, cursor=None)).items)
 
 
-def needs_of(session: Session, enterprise_id: int) -> list[Any]:
+def needs_of(session: Session, enterprise_id: int, principal: Principal) -> list[Any]:
     """An enterprise's financing needs, as its pages and the office's show them."""
-    return first_page(lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id))
+    return first_page(
+        lambda p: matching.list_needs(session, p, enterprise_id=enterprise_id, principal=principal)
+    )
 
 
 def echo_form(fields: dict[str, Any]) -> dict[str, Any]:

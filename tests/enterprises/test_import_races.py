@@ -15,7 +15,7 @@ from service.enterprises import import_service
 from service.enterprises.models import Enterprise, ImportKind, LibraryImport
 from service.jobs.models import Job
 from service.matching import bulk
-from service.matching.service import ENTERPRISE_CHANGED
+from service.matching.rematch import ENTERPRISE_CHANGED
 from tests.factories import credit_code
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from service.matching import facts, scoring
+from service.matching.catalogue import Catalogue, Offer
 from service.matching.product_arrays import ProductArrays
+from service.matching.recommendations import _recommend
 from service.matching.schemas import NearMiss, Recommendation
-from service.matching.service import Catalogue, Offer, _recommend
 from service.products.models import Product, ProductSpec, ProductVersion
 from service.products.schemas import ProductCreate
 from service.taxonomy.sizing import Figures, SizeRow, Threshold, classify
