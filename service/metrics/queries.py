@@ -1,5 +1,7 @@
-"""Reads for the office's metrics: one flat row per lead with what the reports group by, and
-the 1-year LPR history. Read-only; nothing here writes."""
+"""Reads for the office's metrics: one flat row per lead with what the reports group by
+(``lead_rows``, filtered by ``LeadFilter``: period, bank, product, ownership, 民营), one per
+loan with its renewal case (``loan_rows``), and the 1-year LPR history. Read-only; nothing here
+writes."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
