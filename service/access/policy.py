@@ -417,3 +417,9 @@ def between_scope(
     if principal.role == Role.enterprise:
         return bank_code, principal.enterprise_id
     return bank_code, enterprise_id
+
+
+def sees_requester(principal: Principal) -> bool:
+    """Who asked a bank to make contact, and for which need: the office and the enterprise
+    itself; the bank learns it only once it accepts, through the lead that opens."""
+    return principal.role != Role.bank

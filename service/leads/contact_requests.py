@@ -20,6 +20,7 @@ from service.access.policy import (
     check_sees_bank,
     require,
     sees_enterprise,
+    sees_requester,
 )
 from service.core.database import ROW_LOCK
 from service.core.models import utcnow
@@ -106,7 +107,7 @@ def contact_requests_public(
     through the lead). Product names in one statement for the whole list."""
     products = queries.product_names(session, {r.product_id for r in requests})
     banks = queries.bank_names(session, {r.bank_code for r in requests})
-    hidden = principal.role == Role.bank
+    hidden = not sees_requester(principal)
     return [
         _request_public(request, banks.get(request.bank_code), products[request.product_id], hidden)
         for request in requests

@@ -22,7 +22,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlmodel import Session, col
 
 from service.access.models import Role
-from service.access.policy import Principal, blank_private, lead_enterprise_tiers
+from service.access.policy import Principal, between_scope, blank_private, lead_enterprise_tiers
 from service.access.service import check_key, key_lookup, parse_key
 from service.core.database import Statement, compiled_sql, fetch_all
 from service.core.pagination import PageParams, cursor_key, encode_cursor
@@ -69,9 +69,9 @@ def pull(
     if touch is not None:
         yield [touch]
     where: dict[str, Any] = {}
-    bank_code = principal.bank_code if principal.role == Role.bank else filters.bank_code
-    if principal.role == Role.enterprise:
-        where["enterprise_id"] = principal.enterprise_id
+    bank_code, enterprise_id = between_scope(principal, filters.bank_code, None)
+    if enterprise_id is not None:
+        where["enterprise_id"] = enterprise_id
     if bank_code is not None:
         where["bank_code"] = bank_code
     if filters.status is not None:
