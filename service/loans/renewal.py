@@ -10,6 +10,7 @@ from datetime import date
 from enum import StrEnum
 
 from service.core.errors import Conflict
+from service.taxonomy.sizing import SIZE_LABEL
 
 
 class CaseStatus(StrEnum):
@@ -79,7 +80,6 @@ def check_transition(current: CaseStatus, to: CaseStatus) -> None:
 # 金规〔2024〕13号: medium enterprises' working-capital loans qualify when they mature by this
 # date ("2027年9月30日前到期": 前 includes the day in Chinese regulatory usage).
 MEDIUM_UNTIL = date(2027, 9, 30)
-SIZE_LABEL = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, select
 from sqlmodel import Session, col
 
 from service.core.models import today_local
@@ -293,10 +293,6 @@ def catalogue(session: Session) -> list[tuple[Product, ProductVersion, ProductRu
         .order_by(col(Product.id))
     ).all()
     return [(p, v, product_rules(p, v)) for p, v in rows]
-
-
-def count_enterprises(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Enterprise)) or 0
 
 
 def load_enterprise_arrays(
