@@ -1,4 +1,4 @@
-"""The synthetic library generator (service/synth.py): pure, no database."""
+"""The synthetic library generator (service/synth/): pure, no database."""
 
 import dataclasses
 import json
