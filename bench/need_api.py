@@ -74,8 +74,8 @@ def main() -> None:
         from service.enterprises.models import Enterprise
         from service.matching import facts, scoring
         from service.matching.catalogue import Catalogue
-        from service.matching.models import NeedCreate
         from service.matching.recommendations import recommend_for_need
+        from service.matching.schemas import NeedCreate
         from service.matching.service import create_need
         from service.matching.wiring import connect
         from service.products.models import Product

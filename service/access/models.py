@@ -35,25 +35,6 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ApiKeyPublic(SQLModel):
-    id: int
-    prefix: str
-    role: Role
-    bank_code: str | None
-    enterprise_id: int | None
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
-class ApiKeyCreated(ApiKeyPublic):
-    key: str | None = Field(
-        description="The key itself; shown only this once (null in a replay of the answer to "
-        "the same Idempotency-Key, which never stores it)"
-    )
-
-
 class AuditEntry(SQLModel, table=True):
     """A bank's read of enterprises' details, or any change: who, when, what.
 
@@ -86,23 +67,6 @@ class AuditEntry(SQLModel, table=True):
     enterprise_id: int | None = Field(default=None, index=True)
     enterprise_ids: list[int] | None = Field(default=None, sa_column=Column(IdList))
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
-
-
-class AuditEntryPublic(SQLModel):
-    id: int
-    at: datetime
-    actor_key_id: int | None
-    actor_role: str
-    actor_bank_code: str | None
-    actor_enterprise_id: int | None
-    action: str
-    subject_type: str
-    subject_id: str
-    enterprise_id: int | None
-    enterprise_ids: list[int] | None = Field(
-        default=None, description="A read: every enterprise whose details the bank received"
-    )
-    changes: dict[str, Any] | None
 
 
 class WebSession(SQLModel, table=True):

@@ -14,20 +14,9 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.access.exceptions import Forbidden, Hidden
 from service.access.models import Role
-from service.core.errors import AppError, Conflict, Unprocessable
-
-
-class Unauthenticated(AppError):
-    status = 401
-    code = "unauthenticated"
-    title = "Unauthorized"
-
-
-class Forbidden(AppError):
-    status = 403
-    code = "forbidden"
-    title = "Forbidden"
+from service.core.errors import Conflict, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -120,13 +109,6 @@ def enterprise_scope(principal: Principal, requested: int | None) -> int | None:
         return principal.enterprise_id
     require(principal, Role.office, Role.enterprise)
     return requested
-
-
-class Hidden(AppError):
-    """An object the caller may not see answers as a missing one would."""
-
-    status = 404
-    title = "Not Found"
 
 
 _HIDDEN_CODE = {

@@ -3,26 +3,19 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
-from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from service.access import service
 from service.access.dependencies import Caller, Retryable
-from service.access.models import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic, Role
+from service.access.models import Role
+from service.access.schemas import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic, KeyRequest
 from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
-from service.core.types import BodyInt, Digits, Timestamp
+from service.core.types import Digits, Timestamp
 
 router = APIRouter(tags=["access"])
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-class KeyRequest(BaseModel):
-    role: Role
-    name: str = Field(min_length=1, max_length=100, examples=["江苏银行无锡分行 对接系统"])
-    bank_code: str | None = Field(default=None, max_length=32, examples=["jsbank-wx"])
-    enterprise_id: BodyInt | None = Field(default=None, ge=1)
 
 
 @router.post(

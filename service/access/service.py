@@ -29,16 +29,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from service.access.audit import SYSTEM
-from service.access.models import (
-    ApiKey,
-    ApiKeyCreated,
-    ApiKeyPublic,
-    AuditEntry,
-    AuditEntryPublic,
-    Role,
-    WebSession,
-)
-from service.access.policy import Principal, Unauthenticated, require
+from service.access.exceptions import Unauthenticated
+from service.access.models import ApiKey, AuditEntry, Role, WebSession
+from service.access.policy import Principal, require
+from service.access.schemas import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic
 from service.core.database import ROW_LOCK, Statement, fetch, fetch_all
 from service.core.errors import NotFound, Unprocessable
 from service.core.models import UTCDateTime, utcnow

@@ -56,16 +56,3 @@ class Job(JobBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class JobPublic(JobBase):
-    id: int
-    status: JobStatus
-    attempts: int
-    run_after: datetime
-    worker: str | None
-    last_error: str | None
-    result: dict[str, Any] | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None

@@ -12,7 +12,8 @@ from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits
 from service.jobs import service
-from service.jobs.models import JobPublic, JobStatus
+from service.jobs.models import JobStatus
+from service.jobs.schemas import JobPublic
 
 router = APIRouter(tags=["jobs"])
 SessionDep = Annotated[Session, Depends(get_session)]

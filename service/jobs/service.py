@@ -34,7 +34,8 @@ from service.core.errors import NotFound
 from service.core.models import utcnow
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.core.settings import get_settings
-from service.jobs.models import Job, JobPublic, JobStatus
+from service.jobs.models import Job, JobStatus
+from service.jobs.schemas import JobPublic
 
 log = logging.getLogger(__name__)
 

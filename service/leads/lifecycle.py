@@ -40,10 +40,16 @@ from service.core.models import today_local, utcnow
 from service.core.settings import get_settings
 from service.leads import feed, queries, sla
 from service.leads.bank_events import announce
-from service.leads.exceptions import InvalidLeadRequest, LeadExists, LeadNotFound, NotEligible
+from service.leads.exceptions import (
+    InvalidLeadRequest,
+    LeadExists,
+    LeadNotFound,
+    NotEligible,
+    OutcomeInvalid,
+)
 from service.leads.models import Lead, LeadSource
 from service.leads.schemas import LeadPublic, StatusChange
-from service.leads.states import OPEN, LeadStatus, Outcome, OutcomeInvalid, check
+from service.leads.states import OPEN, LeadStatus, Outcome, check
 from service.matching.models import FinancingNeed, NeedMatch, NeedStatus
 from service.matching.recommendations import explain
 from service.products.service import get_product

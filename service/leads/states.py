@@ -3,14 +3,15 @@
 A lead opens as ``new``; the bank views it, contacts the enterprise, approves and disburses,
 or declines it at any open step; the enterprise may withdraw while it is open. ``disbursed``,
 ``declined`` and ``withdrawn`` are final. ``check`` says whether a requested change is
-allowed, by whom, and whether it carries the data it needs; the use case then applies it with
-a conditional update on the current status, so two racing changes cannot both win."""
+allowed, by whom, and whether it carries the data it needs (refusing with the errors of
+``exceptions.py``, worded in the labels here); the use case then applies it with a
+conditional update on the current status, so two racing changes cannot both win."""
 
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from service.core.errors import AppError, Conflict, Unprocessable
+from service.leads.exceptions import ActorNotAllowed, OutcomeInvalid, TransitionNotAllowed
 
 
 class LeadStatus(StrEnum):
@@ -150,56 +151,6 @@ class Outcome:
     on_date: date | None = None
 
 
-# --- errors ---------------------------------------------------------------------------------
-
-
-def _labels(statuses: frozenset[LeadStatus]) -> str:
-    return "、".join(STATUS_LABEL[s] for s in LeadStatus if s in statuses)
-
-
-class TransitionNotAllowed(Conflict):
-    code = "transition_not_allowed"
-
-    def __init__(self, current: LeadStatus, to: LeadStatus, allowed: frozenset[LeadStatus]) -> None:
-        tail = f"可改为：{_labels(allowed)}" if allowed else "该线索已结束，不能再更改"
-        super().__init__(
-            f"线索当前为「{STATUS_LABEL[current]}」，不能改为「{STATUS_LABEL[to]}」；{tail}",
-            current=str(current),
-            to=str(to),
-            allowed=[str(s) for s in LeadStatus if s in allowed],
-        )
-        self.current = current
-        self.to = to
-        self.allowed = allowed
-
-
-class ActorNotAllowed(AppError):
-    status = 403
-    code = "actor_not_allowed"
-    title = "Forbidden"
-
-    def __init__(self, actor: str, to: LeadStatus, allowed: frozenset[Actor]) -> None:
-        known = _actor(actor)
-        who = ACTOR_LABEL[known] if known is not None else f"「{actor}」"
-        may = "、".join(ACTOR_LABEL[a] for a in Actor if a in allowed)
-        super().__init__(
-            f"{who}不能将线索改为「{STATUS_LABEL[to]}」；只有{may}可以",
-            actor=actor,
-            to=str(to),
-        )
-        self.actor = actor
-        self.to = to
-        self.allowed = allowed
-
-
-class OutcomeInvalid(Unprocessable):
-    code = "invalid_outcome"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message, field=field)
-        self.field = field
-
-
 # --- the check ------------------------------------------------------------------------------
 
 
@@ -228,11 +179,35 @@ def check(current: LeadStatus, outcome: Outcome, approved_amount_fen: int | None
     current = LeadStatus(current)
     to = _status(outcome.to)
     if to not in ALLOWED[current]:
-        raise TransitionNotAllowed(current, to, ALLOWED[current])
+        raise _transition_refused(current, to)
     if not may_set(outcome.actor, to):
-        raise ActorNotAllowed(outcome.actor, to, MAY_SET[to])
+        raise _actor_refused(outcome.actor, to)
     _check_reason(to, outcome)
     _check_terms(to, outcome, approved_amount_fen)
+
+
+def _transition_refused(current: LeadStatus, to: LeadStatus) -> TransitionNotAllowed:
+    allowed = allowed_next(current)
+    tail = (
+        "可改为：" + "、".join(STATUS_LABEL[s] for s in allowed)
+        if allowed
+        else "该线索已结束，不能再更改"
+    )
+    return TransitionNotAllowed(
+        f"线索当前为「{STATUS_LABEL[current]}」，不能改为「{STATUS_LABEL[to]}」；{tail}",
+        current,
+        to,
+        allowed,
+    )
+
+
+def _actor_refused(actor: str, to: LeadStatus) -> ActorNotAllowed:
+    known = _actor(actor)
+    who = ACTOR_LABEL[known] if known is not None else f"「{actor}」"
+    may = "、".join(ACTOR_LABEL[a] for a in Actor if a in MAY_SET[to])
+    return ActorNotAllowed(
+        f"{who}不能将线索改为「{STATUS_LABEL[to]}」；只有{may}可以", actor, to, MAY_SET[to]
+    )
 
 
 def _status(value: str) -> LeadStatus:

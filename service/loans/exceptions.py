@@ -1,4 +1,4 @@
-"""Expected failures of the loans use cases."""
+"""Expected failures of the loans use cases and of the renewal rules."""
 
 from service.core.errors import Conflict, NotFound, Unprocessable
 
@@ -36,4 +36,11 @@ class ImportFileInvalid(Unprocessable):
 
 
 class BridgeTransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+
+
+class CaseTransitionNotAllowed(Conflict):
+    """A renewal case may not move to the status asked for; the renewal rules
+    (``renewal.py``) word the refusal and list where the case may go."""
+
     code = "transition_not_allowed"

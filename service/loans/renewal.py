@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from service.core.errors import Conflict
+from service.loans.exceptions import CaseTransitionNotAllowed
 from service.taxonomy.sizing import SIZE_LABEL
 
 
@@ -52,27 +52,21 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
-class CaseTransitionNotAllowed(Conflict):
-    code = "transition_not_allowed"
-
-    def __init__(self, current: CaseStatus, to: CaseStatus) -> None:
+def check_transition(current: CaseStatus, to: CaseStatus) -> None:
+    current, to = CaseStatus(current), CaseStatus(to)
+    if to not in ALLOWED[current]:
         allowed = [s for s in CaseStatus if s in ALLOWED[current]]
         tail = (
             "可改为：" + "、".join(CASE_LABEL[s] for s in allowed)
             if allowed
             else "续贷事项已结束，不能再更改"
         )
-        super().__init__(
+        raise CaseTransitionNotAllowed(
             f"续贷事项当前为「{CASE_LABEL[current]}」，不能改为「{CASE_LABEL[to]}」；{tail}",
             current=str(current),
             to=str(to),
             allowed=[str(s) for s in allowed],
         )
-
-
-def check_transition(current: CaseStatus, to: CaseStatus) -> None:
-    if to not in ALLOWED[CaseStatus(current)]:
-        raise CaseTransitionNotAllowed(CaseStatus(current), CaseStatus(to))
 
 
 # --- renewal without repaying principal -----------------------------------------------------

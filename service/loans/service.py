@@ -13,9 +13,9 @@ from datetime import date
 
 from sqlmodel import Session
 
+from service.access.exceptions import Forbidden
 from service.access.models import Role
 from service.access.policy import (
-    Forbidden,
     Principal,
     between_scope,
     identified_enterprises,

@@ -20,16 +20,14 @@ from service.matching.exceptions import (
     InvalidScoringConfig,
     ScoringConfigNotFound,
 )
-from service.matching.models import (
-    ScoringConfigCreate,
-    ScoringConfigPublic,
-    ScoringConfigRow,
-    ScoringSettings,
-)
+from service.matching.models import ScoringConfigRow
 from service.matching.queries import config_version_in_force
 from service.matching.rematch import CONFIG_CHANGED
 from service.matching.schemas import (
     PurposeOut,
+    ScoringConfigCreate,
+    ScoringConfigPublic,
+    ScoringSettings,
 )
 
 TIERS = ("landmark", "advantage", "future", "none")

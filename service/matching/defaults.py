@@ -1,7 +1,7 @@
 """What a scoring configuration falls back to where it says nothing: the purpose tree, the
 city's policy schemes, region names, the qualifications an enterprise can obtain soon (each
 with what it must hold first) and the factor weights. Pure data; ``scoring.ScoringConfig`` and
-the stored configuration's shape (``models.ScoringSettings``) take their defaults from here."""
+the stored configuration's shape (``schemas.ScoringSettings``) take their defaults from here."""
 
 # The purpose tree of the configuration when it names none: code → (name, parent).
 DEFAULT_PURPOSES: dict[str, tuple[str, str | None]] = {

@@ -14,15 +14,18 @@ from service.core.errors import problem_responses
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits
 from service.matching import configuration, prospects, recommendations, service
-from service.matching.models import (
+from service.matching.models import NeedStatus
+from service.matching.schemas import (
+    Explanation,
     NeedCreate,
     NeedPublic,
-    NeedStatus,
     NeedUpdate,
+    Prospect,
+    PurposeOut,
+    Recommendations,
     ScoringConfigCreate,
     ScoringConfigPublic,
 )
-from service.matching.schemas import Explanation, Prospect, PurposeOut, Recommendations
 
 router = APIRouter(tags=["matching"])
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,8 +1,23 @@
-"""What the matching API returns."""
+"""What the matching API reads and answers: a financing need (posted, changed, shown; its
+collateral and bank codes normalised here), a scoring configuration (its settings with their
+defaults and bounds, a new version as posted, a version as shown), recommendations with their
+factors and near misses, explanations, prospects, and the purpose tree. The checks of a
+configuration across fields are in ``configuration.py``."""
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import SQLModel
+
+from service.core.types import BodyInt, IsoDate
+from service.matching.defaults import (
+    DEFAULT_OBTAINABLE,
+    DEFAULT_POLICY_SCHEMES,
+    DEFAULT_PURPOSES,
+    DEFAULT_REGIONS,
+)
+from service.matching.models import CollateralOffer, NeedBase, NeedPurpose, NeedStatus
 
 FACTOR_LABEL = {
     "sector": "产业契合",
@@ -145,3 +160,151 @@ class PurposeOut(BaseModel):
         description="Products accepting any of these accept this purpose",
         examples=[["equipment", "project"]],
     )
+
+
+def _collateral(value: list[CollateralOffer] | None) -> list[CollateralOffer] | None:
+    if value is not None and not value:
+        raise ValueError("至少选择一种担保方式；不提供担保请选 none")
+    return sorted(set(value), key=list(CollateralOffer).index) if value else value
+
+
+def _bank_codes(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    codes = sorted({code.strip() for code in value})
+    if not codes or "" in codes:
+        raise ValueError("至少选择一家银行；不限银行请留空（null）")
+    if len(codes) > 50:
+        raise ValueError("最多选择 50 家银行")
+    return codes
+
+
+class NeedCreate(NeedBase):
+    enterprise_id: BodyInt
+
+    @field_validator("bank_codes")
+    @classmethod
+    def _check_banks(cls, value: list[str] | None) -> list[str] | None:
+        return _bank_codes(value)
+
+    @field_validator("collateral")
+    @classmethod
+    def _check_collateral(cls, value: list[CollateralOffer]) -> list[CollateralOffer]:
+        return _collateral(value) or []
+
+
+class NeedUpdate(SQLModel):
+    amount_fen: BodyInt | None = Field(default=None, gt=0)
+    term_months: BodyInt | None = Field(default=None, ge=1, le=360)
+    purpose: NeedPurpose | None = None
+    collateral: list[CollateralOffer] | None = None
+    wanted_by_date: IsoDate | None = None
+    project_id: BodyInt | None = None
+    consent_share_details: bool | None = None
+    max_banks: BodyInt | None = Field(default=None, ge=1, le=5)
+    bank_codes: list[str] | None = Field(default=None, description="null: any bank")
+    note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("collateral")
+    @classmethod
+    def _check_collateral(cls, value: list[CollateralOffer] | None) -> list[CollateralOffer] | None:
+        return _collateral(value)
+
+    @field_validator("bank_codes")
+    @classmethod
+    def _check_banks(cls, value: list[str] | None) -> list[str] | None:
+        return _bank_codes(value)
+
+
+class NeedPublic(NeedBase):
+    id: int
+    enterprise_id: int
+    status: NeedStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PurposeNode(SQLModel):
+    name: str = Field(min_length=1, max_length=50)
+    parent: str | None = Field(default=None, max_length=32)
+
+
+class ScoringSettings(SQLModel):
+    """Weights and thresholds of the scoring; a new version replaces the one in force."""
+
+    weights: dict[str, BodyInt] = Field(
+        description="Points per factor (sector, industry, size, need, qualification, cost, "
+        "policy); they add up to 100.",
+        examples=[
+            {
+                "sector": 20,
+                "industry": 10,
+                "size": 10,
+                "need": 20,
+                "qualification": 10,
+                "cost": 10,
+                "policy": 20,
+            }
+        ],
+    )
+    top_per_enterprise: BodyInt = Field(default=10, ge=1, le=100)
+    top_per_product: BodyInt = Field(default=200, ge=1, le=10_000)
+    near_miss_max_failures: BodyInt = Field(default=2, ge=0, le=5)
+    near_miss_limit: BodyInt = Field(default=5, ge=0, le=20, description="Near misses shown")
+    tier_value: dict[str, float] = Field(
+        default_factory=lambda: {"landmark": 1.0, "advantage": 0.8, "future": 0.85, "none": 0.4},
+        description="Policy priority of each cluster tier, 0–1",
+    )
+    size_value: dict[str, float] = Field(
+        default_factory=lambda: {
+            "micro": 1.0,
+            "small": 1.0,
+            "medium": 0.8,
+            "large": 0.5,
+            "unknown": 0.3,
+        },
+        description="How much the policy favours each size class, 0–1",
+    )
+    spread_best_bp: BodyInt = Field(default=-30, ge=-1000, le=2000)
+    spread_worst_bp: BodyInt = Field(default=200, ge=-1000, le=2000)
+    policy_schemes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_POLICY_SCHEMES),
+        max_length=20,
+        description="Schemes the city's plans recommend first (the policy factor)",
+    )
+    purposes: dict[str, PurposeNode] = Field(
+        default_factory=lambda: {
+            code: PurposeNode(name=name, parent=parent)
+            for code, (name, parent) in DEFAULT_PURPOSES.items()
+        },
+        description="The purpose tree: a product accepting a purpose accepts its children",
+    )
+    regions: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_REGIONS),
+        description="Names of area-code prefixes, for the region rules' messages",
+    )
+    obtainable: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_OBTAINABLE.items()},
+        description="Qualifications an enterprise can apply for soon, each with those it must "
+        "hold first; near misses suggest only these (or renewing an expired one)",
+    )
+    bridge_window_days: BodyInt = Field(
+        default=30,
+        ge=1,
+        le=90,
+        description="The bridge fund fits a loan maturing within this many days",
+    )
+
+
+class ScoringConfigCreate(SQLModel):
+    config: ScoringSettings
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ScoringConfigPublic(SQLModel):
+    version: int
+    config: dict[str, Any]
+    note: str | None
+    created_at: datetime
+    in_force: bool = False

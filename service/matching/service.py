@@ -31,14 +31,8 @@ from service.matching.exceptions import (
     NeedClosed,
     NeedNotFound,
 )
-from service.matching.models import (
-    FinancingNeed,
-    NeedCreate,
-    NeedMatch,
-    NeedPublic,
-    NeedStatus,
-    NeedUpdate,
-)
+from service.matching.models import FinancingNeed, NeedMatch, NeedStatus
+from service.matching.schemas import NeedCreate, NeedPublic, NeedUpdate
 
 CLOSED = (NeedStatus.withdrawn, NeedStatus.fulfilled, NeedStatus.expired)
 

@@ -1,11 +1,10 @@
 """Reference data: 465 clusters, districts, qualification types, ownership types, the size
-table, LPR: the tables, and the shapes the API reads and answers with (the ``…Public`` models,
-``OwnershipTypeUpdate``, ``ClusterMatch``, ``SizeClassification``)."""
+table, LPR: the tables, their ``…Base`` classes and the enums of their values (tier, size
+class, qualification level). The API's shapes are in ``schemas.py``."""
 
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
@@ -53,17 +52,6 @@ class Cluster(ClusterBase, table=True):
     __tablename__ = "cluster"
 
 
-class ClusterPublic(ClusterBase):
-    pass
-
-
-class ClusterMatch(BaseModel):  # a cluster a free text was matched to
-    code: str
-    name: str
-    score: float
-    matched_keywords: list[str]
-
-
 class DistrictBase(SQLModel):
     code: str = Field(primary_key=True, max_length=32, schema_extra={"examples": ["xinwu"]})
     name: str = Field(max_length=32, schema_extra={"examples": ["新吴区"]})
@@ -76,10 +64,6 @@ class DistrictBase(SQLModel):
 
 class District(DistrictBase, table=True):
     __tablename__ = "district"
-
-
-class DistrictPublic(DistrictBase):
-    pass
 
 
 class QualificationTypeBase(SQLModel):
@@ -96,10 +80,6 @@ class QualificationTypeBase(SQLModel):
 
 class QualificationType(QualificationTypeBase, table=True):
     __tablename__ = "qualification_type"
-
-
-class QualificationTypePublic(QualificationTypeBase):
-    pass
 
 
 class OwnershipTypeBase(SQLModel):
@@ -124,16 +104,6 @@ class OwnershipTypeBase(SQLModel):
 
 class OwnershipType(OwnershipTypeBase, table=True):
     __tablename__ = "ownership_type"
-
-
-class OwnershipTypePublic(OwnershipTypeBase):
-    pass
-
-
-class OwnershipTypeUpdate(SQLModel):
-    """Only whether the type counts as 民营; its name and order follow the reference file."""
-
-    private: bool | None = Field(default=None, schema_extra={"examples": [True]})
 
 
 class SizeIndustryBase(SQLModel):
@@ -166,17 +136,6 @@ class SizeThreshold(SizeThresholdBase, table=True):
     __tablename__ = "size_threshold"
 
 
-class SizeClassification(BaseModel):  # figures classified by the size table
-    industry_code: str
-    size_class: str | None
-    size_industry_key: str | None
-    reason: str
-
-
-class SizeStandardPublic(SizeIndustryBase):
-    thresholds: list[SizeThresholdBase]
-
-
 class LprRateBase(SQLModel):
     effective_date: date = Field(primary_key=True)
     tenor: str = Field(primary_key=True, max_length=4, description="1Y or 5Y")
@@ -185,7 +144,3 @@ class LprRateBase(SQLModel):
 
 class LprRate(LprRateBase, table=True):
     __tablename__ = "lpr_rate"
-
-
-class LprRatePublic(LprRateBase):
-    pass

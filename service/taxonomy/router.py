@@ -12,7 +12,8 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.types import Digits
 from service.taxonomy import service
-from service.taxonomy.models import (
+from service.taxonomy.models import SizeThresholdBase
+from service.taxonomy.schemas import (
     ClusterMatch,
     ClusterPublic,
     DistrictPublic,
@@ -22,7 +23,6 @@ from service.taxonomy.models import (
     QualificationTypePublic,
     SizeClassification,
     SizeStandardPublic,
-    SizeThresholdBase,
 )
 from service.taxonomy.sizing import Figures
 

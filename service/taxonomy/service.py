@@ -20,11 +20,11 @@ from service.taxonomy.models import (
     District,
     LprRate,
     OwnershipType,
-    OwnershipTypeUpdate,
     QualificationType,
     SizeIndustry,
     SizeThreshold,
 )
+from service.taxonomy.schemas import OwnershipTypeUpdate
 from service.taxonomy.sizing import Figures, SizeResult, SizeRow, Threshold, classify
 from service.taxonomy.suggest import closest
 

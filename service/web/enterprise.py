@@ -21,7 +21,8 @@ from service.loans import reminders
 from service.loans import service as loans
 from service.matching import recommendations
 from service.matching import service as matching
-from service.matching.models import CollateralOffer, NeedCreate, NeedPurpose, NeedUpdate
+from service.matching.models import CollateralOffer, NeedPurpose
+from service.matching.schemas import NeedCreate, NeedUpdate
 from service.products import service as products
 from service.web.forms import FormReader
 from service.web.pages import (

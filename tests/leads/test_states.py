@@ -10,18 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.leads.exceptions import ActorNotAllowed, OutcomeInvalid, TransitionNotAllowed
 from service.leads.states import (
     ALLOWED,
     DECLINE_REASON_LABEL,
     OPEN,
     STATUS_LABEL,
     TERMINAL,
-    ActorNotAllowed,
     DeclineReason,
     LeadStatus,
     Outcome,
-    OutcomeInvalid,
-    TransitionNotAllowed,
     allowed_next,
     check,
     may_set,

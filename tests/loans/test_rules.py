@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.loans import bridge
+from service.loans.exceptions import CaseTransitionNotAllowed
 from service.loans.renewal import (
     ALLOWED,
     FINAL,
     CaseStatus,
-    CaseTransitionNotAllowed,
     check_transition,
     no_principal_renewal,
 )

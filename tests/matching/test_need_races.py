@@ -16,7 +16,8 @@ from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise
 from service.enterprises.schemas import EnterpriseCreate, EnterpriseUpdate
 from service.matching import service as matching
-from service.matching.models import FinancingNeed, NeedCreate, NeedMatch, NeedUpdate
+from service.matching.models import FinancingNeed, NeedMatch
+from service.matching.schemas import NeedCreate, NeedUpdate
 from tests.factories import enterprise_payload, need_payload
 
 
