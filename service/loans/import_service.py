@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from service.access.models import Role
-from service.access.policy import Principal, require, sees_bank
+from service.access.policy import Principal, between_scope, require, sees_bank
 from service.core.models import today_local, utcnow
 from service.core.tables import FileError, read_table
 from service.loans import imports, queries
@@ -35,7 +35,7 @@ def import_loans(
     bank already has updates that loan, a new one adds a loan. Rejected rows are reported
     with every reason; ``dry_run`` reports without writing."""
     require(principal, Role.bank, Role.office)
-    default_bank = principal.bank_code if principal.role == Role.bank else bank_code
+    default_bank, _ = between_scope(principal, bank_code, None)
     try:
         rows, count = imports.parse_rows(read_table(content, filename))
     except FileError as exc:

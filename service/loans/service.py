@@ -64,16 +64,14 @@ def read_loan(session: Session, principal: Principal, loan_id: int) -> LoanPubli
 def _bank_of(principal: Principal, requested: str | None) -> str:
     """The bank a write is for: a bank's own; the office names one."""
     require(principal, Role.bank, Role.office)
-    if principal.role == Role.bank:
-        assert principal.bank_code is not None
-        if requested is not None and not sees_bank(principal, requested):
-            raise Forbidden(
-                f"银行密钥只能登记本行（{principal.bank_code}）的贷款。", code="forbidden_bank"
-            )
-        return principal.bank_code
-    if requested is None:
+    if requested is not None and not sees_bank(principal, requested):
+        raise Forbidden(
+            f"银行密钥只能登记本行（{principal.bank_code}）的贷款。", code="forbidden_bank"
+        )
+    bank_code, _ = between_scope(principal, requested, None)
+    if bank_code is None:
         raise InvalidLoan("金融办登记贷款须指明银行（bank_code）。", code="bank_required")
-    return requested
+    return bank_code
 
 
 # --- recording loans ------------------------------------------------------------------------
