@@ -1,4 +1,6 @@
-"""FastAPI dependencies: the caller of a request, from its ``Authorization: Bearer`` key."""
+"""FastAPI dependencies: the caller of a request, from its ``Authorization: Bearer`` key, and
+safe retries. They authenticate only: what the caller may do is decided by the use cases, by
+the rules of ``access.policy``."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +16,7 @@ from starlette.types import Scope
 
 from service.access import service
 from service.access.audit import act_as
-from service.access.models import Role
-from service.access.policy import Principal, require
+from service.access.policy import Principal
 from service.core.database import get_session
 from service.core.idempotency import run_once
 
@@ -53,15 +54,9 @@ def current_principal(
     return authenticate(request, session)
 
 
-def office_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-    require(principal, Role.office)
-    return principal
-
-
 Caller = Annotated[Principal, Depends(current_principal)]
 # For an endpoint that authenticates itself (``authenticate``): declares the scheme only.
 BearerScheme = Annotated[object, Depends(bearer)]
-Office = Annotated[Principal, Depends(office_principal)]
 
 
 def idempotency_owner(request: Request) -> str:
