@@ -86,6 +86,7 @@ def _entry(
     return {
         "at": at,
         "actor_key_id": actor.key_id,
+        "actor_user_id": actor.user_id,
         "actor_role": str(actor.role) if actor is not SYSTEM else "system",
         "actor_bank_code": actor.bank_code,
         "actor_enterprise_id": actor.enterprise_id,

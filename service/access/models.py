@@ -16,6 +16,73 @@ class Role(StrEnum):
     enterprise = "enterprise"  # bound to one enterprise
 
 
+class BankRole(StrEnum):
+    """A person's place inside a bank."""
+
+    admin = "admin"  # the bank's administrator: every lead of the bank, assigns them, the team
+    manager = "manager"  # an account manager (客户经理): the leads assigned to them first
+
+
+class InvitationPurpose(StrEnum):
+    invite = "invite"  # a new account: the invitee chooses a password
+    reset = "reset"  # an administrator's reset: the holder chooses a new password
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in to the pages: office staff, a bank's administrator or account
+    manager, an enterprise's user. Only the password's Argon2id hash is kept. Repeated
+    failures lock the account for a time that doubles (``locked_until``)."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=100, unique=True)  # e-mail or mobile, as typed, lower-cased
+    display_name: str = Field(max_length=50)
+    role: Role = Field(sa_type=String(16))
+    bank_role: BankRole | None = Field(default=None, sa_type=String(16))
+    bank_code: str | None = Field(default=None, foreign_key="bank.code", max_length=32, index=True)
+    enterprise_id: int | None = Field(
+        default=None, foreign_key="enterprise.id", ondelete="CASCADE", index=True
+    )
+    password_hash: str | None = Field(default=None, max_length=200)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = 1
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time link: to create an account (``invite``) or to choose a new password after
+    an administrator's reset (``reset``, for ``user_id``). Only the token's SHA-256 is kept;
+    it works once, before ``expires_at``, unless revoked."""
+
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    purpose: InvitationPurpose = Field(sa_type=String(16))
+    login: str = Field(max_length=100, index=True)
+    display_name: str = Field(max_length=50)
+    role: Role = Field(sa_type=String(16))
+    bank_role: BankRole | None = Field(default=None, sa_type=String(16))
+    bank_code: str | None = Field(default=None, foreign_key="bank.code", max_length=32, index=True)
+    enterprise_id: int | None = Field(
+        default=None, foreign_key="enterprise.id", ondelete="CASCADE", index=True
+    )
+    user_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True
+    )
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class ApiKey(SQLModel, table=True):
     """A key is shown once; only its SHA-256 is kept. ``prefix`` finds the row."""
 
@@ -58,6 +125,7 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     actor_key_id: int | None = None
+    actor_user_id: int | None = None
     actor_role: str = Field(max_length=16)
     actor_bank_code: str | None = Field(default=None, max_length=32)
     actor_enterprise_id: int | None = None
@@ -71,14 +139,20 @@ class AuditEntry(SQLModel, table=True):
 
 class WebSession(SQLModel, table=True):
     """A signed-in browser: the pages' session cookie holds a random token of which only the
-    SHA-256 is kept. It acts with the key it was opened with, so revoking the key ends it;
-    signing out deletes it. ``csrf_token`` is the secret every form of the session carries."""
+    SHA-256 is kept. It acts as the person who signed in (``user_id``), or with the key it was
+    opened with (``api_key_id``, the demo's way in): disabling the account or revoking the key
+    ends it; signing out deletes it. ``csrf_token`` is the secret every form carries."""
 
     __tablename__ = "web_session"
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
-    api_key_id: int = Field(foreign_key="api_key.id", ondelete="CASCADE", index=True)
+    api_key_id: int | None = Field(
+        default=None, foreign_key="api_key.id", ondelete="CASCADE", index=True
+    )
+    user_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="CASCADE", index=True
+    )
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.access.exceptions import Forbidden, Hidden
-from service.access.models import Role
+from service.access.models import BankRole, Role
 from service.core.errors import Conflict, Unprocessable
 
 
@@ -25,6 +25,8 @@ class Principal:
     key_id: int | None = None
     bank_code: str | None = None
     enterprise_id: int | None = None
+    user_id: int | None = None  # a person signed in to the pages; None for a key or the system
+    bank_role: BankRole | None = None  # a bank's person: administrator or account manager
 
     @property
     def is_office(self) -> bool:
@@ -32,7 +34,10 @@ class Principal:
 
     @property
     def ref(self) -> str:
-        """Who acted, as recorded: the API key, or the holder for the CLI and jobs."""
+        """Who acted, as recorded: the person, the API key, or the holder for the CLI and
+        jobs."""
+        if self.user_id:
+            return f"user:{self.user_id}"
         return f"key:{self.key_id}" if self.key_id else self.label
 
     @property

@@ -41,6 +41,7 @@ class AuditEntryPublic(SQLModel):
     id: int
     at: datetime
     actor_key_id: int | None
+    actor_user_id: int | None = Field(default=None, description="The person who acted, if any")
     actor_role: str
     actor_bank_code: str | None
     actor_enterprise_id: int | None

@@ -53,6 +53,9 @@ class Lead(SQLModel, table=True):
     seq: int = Field(sa_type=BigInteger)  # position in the bank's feed, renewed on each change
     contact_due_date: date
     viewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The bank's account manager working the lead (its administrator assigns it).
+    assignee_user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sla_breached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reassigned_from_id: int | None = Field(default=None, foreign_key="lead.id")

@@ -39,3 +39,7 @@ def browser_as(app: Any, session: Any) -> Callable[..., TestClient]:
         return sign_in(client, key)
 
     return make
+
+
+# The real browser and `finmatch serve` (tests/web/browser.py), for every page test module.
+from tests.web.browser import browser, server, visit  # noqa: E402, F401
