@@ -229,7 +229,9 @@ MATURITY_NOTE = (
     description="Per bank and in total, over the loans maturing in the period: how many the "
     "bank contacted about renewal at least 30 days before maturity, renewed on or before the "
     "maturity date, bridged with the 转贷应急资金, whose renewal failed, repaid, and still "
-    "open; each as a share of the loans maturing (4 decimals)." + MATURITY_NOTE,
+    "open. These are counted over the loans `due` (maturity passed or within the reminder "
+    "window, the earliest of FINMATCH_REMINDER_STAGES days ahead) and each is a share of them "
+    "(4 decimals); `maturing` counts every loan of the period." + MATURITY_NOTE,
     response_model=RenewalReport,
     responses=RESPONSES,
 )

@@ -206,11 +206,16 @@ class MaturityScope(BaseModel):
 
 
 class RenewalRow(BaseModel):
-    """Loans maturing in the period and what became of them. Rates are over ``maturing``."""
+    """Loans maturing in the period and what became of them. Compliance counts and rates are
+    over the loans ``due``: maturity passed or inside the reminder window."""
 
     key: str | None = Field(description="Bank code; null on the total row")
     label: str = Field(examples=["江苏银行"])
     maturing: int = Field(description="Loans maturing in the period")
+    due: int = Field(
+        description="Of them, maturity passed or within the reminder window (the earliest "
+        "reminder stage before maturity has come): the denominator of every rate"
+    )
     principal_fen: int
     matured: int = Field(description="Of them, maturity date already passed")
     contacted_30: int = Field(

@@ -16,6 +16,7 @@ from service.access.policy import Principal, require
 from service.core.errors import Unprocessable
 from service.core.models import today_local
 from service.core.settings import get_settings
+from service.loans.reminders import stages as reminder_stages
 from service.metrics import queries
 from service.metrics.lead_figures import amounts, decline_reasons, funnel, response_times
 from service.metrics.loan_figures import maturities, renewals
@@ -180,7 +181,7 @@ def renewal_report(session: Session, principal: Principal, query: ReportQuery) -
         ownership=scope.ownership,
         private=scope.private,
     )
-    groups, total = renewals(rows, scope.as_of)
+    groups, total = renewals(rows, scope.as_of, max(reminder_stages()))
     return RenewalReport(scope=scope, groups=groups, total=total)
 
 

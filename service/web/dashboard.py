@@ -150,6 +150,7 @@ def renewals_table(src: Source) -> Table:
         columns=[
             Column("label", "银行"),
             Column("maturing", "到期笔数", "int"),
+            Column("due", "应计笔数", "int"),
             Column("principal_fen", "本金", "wan"),
             Column("contacted_30", "提前30天联系", "int"),
             Column("contacted_30_rate", "提前联系率", "ratio"),
@@ -163,6 +164,7 @@ def renewals_table(src: Source) -> Table:
         rows=rows,
         total=total,
         links={"label": bank_link},
+        note="合规率只计已到期或已进入提醒期（到期前首个提醒节点已到）的贷款（应计笔数）。",
     )
 
 

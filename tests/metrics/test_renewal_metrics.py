@@ -86,18 +86,21 @@ def test_renewal_compliance_per_bank(client, book) -> None:
         1.0,
         0.5,
     )
-    assert (a["failed"], a["open"], a["principal_fen"]) == (0, 0, 200_000_000)
-    assert (b["maturing"], b["contacted_30"], b["renewed"], b["failed"], b["open"]) == (
+    assert (a["failed"], a["open"], a["principal_fen"], a["due"]) == (0, 0, 200_000_000, 2)
+    # B2 matures on 12-31, after 2026-11-27 + 30 days: not due yet, so out of every rate
+    assert (b["maturing"], b["due"], b["contacted_30"], b["renewed"], b["failed"], b["open"]) == (
         2,
+        1,
         0,
         0,
         1,
-        1,
+        0,
     )
-    assert b["failed_rate"] == 0.5
-    assert (total["maturing"], total["contacted_30"], total["renewed_before_maturity"]) == (4, 1, 2)
-    assert (total["contacted_30_rate"], total["renewed_before_maturity_rate"]) == (0.25, 0.5)
-    assert (total["bridged_rate"], total["failed_rate"], total["open"]) == (0.25, 0.25, 1)
+    assert b["failed_rate"] == 1.0
+    assert (total["maturing"], total["due"], total["contacted_30"]) == (4, 3, 1)
+    assert total["renewed_before_maturity"] == 2
+    assert (total["contacted_30_rate"], total["renewed_before_maturity_rate"]) == (0.3333, 0.6667)
+    assert (total["bridged_rate"], total["failed_rate"], total["open"]) == (0.3333, 0.3333, 0)
     assert total["matured"] == 0 and report["scope"]["as_of"] == "2026-11-27"
     csv = client.get(
         "/api/v1/metrics/renewals",
