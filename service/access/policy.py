@@ -179,6 +179,41 @@ def check_sees_bank(principal: Principal, bank_code: str) -> None:
         )
 
 
+# --- who works a bank's lead ----------------------------------------------------------------
+
+
+def check_assigns_lead(
+    principal: Principal, bank_code: str, current: int | None, assignee: int | None
+) -> None:
+    """Who may set who works a lead of ``bank_code`` (seeing the lead is checked before): the
+    office, the bank's system (its key) and the bank's administrator, to anyone of the bank or
+    nobody. An account manager claims an unassigned lead for itself (认领), and may hand back
+    a lead it holds (to nobody) so that the administrator can give it to someone else; it
+    never takes another's lead nor gives one to another. An enterprise never assigns."""
+    require(principal, Role.office, Role.bank)
+    if principal.is_office or principal.bank_code != bank_code:
+        return  # another bank's lead is hidden before this rule is asked
+    if principal.user_id is None or principal.bank_role == BankRole.admin:
+        return
+    claims = current is None and assignee == principal.user_id
+    hands_back = current == principal.user_id and assignee is None
+    if not (claims or hands_back or current == assignee == principal.user_id):
+        raise Forbidden(
+            "客户经理只能认领未分配的线索，或退回自己的线索；分配给他人请由本行管理员操作。",
+            code="forbidden_assignment",
+        )
+
+
+def works_as_manager(principal: Principal) -> bool:
+    """A bank's account manager: its list of leads opens on its own (它的线索), with every
+    lead of the bank one click away; an administrator, a key and the office open on all."""
+    return (
+        principal.role == Role.bank
+        and principal.user_id is not None
+        and principal.bank_role != BankRole.admin
+    )
+
+
 # --- what banks see: public facts and private facts ------------------------------------------
 
 

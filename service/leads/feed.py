@@ -5,7 +5,7 @@ PostgreSQL connection (the served app on PostgreSQL: no worker thread per reques
 
 A step yields the statements it needs (PostgreSQL gets each step's statements in one
 pipeline: one round trip), and the driver sends back their rows. A page takes three round
-trips: the API key; the leads joined with their enterprise, product and need; then the
+trips: the API key; the leads joined with their enterprise, product, need and assignee; then the
 enterprises' valid qualifications, their contacts and the audit entry of the read. Rows, not
 ORM objects, and plain dicts for the answer: a bank pulls pages of 100, and building and then
 validating 100 nested models would cost more than reading them."""
@@ -25,6 +25,7 @@ from service.access.models import Role
 from service.access.policy import Principal, between_scope, blank_private, lead_enterprise_tiers
 from service.access.service import check_key, key_lookup, parse_key
 from service.core.database import Statement, compiled_sql, fetch_all
+from service.core.errors import Unprocessable
 from service.core.pagination import PageParams, cursor_key, encode_cursor
 from service.enterprises.queries import codes_by_enterprise, valid_qualifications
 from service.leads import queries
@@ -43,6 +44,29 @@ class LeadFilters:
     updated_since: datetime | None = None
     bank_code: str | None = None  # the office's choice; a bank always gets its own
     need_id: int | None = None  # the leads of one financing need (of those the caller sees)
+    assignee: str | None = None  # "me", "none" or a person's id (``assignee_filter``)
+
+
+def assignee_filter(principal: Principal, value: str | None) -> dict[str, Any]:
+    """The feed's ``where`` of an assignee filter: ``none`` the leads nobody works yet, an id
+    that person's, ``me`` the caller's own (a person only: a key is no one's assignee)."""
+    if value is None:
+        return {}
+    if value == "none":
+        return {"assignee_none": True}
+    if value == "me":
+        if principal.user_id is None:
+            raise Unprocessable(
+                "assignee=me 仅适用于登录的人员；API 密钥请给出人员编号或 none。",
+                code="invalid_assignee_filter",
+                field="assignee",
+            )
+        return {"assignee_id": principal.user_id}
+    if value.isascii() and value.isdigit() and 0 < int(value) <= 2_147_483_647:
+        return {"assignee_id": int(value)}
+    raise Unprocessable(
+        "assignee 须为 me、none 或人员编号。", code="invalid_assignee_filter", field="assignee"
+    )
 
 
 def _product_id() -> Select[Any]:
@@ -87,6 +111,7 @@ def pull(
         where["updated_since"] = filters.updated_since
     if filters.need_id is not None:
         where["need_id"] = filters.need_id
+    where.update(assignee_filter(principal, filters.assignee))
     by_seq = bank_code is not None
     after = cursor_key(page, 1, (int,))
     if after:
@@ -171,6 +196,9 @@ def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> S
                 if row.need_id is not None
                 else None,
                 "enterprise": _enterprise(row, visible, private, quals, people),
+                "assignee": {"id": row.assignee_user_id, "name": row.assignee_name}
+                if row.assignee_user_id is not None
+                else None,
             }
         )
     return out

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from service.access.models import AuditEntry
+from service.access.models import AuditEntry, UserAccount
 from service.core.database import ROW_LOCK, Statement, among
 from service.core.models import UTCDateTime, utcnow
 from service.enterprises.models import Contact, Enterprise
@@ -68,6 +68,7 @@ PAGE_COLUMNS = (
     col(FinancingNeed.purpose).label("need_purpose"),
     col(FinancingNeed.collateral).label("need_collateral"),
     col(FinancingNeed.wanted_by_date).label("need_wanted_by_date"),
+    col(UserAccount.display_name).label("assignee_name"),
 )
 
 
@@ -79,13 +80,16 @@ FILTERS: dict[str, Any] = {
     "status": lambda: Lead.status == bindparam("status", type_=String),
     "product_id": lambda: Lead.product_id == bindparam("product_id"),
     "updated_since": lambda: Lead.updated_at >= bindparam("updated_since", type_=UTCDateTime),
+    "assignee_id": lambda: Lead.assignee_user_id == bindparam("assignee_id"),
+    "assignee_none": lambda: col(Lead.assignee_user_id).is_(None),  # its value is not read
     "after_seq": lambda: Lead.seq > bindparam("after_seq"),
     "after_id": lambda: Lead.id > bindparam("after_id"),
 }
 
 
 def page_statement(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """Leads with their enterprise, product (current version's name) and need, one row each."""
+    """Leads with their enterprise, product (current version's name), need and assignee's
+    name, one row each."""
     return (
         select(*PAGE_COLUMNS)
         .join(Enterprise, col(Enterprise.id) == col(Lead.enterprise_id))
@@ -98,6 +102,7 @@ def page_statement(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
             ),
         )
         .outerjoin(FinancingNeed, col(FinancingNeed.id) == col(Lead.need_id))
+        .outerjoin(UserAccount, col(UserAccount.id) == col(Lead.assignee_user_id))
         .where(*conditions)
     )
 

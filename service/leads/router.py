@@ -13,10 +13,11 @@ from service.core.errors import problem_responses
 from service.core.models import today_local, utcnow
 from service.core.pagination import Page, PageDep
 from service.core.types import Digits, Timestamp
-from service.leads import bank_events, contact_requests, feed, lifecycle, webhooks
+from service.leads import assignment, bank_events, contact_requests, feed, lifecycle, webhooks
 from service.leads.models import ContactRequestStatus, DeliveryStatus
 from service.leads.schemas import (
     ApplicationRequest,
+    AssigneeChange,
     BankEventPublic,
     ContactRequestCreate,
     ContactRequestPublic,
@@ -63,11 +64,20 @@ async def list_leads(
         Query(ge=1, le=2_147_483_647, description="The leads of this financing need"),
         Digits,
     ] = None,
+    assignee: Annotated[
+        str | None,
+        Query(
+            max_length=12,
+            pattern=r"^(me|none|[1-9][0-9]{0,9})$",
+            description="`none`: leads nobody works yet; a person's id: theirs; `me` (a "
+            "signed-in person only): the caller's own",
+        ),
+    ] = None,
 ) -> Any:
     # The hot path of a bank's integration (see service.leads.feed): on PostgreSQL it runs
     # on the event loop; otherwise in one call to a worker thread (the usual session and
     # caller dependencies would take three more).
-    filters = feed.LeadFilters(lead_status, product, updated_since, bank, need_id)
+    filters = feed.LeadFilters(lead_status, product, updated_since, bank, need_id, assignee)
     authorization = request.headers.get("authorization")
     today, now = today_local(), utcnow()
     pool = request.app.state.async_pool
@@ -148,6 +158,42 @@ def change_status(
         return 200, body, {"ETag": etag(lead.version)}
 
     return retry.answer({"change": change.model_dump(mode="json"), "if_match": if_match}, call)
+
+
+@router.put(
+    "/leads/{lead_id:int}/assignee",
+    operation_id="assignLead",
+    summary="Set who works a lead",
+    description="The bank's person who works the lead (`assignee_user_id`), or null for "
+    "nobody. The office, the bank's own key and its administrator assign to anyone of the "
+    "bank; an account manager may only claim an unassigned lead for itself or hand its own "
+    "back (403 `forbidden_assignment`). The assignee must be an active person of the lead's "
+    "bank (422 `invalid_assignee`). With If-Match, a change based on a stale version is a "
+    "412. The bank gets a `lead.assigned` event (and webhook).",
+    response_model=LeadPublic,
+    responses=problem_responses(403, 404, 412, 422),
+)
+def assign_lead(
+    principal: Caller,
+    session: SessionDep,
+    response: Response,
+    lead_id: LeadId,
+    change: Annotated[
+        AssigneeChange,
+        Body(
+            openapi_examples={
+                "assign": {"summary": "To a person", "value": {"assignee_user_id": 12}},
+                "nobody": {"summary": "To nobody", "value": {"assignee_user_id": None}},
+            }
+        ),
+    ],
+    if_match: IfMatch = None,
+) -> LeadPublic:
+    lead = assignment.assign(
+        session, principal, lead_id, change.assignee_user_id, parse_if_match(if_match)
+    )
+    response.headers["ETag"] = etag(lead.version)
+    return lifecycle.leads_public(session, principal, [lead])[0]
 
 
 @router.post(

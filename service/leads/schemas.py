@@ -47,6 +47,22 @@ class LeadEnterprise(BaseModel):
     credit_grade: str | None = Field(default=None, description="Only with consent")
 
 
+class LeadAssignee(BaseModel):
+    """The bank's person working the lead."""
+
+    id: int = Field(examples=[12])
+    name: str = Field(examples=["王经理"])
+
+
+class AssigneeChange(BaseModel):
+    assignee_user_id: BodyInt | None = Field(
+        ge=1,
+        le=2_147_483_647,
+        description="A person of the lead's bank (active), or null: nobody",
+        examples=[12],
+    )
+
+
 class LeadPublic(BaseModel):
     id: int
     status: LeadStatus
@@ -78,6 +94,9 @@ class LeadPublic(BaseModel):
     updated_at: datetime
     need: LeadNeed | None
     enterprise: LeadEnterprise
+    assignee: LeadAssignee | None = Field(
+        default=None, description="The bank's person working the lead; null: nobody yet"
+    )
 
 
 class StatusChange(BaseModel):
@@ -145,6 +164,7 @@ EVENT_TYPES = (
     "lead.updated",
     "lead.withdrawn",
     "lead.sla_breached",
+    "lead.assigned",
     # A bank's loans (service.loans publishes them into the same feed).
     "loan.reminder",
     "renewal.updated",
