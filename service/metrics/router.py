@@ -9,8 +9,16 @@ from sqlmodel import Session
 from service.access.dependencies import Caller
 from service.core.database import get_session
 from service.core.errors import problem_responses
+from service.core.tables import EXPORT_MEDIA_TYPES
 from service.core.types import IsoDate
-from service.metrics import exports, service
+from service.metrics import answer_exports, answers, exports, service
+from service.metrics.answer_schemas import (
+    AnswerFormat,
+    AreaGroup,
+    AreaReport,
+    ConversionReport,
+    StallReport,
+)
 from service.metrics.schemas import (
     AmountGroup,
     AmountReport,
@@ -260,4 +268,100 @@ def maturities(
     report = service.maturity_report(session, principal, query)
     if output == ReportFormat.csv:
         return _csv(exports.maturities_csv(report), exports.csv_filename("maturities", query))
+    return report
+
+
+# --- the office's three questions -------------------------------------------------------------
+
+AnswerFormatParam = Annotated[
+    AnswerFormat,
+    Query(alias="format", description="json, csv (UTF-8 with a byte-order mark) or xlsx"),
+]
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            EXPORT_MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+        }
+    },
+    **problem_responses(422),
+}
+
+
+def _file(content: bytes, fmt: AnswerFormat, stem: str, query: ReportQuery | None) -> Response:
+    name = exports.csv_filename(stem, query)[: -len(".csv")] if query else f"finmatch_{stem}"
+    return Response(
+        content=content,
+        media_type=EXPORT_MEDIA_TYPES[fmt.value],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt.value}"'},
+    )
+
+
+@router.get(
+    "/metrics/conversion",
+    operation_id="metricsConversion",
+    summary="Which banks convert",
+    description="Per bank (by name) over the leads made in the period: leads, contacted "
+    "(reached 已联系 or further), approved (已批复 or further), disbursed, each also as a share "
+    "of the leads made, and the median days from a lead to its first contact; ranked by "
+    "contact rate (then approval, disbursement). A bank with fewer than `min_sample` leads is "
+    "marked `small_sample`, not ranked, and listed after the others. `city` is every lead of "
+    "the period: the city's average." + PERIOD_NOTE.replace(" and one `product`", ""),
+    response_model=ConversionReport,
+    responses=FILE_RESPONSES,
+)
+def conversion(
+    principal: Caller,
+    session: SessionDep,
+    query: QueryDep,
+    output: AnswerFormatParam = AnswerFormat.json,
+) -> ConversionReport | Response:
+    report = answers.conversion_report(session, principal, query)
+    if output != AnswerFormat.json:
+        return _file(answer_exports.conversion_file(report, output), output, "conversion", query)
+    return report
+
+
+@router.get(
+    "/metrics/stalls",
+    operation_id="metricsStalls",
+    summary="Where leads stall, now",
+    description="Open leads at each stage (new 未查看, viewed 已查看未联系, contacted 已联系未批复, "
+    "approved 已批复未放款), per bank, with the median and the longest days since they entered "
+    "the stage (created_at, viewed_at, first_contact_at, approved_date); and the open needs "
+    "that reached no bank, per reason in the order the service decides: no_consent (the "
+    "enterprise did not agree to share), out_of_service_area (FINMATCH_SERVICE_AREA, by the "
+    "credit code's area), no_product (no eligible product of a bank it allows), pending.",
+    response_model=StallReport,
+    responses=FILE_RESPONSES,
+)
+def stalls(
+    principal: Caller, session: SessionDep, output: AnswerFormatParam = AnswerFormat.json
+) -> StallReport | Response:
+    report = answers.stalls_report(session, principal)
+    if output != AnswerFormat.json:
+        return _file(answer_exports.stalls_file(report, output), output, "stalls", None)
+    return report
+
+
+@router.get(
+    "/metrics/areas",
+    operation_id="metricsAreas",
+    summary="Underserved clusters and districts",
+    description="Per district or cluster (`group_by`): enterprises in the library, needs "
+    "posted in the period, those that reached no bank (no lead was made), their share, and "
+    "the amount disbursed (fen) on leads made in the period.",
+    response_model=AreaReport,
+    responses=FILE_RESPONSES,
+)
+def areas(
+    principal: Caller,
+    session: SessionDep,
+    query: QueryDep,
+    group_by: Annotated[AreaGroup, Query(description="district or cluster")] = AreaGroup.district,
+    output: AnswerFormatParam = AnswerFormat.json,
+) -> AreaReport | Response:
+    report = answers.areas_report(session, principal, query, group_by.value)
+    if output != AnswerFormat.json:
+        return _file(answer_exports.areas_file(report, output), output, f"areas-{group_by}", query)
     return report
