@@ -14,6 +14,7 @@ from sqlmodel import Session
 from service import __version__
 from service.access.dependencies import authenticate_early
 from service.access.router import router as access_router
+from service.access.user_router import router as user_router
 from service.access.wiring import connect as connect_access
 from service.core.database import AsyncPool, get_engine, get_session, is_sqlite
 from service.core.edge import EdgeGuard
@@ -132,6 +133,7 @@ def create_app() -> FastAPI:
     api.include_router(jobs_router)
     api.include_router(metrics_router)
     api.include_router(access_router)
+    api.include_router(user_router)
     app.include_router(api)
     # The stylesheet before the pages, whose last route answers any other /web address.
     app.mount("/web/static", StaticFiles(directory=WEB_HERE / "static"), name="web-static")

@@ -19,7 +19,7 @@ from service.core.models import utcnow
 
 SYSTEM = Principal(Role.office)  # CLI commands and jobs act as the office, without a key
 _audited: dict[type, str] = {}
-_hidden = {"secret_hash", "secret", "previous_secret"}
+_hidden = {"secret_hash", "secret", "previous_secret", "password_hash", "token_hash"}
 ACTOR = "actor"  # key of session.info that holds the caller of the request
 
 
@@ -132,6 +132,22 @@ def write(session: OrmSession, principal: Principal, changes: Iterable[Change]) 
     ]
     insert_rows(session, AuditEntry.__table__, rows)  # type: ignore[attr-defined]
     return len(rows)
+
+
+def record(
+    session: OrmSession,
+    actor: Principal | None,
+    action: str,
+    subject_type: str,
+    subject_id: Any,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """One entry for an event no row change shows (a sign-in, a failed one, a lock); an actor
+    of None is someone not signed in (``anonymous``)."""
+    entry = _entry(actor or SYSTEM, utcnow(), action, subject_type, subject_id, None, changes)
+    if actor is None:
+        entry["actor_role"] = "anonymous"
+    session.connection().execute(insert(AuditEntry), [entry])
 
 
 def _after_flush(session: OrmSession, _context: UOWTransaction) -> None:

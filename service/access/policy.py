@@ -445,3 +445,54 @@ def sees_requester(principal: Principal) -> bool:
     """Who asked a bank to make contact, and for which need: the office and the enterprise
     itself; the bank learns it only once it accepts, through the lead that opens."""
     return principal.role != Role.bank
+
+
+# --- people: who invites, resets and disables whom ---------------------------------------
+
+
+def _people_manager(principal: Principal) -> None:
+    """Managing people is for the office (a person or its key) and a bank's administrator;
+    a bank's system (its key) and account managers do not manage people."""
+    if principal.is_office:
+        return
+    if principal.role == Role.bank and principal.user_id and principal.bank_role == BankRole.admin:
+        return
+    if principal.role == Role.bank and not principal.user_id:
+        raise Forbidden(
+            "银行系统密钥不能管理人员账号，请由本行管理员登录页面操作。", code="forbidden_role"
+        )
+    raise Forbidden("只有金融办和银行管理员可以管理人员账号。", code="forbidden_role")
+
+
+def people_scope(principal: Principal) -> str | None:
+    """The bank whose people a list is limited to: a bank's administrator sees its own bank's,
+    the office everyone's (None)."""
+    _people_manager(principal)
+    return None if principal.is_office else principal.bank_code
+
+
+def check_may_invite(
+    principal: Principal, role: Role, bank_role: BankRole | None, bank_code: str | None
+) -> None:
+    """The office invites anyone (office staff, a bank's administrators and account managers,
+    an enterprise's user); a bank's administrator invites account managers and administrators
+    of its own bank only."""
+    _people_manager(principal)
+    if principal.is_office:
+        return
+    if role != Role.bank or bank_code != principal.bank_code or bank_role is None:
+        raise Forbidden("银行管理员只能邀请本行的客户经理或管理员。", code="forbidden_invitation")
+
+
+def manages_person(principal: Principal, role: Role, bank_code: str | None) -> bool:
+    """A person's account (or an invitation of one): the office anyone's, a bank's
+    administrator its own bank's people."""
+    if principal.is_office:
+        return True
+    return (
+        principal.role == Role.bank
+        and bool(principal.user_id)
+        and principal.bank_role == BankRole.admin
+        and role == Role.bank
+        and bank_code == principal.bank_code
+    )

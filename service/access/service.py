@@ -1,5 +1,6 @@
 """API keys: created (shown once), found by prefix and checked by hash, revoked; the pages'
-sessions; and the audit log of banks' reads of enterprise details and of every change.
+sessions (opened with a key, or by a person's sign-in in ``users``); and the audit log of
+banks' reads of enterprise details and of every change.
 
 Issuing, listing and revoking keys and reading the audit log are the office's: those use cases
 check who asks (``require``). The command line and scripts act as the system (``SYSTEM``, the
@@ -30,7 +31,7 @@ from sqlmodel import Session, col
 
 from service.access.audit import SYSTEM
 from service.access.exceptions import Unauthenticated
-from service.access.models import ApiKey, AuditEntry, Role, WebSession
+from service.access.models import ApiKey, AuditEntry, BankRole, Role, UserAccount, WebSession
 from service.access.policy import Principal, require
 from service.access.schemas import ApiKeyCreated, ApiKeyPublic, AuditEntryPublic
 from service.core.database import ROW_LOCK, Statement, fetch, fetch_all
@@ -280,28 +281,90 @@ def open_web_session(session: Session, key: str) -> WebSignIn:
     return WebSignIn(token, csrf_token, principal)
 
 
-def web_session_principal(session: Session, token: str | None) -> tuple[Principal, str] | None:
-    """The caller of a signed-in browser and its CSRF secret; None when the token is unknown,
-    expired, or its key revoked."""
+@dataclass(frozen=True)
+class WebCaller:
+    """Who a signed-in browser is: the caller, the session's CSRF secret, and the name the
+    header shows (a person's display name, or the key's name)."""
+
+    principal: Principal
+    csrf_token: str
+    display_name: str
+
+
+def person_principal(user: UserAccount) -> Principal:
+    """The caller a person's session acts as: its role and holder, and who they are."""
+    return Principal(
+        Role(user.role),
+        None,
+        user.bank_code,
+        user.enterprise_id,
+        user_id=user.id,
+        bank_role=BankRole(user.bank_role) if user.bank_role else None,
+    )
+
+
+def start_person_session(session: Session, user: UserAccount, now: datetime) -> WebSignIn:
+    """A new browser session for a person whose password was just checked; no commit."""
+    session.execute(delete(WebSession).where(col(WebSession.expires_at) < now))  # tidy as we go
+    token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_hash(token),
+            user_id=user.id,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + WEB_SESSION_IDLE,
+        )
+    )
+    return WebSignIn(token, csrf_token, person_principal(user))
+
+
+def end_person_sessions(session: Session, user_id: int, keep_token: str | None = None) -> int:
+    """Sign a person out everywhere (but in the browser holding ``keep_token``); no commit."""
+    statement = delete(WebSession).where(col(WebSession.user_id) == user_id)
+    if keep_token:
+        statement = statement.where(col(WebSession.token_hash) != _hash(keep_token))
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def web_session_caller(session: Session, token: str | None) -> WebCaller | None:
+    """The caller of a signed-in browser; None when the token is unknown or expired, its key
+    revoked or its person's account disabled. (A lock refuses new sign-ins only.)"""
     if not token or len(token) > 100:
         return None
     row = session.execute(
-        select(WebSession, ApiKey)
-        .join(ApiKey, col(ApiKey.id) == col(WebSession.api_key_id))
+        select(WebSession, ApiKey, UserAccount)
+        .outerjoin(ApiKey, col(ApiKey.id) == col(WebSession.api_key_id))
+        .outerjoin(UserAccount, col(UserAccount.id) == col(WebSession.user_id))
         .where(col(WebSession.token_hash) == _hash(token))
     ).first()
     now = utcnow()
     if row is None:
         return None
-    web, key = row
-    if key.revoked_at is not None or web.expires_at <= now:
+    web, key, user = row
+    if web.expires_at <= now:
+        return None
+    if user is not None:
+        if user.disabled_at is not None:
+            return None
+        principal, name = person_principal(user), user.display_name
+    elif key is not None and key.revoked_at is None:
+        principal = Principal(Role(key.role), key.id, key.bank_code, key.enterprise_id)
+        name = key.name
+    else:
         return None
     if now - web.last_seen_at > LAST_USED_RESOLUTION:  # slide the idle limit, not too often
         web.last_seen_at = now
         web.expires_at = min(now + WEB_SESSION_IDLE, web.created_at + WEB_SESSION_LIFETIME)
         session.commit()
-    principal = Principal(Role(key.role), key.id, key.bank_code, key.enterprise_id)
-    return principal, web.csrf_token
+    return WebCaller(principal, web.csrf_token, name)
+
+
+def web_session_principal(session: Session, token: str | None) -> tuple[Principal, str] | None:
+    """The caller of a signed-in browser and its CSRF secret (``web_session_caller``)."""
+    caller = web_session_caller(session, token)
+    return None if caller is None else (caller.principal, caller.csrf_token)
 
 
 def close_web_session(session: Session, token: str | None) -> None:
