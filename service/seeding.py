@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from service.core.concurrency import bump_version
 from service.core.settings import project_root
+from service.demo_activity import seed_demo_activity
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.projects import create_project
@@ -203,7 +204,7 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
     """The demo library (seed/demo, written by `finmatch synth --out`) through the create use
     cases, as the office: an enterprise that signed a 入库申报 form has its choice recorded from
     the form (``access.policy.record_consent``), the others none; a project keeps the
-    key-project list it is on."""
+    key-project list it is on. Then half a year of needs and leads (``demo_activity``)."""
     counts: Counter = Counter()
     seed_dir = seed_dir or project_root() / "seed"
     demo = seed_dir / "demo"
@@ -239,6 +240,7 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
         counts["project.created"] += 1
     counts.update(_seed_demo_keys(session, next(iter(ids.values()), None)))
     counts.update(_seed_demo_loans(session, list(ids)[:6]))
+    counts.update(seed_demo_activity(session))
     return counts
 
 
