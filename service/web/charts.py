@@ -1,7 +1,7 @@
 """Charts as SVG drawn on the server: no script, no asset from outside. Pure: data in, markup
 out. Every text is escaped; sizes come from a viewBox, so a chart fits a phone as a desk."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -38,44 +38,90 @@ def _empty(title: str) -> Markup:
     )
 
 
+LINE_CHARS = 8  # characters of a wrapped label line beside a bar (12 px each fit 110 px)
+LINE_H = 15
+
+
+def wrap(label: str, width: int = LINE_CHARS) -> list[str]:
+    """A label cut into lines of at most ``width`` characters, whole: nothing is dropped."""
+    return [label[i : i + width] for i in range(0, len(label), width)] or [""]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A marked value across every group of bars, e.g. the city's average."""
+
+    label: str
+    value: float
+
+
 def bar_chart(
-    labels: Sequence[str], series: Sequence[Series], title: str, unit: str = ""
+    labels: Sequence[str],
+    series: Sequence[Series],
+    title: str,
+    unit: str = "",
+    show: Callable[[float], str] | None = None,
+    reference: Reference | None = None,
 ) -> Markup:
     """Horizontal bars, one group per label and one bar per series (long Chinese labels
-    read better beside a bar than under it)."""
+    read better beside a bar than under it, wrapped onto lines, never cut), each with its
+    value printed after it (``show`` formats it); a ``reference`` is a dashed line across
+    the groups with its label and value."""
     if not labels or not series or not any(v for s in series for v in s.values):
         return _empty(title)
-    peak = max(max(s.values) for s in series) or 1
+    fmt = show or _num
+    peak = max([*(max(s.values) for s in series), reference.value if reference else 0]) or 1
     label_w, bar_h, gap, width = 110, 14, 10, 480
     plot_w = width - label_w - 70
-    group_h = bar_h * len(series) + gap
-    legend_h = 22 if len(series) > 1 else 0
-    height = legend_h + group_h * len(labels) + 10
+    legend_h = 22 if len(series) > 1 or reference else 0
+    lines = [wrap(label) for label in labels]
+    heights = [max(bar_h * len(series), LINE_H * len(ls)) + gap for ls in lines]
+    height = legend_h + sum(heights) + 10
     body: list[str] = []
     for i, s in enumerate(series if len(series) > 1 else []):
         x = label_w + i * 110
         body.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{PALETTE[i % 6]}"/>')
         body.append(f'<text x="{x + 16}" y="14">{escape(s.name)}</text>')
+    top = legend_h
     for row, label in enumerate(labels):
-        top = legend_h + row * group_h
-        short = label if len(label) <= 8 else label[:7] + "…"
-        body.append(
-            f'<text x="{label_w - 6}" y="{top + group_h / 2}" text-anchor="end" '
-            f'dominant-baseline="middle"><title>{escape(label)}</title>{escape(short)}</text>'
+        group_h = heights[row]
+        first = top + (group_h - gap) / 2 - (len(lines[row]) - 1) * LINE_H / 2
+        spans = "".join(
+            f'<tspan x="{label_w - 6}" y="{first + k * LINE_H:.1f}">{escape(line)}</tspan>'
+            for k, line in enumerate(lines[row])
         )
+        body.append(
+            f'<text class="label" text-anchor="end" dominant-baseline="middle">'
+            f"<title>{escape(label)}</title>{spans}</text>"
+        )
+        bars_top = top + (group_h - gap - bar_h * len(series)) / 2
         for i, s in enumerate(series):
             value = s.values[row]
             w = 0 if value <= 0 else max(1.0, plot_w * value / peak)
-            y = top + i * bar_h
+            y = bars_top + i * bar_h
             body.append(
-                f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" '
+                f'<rect x="{label_w}" y="{y:g}" width="{w:.1f}" height="{bar_h - 2}" '
                 f'fill="{PALETTE[i % 6]}"><title>{escape(s.name)} {escape(label)}：'
-                f"{_num(value)}{escape(unit)}</title></rect>"
+                f"{escape(fmt(value))}{escape(unit)}</title></rect>"
             )
             body.append(
-                f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h / 2}" '
-                f'dominant-baseline="middle" fill="#374151">{_num(value)}</text>'
+                f'<text class="value" x="{label_w + w + 4:.1f}" y="{y + bar_h / 2:g}" '
+                f'dominant-baseline="middle" fill="#374151">{escape(fmt(value))}</text>'
             )
+        top += group_h
+    if reference is not None:
+        rx = label_w + plot_w * reference.value / peak
+        text = f"{reference.label} {fmt(reference.value)}"
+        body.append(
+            f'<line class="reference" x1="{rx:.1f}" y1="{legend_h - 4}" x2="{rx:.1f}" '
+            f'y2="{top}" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="4 3">'
+            f"<title>{escape(text)}</title></line>"
+        )
+        anchor = "end" if rx > width - 90 else "start"
+        body.append(
+            f'<text x="{rx + (-4 if anchor == "end" else 4):.1f}" y="14" text-anchor="{anchor}" '
+            f'fill="#dc2626">{escape(text)}</text>'
+        )
     return _svg(width, int(height), title, body)
 
 

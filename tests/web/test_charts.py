@@ -85,3 +85,38 @@ def test_months_between_are_filled() -> None:
 
     assert month_range("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
     assert month_range("2026-05", "2026-05") == ["2026-05"]
+
+
+def _font_sizes(svg: str) -> list[int]:
+    import re
+
+    return [int(size) for size in re.findall(r'font-size="(\d+)', str(svg))]
+
+
+def test_every_chart_reads_at_12_px_or_more() -> None:
+    for svg in (
+        charts.bar_chart(["甲"], [charts.Series("线索", [1])], "t"),
+        charts.funnel_chart([("线索", 3), ("已联系", 1)], "t"),
+        charts.trend_chart(["2026-10", "2026-11"], [charts.Series("s", [1, 2])], "t"),
+    ):
+        sizes = _font_sizes(svg)
+        assert sizes and min(sizes) >= 12
+
+
+def test_a_long_bank_name_is_wrapped_whole_and_values_are_printed() -> None:
+    name = "无锡农村商业银行股份有限公司新吴科技支行"
+    svg = charts.bar_chart(
+        [name, "甲"],
+        [charts.Series("联系率", [0.75, 0.5])],
+        "t",
+        show=lambda v: f"{v * 100:.1f}%",
+        reference=charts.Reference("全市", 0.6),
+    )
+    root = _parse(svg)
+    label = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "label")
+    spans = [s.text for s in label.iter(f"{SVG}tspan")]
+    assert len(spans) > 1 and "".join(spans) == name  # wrapped onto lines, nothing cut
+    texts = "".join(root.itertext())
+    assert "75.0%" in texts and "50.0%" in texts and "全市 60.0%" in texts
+    line = next(root.iter(f"{SVG}line"))
+    assert line.get("class") == "reference"
