@@ -1,35 +1,36 @@
-"""The enterprise portal: its profile and sharing choice, recommendations, financing needs
-(post, edit, withdraw), its leads and banks' contact requests, its loans. An enterprise
-sees and changes only its own needs (the needs' use cases see to it; ``_own_need`` refuses
-another's before its form is read)."""
+"""The enterprise portal: its profile and sharing choice, and its recommendations as a list a
+finance person can compare (one row per product, sortable, details on demand), with the near
+misses and an application per product that says so once made. Needs, leads and loans are
+``enterprise_needs``, ``enterprise_leads`` and ``enterprise_loans``; what they share (the
+messages after an action, banks by name) is here.
 
+An enterprise sees and changes only its own objects: the use cases see to it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
-from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from service.core.errors import AppError, Unprocessable
+from service.core.errors import Unprocessable
 from service.core.types import Digits
 from service.enterprises import service as enterprises
 from service.enterprises.schemas import EnterpriseUpdate
-from service.leads import contact_requests
 from service.leads import lifecycle as leads
-from service.leads.schemas import StatusChange
-from service.leads.states import LeadStatus
-from service.loans import reminders
-from service.loans import service as loans
+from service.leads.exceptions import LeadExists
+from service.leads.schemas import LeadPublic
+from service.leads.states import OPEN
 from service.matching import recommendations
-from service.matching import service as matching
-from service.matching.models import CollateralOffer, NeedPurpose
-from service.matching.schemas import NeedCreate, NeedUpdate
+from service.matching.schemas import Recommendation
 from service.products import service as products
+from service.products.schemas import ProductPublic
+from service.products.service import ProductFilters
 from service.web.forms import FormReader
+from service.web.labels import label
 from service.web.pages import (
     PREFIX,
-    Id,
     SessionDep,
-    echo_form,
     first_page,
     needs_of,
     page_router,
@@ -41,21 +42,58 @@ from service.web.security import EnterpriseUser, Form, Visitor
 
 router = page_router()
 
+# What a page says after an action (?done=<key>): fixed texts, never the query's own words.
+DONE = {
+    "saved": "已保存。",
+    "posted": "融资需求已发布，符合条件的银行将收到它，进展见“对接进度”。",
+    "posted_private": "融资需求已发布，但没有推送给任何银行：您没有同意向银行提供企业信息。"
+    "需要银行对接时，请在下方点“同意推送给银行”。",
+    "updated": "融资需求已保存。",
+    "consented": "已同意推送：符合条件的银行将收到这项需求，进展见“对接进度”。",
+    "withdrawn": "融资需求已撤回，已收到它的银行同时收到通知。",
+    "applied": "已提交申请，银行将在首次联系期限前与您联系。",
+    "already_applied": "已申请：您已向这家银行提交过申请或需求，银行正在处理，无需重复提交。",
+    "accepted": "已同意，该银行将与您联系。",
+    "declined": "已谢绝该银行的联系请求。",
+    "lead_withdrawn": "已撤回，银行已收到通知。",
+    "renewal_requested": "已向银行发出续贷申请，客户经理会与您联系。",
+    "renewal_already": "您已就这笔贷款申请过续贷，银行正在处理。",
+    "bridge_applied": "已提交转贷应急资金申请，金融办审核后通知您。",
+}
 
-def _enterprise_id(who: Visitor) -> int:
+
+def done_message(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("done", ""))
+
+
+def enterprise_id_of(who: Visitor) -> int:
     assert who.principal.enterprise_id is not None
     return who.principal.enterprise_id
 
 
+def bank_options(session: Session) -> list[Any]:
+    return first_page(lambda p: products.list_banks(session, p))
+
+
+def bank_names(session: Session) -> dict[str, str]:
+    """Banks' names by code: pages name banks, never by their codes."""
+    return {b.code: b.name for b in bank_options(session)}
+
+
+def page(request: Request, template: str, who: Visitor, status: int = 200, /, **context: Any):  # type: ignore[no-untyped-def]
+    """An enterprise page, with the message of the action just done."""
+    return render(request, template, who, status, done=done_message(request), **context)
+
+
 @router.get("/enterprise")
 def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
-    enterprise_id = _enterprise_id(who)
+    enterprise_id = enterprise_id_of(who)
     profile = enterprises.enterprise_public(
         session, enterprises.read_enterprise(session, enterprise_id, who.principal)
     )
     needs = needs_of(session, enterprise_id, who.principal)
     recent = leads.recent_leads(session, who.principal, limit=5)
-    return render(
+    return page(
         request,
         "enterprise/home.html",
         who,
@@ -63,6 +101,7 @@ def enterprise_home(request: Request, session: SessionDep, who: EnterpriseUser) 
         needs=needs,
         leads=recent,
         names=place_names(session),
+        banks=bank_names(session),
     )
 
 
@@ -72,8 +111,155 @@ def enterprise_sharing(session: SessionDep, who: EnterpriseUser, fields: Form) -
     form = FormReader(fields)
     version = form.integer("version", 1, 2_147_483_647)
     data = EnterpriseUpdate(share_with_banks=form.checked("share_with_banks"))
-    enterprises.update_enterprise(session, _enterprise_id(who), data, version, who.principal)
-    return see_other(f"{PREFIX}/enterprise?saved=1")
+    enterprises.update_enterprise(session, enterprise_id_of(who), data, version, who.principal)
+    return see_other(f"{PREFIX}/enterprise?done=saved")
+
+
+# --- recommendations ------------------------------------------------------------------------
+
+
+RATE_BASE_LABEL = {"LPR1Y": "一年期LPR", "LPR5Y": "五年期LPR"}
+
+
+@dataclass
+class Row:
+    """One recommended product as the list shows it: the figures a person compares."""
+
+    item: Recommendation
+    bank: str
+    amount: str
+    amount_max_fen: int | None
+    term: str
+    term_max_days: int | None
+    rate: str
+    collateral: str
+    fees: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    description: str | None = None
+    lead_id: int | None = None  # an open lead of this product: applied
+    bank_lead_id: int | None = None  # an open lead with this bank for the same subject
+
+
+def _wan(fen: int) -> str:
+    return f"{fen / 1_000_000:,.6f}".rstrip("0").rstrip(".")
+
+
+def amount_range(low: int | None, high: int | None) -> str:
+    if low and high:
+        return f"{_wan(low)}–{_wan(high)} 万元"
+    if high:
+        return f"最高 {_wan(high)} 万元"
+    if low:
+        return f"{_wan(low)} 万元起"
+    return "不限"
+
+
+def term_range(unit: str, low: int | None, high: int | None) -> str:
+    word = "天" if unit == "day" else "个月"
+    if low and high:
+        return f"{low}–{high} {word}" if low != high else f"{high} {word}"
+    if high:
+        return f"最长 {high} {word}"
+    if low:
+        return f"{low} {word}起"
+    return "不限"
+
+
+def rate_text(product: ProductPublic | None, rate_bp: int | None) -> str:
+    """The rate as the product prices it and, for an LPR-based one, today's figure."""
+    now = f"{rate_bp / 100:.2f}%" if rate_bp is not None else None
+    if product is None:
+        return now or "—"
+    rate = product.rate
+    base = str(rate.base)
+    if base in RATE_BASE_LABEL:
+        spread = rate.spread_bp or 0
+        sign = "+" if spread >= 0 else "−"
+        formula = f"{RATE_BASE_LABEL[base]}{sign}{abs(spread) / 100:.2f}%"
+        if rate.tiers:
+            formula += "（按金额、期限分档）"
+        return f"{formula}，现 {now}" if now else formula
+    if base == "FIXED" and rate.fixed_rate_bp is not None:
+        return f"固定 {rate.fixed_rate_bp / 100:.2f}%"
+    return "不计利息，按日收费（见费用）"
+
+
+def fee_text(fee: Any) -> str:
+    basis = {
+        "flat_fen": lambda: f"{_wan(fee.amount_fen or 0)} 万元",
+        "bp_of_amount": lambda: f"金额的 {(fee.bp or 0) / 100:.2f}%",
+        "bp_per_year": lambda: f"每年 {(fee.bp or 0) / 100:.2f}%",
+        "bp_per_day": lambda: f"每日 {(fee.bp or 0) / 10:.1f}‰",
+    }.get(str(fee.basis))
+    amount = fee.note or (basis() if basis and (fee.bp or fee.amount_fen) else "")
+    return f"{fee.name}：{amount}" if amount else str(fee.name)
+
+
+def recommendation_rows(
+    items: list[Recommendation],
+    catalogue: dict[str, ProductPublic],
+    banks: dict[str, str],
+    applied: dict[str, int],
+    with_bank: dict[str, int],
+) -> list[Row]:
+    """The recommendations as rows, with the product's terms in words. Pure."""
+    rows = []
+    for item in items:
+        product = catalogue.get(item.product_code)
+        days = None
+        if product is not None and product.term_max:
+            days = product.term_max * (1 if str(product.term_unit) == "day" else 30)
+        collateral = [label("collateral", c) for c in (product.collateral_types if product else [])]
+        rows.append(
+            Row(
+                item=item,
+                bank=item.bank_name or banks.get(item.bank_code) or "（银行）",
+                amount=amount_range(product.amount_min_fen, product.amount_max_fen)
+                if product
+                else "—",
+                amount_max_fen=product.amount_max_fen if product else None,
+                term=term_range(str(product.term_unit), product.term_min, product.term_max)
+                if product
+                else "—",
+                term_max_days=days,
+                rate=rate_text(product, item.rate_bp),
+                collateral="、".join(collateral) or "—",
+                fees=[fee_text(f) for f in product.fees] if product else [],
+                conditions=list(product.eligibility.other) if product else [],
+                description=product.description if product else None,
+                lead_id=applied.get(item.product_code),
+                bank_lead_id=with_bank.get(item.bank_code),
+            )
+        )
+    return rows
+
+
+def _none_last(value: float | int | None, big: float = float("inf")) -> float:
+    return big if value is None else float(value)
+
+
+# sort key → (its heading, the order of the rows)
+SORTS: dict[str, tuple[str, Callable[[Row], Any]]] = {
+    "score": ("匹配分从高到低", lambda r: (-r.item.score, r.item.product_name)),
+    "rate": ("利率从低到高", lambda r: (_none_last(r.item.rate_bp), -r.item.score)),
+    "amount": ("最高额度从高到低", lambda r: (-_none_last(r.amount_max_fen, 0), -r.item.score)),
+    "term": ("最长期限从长到短", lambda r: (-_none_last(r.term_max_days, 0), -r.item.score)),
+    "bank": ("银行名称", lambda r: (r.bank, -r.item.score)),
+}
+
+
+def _open_leads(
+    all_leads: list[LeadPublic], need_id: int | None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Open leads of the same subject (the need, or the profile): by product, by bank."""
+    by_product: dict[str, int] = {}
+    by_bank: dict[str, int] = {}
+    for lead in all_leads:
+        subject = lead.need.need_id if lead.need else None
+        if lead.status in OPEN and subject == need_id:
+            by_product.setdefault(lead.product_code, lead.id)
+            by_bank.setdefault(lead.bank_code, lead.id)
+    return by_product, by_bank
 
 
 @router.get("/enterprise/recommendations")
@@ -82,8 +268,9 @@ def enterprise_recommendations(
     session: SessionDep,
     who: EnterpriseUser,
     need: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
+    sort: Annotated[str, Query(max_length=10)] = "score",
 ) -> Response:
-    enterprise_id = _enterprise_id(who)
+    enterprise_id = enterprise_id_of(who)
     open_needs = [
         n
         for n in needs_of(session, enterprise_id, who.principal)
@@ -93,201 +280,46 @@ def enterprise_recommendations(
         result = recommendations.recommend_for_need(session, need, who.principal)
     else:
         result = recommendations.recommend_for_enterprise(session, enterprise_id, who.principal)
-    return render(
+    catalogue = {
+        p.code: p
+        for p in first_page(lambda p: products.list_products(session, ProductFilters(), p))
+    }
+    applied, with_bank = _open_leads(leads.recent_leads(session, who.principal, limit=200), need)
+    sort = sort if sort in SORTS else "score"
+    rows = recommendation_rows(result.items, catalogue, bank_names(session), applied, with_bank)
+    rows.sort(key=SORTS[sort][1])
+    return page(
         request,
         "enterprise/recommendations.html",
         who,
         result=result,
+        rows=rows,
         needs=open_needs,
         chosen=need,
-    )
-
-
-NEED_FORM_NAMES = {"amount_fen": "amount"}  # the use case's names, as the form calls them
-
-
-def _need_values(form: FormReader, bank_codes: list[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "amount_fen": form.wan_to_fen("amount", required=True),
-        "term_months": form.integer("term_months", 1, 360, required=True),
-        "purpose": form.choice("purpose", [p.value for p in NeedPurpose], required=True),
-        "collateral": form.choices("collateral", [c.value for c in CollateralOffer]) or ["none"],
-        "wanted_by_date": form.day("wanted_by_date"),
-        "consent_share_details": form.checked("consent_share_details"),
-        "max_banks": form.integer("max_banks", 1, 5, required=True),
-        "note": form.text("note", 1000),
-    }
-    values["bank_codes"] = form.choices("bank_codes", bank_codes) or None  # none: any bank
-    return values
-
-
-def _bank_options(session: Session) -> list[Any]:
-    return first_page(lambda p: products.list_banks(session, p))
-
-
-def _need_form(
-    request: Request,
-    session: Session,
-    who: Visitor,
-    need: Any | None,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    status: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "enterprise/need_form.html",
-        who,
-        status,
-        need=need,
-        values=values,
-        errors=errors,
-        banks=_bank_options(session),
-        purposes=[p.value for p in NeedPurpose],
-        collaterals=[c.value for c in CollateralOffer],
-    )
-
-
-def _need_defaults(need: Any | None) -> dict[str, Any]:
-    if need is None:
-        return {"term_months": "12", "max_banks": "3", "collateral": ["none"], "bank_codes": []}
-    return {
-        "amount": f"{need.amount_fen / 1_000_000:g}",
-        "term_months": str(need.term_months),
-        "purpose": str(need.purpose),
-        "collateral": [str(c) for c in need.collateral],
-        "wanted_by_date": need.wanted_by_date.isoformat() if need.wanted_by_date else "",
-        "consent_share_details": need.consent_share_details,
-        "max_banks": str(need.max_banks),
-        "bank_codes": list(need.bank_codes or []),
-        "note": need.note or "",
-    }
-
-
-@router.get("/enterprise/needs")
-def enterprise_needs(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
-    enterprise_id = _enterprise_id(who)
-    needs = needs_of(session, enterprise_id, who.principal)
-    return render(request, "enterprise/needs.html", who, needs=needs)
-
-
-@router.get("/enterprise/needs/new")
-def new_need_form(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
-    return _need_form(request, session, who, None, _need_defaults(None), {})
-
-
-@router.post("/enterprise/needs")
-def post_need(request: Request, session: SessionDep, who: EnterpriseUser, fields: Form) -> Response:
-    form = FormReader(fields, renamed=NEED_FORM_NAMES)
-    values = _need_values(form, [b.code for b in _bank_options(session)])
-    need = form.run(
-        lambda: matching.create_need(
-            session, NeedCreate(enterprise_id=_enterprise_id(who), **values), who.principal
-        ),
-        session.rollback,
-    )
-    if need is not None:
-        return see_other(f"{PREFIX}/enterprise/needs?posted={need.id}")
-    return _need_form(request, session, who, None, echo_form(fields), form.errors, form.status)
-
-
-def _own_need(session: Session, who: Visitor, need_id: int) -> Any:
-    return matching.read_need(session, need_id, who.principal)
-
-
-@router.get("/enterprise/needs/{need_id:int}/edit")
-def edit_need_form(
-    request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id
-) -> Response:
-    need = _own_need(session, who, need_id)
-    return _need_form(request, session, who, need, _need_defaults(need), {})
-
-
-@router.post("/enterprise/needs/{need_id:int}")
-def edit_need(
-    request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id, fields: Form
-) -> Response:
-    _own_need(session, who, need_id)
-    form = FormReader(fields, renamed=NEED_FORM_NAMES)
-    values = _need_values(form, [b.code for b in _bank_options(session)])
-    version = form.integer("version", 1, 2_147_483_647, required=True)
-    done = form.run(
-        lambda: matching.update_need(
-            session, need_id, NeedUpdate(**values), version, who.principal
-        ),
-        session.rollback,
-    )
-    if done is not None:
-        return see_other(f"{PREFIX}/enterprise/needs?updated={need_id}")
-    need = matching.get_need(session, need_id)
-    return _need_form(request, session, who, need, echo_form(fields), form.errors, form.status)
-
-
-@router.post("/enterprise/needs/{need_id:int}/withdraw")
-def withdraw_need(
-    request: Request, session: SessionDep, who: EnterpriseUser, need_id: Id, fields: Form
-) -> Response:
-    _own_need(session, who, need_id)
-    version = FormReader(fields).integer("version", 1, 2_147_483_647)
-    matching.withdraw_need(session, need_id, version, principal=who.principal)
-    return see_other(f"{PREFIX}/enterprise/needs?withdrawn={need_id}")
-
-
-@router.get("/enterprise/leads")
-def enterprise_leads(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
-    return render(
-        request,
-        "enterprise/leads.html",
-        who,
-        leads=leads.recent_leads(session, who.principal, limit=200),
-        requests=contact_requests.list_contact_requests(session, who.principal),
+        sort=sort,
+        sorts={key: heading for key, (heading, _) in SORTS.items()},
     )
 
 
 @router.post("/enterprise/apply")
 def enterprise_apply(session: SessionDep, who: EnterpriseUser, fields: Form) -> Response:
-    """Apply for a recommended product: the bank gets the lead, with who the enterprise is."""
+    """Apply for a recommended product: the bank gets the lead, with who the enterprise is.
+    Applying again (a double click, the back button) says it was done, not an error."""
     form = FormReader(fields)
     product_code = form.text("product_code", 64, required=True)
     need_id = form.integer("need_id", 1, 2_147_483_647)
     if product_code is None:
         raise Unprocessable("请选择要申请的产品。", code="missing_product")
-    lead = leads.apply(
-        session, who.principal, product_code, need_id=need_id, enterprise_id=_enterprise_id(who)
-    )
-    return see_other(f"{PREFIX}/enterprise/leads?applied={lead.id}")
-
-
-@router.post("/enterprise/contact-requests/{request_id:int}/{decision}")
-def enterprise_contact_request(
-    session: SessionDep, who: EnterpriseUser, request_id: Id, decision: str, _: Form
-) -> Response:
-    """A bank asked to contact the enterprise: it accepts (the bank gets a lead) or declines."""
-    if decision not in ("accept", "decline"):
-        raise AppError("没有这个操作。", status=404, code="page_not_found")
-    contact_requests.decide_contact_request(
-        session, who.principal, request_id, accept=decision == "accept"
-    )
-    return see_other(f"{PREFIX}/enterprise/leads?{decision}ed={request_id}")
-
-
-@router.post("/enterprise/leads/{lead_id:int}/withdraw")
-def enterprise_withdraw_lead(
-    session: SessionDep, who: EnterpriseUser, lead_id: Id, fields: Form
-) -> Response:
-    """The enterprise no longer wants this bank's offer: the lead closes, the bank is told."""
-    version = FormReader(fields).integer("version", 1, 2_147_483_647)
-    change = StatusChange(status=LeadStatus.withdrawn)
-    leads.change_status(session, who.principal, lead_id, change, version)
-    return see_other(f"{PREFIX}/enterprise/leads?withdrawn={lead_id}")
-
-
-@router.get("/enterprise/loans")
-def enterprise_loans(request: Request, session: SessionDep, who: EnterpriseUser) -> Response:
-    return render(
-        request,
-        "enterprise/loans.html",
-        who,
-        loans=first_page(lambda p: loans.list_loans(session, who.principal, p)),
-        reminders=first_page(lambda p: reminders.list_reminders(session, who.principal, p), 100),
-    )
+    try:
+        lead = leads.apply(
+            session,
+            who.principal,
+            product_code,
+            need_id=need_id,
+            enterprise_id=enterprise_id_of(who),
+        )
+    except LeadExists as exc:
+        session.rollback()
+        anchor = f"#lead-{exc.extra['lead_id']}" if exc.extra.get("lead_id") else ""
+        return see_other(f"{PREFIX}/enterprise/leads?done=already_applied{anchor}")
+    return see_other(f"{PREFIX}/enterprise/leads?done=applied#lead-{lead.id}")

@@ -16,6 +16,24 @@ NEED_STATUS_LABEL = {
 }
 LOAN_STATUS_LABEL = {"active": "在贷", "repaid": "已还清", "renewed": "已续贷"}
 LOAN_KIND_LABEL = {"working_capital": "流动资金贷款", "project": "项目贷款"}
+PRODUCT_CATEGORY_LABEL = {
+    "credit": "信用贷款",
+    "guaranteed": "保证/担保贷款",
+    "mortgage_pledge": "抵押/质押贷款",
+    "ip_pledge": "知识产权质押贷款",
+    "equipment": "设备/技改贷款",
+    "supply_chain": "供应链融资",
+    "risk_compensation": "风险补偿资金池贷款",
+    "bridge_fund": "转贷应急资金",
+}
+BRIDGE_STATUS_LABEL = {
+    "submitted": "已提交，待审核",
+    "approved": "已批准",
+    "disbursed": "已放款",
+    "repaid": "已归还",
+    "rejected": "未批准",
+    "cancelled": "已取消",
+}
 MATCH_LABEL = {
     "code": "按信用代码",
     "auto": "自动匹配",
@@ -75,6 +93,8 @@ LABELS = {
     "need": NEED_STATUS_LABEL,
     "loan": LOAN_STATUS_LABEL,
     "loan_kind": LOAN_KIND_LABEL,
+    "category": PRODUCT_CATEGORY_LABEL,
+    "bridge": BRIDGE_STATUS_LABEL,
     "match": MATCH_LABEL,
     "decision": DECISION_LABEL,
     "import": IMPORT_STATUS_LABEL,

@@ -8,12 +8,30 @@ from fastapi import APIRouter, Request, Response
 from service.core.errors import AppError
 from service.core.exports import send
 from service.lists.exports import release_export
-from service.web import bank, enterprise, office, office_library, signin
+from service.web import (
+    bank,
+    enterprise,
+    enterprise_leads,
+    enterprise_loans,
+    enterprise_needs,
+    office,
+    office_library,
+    signin,
+)
 from service.web.pages import Id, SessionDep, page_router
 from service.web.security import Signed
 
 router = APIRouter()
-for part in (signin, enterprise, bank, office, office_library):
+for part in (
+    signin,
+    enterprise,
+    enterprise_needs,
+    enterprise_leads,
+    enterprise_loans,
+    bank,
+    office,
+    office_library,
+):
     router.include_router(part.router)
 
 # After every role's pages: the catch-all must be matched last.

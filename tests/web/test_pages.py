@@ -272,7 +272,7 @@ def test_a_need_posted_reaches_the_chosen_bank_and_shows_as_a_lead(
     assert need["amount_fen"] == 200_000_000 and need["bank_codes"] == [bank]
     assert need["consent_share_details"] is True
     leads = me.get("/web/enterprise/leads").text
-    assert "新线索" in leads and bank in leads
+    assert "新线索" in leads and client.get(f"/api/v1/banks/{bank}").json()["name"] in leads
 
 
 def test_a_bad_need_form_shows_each_message_beside_its_field_and_saves_nothing(
@@ -331,7 +331,7 @@ def test_editing_and_withdrawing_a_need(browser_as, client, firm, bank) -> None:
     response = _post(
         me,
         f"/web/enterprise/needs/{need['id']}/withdraw",
-        {"version": str(current["version"])},
+        {"version": str(current["version"]), "confirmed": "on"},
         edit,
     )
     assert response.status_code == 303
@@ -716,7 +716,7 @@ def test_an_enterprise_applies_for_a_recommended_product(browser_as, client, fir
     response = _post(
         me, "/web/enterprise/apply", {"product_code": code}, "/web/enterprise/recommendations"
     )
-    assert response.status_code == 303 and "applied=" in response.headers["location"]
+    assert response.status_code == 303 and "done=applied" in response.headers["location"]
     (lead,) = client.get("/api/v1/leads", params={"bank": bank}).json()["items"]
     assert lead["source"] == "application" and lead["consented"] is True
     # a product it does not qualify for is refused with the reasons, and makes no lead
@@ -793,7 +793,7 @@ def test_an_enterprise_withdraws_a_lead(browser_as, client, firm, bank) -> None:
     response = _post(
         me,
         f"/web/enterprise/leads/{lead['id']}/withdraw",
-        {"version": str(lead["version"])},
+        {"version": str(lead["version"]), "confirmed": "on"},
         "/web/enterprise/leads",
     )
     assert response.status_code == 303
