@@ -4,15 +4,18 @@ them again for an export with the same filters."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from markupsafe import Markup
 from sqlmodel import Session
 
 from service.access.policy import Principal
+from service.metrics import answers
 from service.metrics import service as metrics
+from service.metrics.answer_schemas import AreaReport, ConversionReport, StallReport
 from service.metrics.schemas import AmountGroup, DeclineGroup, FunnelGroup, ReportQuery
-from service.web import charts
+from service.web import charts, district_map
 from service.web.tables import Column, Table
 
 GROUP_LABEL = {
@@ -47,12 +50,28 @@ class Source:
     def __init__(self, session: Session, principal: Principal, query: ReportQuery) -> None:
         self.session, self.principal, self.query = session, principal, query
         self._leads: metrics.LeadReports | None = None
+        self._areas: dict[str, AreaReport] = {}
 
     @property
     def leads(self) -> metrics.LeadReports:
         if self._leads is None:
             self._leads = metrics.LeadReports(self.session, self.principal, self.query)
         return self._leads
+
+    @cached_property
+    def conversion(self) -> ConversionReport:
+        return answers.conversion_report(self.session, self.principal, self.query)
+
+    @cached_property
+    def stalls(self) -> StallReport:
+        return answers.stalls_report(self.session, self.principal)
+
+    def areas(self, group: str) -> AreaReport:
+        if group not in self._areas:
+            self._areas[group] = answers.areas_report(
+                self.session, self.principal, self.query, group
+            )
+        return self._areas[group]
 
 
 def _rows(report: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -209,6 +228,10 @@ class Builder:
 
 
 BUILDERS: dict[str, Builder] = {
+    "conversion": Builder(lambda src: conversion_table(src)),
+    "stalls": Builder(lambda src: stalls_table(src)),
+    "unreached": Builder(lambda src: unreached_table(src)),
+    "areas": Builder(lambda src, group: areas_table(src, group), ("district", "cluster")),
     "funnel": Builder(funnel_table, tuple(FUNNEL_GROUPS)),
     "amounts": Builder(amounts_table, tuple(AMOUNT_GROUPS)),
     "trend": Builder(trend_table),
@@ -297,3 +320,177 @@ def _trend(trend: Table) -> Markup:
         [series("线索", "leads"), series("已联系", "contacted"), series("已放款", "disbursed")],
         "按月趋势",
     )
+
+
+# --- the three questions ----------------------------------------------------------------------
+
+RATE_NOTE = (
+    "口径：分母为期间内生成的线索；联系率＝达到「已联系」及以后阶段（含联系后被拒绝或撤回）的线索"
+    "占比，批复率、放款率同理；首次联系天数自线索生成起算。线索少于 {n} 条的银行标「样本少」，"
+    "排在其他银行之后，不参与排名。"
+)
+
+
+def conversion_table(src: Source) -> Table:
+    report = src.conversion
+    rows = [{**g.model_dump(), "sample": "样本少" if g.small_sample else ""} for g in report.groups]
+    return Table(
+        name="conversion",
+        title="哪些银行转化好（按联系率排名）",
+        columns=[
+            Column("rank", "名次", "int"),
+            Column("label", "银行"),
+            Column("leads", "线索数", "int"),
+            Column("contact_rate", "联系率", "ratio"),
+            Column("approval_rate", "批复率", "ratio"),
+            Column("disbursement_rate", "放款率", "ratio"),
+            Column("median_days_to_contact", "首次联系中位天数", "num"),
+            Column("sample", "样本"),
+        ],
+        rows=rows,
+        total={**report.city.model_dump(), "rank": None, "sample": ""},
+        links={"label": bank_link},
+        note=RATE_NOTE.format(n=report.min_sample),
+    )
+
+
+def stalls_table(src: Source) -> Table:
+    """Each open stage, its total first (银行 全部) and then per bank."""
+    rows: list[dict[str, Any]] = []
+    for stage in src.stalls.stages:
+        figures = {"count": stage.count, "median": stage.median_days, "oldest": stage.oldest_days}
+        rows.append({"stage": stage.label, "label": "全部银行", "since": stage.since, **figures})
+        rows += [
+            {
+                "stage": stage.label,
+                "key": b.key,
+                "label": b.label,
+                "since": stage.since,
+                "count": b.count,
+                "median": b.median_days,
+                "oldest": b.oldest_days,
+            }
+            for b in stage.banks
+        ]
+    return Table(
+        name="stalls",
+        title="线索卡在哪里（当前未结线索）",
+        columns=[
+            Column("stage", "阶段"),
+            Column("label", "银行"),
+            Column("count", "笔数", "int"),
+            Column("median", "已停留中位天数", "num"),
+            Column("oldest", "最久天数", "int"),
+            Column("since", "起算"),
+        ],
+        rows=rows,
+        links={"label": bank_link},
+        note="天数从进入该阶段之日算到今天：未查看从线索生成、未联系从银行首次查看、"
+        "未批复从首次联系、未放款从批复日期。不受上方日期筛选影响。",
+    )
+
+
+def unreached_table(src: Source) -> Table:
+    report = src.stalls
+    u = report.unreached
+    return Table(
+        name="unreached",
+        title="未到达任何银行的融资需求（按原因）",
+        columns=[
+            Column("label", "原因"),
+            Column("count", "需求数", "int"),
+            Column("median_days", "已等待中位天数", "num"),
+            Column("oldest_days", "最久天数", "int"),
+        ],
+        rows=[r.model_dump() for r in report.unreached_reasons],
+        total={"label": "合计", **u.model_dump()},
+        note="仍在有效期的需求，没有生成任何线索。原因按系统派单的判断顺序："
+        "企业未同意共享信息、注册地（信用代码）不在服务区域、没有符合条件的产品；其余为待分派。",
+    )
+
+
+AREA_LABEL = {"district": "区域", "cluster": "产业集群"}
+
+
+def areas_table(src: Source, group: str = "district") -> Table:
+    report = src.areas(group)
+    return Table(
+        name=f"areas-{group}",
+        title=f"服务不足的{AREA_LABEL[group]}",
+        columns=[
+            Column("label", AREA_LABEL[group]),
+            Column("enterprises", "库内企业", "int"),
+            Column("needs", "融资需求", "int"),
+            Column("needs_no_bank", "未到达银行的需求", "int"),
+            Column("no_bank_share", "未到达占比", "ratio"),
+            Column("disbursed_fen", "放款金额", "wan"),
+        ],
+        rows=[g.model_dump() for g in report.groups],
+        total=report.total.model_dump(),
+        note="需求按发布日期、放款按线索生成日期计入期间；库内企业为当前企业库。",
+    )
+
+
+def answer_tables(src: Source) -> list[Table]:
+    return [
+        conversion_table(src),
+        stalls_table(src),
+        unreached_table(src),
+        areas_table(src, "district"),
+        areas_table(src, "cluster"),
+    ]
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def conversion_charts(src: Source) -> dict[str, Markup]:
+    """Contact and disbursement rates per bank, the city's average marked on each."""
+    report = src.conversion
+    labels = [g.label + ("（样本少）" if g.small_sample else "") for g in report.groups]
+    out: dict[str, Markup] = {}
+    for key, name in (("contact_rate", "联系率"), ("disbursement_rate", "放款率")):
+        city = getattr(report.city, key)
+        out[key] = charts.bar_chart(
+            labels,
+            [charts.Series(name, [getattr(g, key) or 0 for g in report.groups])],
+            f"各银行{name}（虚线为全市）",
+            show=_percent,
+            reference=charts.Reference("全市", city) if city is not None else None,
+        )
+    return out
+
+
+def stall_chart(src: Source) -> Markup:
+    report = src.stalls
+    labels = [s.label for s in report.stages] + ["未到达任何银行"]
+    counts = [s.count for s in report.stages] + [report.unreached.count]
+    return charts.bar_chart(labels, [charts.Series("笔数", counts)], "各阶段等待的线索与需求")
+
+
+MEASURES: dict[str, tuple[str, str]] = {
+    "needs": ("needs", "融资需求（笔）"),
+    "no_bank": ("needs_no_bank", "未到达银行的需求（笔）"),
+    "disbursed": ("disbursed_fen", "放款金额（万元）"),
+    "no_bank_share": ("no_bank_share", "未到达银行的需求占比"),
+}
+
+
+def district_map_of(src: Source, measure: str) -> Markup:
+    """The schematic map shaded by ``measure`` (a key of ``MEASURES``)."""
+    field, label = MEASURES[measure]
+    rows = {g.key: g for g in src.areas("district").groups if g.key}
+    values: dict[str, float | None] = {}
+    for code, row in rows.items():
+        value = getattr(row, field)
+        values[code] = None if value is None else float(value)
+    if field == "disbursed_fen":
+        values = {k: None if v is None else v / 1_000_000 for k, v in values.items()}
+    show = _percent if field == "no_bank_share" else _figure
+    names = {code: row.label for code, row in rows.items()}
+    return district_map.district_map(district_map.load_shapes(), values, names, label, show)
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

@@ -77,8 +77,11 @@ def office_dashboard(
     period: Period,
     group: Annotated[str, Query(max_length=20)] = "bank",
     amount_group: Annotated[str, Query(max_length=20)] = "bank",
+    measure: Annotated[str, Query(max_length=20)] = "no_bank_share",
 ) -> Response:
     query, errors = period
+    if measure not in dashboard.MEASURES:
+        measure = "no_bank_share"
     if group not in dashboard.FUNNEL_GROUPS:
         group = "bank"
     if amount_group not in dashboard.AMOUNT_GROUPS:
@@ -98,6 +101,12 @@ def office_dashboard(
         group_label=dashboard.GROUP_LABEL,
         charts=dashboard.funnel_charts(tables[0], tables[1]),
         tables=tables,
+        answers=dashboard.answer_tables(src),
+        rate_charts=dashboard.conversion_charts(src),
+        stall_chart=dashboard.stall_chart(src),
+        district_map=dashboard.district_map_of(src, measure),
+        measure=measure,
+        measures={key: label for key, (_, label) in dashboard.MEASURES.items()},
         period_args=_period_args(query),
         pending_reviews=lists.pending_reviews(session),
     )
