@@ -95,7 +95,8 @@ def enterprise_contact_request(
     contact_requests.decide_contact_request(
         session, who.principal, request_id, accept=decision == "accept"
     )
-    return see_other(f"{PREFIX}/enterprise/leads?done={decision}ed")
+    done = "accepted" if decision == "accept" else "declined"
+    return see_other(f"{PREFIX}/enterprise/leads?done={done}")
 
 
 def _lead(session: Session, who: Visitor, lead_id: int) -> LeadPublic:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from openpyxl import load_workbook
 
 from tests.web.browser import BANK, BANK_CODE, ENTERPRISE, OFFICE, Visit
@@ -273,31 +272,6 @@ def test_office_uploads_a_list_through_the_form(visit: Any, server: str) -> None
     office.shot("upload-committed")
     qualifications = api.get(f"/api/v1/enterprises/{firm['id']}").json()["qualifications"]
     assert ("gazelle", "2026-04-01") in [(q["type_code"], q["issued_date"]) for q in qualifications]
-
-
-@pytest.mark.parametrize("who", ["enterprise", "office"])
-def test_pages_fit_a_phone(visit: Any, who: str) -> None:
-    phone = visit(
-        f"phone-{who}",
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    phone.sign_in(ENTERPRISE if who == "enterprise" else OFFICE)
-    pages = (
-        ["/web/enterprise", "/web/enterprise/recommendations", "/web/enterprise/needs/new"]
-        if who == "enterprise"
-        else ["/web/office", "/web/office/lists"]
-    )
-    for path in pages:
-        phone.goto(path)
-        phone.shot(path.strip("/").replace("/", "-"))
-        # The page itself never scrolls sideways; wide tables scroll inside their own box.
-        overflow = phone.page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, (path, overflow)
 
 
 def _all_enterprises(api: httpx.Client) -> list[dict[str, Any]]:
