@@ -9,6 +9,7 @@ from service.core.errors import AppError
 from service.core.exports import send
 from service.lists.exports import release_export
 from service.web import (
+    account,
     bank,
     enterprise,
     enterprise_leads,
@@ -31,6 +32,7 @@ for part in (
     bank,
     office,
     office_library,
+    account,
 ):
     router.include_router(part.router)
 

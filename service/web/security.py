@@ -1,8 +1,9 @@
 """Who is at the browser, and that a form came from our page.
 
-Signing in with an API key opens a server-side session (``access.service``): the cookie holds
-a random token (HttpOnly, SameSite=Lax, Secure over HTTPS) and every page acts as the key's
-holder, through the same use cases and rules as the API. Forms carry the session's CSRF
+Signing in (a person with a login and a password, or the demo's API key) opens a server-side
+session (``access.service``): the cookie holds a random token (HttpOnly, SameSite=Lax, Secure
+over HTTPS) and every page acts as that person or the key's holder, through the same use cases
+and rules as the API. The header shows the person's name, role and bank by name. Forms carry the session's CSRF
 secret; the sign-in form, before there is a session, a double-submit token from a cookie of
 its own. A cross-site Origin is refused outright."""
 
@@ -17,9 +18,11 @@ from sqlmodel import Session
 
 from service.access import service as access
 from service.access.audit import act_as
-from service.access.models import Role
-from service.access.policy import Principal, require
+from service.access.models import BankRole, Role
+from service.access.policy import ROLE_LABEL, Principal, require
 from service.core.database import get_session
+from service.core.errors import AppError
+from service.products.service import get_bank
 
 SESSION_COOKIE = "finmatch_session"
 SIGN_IN_CSRF_COOKIE = "finmatch_signin_csrf"
@@ -34,23 +37,56 @@ class CsrfRejected(Exception):
     """The form's token does not match its session, or it came from another site."""
 
 
+BANK_ROLE_WORDS = {BankRole.admin: "银行管理员", BankRole.manager: "客户经理"}
+
+
 @dataclass(frozen=True)
 class Visitor:
     principal: Principal
     csrf_token: str
+    display_name: str = ""  # the person's name, or the key's
+    bank_name: str | None = None  # a bank's visitor: the bank by name, for the header
 
     @property
     def role(self) -> Role:
         return self.principal.role
 
+    @property
+    def is_person(self) -> bool:
+        return self.principal.user_id is not None
+
+    @property
+    def is_bank_admin(self) -> bool:
+        return self.is_person and self.principal.bank_role == BankRole.admin
+
+    @property
+    def role_words(self) -> str:
+        """The visitor's role in words: 金融办, 银行管理员, 客户经理, 企业 …"""
+        if self.principal.bank_role is not None:
+            return BANK_ROLE_WORDS[self.principal.bank_role]
+        return ROLE_LABEL[self.role]
+
+
+def _bank_name(session: Session, code: str | None) -> str | None:
+    """The bank's name for the header (its primary key: one small read)."""
+    if not code:
+        return None
+    try:
+        return get_bank(session, code).name
+    except AppError:
+        return None
+
 
 def visitor(request: Request, session: Annotated[Session, Depends(get_session)]) -> Visitor:
-    found = access.web_session_principal(session, request.cookies.get(SESSION_COOKIE))
+    found = access.web_session_caller(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         raise SignInRequired
-    principal, csrf_token = found
+    principal = found.principal
     request.state.principal = principal
-    request.state.visitor = Visitor(principal, csrf_token)  # for an error page's menu
+    request.state.session_token = request.cookies.get(SESSION_COOKIE)
+    request.state.visitor = Visitor(  # also for an error page's menu
+        principal, found.csrf_token, found.display_name, _bank_name(session, principal.bank_code)
+    )
     act_as(session, principal)  # the audit log names who changed what, as through the API
     return request.state.visitor
 

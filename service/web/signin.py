@@ -1,5 +1,7 @@
-"""Signing in and out with an API key, and the home address that sends each holder to their
-role's pages. Where a sign-in may lead afterwards (``_safe_next``: only a page of ours) is
+"""Signing in and out: a person with their login and password (the page's first form), or
+with an API key (the demo's way in, the second form); and the home address that sends each
+holder to their role's pages. A wrong login or password is a 401 page with one message for
+both, a locked account a 429 that says until when, a disabled one a 403. Where a sign-in may lead afterwards (``_safe_next``: only a page of ours) is
 decided here."""
 
 from typing import Annotated
@@ -9,6 +11,7 @@ from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.access import service as access
+from service.access import users
 from service.access.models import Role
 from service.core.errors import AppError
 from service.web.forms import FormReader
@@ -53,11 +56,22 @@ def home(who: MaybeSigned) -> Response:
 
 
 def _sign_in_page(
-    request: Request, next_url: str | None, errors: dict[str, str], status: int = 200
+    request: Request,
+    next_url: str | None,
+    errors: dict[str, str],
+    status: int = 200,
+    login: str | None = None,
 ) -> HTMLResponse:
     token = new_sign_in_token()
     response = render(
-        request, "sign_in.html", None, status, errors=errors, next_url=next_url, sign_in=token
+        request,
+        "sign_in.html",
+        None,
+        status,
+        errors=errors,
+        next_url=next_url,
+        sign_in=token,
+        login=login,
     )
     response.set_cookie(
         SIGN_IN_CSRF_COOKIE,
@@ -86,14 +100,31 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
     fields = await read_form(request)
     check_token(fields.get("sign_in"), request.cookies.get(SIGN_IN_CSRF_COOKIE) or "\x00")
     form = FormReader(fields)
-    key = form.text("key", 200, required=True)
     next_url = form.text("next", 500)
+    if "key" not in fields:
+        login = form.text("login", 200, required=True)
+        password = fields.get("password")
+        if not isinstance(password, str) or not password or len(password) > 200:
+            form.fail("password", "请填写密码。")
+        if login is None or form.errors or not isinstance(password, str):
+            return _sign_in_page(request, next_url, form.errors, 422, login=login)
+        try:
+            signed = users.sign_in(session, login, password)
+        except AppError as exc:
+            return _sign_in_page(request, next_url, {"login": exc.detail}, exc.status, login=login)
+        return _signed_in(request, signed, next_url)
+    key = form.text("key", 200, required=True)
     if key is None:
         return _sign_in_page(request, next_url, form.errors, 422)
     try:
-        signed = access.open_web_session(session, key)
+        key_signed = access.open_web_session(session, key)
     except AppError as exc:
         return _sign_in_page(request, next_url, {"key": exc.detail}, 401)
+    return _signed_in(request, key_signed, next_url)
+
+
+def _signed_in(request: Request, signed: access.WebSignIn, next_url: str | None) -> Response:
+    """The session's cookie, and on to the page asked for (or the role's home)."""
     response = see_other(_safe_next(next_url, signed.principal.role))
     response.set_cookie(
         SESSION_COOKIE,

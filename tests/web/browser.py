@@ -153,7 +153,14 @@ class Visit:
         self.goto("/web/sign-in")
         self.shot("sign-in")
         self.page.fill("#key", key)
-        self.page.click("form button[type=submit]")
+        self.page.click("#key-form button[type=submit]")
+
+    def sign_in_as(self, login: str, password: str) -> None:
+        """Sign in as a person, with the page's first form."""
+        self.goto("/web/sign-in")
+        self.page.fill("#login", login)
+        self.page.fill("#password", password)
+        self.page.click("#password-form button[type=submit]")
 
     def text(self) -> str:
         return str(self.page.inner_text("main"))
