@@ -1,0 +1,57 @@
+"""Every page of every role fits a phone (390×844): nothing wider than the screen, data tables
+as stacked cards. Screenshots of each page land with the others."""
+
+from typing import Any
+
+import pytest
+
+from tests.web.browser import BANK, ENTERPRISE, OFFICE
+from tests.web.walk import walk
+
+KEYS = {"office": OFFICE, "bank": BANK, "enterprise": ENTERPRISE}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+WIDTH = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.mark.parametrize("role", list(KEYS))
+def test_every_page_fits_a_phone(visit: Any, role: str) -> None:
+    phone = visit(f"phone-{role}", **PHONE)
+    phone.sign_in(KEYS[role])
+    pages = walk(phone.page, phone.base, f"/web/{role}")
+    assert len(pages) >= 3, pages
+    too_wide, broken = [], []
+    for path in pages:
+        response = phone.page.goto(path)
+        if response is None or response.status >= 500:
+            broken.append((path, response and response.status))
+            continue
+        phone.shot(path.split("?")[0].strip("/").replace("/", "-"))
+        overflow = phone.page.evaluate(WIDTH)
+        if overflow > 0:
+            wide = phone.page.evaluate(
+                """() => [...document.querySelectorAll('main *')]
+                    .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+                    .slice(0, 3).map(e => e.tagName.toLowerCase()
+                        + (e.className ? '.' + String(e.className).replace(/ /g, '.') : ''))"""
+            )
+            too_wide.append((path, overflow, wide))
+    assert not broken, f"pages that failed: {broken}"
+    assert not too_wide, f"pages wider than a phone (page, pixels over, widest): {too_wide}"
+
+
+def test_a_data_table_is_a_stack_of_cards_on_a_phone(visit: Any) -> None:
+    phone = visit("phone-cards", **PHONE)
+    phone.sign_in(OFFICE)
+    phone.goto("/web/office")
+    table = phone.page.locator("table.cards").first
+    assert table.count() == 1
+    assert table.evaluate("t => getComputedStyle(t.querySelector('tbody tr')).display") == "block"
+    label = table.evaluate(
+        "t => getComputedStyle(t.querySelector('tbody td[data-label]'), '::before').content"
+    )
+    assert label.strip('"') and label != "none"
