@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from service.core.concurrency import bump_version
 from service.core.settings import project_root
 from service.demo_activity import seed_demo_activity
+from service.demo_people import seed_demo_people
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.projects import create_project
@@ -239,6 +240,7 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
         )
         counts["project.created"] += 1
     counts.update(_seed_demo_keys(session, next(iter(ids.values()), None)))
+    counts.update(seed_demo_people(session, next(iter(ids.values()), None)))
     counts.update(_seed_demo_loans(session, list(ids)[:6]))
     counts.update(seed_demo_activity(session))
     return counts

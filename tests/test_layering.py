@@ -26,7 +26,7 @@ RUNGS: list[set[str]] = [
     {"loans", "lists"},
     {"metrics"},  # reads every domain below it, loans' renewals included
     {"web"},
-    {"main", "cli", "models", "seeding", "demo_activity", "synth", "__init__"},
+    {"main", "cli", "models", "seeding", "demo_activity", "demo_people", "synth", "__init__"},
 ]
 RUNG = {package: n for n, packages in enumerate(RUNGS) for package in packages}
 APP = RUNG["main"]

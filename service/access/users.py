@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from service.access import invitations
 from service.access.audit import record
 from service.access.exceptions import Forbidden, Unauthenticated
-from service.access.models import InvitationPurpose, Role, UserAccount
+from service.access.models import BankRole, InvitationPurpose, Role, UserAccount
 from service.access.passwords import (
     hash_password,
     locked_until,
@@ -277,3 +277,36 @@ def set_disabled(
 def principal_of(user: UserAccount) -> Principal:
     """The caller a person acts as (for the command line and tests)."""
     return person_principal(user)
+
+
+def install_person(
+    session: Session,
+    login: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    bank_role: BankRole | None = None,
+    bank_code: str | None = None,
+    enterprise_id: int | None = None,
+) -> bool:
+    """Store an account whose password is chosen by the caller (the demo's published
+    accounts), unless its login is there already; no commit. Returns whether it was added."""
+    login = invitations.check_login(login)
+    taken = session.scalars(select(col(UserAccount.id)).where(col(UserAccount.login) == login))
+    if taken.first() is not None:
+        return False
+    session.add(
+        UserAccount(
+            login=login,
+            display_name=display_name,
+            role=role,
+            bank_role=bank_role,
+            bank_code=bank_code,
+            enterprise_id=enterprise_id,
+            password_hash=hash_password(password),
+            password_changed_at=utcnow(),
+            created_by="system",
+        )
+    )
+    session.flush()
+    return True

@@ -6,6 +6,7 @@ order ``finmatch --help`` lists them. Each command group is a module of its own:
 - ``library``    synth (a synthetic library), enterprises import, projects import
 - ``matching``   match (recompute the stored matches)
 - ``keys``       keys create, list, revoke
+- ``users``      users invite (a deployment's first people)
 - ``leads``      leads check-deadlines
 - ``lists``      lists import, releases publish
 - ``loans``      reminders run, loans import
@@ -15,7 +16,7 @@ The commands act as the system (the office, without a key); their work is the us
 
 import typer
 
-from service.cli import database, keys, leads, library, lists, loans, matching, processes
+from service.cli import database, keys, leads, library, lists, loans, matching, processes, users
 from service.cli.database import run_migrations
 
 app = typer.Typer(help="FinMatch 银企融资对接服务", no_args_is_help=True, add_completion=False)
@@ -30,6 +31,7 @@ for command in (
     app.command()(command)
 for name, group in (
     ("keys", keys.keys_app),
+    ("users", users.users_app),
     ("leads", leads.leads_app),
     ("lists", lists.lists_app),
     ("releases", lists.releases_app),
