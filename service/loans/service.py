@@ -11,7 +11,7 @@ is a bank's once; maturity after disbursement. Importing a list of loans is
 
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from service.access.exceptions import Forbidden
 from service.access.models import Role
@@ -54,6 +54,14 @@ def get_loan(session: Session, principal: Principal, loan_id: int, lock: bool = 
     if loan is None or not sees_between(principal, loan.bank_code, loan.enterprise_id):
         raise LoanNotFound(f"贷款 {loan_id} 不存在。")
     return loan
+
+
+def loan_of_lead(session: Session, principal: Principal, lead_id: int) -> int | None:
+    """The id of the loan a disbursed lead made, if the caller sees it."""
+    loan = session.exec(select(Loan).where(col(Loan.lead_id) == lead_id)).first()
+    if loan is None or not sees_between(principal, loan.bank_code, loan.enterprise_id):
+        return None
+    return loan.id
 
 
 def read_loan(session: Session, principal: Principal, loan_id: int) -> LoanPublic:

@@ -1,38 +1,53 @@
-"""The bank view: its leads and reminders, the library as the bank sees it, a lead's page
-with its outcome form, a loan's page with its renewal case."""
+"""The bank's workbench, its lists: the leads (search, filters, sort, numbered pages), the
+renewal reminders by date, the loans by maturity, and the library as the bank sees it. A
+lead's page is ``bank_leads``, a loan's ``bank_loans``."""
 
+from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
-from fastapi.responses import HTMLResponse
-from sqlmodel import Session
 
+from service.core.pagination import PageParams
 from service.core.types import Digits
-from service.leads import lifecycle as leads
-from service.leads.schemas import StatusChange
-from service.leads.states import DeclineReason, LeadStatus
-from service.loans import reminders, renewal_cases
+from service.leads import worklist
+from service.leads.states import LeadStatus
+from service.loans import reminders
 from service.loans import service as loans
 from service.loans.models import LoanStatus
-from service.loans.renewal import CaseStatus
-from service.loans.schemas import RenewalChange, case_public
 from service.products import service as products
 from service.web import library
 from service.web.forms import FormReader
-from service.web.labels import BANK_OUTCOMES
-from service.web.pages import (
-    PREFIX,
-    Id,
-    SessionDep,
-    first_page,
-    page_router,
-    place_names,
-    render,
-    see_other,
-)
-from service.web.security import BankUser, Form, Visitor
+from service.web.pages import PREFIX, SessionDep, page_router, place_names, render
+from service.web.security import BankUser
 
 router = page_router()
+
+# The messages after an action (?done=…): a fixed list, never the address's text.
+DONE = {
+    "status": "已记录进展。",
+    "assigned": "已更新负责人。",
+    "claimed": "已认领，线索已分配给您。",
+    "released": "已退回，线索现在无人负责。",
+    "renewal": "已记录续贷进展。",
+}
+COLUMNS = (
+    ("enterprise", "企业"),
+    ("amount", "金额"),
+    ("term", "期限"),
+    ("purpose", "用途"),
+    ("district", "地区"),
+    ("score", "匹配分"),
+    ("due", "首次联系期限"),
+    ("assignee", "负责人"),
+    ("status", "状态"),
+)
+Text = Annotated[str | None, Query(max_length=100)]
+Code = Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9_-]*$")]
+
+
+def _wan(fen: int | None) -> str:
+    return "" if fen is None else f"{Decimal(fen) / 1_000_000:f}".rstrip("0").rstrip(".")
 
 
 @router.get("/bank")
@@ -40,22 +55,122 @@ def bank_home(
     request: Request,
     session: SessionDep,
     who: BankUser,
+    q: Text = None,
     status: Annotated[LeadStatus | None, Query()] = None,
+    product: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
+    district: Code = None,
+    cluster: Code = None,
+    amount_min: Annotated[str | None, Query(max_length=20)] = None,
+    amount_max: Annotated[str | None, Query(max_length=20)] = None,
+    assignee: Annotated[str | None, Query(pattern=r"^(all|me|none|[1-9][0-9]{0,9})$")] = None,
+    due: Annotated[str | None, Query(pattern=r"^(due|breached)$")] = None,
+    sort: Annotated[str, Query(pattern=r"^[a-z]{1,16}$")] = "updated",
+    order: Annotated[str, Query(pattern=r"^(asc|desc)$")] = "desc",
+    page: Annotated[int, Query(ge=1, le=worklist.MAX_PAGE), Digits] = 1,
 ) -> Response:
-    bank = products.get_bank(session, who.principal.bank_code or "")
+    """The bank's leads: an account manager opens on its own, everyone else on all."""
+    form = FormReader({"amount_min": amount_min or "", "amount_max": amount_max or ""})
+    low, high = form.wan_to_fen("amount_min"), form.wan_to_fen("amount_max")
+    if sort not in worklist.SORTS:
+        sort = "updated"
+    wanted = worklist.WorklistFilter(
+        q=(q or "").strip() or None,
+        status=status,
+        product_id=product,
+        district_code=district or None,
+        cluster_code=cluster or None,
+        amount_min_fen=low,
+        amount_max_fen=high,
+        assignee=assignee,
+        due=due,
+        sort=sort,
+        descending=order == "desc",
+        page=page,
+    )
+    found = worklist.worklist(session, who.principal, wanted)
+    kept = {
+        "q": wanted.q,
+        "status": status and str(status),
+        "product": product,
+        "district": wanted.district_code,
+        "cluster": wanted.cluster_code,
+        "amount_min": amount_min if low is not None else None,
+        "amount_max": amount_max if high is not None else None,
+        "assignee": found.assignee,
+        "due": due,
+        "sort": sort,
+        "order": order,
+    }
+
+    def link(**changes: Any) -> str:
+        """This list's address with the current filters and ``changes``."""
+        query = {k: v for k, v in {**kept, **changes}.items() if v not in (None, "")}
+        return f"{PREFIX}/bank?{urlencode(query)}"
+
     return render(
         request,
         "bank/home.html",
         who,
-        bank=bank,
-        status=status,
+        bank=products.get_bank(session, who.principal.bank_code or ""),
+        found=found,
+        kept=kept,
+        link=link,
+        columns=COLUMNS,
         statuses=list(LeadStatus),
-        leads=leads.recent_leads(session, who.principal, lead_status=status, limit=100),
-        reminders=first_page(lambda p: reminders.list_reminders(session, who.principal, p), 50),
-        loans=first_page(
-            lambda p: loans.list_loans(session, who.principal, p, status=LoanStatus.active),
-            50,
-        ),
+        names=place_names(session),
+        choices=worklist.choices(session, who.principal),
+        errors=form.errors,
+        done=DONE.get(request.query_params.get("done", "")),
+        me=who.principal.user_id,
+    )
+
+
+@router.get("/bank/reminders")
+def bank_reminders(
+    request: Request,
+    session: SessionDep,
+    who: BankUser,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The renewal reminders sent, latest first (by reminder date within a page of 50), each
+    opening its loan's renewal case."""
+    found = reminders.list_reminders(session, who.principal, PageParams(limit=50, cursor=cursor))
+    items = sorted(found.items, key=lambda r: (r.remind_date, r.id), reverse=True)
+    return render(
+        request,
+        "bank/reminders.html",
+        who,
+        reminders=items,
+        next_cursor=found.next_cursor,
+        first=cursor is None,
+    )
+
+
+@router.get("/bank/loans")
+def bank_loans(
+    request: Request,
+    session: SessionDep,
+    who: BankUser,
+    status: Annotated[str, Query(pattern=r"^(|active|repaid|renewed)$")] = "active",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The bank's loans by maturity, soonest first, a page of 50 at a time (active ones
+    unless asked otherwise)."""
+    found = loans.list_loans(
+        session,
+        who.principal,
+        PageParams(limit=50, cursor=cursor),
+        status=LoanStatus(status) if status else None,
+    )
+    return render(
+        request,
+        "bank/loans.html",
+        who,
+        loans=found.items,
+        next_cursor=found.next_cursor,
+        first=cursor is None,
+        status=status,
+        statuses=list(LoanStatus),
     )
 
 
@@ -78,127 +193,3 @@ def bank_library(
         tiers=library.tiers_in_words(),
         page_size=library.PAGE_SIZE,
     )
-
-
-def _lead_page(
-    request: Request,
-    session: Session,
-    who: Visitor,
-    lead_id: int,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    lead = leads.leads_public(
-        session, who.principal, [leads.get_lead(session, who.principal, lead_id)]
-    )[0]
-    return render(
-        request,
-        "bank/lead.html",
-        who,
-        status,
-        names=place_names(session),
-        lead=lead,
-        values=values or {"status": "contacted"},
-        errors=errors or {},
-        outcomes=BANK_OUTCOMES,
-        reasons=[r.value for r in DeclineReason],
-    )
-
-
-@router.get("/bank/leads/{lead_id:int}")
-def bank_lead(request: Request, session: SessionDep, who: BankUser, lead_id: Id) -> Response:
-    return _lead_page(request, session, who, lead_id)
-
-
-@router.post("/bank/leads/{lead_id:int}/status")
-def bank_lead_status(
-    request: Request, session: SessionDep, who: BankUser, lead_id: Id, fields: Form
-) -> Response:
-    form = FormReader(fields, renamed={"amount_fen": "amount", "rate_bp": "rate"})
-    to = form.choice("status", BANK_OUTCOMES, required=True)
-    change: dict[str, Any] = {
-        "status": to,
-        "reason": form.choice("reason", [r.value for r in DeclineReason]),
-        "note": form.text("note", 500),
-        "amount_fen": form.wan_to_fen("amount"),
-        "rate_bp": form.percent_to_bp("rate"),
-        "term_months": form.integer("term_months", 1, 360),
-        "on_date": form.day("on_date"),
-        "maturity_date": form.day("maturity_date"),
-        "contract_no": form.text("contract_no", 64),
-    }
-    version = form.integer("version", 1, 2_147_483_647, required=True)
-    done = form.run(
-        lambda: leads.change_status(
-            session, who.principal, lead_id, StatusChange(**change), version
-        ),
-        session.rollback,
-    )
-    if done is not None:
-        return see_other(f"{PREFIX}/bank/leads/{lead_id}?saved=1")
-    return _lead_page(request, session, who, lead_id, fields, form.errors, form.status)
-
-
-def _loan_page(
-    request: Request,
-    session: Session,
-    who: Visitor,
-    loan_id: int,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    case = case_public(renewal_cases.get_case(session, who.principal, loan_id))
-    loan = loans.read_loan(session, who.principal, loan_id)
-    return render(
-        request,
-        "bank/loan.html",
-        who,
-        status,
-        loan=loan,
-        case=case,
-        values=values or {},
-        errors=errors or {},
-    )
-
-
-@router.get("/bank/loans/{loan_id:int}")
-def bank_loan(request: Request, session: SessionDep, who: BankUser, loan_id: Id) -> Response:
-    return _loan_page(request, session, who, loan_id)
-
-
-@router.post("/bank/loans/{loan_id:int}/renewal")
-def bank_renewal(
-    request: Request, session: SessionDep, who: BankUser, loan_id: Id, fields: Form
-) -> Response:
-    form = FormReader(
-        fields,
-        renamed={
-            "committed_amount_fen": "committed_amount",
-            "new_principal_fen": "new_principal",
-            "new_rate_bp": "new_rate",
-        },
-    )
-    change: dict[str, Any] = {
-        "status": form.choice("status", [s.value for s in CaseStatus], required=True),
-        "on_date": form.day("on_date"),
-        "committed_amount_fen": form.wan_to_fen("committed_amount"),
-        "no_principal": True if form.checked("no_principal") else None,
-        "new_maturity_date": form.day("new_maturity_date"),
-        "new_principal_fen": form.wan_to_fen("new_principal"),
-        "new_rate_bp": form.percent_to_bp("new_rate"),
-        "new_contract_no": form.text("new_contract_no", 64),
-        "reason": form.text("reason", 500),
-        "note": form.text("note", 500),
-    }
-    version = form.integer("version", 1, 2_147_483_647, required=True)
-    done = form.run(
-        lambda: renewal_cases.change_case(
-            session, who.principal, loan_id, RenewalChange(**change), version
-        ),
-        session.rollback,
-    )
-    if done is not None:
-        return see_other(f"{PREFIX}/bank/loans/{loan_id}?saved=1")
-    return _loan_page(request, session, who, loan_id, fields, form.errors, form.status)

@@ -11,6 +11,8 @@ from service.lists.exports import release_export
 from service.web import (
     account,
     bank,
+    bank_leads,
+    bank_loans,
     enterprise,
     enterprise_leads,
     enterprise_loans,
@@ -30,6 +32,8 @@ for part in (
     enterprise_leads,
     enterprise_loans,
     bank,
+    bank_leads,
+    bank_loans,
     office,
     office_library,
     account,

@@ -116,7 +116,7 @@ def test_the_journeys(visit: Any) -> None:
     assert "已放款" in bank.text()
     bank.shot("lead-disbursed")
     # and, a month ahead, a maturing loan's renewal: contacted
-    bank.goto("/web/bank")
+    bank.goto("/web/bank/loans")
     bank.page.click("table a[href^='/web/bank/loans/'] >> nth=0")
     bank.shot("loan")
     bank.page.select_option("#status", "contacted")

@@ -362,6 +362,8 @@ def test_a_bank_records_outcomes_on_its_lead(browser_as, client, firm, bank) -> 
     assert f"/web/bank/leads/{lead['id']}" in staff.get("/web/bank").text
     page = f"/web/bank/leads/{lead['id']}"
     assert firm["name"] in staff.get(page).text  # the enterprise consented
+    lead = client.get(f"/api/v1/leads/{lead['id']}").json()
+    assert lead["status"] == "viewed"  # opening it told that the bank has seen it
     response = _post(
         staff, f"{page}/status", {"status": "contacted", "version": str(lead["version"])}, page
     )
@@ -399,8 +401,9 @@ def test_a_bank_records_outcomes_on_its_lead(browser_as, client, firm, bank) -> 
     )
     assert response.status_code == 303
     assert client.get(f"/api/v1/leads/{lead['id']}").json()["status"] == "disbursed"
-    # the loan it made is on the bank's page and the enterprise's
-    assert "FM-L" in staff.get("/web/bank").text
+    # the loan it made is on the lead's page, the bank's loans and the enterprise's
+    assert "/web/bank/loans/" in staff.get(page).text
+    assert "FM-L" in staff.get("/web/bank/loans").text
     me = browser_as("enterprise", enterprise_id=firm["id"])
     assert "FM-L" in me.get("/web/enterprise/loans").text
 
@@ -409,19 +412,24 @@ def test_a_decline_needs_its_reason(browser_as, client, firm, bank) -> None:
     lead = _lead_for(browser_as, client, firm, bank)
     staff = browser_as("bank", bank_code=bank)
     page = f"/web/bank/leads/{lead['id']}"
+    version = str(lead["version"] + 1)  # opening the page records it viewed
     response = _post(
-        staff, f"{page}/status", {"status": "declined", "version": str(lead["version"])}, page
+        staff,
+        f"{page}/status",
+        {"status": "declined", "confirm_decline": "on", "version": version},
+        page,
     )
     assert response.status_code == 422 and 'id="reason-error"' in response.text
     assert "拒绝线索须选择拒绝原因" in response.text
-    assert client.get(f"/api/v1/leads/{lead['id']}").json()["status"] == "new"
+    assert client.get(f"/api/v1/leads/{lead['id']}").json()["status"] == "viewed"
     response = _post(
         staff,
         f"{page}/status",
         {
             "status": "declined",
             "reason": "insufficient_collateral",
-            "version": str(lead["version"]),
+            "confirm_decline": "on",
+            "version": version,
         },
         page,
     )
@@ -448,7 +456,8 @@ def test_the_office_sees_the_funnel_change_and_exports_it(browser_as, client, fi
     lead = _lead_for(browser_as, client, firm, bank)
     staff = browser_as("bank", bank_code=bank)
     page = f"/web/bank/leads/{lead['id']}"
-    _post(staff, f"{page}/status", {"status": "contacted", "version": str(lead["version"])}, page)
+    version = str(lead["version"] + 1)  # opening the page records it viewed
+    _post(staff, f"{page}/status", {"status": "contacted", "version": version}, page)
     after = _csv_rows(office.get("/web/office/export/funnel-bank.csv").content)
     header = after[0]
     assert header[:4] == ["银行", "线索", "已查看", "已联系"]
@@ -624,7 +633,7 @@ def test_a_bank_records_a_renewal_from_contact_to_renewed(browser_as, client, fi
 
     loan = _loan(client, bank, firm)
     staff = browser_as("bank", bank_code=bank)
-    assert f"/web/bank/loans/{loan['id']}" in staff.get("/web/bank").text
+    assert f"/web/bank/loans/{loan['id']}" in staff.get("/web/bank/loans").text
     page = f"/web/bank/loans/{loan['id']}"
     text = staff.get(page).text
     assert loan["contract_no"] in text and "待对接" in text
@@ -912,10 +921,10 @@ def test_a_provisional_reminder_date_is_marked_until_its_year_is_known(
         assert len(mark.findall(text)) == 3  # each stage of the schedule
         assert "节假日安排" in mark.findall(text)[0] and "尚未公布" in mark.findall(text)[0]
         assert "2026-02-20" in text
-        assert len(mark.findall(staff.get("/web/bank").text)) == 2  # the two reminders sent
+        assert len(mark.findall(staff.get("/web/bank/reminders").text)) == 2  # the two sent
         assert len(mark.findall(owner.get("/web/enterprise/loans").text)) == 2
     client.post("/api/v1/reminders/run", params={"as_of": "2026-02-24"}).raise_for_status()
     text = staff.get(page).text
     assert "暂定" not in text and "2026-02-14" in text
-    assert "暂定" not in staff.get("/web/bank").text
+    assert "暂定" not in staff.get("/web/bank/reminders").text
     assert "暂定" not in owner.get("/web/enterprise/loans").text
