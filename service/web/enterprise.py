@@ -173,11 +173,12 @@ def rate_text(product: ProductPublic | None, rate_bp: int | None) -> str:
     rate = product.rate
     base = str(rate.base)
     if base in RATE_BASE_LABEL:
-        spread = rate.spread_bp or 0
-        sign = "+" if spread >= 0 else "−"
-        formula = f"{RATE_BASE_LABEL[base]}{sign}{abs(spread) / 100:.2f}%"
         if rate.tiers:
-            formula += "（按金额、期限分档）"
+            formula = f"{RATE_BASE_LABEL[base]}加点按金额、期限分档"
+        else:
+            spread = rate.spread_bp or 0
+            sign = "+" if spread >= 0 else "−"
+            formula = f"{RATE_BASE_LABEL[base]}{sign}{abs(spread) / 100:.2f}%"
         return f"{formula}，现 {now}" if now else formula
     if base == "FIXED" and rate.fixed_rate_bp is not None:
         return f"固定 {rate.fixed_rate_bp / 100:.2f}%"

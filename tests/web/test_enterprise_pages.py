@@ -218,7 +218,9 @@ def test_recommendations_are_a_list_to_compare_sorted_as_asked(me) -> None:
     assert '<table class="cards recommendations">' in page
     for heading in ("银行", "产品", "额度", "期限", "利率", "担保方式", "匹配分"):
         assert f">{heading}</" in page, heading
-    assert "万元" in page and re.search(r"LPR[+−]\d+\.\d\d%，现 \d+\.\d\d%", page)
+    assert "万元" in page and re.search(
+        r"LPR([+−]\d+\.\d\d%|加点按金额、期限分档)，现 \d+\.\d\d%", page
+    )
     assert "<details>" in page and "为什么推荐" in page and "费用" in page
     scores = _scores(page)
     assert len(scores) >= 2 and scores == sorted(scores, reverse=True)
