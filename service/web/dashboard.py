@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 from sqlmodel import Session
@@ -354,14 +355,24 @@ def conversion_table(src: Source) -> Table:
     )
 
 
+def waiting_link(row: dict[str, Any]) -> str:
+    """The list of the leads a row of the stalls counts."""
+    bank = f"&bank={quote(row['key'])}" if row.get("key") else ""
+    return f"/web/office/leads?status={row['status']}{bank}"
+
+
 def stalls_table(src: Source) -> Table:
     """Each open stage, its total first (银行 全部) and then per bank."""
     rows: list[dict[str, Any]] = []
     for stage in src.stalls.stages:
         figures = {"count": stage.count, "median": stage.median_days, "oldest": stage.oldest_days}
-        rows.append({"stage": stage.label, "label": "全部银行", "since": stage.since, **figures})
+        rows.append(
+            {"status": stage.stage, "stage": stage.label, "label": "全部银行", "since": stage.since}
+            | figures
+        )
         rows += [
             {
+                "status": stage.stage,
                 "stage": stage.label,
                 "key": b.key,
                 "label": b.label,
@@ -384,7 +395,7 @@ def stalls_table(src: Source) -> Table:
             Column("since", "起算"),
         ],
         rows=rows,
-        links={"label": bank_link},
+        links={"label": bank_link, "count": waiting_link},
         note="天数从进入该阶段之日算到今天：未查看从线索生成、未联系从银行首次查看、"
         "未批复从首次联系、未放款从批复日期。不受上方日期筛选影响。",
     )

@@ -3,7 +3,7 @@
 bank's report."""
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Query, Request, Response
 
@@ -11,12 +11,14 @@ from service.core.errors import AppError, Unprocessable
 from service.core.models import today_local
 from service.core.tables import EXPORT_MEDIA_TYPES
 from service.leads import lifecycle as leads
+from service.leads.states import LeadStatus
 from service.lists import service as lists
+from service.metrics import office_leads as office_leads_service
 from service.metrics.schemas import ReportQuery
 from service.products import service as products
 from service.web import dashboard
 from service.web.forms import FormReader
-from service.web.pages import SessionDep, page_router, render
+from service.web.pages import Id, SessionDep, first_page, page_router, place_names, render
 from service.web.security import OfficeUser
 
 router = page_router()
@@ -159,4 +161,54 @@ def office_bank(
         tables=tables,
         period_args=_period_args(query),
         leads=leads.recent_leads(session, who.principal, bank_code=bank.code, limit=50),
+    )
+
+
+# --- leads ----------------------------------------------------------------------------------
+
+LEAD_STATUSES = [str(s) for s in LeadStatus]
+
+
+@router.get("/office/leads")
+def office_leads(
+    request: Request,
+    session: SessionDep,
+    who: OfficeUser,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    bank: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    page: Annotated[int, Query(ge=1, le=2000)] = 1,
+) -> Response:
+    """Every lead, newest first; by enterprise name, bank and status, fifty to a page."""
+    banks = {b.code: b.short_name for b in first_page(lambda p: products.list_banks(session, p))}
+    search = office_leads_service.LeadSearch(
+        name=(name or "").replace("\x00", "").strip() or None,
+        bank=bank if bank in banks else None,
+        status=status if status in LEAD_STATUSES else None,
+        page=page,
+    )
+    found = office_leads_service.search_leads(session, who.principal, search)
+    args = [("name", search.name), ("bank", search.bank), ("status", search.status)]
+    return render(
+        request,
+        "office/leads.html",
+        who,
+        search=search,
+        found=found,
+        banks=banks,
+        statuses=LEAD_STATUSES,
+        filter_args=urlencode([(k, v) for k, v in args if v]),
+    )
+
+
+@router.get("/office/leads/{lead_id}")
+def office_lead(request: Request, session: SessionDep, who: OfficeUser, lead_id: Id) -> Response:
+    """One lead as the office sees it; opening it does not mark it viewed."""
+    detail = office_leads_service.lead_detail(session, who.principal, lead_id)
+    return render(
+        request,
+        "office/lead.html",
+        who,
+        detail=detail,
+        names=place_names(session),
     )
