@@ -108,7 +108,6 @@ def enterprise_needs(request: Request, session: SessionDep, who: EnterpriseUser)
         needs=needs,
         reached=reached,
         banks=names,
-        posted=request.query_params.get("need"),
     )
 
 

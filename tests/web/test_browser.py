@@ -75,7 +75,8 @@ def test_the_journeys(visit: Any) -> None:
     me.shot("needs")
     assert "300.00 万元" in me.text()
     # and changes its mind about the term
-    me.page.click("td.actions a:text('修改') >> nth=0")
+    posted = me.page.url.rsplit("#", 1)[1]  # the row of the need just posted
+    me.page.click(f"tr#{posted} td.actions a:text('修改')")
     assert me.page.input_value("#amount") == "300"
     me.page.fill("#term_months", "18")
     me.shot("need-edit")
