@@ -3,6 +3,7 @@ enterprise and project libraries, importing qualification lists and reviewing th
 matches, publishing library releases."""
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -20,6 +21,7 @@ from service.lists import service as lists
 from service.lists.models import Match
 from service.loans import service as loans
 from service.matching import recommendations
+from service.metrics import library_search
 from service.taxonomy import service as taxonomy
 from service.web import library, library_import, list_upload, uploads
 from service.web.forms import FormReader
@@ -41,33 +43,56 @@ from service.web.security import Form, OfficeUser, Visitor
 router = page_router()
 
 
+PER_PAGE = 50
+
+
 def _enterprises_page(
     request: Request,
     session: Session,
     who: Visitor,
-    name: str | None = None,
+    search: library_search.LibrarySearch | None = None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    cursor: str | None = None,
 ) -> HTMLResponse:
-    found: list[Any] = []
-    if name:
-        filters = enterprises.EnterpriseFilters(name=name)
-        page = PageParams(limit=50, cursor=None)
-        found = list(enterprises.list_enterprises(session, filters, page, who.principal).items)
+    search = search or library_search.LibrarySearch()
+    found: library_search.LibraryPage | None = None
+    if search.any():
+        page = PageParams(limit=PER_PAGE, cursor=cursor)
+        found = library_search.search_library(session, who.principal, search, page)
+    args = [
+        (k, v)
+        for k, v in (
+            ("name", search.name),
+            ("credit_code", search.credit_code),
+            ("district", search.district),
+            ("cluster", search.cluster),
+            ("qualification", search.qualification),
+        )
+        if v
+    ]
     return render(
         request,
         "office/enterprises.html",
         who,
         status,
-        name=name or "",
+        search=search,
         found=found,
+        first=cursor is None,
+        search_args=urlencode(args),
         names=place_names(session),
+        qualifications=qualification_names(session),
         kinds=library_import.KINDS,
         values=values or {},
         errors=errors or {},
         max_upload=uploads.file_limit(),
     )
+
+
+def _known(value: str | None, known: dict[str, str]) -> str | None:
+    """A choice of a list kept only when it is one of the list (a forged one is no filter)."""
+    return value if value in known else None
 
 
 @router.get("/office/enterprises")
@@ -76,8 +101,23 @@ def office_enterprises(
     session: SessionDep,
     who: OfficeUser,
     name: Annotated[str | None, Query(max_length=100)] = None,
+    credit_code: Annotated[str | None, Query(max_length=18)] = None,
+    district: Annotated[str | None, Query(max_length=32)] = None,
+    cluster: Annotated[str | None, Query(max_length=32)] = None,
+    qualification: Annotated[str | None, Query(max_length=32)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    return _enterprises_page(request, session, who, name)
+    """Find enterprises by name, credit code, district, cluster and qualification held, a
+    page at a time with the total found."""
+    places = place_names(session)
+    search = library_search.LibrarySearch(
+        name=(name or "").strip() or None,
+        credit_code=(credit_code or "").strip().upper() or None,
+        district=_known(district, places["district"]),
+        cluster=_known(cluster, places["cluster"]),
+        qualification=_known(qualification, qualification_names(session)),
+    )
+    return _enterprises_page(request, session, who, search, cursor=cursor or None)
 
 
 @router.post("/office/enterprises/imports")

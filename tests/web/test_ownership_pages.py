@@ -122,4 +122,4 @@ def test_profiles_name_the_ownership(browser_as, client) -> None:
     assert "集体控股" in page and ">collective<" not in page
     assert "未知" in office.get(f"/web/office/enterprises/{unknown['id']}").text
     found = office.get("/web/office/enterprises", params={"name": "锡山集体化工"}).text
-    assert "<td>集体控股</td>" in found
+    assert 'data-label="控股情况">集体控股</td>' in found
