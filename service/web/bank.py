@@ -43,6 +43,8 @@ COLUMNS = (
     ("status", "状态"),
 )
 Text = Annotated[str | None, Query(max_length=100)]
+# An empty choice (the form's 全部) is no filter.
+STATUSES = "^(" + "|".join(s.value for s in LeadStatus) + ")?$"
 Code = Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9_-]*$")]
 
 
@@ -56,14 +58,14 @@ def bank_home(
     session: SessionDep,
     who: BankUser,
     q: Text = None,
-    status: Annotated[LeadStatus | None, Query()] = None,
-    product: Annotated[int | None, Query(ge=1, le=2_147_483_647), Digits] = None,
+    status: Annotated[str | None, Query(pattern=STATUSES)] = None,
+    product: Annotated[str | None, Query(pattern=r"^([1-9][0-9]{0,9})?$")] = None,
     district: Code = None,
     cluster: Code = None,
     amount_min: Annotated[str | None, Query(max_length=20)] = None,
     amount_max: Annotated[str | None, Query(max_length=20)] = None,
-    assignee: Annotated[str | None, Query(pattern=r"^(all|me|none|[1-9][0-9]{0,9})$")] = None,
-    due: Annotated[str | None, Query(pattern=r"^(due|breached)$")] = None,
+    assignee: Annotated[str | None, Query(pattern=r"^(all|me|none|[1-9][0-9]{0,9})?$")] = None,
+    due: Annotated[str | None, Query(pattern=r"^(due|breached)?$")] = None,
     sort: Annotated[str, Query(pattern=r"^[a-z]{1,16}$")] = "updated",
     order: Annotated[str, Query(pattern=r"^(asc|desc)$")] = "desc",
     page: Annotated[int, Query(ge=1, le=worklist.MAX_PAGE), Digits] = 1,
@@ -73,16 +75,17 @@ def bank_home(
     low, high = form.wan_to_fen("amount_min"), form.wan_to_fen("amount_max")
     if sort not in worklist.SORTS:
         sort = "updated"
+    product_id = int(product) if product and int(product) <= 2_147_483_647 else None
     wanted = worklist.WorklistFilter(
         q=(q or "").strip() or None,
-        status=status,
-        product_id=product,
+        status=LeadStatus(status) if status else None,
+        product_id=product_id,
         district_code=district or None,
         cluster_code=cluster or None,
         amount_min_fen=low,
         amount_max_fen=high,
-        assignee=assignee,
-        due=due,
+        assignee=assignee or None,
+        due=due or None,
         sort=sort,
         descending=order == "desc",
         page=page,
@@ -90,14 +93,14 @@ def bank_home(
     found = worklist.worklist(session, who.principal, wanted)
     kept = {
         "q": wanted.q,
-        "status": status and str(status),
-        "product": product,
+        "status": status or None,
+        "product": product_id,
         "district": wanted.district_code,
         "cluster": wanted.cluster_code,
         "amount_min": amount_min if low is not None else None,
         "amount_max": amount_max if high is not None else None,
         "assignee": found.assignee,
-        "due": due,
+        "due": due or None,
         "sort": sort,
         "order": order,
     }

@@ -234,6 +234,11 @@ def test_each_filter_narrows_the_list(client, browser_as, session, bank, product
     assert ids(assignee="none") == sorted([leads["named"].id, leads["hidden"].id])
     assert ids(due="breached") == [leads["hidden"].id]
     assert ids(due="due") == [leads["hidden"].id]
+    # the form sent as a browser sends it, every choice at 全部: no filter
+    empty = dict.fromkeys(
+        ("q", "status", "product", "district", "cluster", "amount_min", "amount_max", "due"), ""
+    )
+    assert ids(**empty, assignee="all") == sorted(lead.id for lead in leads.values())
     # the filters are kept in the page's links and form
     page = staff.get("/web/bank", params={"status": "contacted", "district": "xinwu"}).text
     assert "status=contacted" in page and "district=xinwu" in page

@@ -22,5 +22,5 @@ def test_a_banks_loan_page_names_the_borrower(browser_as, client) -> None:
     staff = browser_as("bank", bank_code=bank)
     page = staff.get(f"/web/bank/loans/{loan['id']}").text
     assert f"{firm['name']}（{firm['credit_code']}）" in page
-    home = staff.get("/web/bank").text
+    home = staff.get("/web/bank/reminders").text
     assert "WEB-1" in home and firm["name"] in home and "未授权显示名称" not in home
