@@ -38,25 +38,28 @@ class LoanView:
     renewal_asked: bool
     quote: BridgeQuote | None  # shown only when the fund would take the application
     bridge_status: str | None  # an application under way
+    bridge_reasons: list[str]  # why the fund would not take one now
 
 
-def _quote(session: Session, who: Visitor, loan: LoanPublic) -> BridgeQuote | None:
-    """The fund's quote for the most the loan may bridge, over the usual days; None when the
-    loan may not use the fund now."""
+def _quote(
+    session: Session, who: Visitor, loan: LoanPublic
+) -> tuple[BridgeQuote | None, list[str]]:
+    """The fund's quote for the most the loan may bridge, over the usual days, or (None, the
+    fund's reasons) when the loan may not use it now."""
     if loan.status != "active":
-        return None
+        return None, []
     probe = bridges.quote_bridge(
         session, who.principal, loan.id, BridgeRequest(amount_fen=1, days=BRIDGE_DAYS)
     )
     if probe.max_amount_fen is None or probe.max_amount_fen <= 0:
-        return None
+        return None, [r.message for r in probe.reasons]
     quote = bridges.quote_bridge(
         session,
         who.principal,
         loan.id,
         BridgeRequest(amount_fen=probe.max_amount_fen, days=BRIDGE_DAYS),
     )
-    return quote if quote.eligible else None
+    return (quote, []) if quote.eligible else (None, [r.message for r in quote.reasons])
 
 
 def loan_views(session: Session, who: Visitor) -> list[LoanView]:
@@ -70,6 +73,7 @@ def loan_views(session: Session, who: Visitor) -> list[LoanView]:
     views = []
     for loan in shown:
         settled = loan.renewal is not None and loan.renewal.status in FINAL
+        quote, reasons = (None, []) if loan.id in under_way else _quote(session, who, loan)
         views.append(
             LoanView(
                 loan=loan,
@@ -77,8 +81,9 @@ def loan_views(session: Session, who: Visitor) -> list[LoanView]:
                 manager=managers.get(loan.id),
                 can_ask_renewal=loan.status == "active" and not settled and loan.id not in asked,
                 renewal_asked=loan.id in asked,
-                quote=None if loan.id in under_way else _quote(session, who, loan),
+                quote=quote,
                 bridge_status=under_way.get(loan.id),
+                bridge_reasons=reasons,
             )
         )
     return views

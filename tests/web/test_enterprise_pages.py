@@ -271,6 +271,7 @@ def test_the_bridge_quote_shows_once_the_bank_commits_the_renewal(me, client, fi
     loan = _loan(client, firm)
     page = me.get("/web/enterprise/loans").text
     assert "可申请转贷应急资金" not in page  # the bank has not committed: the fund would refuse
+    assert "转贷应急资金暂不能申请：银行尚未承诺续贷" in page  # and the page says why
     assert "江苏银行" in page
     _commit_renewal(client, loan)
     page = me.get("/web/enterprise/loans").text

@@ -65,3 +65,11 @@ def test_an_enterprise_posts_needs_and_compares_its_recommendations(visit: Any) 
     assert first.locator("details ul.factors li").count() >= 3
     assert "为什么推荐" in first.inner_text()
     me.shot("recommendation-details")
+
+    # Its loans: each with its bank by name, its account manager and what it can do next.
+    me.page.click("nav >> text=贷款与续贷")
+    me.shot("loans")
+    loans = me.page.locator("table.loans tbody tr")
+    assert loans.count() >= 1
+    assert "江苏银行" in loans.first.inner_text()
+    assert me.page.locator("table.loans td[data-label='客户经理']").count() == loans.count()
