@@ -38,13 +38,24 @@ def _empty(title: str) -> Markup:
     )
 
 
-LINE_CHARS = 8  # characters of a wrapped label line beside a bar (12 px each fit 110 px)
+LINE_CHARS = 8  # characters of a wrapped label line beside a bar (12 px each)
 LINE_H = 15
 
 
+CLOSING = "）)」》】，。、；：！？"
+
+
 def wrap(label: str, width: int = LINE_CHARS) -> list[str]:
-    """A label cut into lines of at most ``width`` characters, whole: nothing is dropped."""
-    return [label[i : i + width] for i in range(0, len(label), width)] or [""]
+    """A label cut into lines of about ``width`` characters, whole: nothing is dropped; a
+    closing bracket or punctuation stays at the end of its line, never starts one."""
+    lines: list[str] = []
+    for i in range(0, len(label), width):
+        line = label[i : i + width]
+        while lines and line and line[0] in CLOSING:
+            lines[-1], line = lines[-1] + line[0], line[1:]
+        if line:
+            lines.append(line)
+    return lines or [""]
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,8 @@ def bar_chart(
         return _empty(title)
     fmt = show or _num
     peak = max([*(max(s.values) for s in series), reference.value if reference else 0]) or 1
-    label_w, bar_h, gap, width = 110, 14, 10, 480
+    # room for a line and the closing punctuation kept at its end (``wrap``)
+    label_w, bar_h, gap, width = 132, 14, 10, 480
     plot_w = width - label_w - 70
     legend_h = 22 if len(series) > 1 or reference else 0
     lines = [wrap(label) for label in labels]

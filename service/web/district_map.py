@@ -25,6 +25,7 @@ LIGHT = (239, 246, 255)  # the lowest value
 DARK = (30, 58, 138)  # the highest
 NO_DATA = "#e5e7eb"
 LEGEND_STEPS = 5
+NAME_LINE = 4  # characters of a name's line inside a shape
 SCHEMATIC_NOTE = "示意图：仅示意各区相对位置，非实际边界"
 
 
@@ -78,6 +79,13 @@ def _ink(value: float | None, peak: float) -> str:
     return "#ffffff" if value is not None and peak > 0 and value / peak > 0.55 else "#111827"
 
 
+def name_lines(name: str, width: int = NAME_LINE) -> list[str]:
+    """A long name (无锡经济开发区) on lines that fit its small shape; whole."""
+    if len(name) <= width + 1:
+        return [name]
+    return [name[i : i + width] for i in range(0, len(name), width)]
+
+
 def _points(shape: Shape) -> str:
     return " ".join(f"{x:g},{y:g}" for x, y in shape.points)
 
@@ -104,21 +112,33 @@ def district_map(
             f'<text x="{lx:g}" y="{ly:g}" text-anchor="middle" fill="#1e40af" '
             f'font-style="italic">{escape(name)}</text>'
         )
+    labels: list[str] = []
     for code, shape in shapes.districts.items():
         value = values.get(code)
         name = names.get(code, code)
         shown = "无数据" if value is None else show(value)
         lx, ly = shape.label
         ink = _ink(value, peak)
+        # A halo keeps dark text legible where it runs over a neighbour or a border.
+        halo = ' stroke="#ffffff" stroke-width="3" paint-order="stroke"' if ink != "#ffffff" else ""
+        lines = name_lines(name)
+        top = ly - 3 - (len(lines) - 1) * 14
+        spans = "".join(
+            f'<tspan x="{lx:g}" y="{top + k * 14:g}">{escape(line)}</tspan>'
+            for k, line in enumerate(lines)
+        )
         body.append(
             f'<g class="district" data-district="{escape(code)}">'
             f'<polygon points="{_points(shape)}" fill="{shade(value, peak)}" stroke="#ffffff" '
-            f'stroke-width="2"><title>{escape(name)}：{escape(shown)}</title></polygon>'
-            f'<text x="{lx:g}" y="{ly - 3:g}" text-anchor="middle" fill="{ink}" '
-            f'font-weight="bold">{escape(name)}</text>'
-            f'<text x="{lx:g}" y="{ly + 13:g}" text-anchor="middle" fill="{ink}">'
-            f"{escape(shown)}</text></g>"
+            f'stroke-width="2"><title>{escape(name)}：{escape(shown)}</title></polygon></g>'
         )
+        # Names and values after every shape, so that no neighbour covers them.
+        labels.append(
+            f'<text text-anchor="middle" fill="{ink}" font-weight="bold"{halo}>{spans}</text>'
+            f'<text x="{lx:g}" y="{ly + 13:g}" text-anchor="middle" fill="{ink}"{halo}>'
+            f"{escape(shown)}</text>"
+        )
+    body.append(f'<g class="labels">{"".join(labels)}</g>')
     body.append(_legend(peak, shapes.height + 8, width, measure, show))
     body.append(
         f'<text x="{width - 6}" y="{shapes.height - 6}" text-anchor="end" fill="#6b7280">'
