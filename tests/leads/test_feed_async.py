@@ -144,6 +144,8 @@ def test_the_pool_answers_as_a_session_for_every_holder_and_filter(
         {"limit": 100, "product": world["products"][0]},
         {"limit": 100, "updated-since": "2020-01-01T00:00:00Z"},
         {"limit": 100, "updated-since": "2999-01-01T00:00:00Z"},
+        {"limit": 100, "assignee": "none"},
+        {"limit": 100, "assignee": "12"},
     ]
     for key in (bank, firm, fresh.office):
         extra = [{"limit": 100, "bank": world["banks"][1]}] if key == fresh.office else []
@@ -181,6 +183,7 @@ def test_the_pool_refuses_as_a_session(fresh: Fresh, world: dict[str, Any]) -> N
         (f"Bearer {bank}", {"cursor": "not-a-cursor"}, 422, "invalid_cursor"),
         (f"Bearer {bank}", {"cursor": "WyJ4Il0"}, 422, "invalid_cursor"),  # ["x"]
         (f"Bearer {bank}", {"status": "lost"}, 422, None),
+        (f"Bearer {bank}", {"assignee": "me"}, 422, "invalid_assignee_filter"),
     ]
     answers = {}
     for pooled in (False, True):
