@@ -168,6 +168,7 @@ EVENT_TYPES = (
     # A bank's loans (service.loans publishes them into the same feed).
     "loan.reminder",
     "renewal.updated",
+    "renewal.requested",
     "bridge.updated",
 )
 

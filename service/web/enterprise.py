@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
+from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from service.core.errors import Unprocessable
@@ -80,7 +81,9 @@ def bank_names(session: Session) -> dict[str, str]:
     return {b.code: b.name for b in bank_options(session)}
 
 
-def page(request: Request, template: str, who: Visitor, status: int = 200, /, **context: Any):  # type: ignore[no-untyped-def]
+def page(
+    request: Request, template: str, who: Visitor, status: int = 200, /, **context: Any
+) -> HTMLResponse:
     """An enterprise page, with the message of the action just done."""
     return render(request, template, who, status, done=done_message(request), **context)
 
@@ -136,7 +139,8 @@ class Row:
     fees: list[str] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
     description: str | None = None
-    lead_id: int | None = None  # an open lead of this product: applied
+    lead_id: int | None = None  # an open lead of this product: applied, or offered
+    applied: bool = False  # the enterprise applied for it (not offered by its need)
     bank_lead_id: int | None = None  # an open lead with this bank for the same subject
 
 
@@ -200,7 +204,7 @@ def recommendation_rows(
     items: list[Recommendation],
     catalogue: dict[str, ProductPublic],
     banks: dict[str, str],
-    applied: dict[str, int],
+    applied: dict[str, tuple[int, bool]],
     with_bank: dict[str, int],
 ) -> list[Row]:
     """The recommendations as rows, with the product's terms in words. Pure."""
@@ -228,7 +232,8 @@ def recommendation_rows(
                 fees=[fee_text(f) for f in product.fees] if product else [],
                 conditions=list(product.eligibility.other) if product else [],
                 description=product.description if product else None,
-                lead_id=applied.get(item.product_code),
+                lead_id=applied.get(item.product_code, (None, False))[0],
+                applied=applied.get(item.product_code, (None, False))[1],
                 bank_lead_id=with_bank.get(item.bank_code),
             )
         )
@@ -251,14 +256,15 @@ SORTS: dict[str, tuple[str, Callable[[Row], Any]]] = {
 
 def _open_leads(
     all_leads: list[LeadPublic], need_id: int | None
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Open leads of the same subject (the need, or the profile): by product, by bank."""
-    by_product: dict[str, int] = {}
+) -> tuple[dict[str, tuple[int, bool]], dict[str, int]]:
+    """Open leads of the same subject (the need, or the profile): by product (with whether
+    the enterprise applied), by bank."""
+    by_product: dict[str, tuple[int, bool]] = {}
     by_bank: dict[str, int] = {}
     for lead in all_leads:
         subject = lead.need.need_id if lead.need else None
         if lead.status in OPEN and subject == need_id:
-            by_product.setdefault(lead.product_code, lead.id)
+            by_product.setdefault(lead.product_code, (lead.id, lead.source == "application"))
             by_bank.setdefault(lead.bank_code, lead.id)
     return by_product, by_bank
 
