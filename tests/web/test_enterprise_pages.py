@@ -129,6 +129,24 @@ def _known_codes(client) -> set[str]:
     return codes
 
 
+def _ask_to_contact(client, staff: TestClient, need_id: int) -> dict:
+    """The bank asks to contact the enterprise about a need it saw, anonymous, among its
+    product's prospects."""
+    products = client.get("/api/v1/products", params={"bank": BANK}).json()["items"]
+    for product in products:
+        prospects = staff.get(f"/api/v1/products/{product['code']}/prospects").json()["items"]
+        for prospect in prospects:
+            match_id = prospect["prospect_id"].split("-")[1]
+            if prospect["basis"] == "need" and prospect["anonymous"]:
+                response = staff.post(
+                    f"/api/v1/products/{product['code']}/contact-requests",
+                    json={"prospect_id": f"need-{match_id}"},
+                )
+                assert response.status_code == 201, response.text
+                return response.json()
+    raise AssertionError(f"no prospect of {BANK} for need {need_id}")
+
+
 def _setup_everything(client, as_role, me, firm) -> dict[str, Any]:
     """A need with its leads, an application, a bank's contact request and a loan whose
     renewal the bank committed: every section of every enterprise page has something."""
@@ -142,7 +160,9 @@ def _setup_everything(client, as_role, me, firm) -> dict[str, Any]:
     _post(me, "/web/enterprise/apply", {"product_code": code}, "/web/enterprise/recommendations")
     loan = _loan(client, firm)
     _commit_renewal(client, loan)
-    return {"needs": needs, "loan": loan}
+    private = next(n for n in needs if not n["consent_share_details"])
+    asked = _ask_to_contact(client, as_role("bank", bank_code=BANK), private["id"])
+    return {"needs": needs, "loan": loan, "asked": asked}
 
 
 def _loan(client, firm, principal_fen: int = 500_000_000) -> dict:
@@ -192,6 +212,7 @@ def test_no_code_reaches_an_enterprise_page(client, as_role, me, firm) -> None:
         f"/web/enterprise/needs/{need_id}/edit",
         f"/web/enterprise/needs/{need_id}/withdraw/confirm",
         f"/web/enterprise/leads/{lead_id}/withdraw/confirm",
+        f"/web/enterprise/contact-requests/{made['asked']['id']}/decline/confirm",
     ]
     codes = _known_codes(client)
     pattern = re.compile(
@@ -412,18 +433,7 @@ def test_declining_a_banks_contact_request_asks_for_confirmation(me, client, as_
         },
     ).json()
     staff = as_role("bank", bank_code=BANK)
-    products = client.get("/api/v1/products", params={"bank": BANK}).json()["items"]
-    asked = None
-    for product in products:
-        prospects = staff.get(f"/api/v1/products/{product['code']}/prospects").json()["items"]
-        ours = [p for p in prospects if p["prospect_id"].startswith("need-")]
-        if ours:
-            asked = staff.post(
-                f"/api/v1/products/{product['code']}/contact-requests",
-                json={"prospect_id": f"need-{ours[0]['prospect_id'].split('-')[1]}"},
-            ).json()
-            break
-    assert asked is not None and need["id"]
+    asked = _ask_to_contact(client, staff, need["id"])
     confirm = f"/web/enterprise/contact-requests/{asked['id']}/decline/confirm"
     assert confirm in me.get("/web/enterprise/leads").text
     page = me.get(confirm).text
