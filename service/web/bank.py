@@ -23,14 +23,6 @@ from service.web.security import BankUser
 
 router = page_router()
 
-# The messages after an action (?done=…): a fixed list, never the address's text.
-DONE = {
-    "status": "已记录进展。",
-    "assigned": "已更新负责人。",
-    "claimed": "已认领，线索已分配给您。",
-    "released": "已退回，线索现在无人负责。",
-    "renewal": "已记录续贷进展。",
-}
 COLUMNS = (
     ("enterprise", "企业"),
     ("amount", "金额"),
@@ -123,7 +115,6 @@ def bank_home(
         names=place_names(session),
         choices=worklist.choices(session, who.principal),
         errors=form.errors,
-        done=DONE.get(request.query_params.get("done", "")),
         me=who.principal.user_id,
     )
 
