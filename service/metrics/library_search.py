@@ -5,7 +5,7 @@ qualification held today), and how many enterprises match in all.
 
 The total counts what the same search finds: the rows passing the filters (one count in
 SQL, on the indexed district and cluster columns), or, searching by name, the names of the
-index scoring at least ``FINMATCH_NAME_SEARCH_MIN_SCORE`` among them."""
+index scoring at least ``FINMATCH_NAME_SEARCH_MIN_SCORE`` among them that exist now."""
 
 from dataclasses import dataclass
 
@@ -26,6 +26,7 @@ from service.taxonomy.names import best_matches, normalize_company_name
 from service.taxonomy.service import Vocabulary
 
 SUBSET_MAX = 100_000
+CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,14 @@ def count_matches(session: Session, search: LibrarySearch) -> int:
             kept = [position[i] for i in subset if i in position]
             ids, names = [ids[i] for i in kept], [names[i] for i in kept]
     query = normalize_company_name(name) or name
-    return len(best_matches(query, ids, names, get_settings().name_search_min_score))
+    scored = [
+        eid for _, eid in best_matches(query, ids, names, get_settings().name_search_min_score)
+    ]
+    # The names are a cached copy: count only what exists now and passes the filters.
+    return sum(
+        len(enterprise_queries.existing_ids(session, scored[i : i + CHUNK], conditions))
+        for i in range(0, len(scored), CHUNK)
+    )
 
 
 def search_library(
