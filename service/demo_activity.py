@@ -5,12 +5,12 @@ and the leads they made, at every stage.
 Everything is made through the use cases, with the principals that would act: the enterprise
 posts its need (``matching.service.create_need``; the wired listeners offer it to banks), the
 bank views, contacts, approves, disburses or declines a lead, the enterprise withdraws one
-(``leads.lifecycle.change_status``; a disbursement makes the loan), the deadline check flags
-the leads nobody contacted in time (``leads.deadlines.check_deadlines``). The steps run in the
-order of the (simulated) time they happen, so the banks' feed positions follow it; then their
-timestamps are moved back to that time with plain UPDATEs (creation, viewing, first contact,
-closing, deadline breach, the banks' events, the loans), always created ≤ viewed ≤ contacted ≤
-approved ≤ disbursed.
+(``leads.lifecycle.change_status``; a disbursement makes the loan), the nightly deadline
+check flags the leads nobody contacted in time (``leads.deadlines.check_deadlines``). The
+steps run in the order of the (simulated) time they happen, so the banks' feed positions
+follow it; then their timestamps are moved back to that time with plain UPDATEs (creation,
+viewing, first contact, closing, deadline breach, the banks' events, the loans), always
+created ≤ viewed ≤ contacted ≤ approved ≤ disbursed.
 
 Some needs reach no bank: no consent to share, nothing eligible (an amount no product lends),
 an enterprise registered outside the service area. Banks differ: the demo bank answers within
@@ -23,7 +23,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,6 +114,7 @@ class _Story:
     created: datetime
     times: list[datetime] = field(default_factory=list)  # one per bank event, in order
     reached: dict[str, datetime] = field(default_factory=dict)  # status -> when
+    breached: datetime | None = None  # when the deadline check flagged it
 
 
 def seed_demo_activity(session: Session) -> Counter:
@@ -171,12 +172,24 @@ class _Activity:
         )  # the listeners that turn a need into leads, a lead into a loan
 
         wire()
+        engine = self.session.get_bind()
+        if engine.dialect.name == "sqlite":
+            # A thousand and more small transactions: in WAL mode NORMAL skips the disk sync
+            # of each commit (the database stays intact; a power cut may lose the last ones).
+            # Outside a transaction, on the connection the session takes back next.
+            self.session.commit()
+            with engine.connect() as connection:  # type: ignore[union-attr]
+                connection.connection.dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
         for i in range(DEMO_NEEDS):
             self._plan_need(i)
+        # The deadline check, as the worker runs it: every night, shortly after midnight.
+        for days_ago in range(SPAN_DAYS + 1, -1, -1):
+            day = self.today - timedelta(days=days_ago)
+            at = datetime.combine(day, time(0, 15), TZ).astimezone(UTC)
+            self._at(at, partial(self._check_deadlines, day, at))
         while self.steps:
             heapq.heappop(self.steps).run()
         self._backdate()
-        self._flag_late()
         reminded = run_reminders(self.session, self.today, trigger="seed")
         self.counts["reminder.created"] += reminded.reminders
 
@@ -192,7 +205,7 @@ class _Activity:
         local = datetime.combine(day, time(8, 30), TZ) + timedelta(
             minutes=self.rng.randint(0, 9 * 60)
         )
-        return min(local.astimezone(ZoneInfo("UTC")), self.now - timedelta(minutes=5))
+        return min(local.astimezone(UTC), self.now - timedelta(minutes=5))
 
     def _plan_need(self, i: int) -> None:
         rng = self.rng
@@ -230,8 +243,13 @@ class _Activity:
         self.need_times[need.id] = posted
         self.counts["financing_need.created"] += 1
         leads = self.session.exec(select(Lead).where(Lead.need_id == need.id)).all()
+        workdays = get_settings().sla_contact_working_days
         for lead in leads:
-            self._plan_lead(lead, posted + timedelta(seconds=self.rng.randint(5, 90)))
+            created = posted + timedelta(seconds=self.rng.randint(5, 90))
+            # Due as if made then (the nightly deadline check reads it).
+            lead.contact_due_date = contact_due_date(created.astimezone(TZ).date(), workdays)
+            self._plan_lead(lead, created)
+        self.session.commit()
 
     def _plan_lead(self, lead: Lead, created: datetime) -> None:
         """Draw the lead's story (how far it gets, and when) and queue its steps."""
@@ -339,7 +357,6 @@ class _Activity:
                 .where(col(FinancingNeed.id) == need_id)
                 .values(created_at=posted, updated_at=posted)
             )
-        workdays = get_settings().sla_contact_working_days
         for story in self.stories.values():
             lead = session.get(Lead, story.lead_id)
             assert lead is not None
@@ -348,7 +365,7 @@ class _Activity:
             values: dict = {
                 "created_at": story.created,
                 "updated_at": last,
-                "contact_due_date": contact_due_date(story.created.astimezone(TZ).date(), workdays),
+                "sla_breached_at": story.breached,
             }
             contacted = times.get(str(LeadStatus.contacted))
             values["first_contact_at"] = contacted if lead.first_contact_at else None
@@ -369,25 +386,18 @@ class _Activity:
                 self.counts["loan.created"] += 1
         session.commit()
 
-    def _flag_late(self) -> None:
-        """The deadline check, as it ran each day: a lead flagged the morning after its due
-        date."""
-        session = self.session
-        check_deadlines(session, self.today)
-        late = session.exec(
-            select(Lead).where(
-                col(Lead.id).in_(list(self.stories)), col(Lead.sla_breached_at).is_not(None)
+    def _check_deadlines(self, day: date, at: datetime) -> None:
+        """The night's deadline check; the leads it flags were flagged at ``at``."""
+        check_deadlines(self.session, day)
+        flagged = self.session.exec(
+            select(col(Lead.id)).where(
+                col(Lead.sla_breached_at).is_not(None), col(Lead.id).in_(list(self.stories))
             )
         ).all()
-        for lead in late:
-            at = datetime.combine(lead.contact_due_date + timedelta(days=1), time(0, 15), TZ)
-            lead.sla_breached_at = at
-            event = session.exec(
-                select(BankEvent).where(
-                    BankEvent.lead_id == lead.id, BankEvent.type == "lead.sla_breached"
-                )
-            ).first()
-            if event is not None:
-                event.occurred_at = at
-            self.counts["lead.sla_breached"] += 1
-        session.commit()
+        for lead_id in flagged:
+            assert lead_id is not None
+            story = self.stories[lead_id]
+            if story.breached is None:
+                story.breached = at
+                story.times.append(at)  # its bank was told (lead.sla_breached)
+                self.counts["lead.sla_breached"] += 1
