@@ -273,6 +273,38 @@ def maturities(
 
 # --- the office's three questions -------------------------------------------------------------
 
+
+def answer_query(
+    from_date: Annotated[
+        IsoDate | None,
+        Query(
+            alias="from",
+            description="First creation date (Asia/Shanghai) of the leads and needs covered",
+            examples=["2026-11-01"],
+        ),
+    ] = None,
+    to_date: Annotated[
+        IsoDate | None,
+        Query(alias="to", description="Last creation date covered, inclusive"),
+    ] = None,
+    private: Annotated[
+        bool | None,
+        Query(
+            description="true: only enterprises whose ownership counts as 民营企业; false: only "
+            "those whose known ownership does not"
+        ),
+    ] = None,
+) -> ReportQuery:
+    return ReportQuery(from_date=from_date, to_date=to_date, private=private)
+
+
+AnswerQueryDep = Annotated[ReportQuery, Depends(answer_query)]
+ANSWER_PERIOD_NOTE = (
+    " Leads (and needs) created (Asia/Shanghai date) from `from` to `to`, both inclusive and "
+    "optional; `from` after `to` is a 422 `invalid_period`. `private=true` keeps the "
+    "enterprises counted as 民营企业, `private=false` those whose known ownership is not. "
+    "`format=csv` or `xlsx` answers the same figures as a file."
+)
 AnswerFormatParam = Annotated[
     AnswerFormat,
     Query(alias="format", description="json, csv (UTF-8 with a byte-order mark) or xlsx"),
@@ -306,14 +338,14 @@ def _file(content: bytes, fmt: AnswerFormat, stem: str, query: ReportQuery | Non
     "of the leads made, and the median days from a lead to its first contact; ranked by "
     "contact rate (then approval, disbursement). A bank with fewer than `min_sample` leads is "
     "marked `small_sample`, not ranked, and listed after the others. `city` is every lead of "
-    "the period: the city's average." + PERIOD_NOTE.replace(" and one `product`", ""),
+    "the period: the city's average." + ANSWER_PERIOD_NOTE,
     response_model=ConversionReport,
     responses=FILE_RESPONSES,
 )
 def conversion(
     principal: Caller,
     session: SessionDep,
-    query: QueryDep,
+    query: AnswerQueryDep,
     output: AnswerFormatParam = AnswerFormat.json,
 ) -> ConversionReport | Response:
     report = answers.conversion_report(session, principal, query)
@@ -350,14 +382,14 @@ def stalls(
     summary="Underserved clusters and districts",
     description="Per district or cluster (`group_by`): enterprises in the library, needs "
     "posted in the period, those that reached no bank (no lead was made), their share, and "
-    "the amount disbursed (fen) on leads made in the period.",
+    "the amount disbursed (fen) on leads made in the period." + ANSWER_PERIOD_NOTE,
     response_model=AreaReport,
     responses=FILE_RESPONSES,
 )
 def areas(
     principal: Caller,
     session: SessionDep,
-    query: QueryDep,
+    query: AnswerQueryDep,
     group_by: Annotated[AreaGroup, Query(description="district or cluster")] = AreaGroup.district,
     output: AnswerFormatParam = AnswerFormat.json,
 ) -> AreaReport | Response:

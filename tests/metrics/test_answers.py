@@ -281,3 +281,15 @@ def test_bad_queries_are_422(client) -> None:
     assert group.status_code == 422
     fmt = client.get("/api/v1/metrics/stalls", params={"format": "pdf"})
     assert fmt.status_code == 422
+
+
+def test_the_private_filter_keeps_to_private_enterprises(client, book) -> None:
+    # the book's enterprises have no recorded ownership: in neither 民营 nor not
+    report = _get(client, "conversion", private="true", **PERIOD).json()
+    assert (report["groups"], report["city"]["leads"], report["city"]["contact_rate"]) == (
+        [],
+        0,
+        None,
+    )
+    areas = _get(client, "areas", private="false", **PERIOD).json()
+    assert areas["total"]["needs"] == 0
