@@ -76,13 +76,13 @@ NOTES = {
 }
 # How often enterprises ask for what, and what they offer as security for it.
 PURPOSES = {
-    NeedPurpose.working_capital: (40, list(CollateralOffer)),
-    NeedPurpose.renewal: (10, [CollateralOffer.guarantee, CollateralOffer.property]),
-    NeedPurpose.trade: (10, [CollateralOffer.receivables]),
-    NeedPurpose.rnd: (12, [CollateralOffer.ip, CollateralOffer.gov_guarantee]),
-    NeedPurpose.equipment: (10, [CollateralOffer.equipment, CollateralOffer.property]),
-    NeedPurpose.tech_transformation: (8, [CollateralOffer.property, CollateralOffer.equipment]),
-    NeedPurpose.project: (10, [CollateralOffer.property, CollateralOffer.receivables]),
+    NeedPurpose.working_capital: (48, list(CollateralOffer)),
+    NeedPurpose.renewal: (14, [CollateralOffer.guarantee, CollateralOffer.property]),
+    NeedPurpose.trade: (8, [CollateralOffer.receivables]),
+    NeedPurpose.rnd: (10, [CollateralOffer.ip, CollateralOffer.gov_guarantee]),
+    NeedPurpose.equipment: (7, [CollateralOffer.equipment, CollateralOffer.property]),
+    NeedPurpose.tech_transformation: (6, [CollateralOffer.property, CollateralOffer.equipment]),
+    NeedPurpose.project: (7, [CollateralOffer.property, CollateralOffer.receivables]),
 }
 DECLINES = (
     (DeclineReason.insufficient_collateral, None),
