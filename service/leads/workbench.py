@@ -154,16 +154,23 @@ def _what(entry: AuditEntry, names: dict[int, str]) -> str:
     return "；".join(parts)
 
 
+def sees_private(session: Session, principal: Principal, lead: LeadPublic) -> bool:
+    """Whether the caller may see the lead's enterprise's private facts
+    (``access.policy.lead_enterprise_tiers``)."""
+    lead_row = lifecycle.get_lead(session, principal, lead.id)
+    enterprise = session.get(Enterprise, lead_row.enterprise_id)
+    sharing = bool(enterprise and enterprise.share_with_banks)
+    return lead_enterprise_tiers(
+        principal, lead_row.consented, sharing, lead_row.need_id is not None
+    )[1]
+
+
 def why_matched(session: Session, principal: Principal, lead: LeadPublic) -> dict[str, Any] | None:
     """The product's fit for the lead's need (or the enterprise's profile) as of today:
     the score and each factor; None when it cannot be worked out any more (a product
     withdrawn, an enterprise gone)."""
     lead_row = lifecycle.get_lead(session, principal, lead.id)
-    enterprise = session.get(Enterprise, lead_row.enterprise_id)
-    sharing = bool(enterprise and enterprise.share_with_banks)
-    _, private = lead_enterprise_tiers(
-        principal, lead_row.consented, sharing, lead_row.need_id is not None
-    )
+    private = sees_private(session, principal, lead)
     try:
         found = explain(session, lead.product_code, lead_row.enterprise_id, lead_row.need_id)
     except AppError:
@@ -216,8 +223,4 @@ def need_note(session: Session, principal: Principal, lead: LeadPublic) -> str |
     need = session.get(FinancingNeed, lead.need.need_id)
     if need is None:
         return None
-    enterprise = session.get(Enterprise, need.enterprise_id)
-    _, private = lead_enterprise_tiers(
-        principal, lead.consented, bool(enterprise and enterprise.share_with_banks), True
-    )
-    return need.note if private else None
+    return need.note if sees_private(session, principal, lead) else None

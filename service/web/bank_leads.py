@@ -66,6 +66,7 @@ def _lead_page(
         history=workbench.history(session, who.principal, lead_id),
         why=workbench.why_matched(session, who.principal, lead),
         need_note=workbench.need_note(session, who.principal, lead),
+        private=workbench.sees_private(session, who.principal, lead),
         steps=steps,
         assign_choice=choice,
         people=assignment.bank_people(session, who.principal, lead.bank_code)

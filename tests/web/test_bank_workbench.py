@@ -429,3 +429,18 @@ def test_no_page_shows_a_code_a_person_cannot_read(
                 assert code not in text, (path, code)
             assert not re.search(r"\bown\b|key:|user:\d", text), path
             assert "xinwu" not in text and "liangxi" not in text, path
+
+
+def test_an_anonymous_leads_page_keeps_who_it_is_and_its_private_facts(
+    browser_as, bank, desk
+) -> None:
+    staff = browser_as("bank", bank_code=bank)
+    hidden = desk["hidden"]
+    text = _main(staff.get(f"/web/bank/leads/{desk['leads']['hidden'].id}").text)
+    assert "匿名企业（未授权）" in text and "200.00 万元" in text
+    assert hidden["name"] not in text and hidden["credit_code"] not in text
+    assert "李华" not in text and "企业未授权共享" in text  # no contacts, no figures
+    assert "（企业未授权，不显示依据）" in text  # the factors' reasons may quote figures
+    named = _main(staff.get(f"/web/bank/leads/{desk['leads']['named'].id}").text)
+    assert f"{desk['named']['name']}（{desk['named']['credit_code']}）" in named
+    assert "李华" in named and "不显示依据" not in named
