@@ -438,6 +438,14 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
         None,
         dict(office="ok", bank=403, enterprise=403, anonymous=401),
     ),
+    *(
+        ("GET", path, None, dict(office="ok", bank=403, enterprise=403, anonymous=401))
+        for path in (
+            "/metrics/conversion",
+            "/metrics/stalls?format=xlsx",
+            "/metrics/areas?group_by=cluster&format=csv",
+        )
+    ),
     (
         "GET",
         "/leads?bank={bank_a}",
