@@ -8,12 +8,14 @@ which is the bank's first look and starts the clock of the stage after it."""
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, col
 
 from service.access.models import ApiKey, AuditEntry, Role, UserAccount
 from service.access.policy import ROLE_LABEL, Principal, require
+from service.core.settings import get_settings
 from service.enterprises.models import Enterprise
 from service.leads.exceptions import LeadNotFound
 from service.leads.models import Lead
@@ -200,7 +202,15 @@ def _shown(name: str, value: Any) -> str:
             return str(value)
     if name.endswith("_fen") and isinstance(value, int):
         return f"{value / 1_000_000:,.2f}万元"
-    return str(value)[:19].replace("T", " ")
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            return value[:19]
+        if at.tzinfo is not None:
+            at = at.astimezone(ZoneInfo(get_settings().timezone))
+        return at.strftime("%Y-%m-%d %H:%M")
+    return str(value)[:19]
 
 
 def _what(entry: AuditEntry) -> str:
@@ -217,11 +227,12 @@ def _what(entry: AuditEntry) -> str:
                 parts.append(f"{label}：{_shown(name, change[1])}")
             else:
                 parts.append("更换经办人")
-    return "；".join(parts) or "更新"
+    return "；".join(parts)
 
 
 def history(session: Session, lead_id: int) -> list[HistoryLine]:
-    """The lead's changes from the audit log, oldest first (reads are not changes)."""
+    """The lead's changes from the audit log, oldest first: status, contact, approval,
+    disbursement, decline reason and assignee (reads and bookkeeping are left out)."""
     entries = list(
         session.scalars(
             select(AuditEntry)
@@ -250,7 +261,9 @@ def history(session: Session, lead_id: int) -> list[HistoryLine]:
     banks: dict[str, str] = dict(
         session.execute(select(col(Bank.code), col(Bank.short_name))).all()
     )
-    return [HistoryLine(at=e.at, who=_who(e, banks, users, keys), what=_what(e)) for e in entries]
+    lines = [HistoryLine(at=e.at, who=_who(e, banks, users, keys), what=_what(e)) for e in entries]
+    # Bookkeeping (the feed position, a version) is not part of the lead's story.
+    return [line for line in lines if line.what]
 
 
 def lead_detail(session: Session, principal: Principal, lead_id: int) -> LeadDetail:

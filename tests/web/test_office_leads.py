@@ -46,6 +46,8 @@ def test_a_lead_s_history_says_who_changed_what_and_when(
     history = text[text.index("状态记录") :]
     assert "已查看 → 已联系" in history
     assert "甲银行" in history and "2026-11-30 12:00" in history
+    assert "首次联系：2026-11-30 12:00" in history  # a time in Beijing time, not UTC
+    assert '<td data-label="变化">更新</td>' not in history  # no bookkeeping lines
 
 
 def test_the_office_lists_and_searches_leads(browser_as, session, book) -> None:  # noqa: F811
