@@ -5,7 +5,8 @@ qualification held today), and how many enterprises match in all.
 
 The total counts what the same search finds: the rows passing the filters (one count in
 SQL, on the indexed district and cluster columns), or, searching by name, the names of the
-index scoring at least ``FINMATCH_NAME_SEARCH_MIN_SCORE`` among them that exist now."""
+index scoring at least ``FINMATCH_NAME_SEARCH_MIN_SCORE`` among them that exist now (an
+estimate, said so, when a common word matches more than ``VERIFY_MAX`` names)."""
 
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from service.taxonomy.service import Vocabulary
 
 SUBSET_MAX = 100_000
 CHUNK = 5_000
+VERIFY_MAX = 20_000  # matching names checked against the table; more: an estimate
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class LibrarySearch:
 class LibraryPage:
     page: Page[EnterpriseSummary]
     total: int
+    approximate: bool = False  # a name search matching more than VERIFY_MAX names
 
 
 def _conditions(session: Session, search: LibrarySearch) -> list[ColumnElement[bool]]:
@@ -67,15 +70,13 @@ def _conditions(session: Session, search: LibrarySearch) -> list[ColumnElement[b
     return out
 
 
-def count_matches(session: Session, search: LibrarySearch) -> int:
+def count_matches(session: Session, search: LibrarySearch) -> tuple[int, bool]:
+    """How many enterprises the search finds, and whether that is an estimate."""
     conditions = _conditions(session, search)
     name = (search.name or "").strip()
     if not name:
-        return int(
-            session.execute(
-                select(func.count()).select_from(Enterprise).where(*conditions)
-            ).scalar_one()
-        )
+        count = session.execute(select(func.count()).select_from(Enterprise).where(*conditions))
+        return int(count.scalar_one()), False
     ids, names, position = library_names(session)
     if conditions:
         subset = enterprise_queries.filtered_ids(session, conditions, SUBSET_MAX)
@@ -86,11 +87,16 @@ def count_matches(session: Session, search: LibrarySearch) -> int:
     scored = [
         eid for _, eid in best_matches(query, ids, names, get_settings().name_search_min_score)
     ]
+    if len(scored) > VERIFY_MAX:
+        # Tens of thousands of names match a common word: an estimate reads as well, and
+        # checking each against the table would take seconds.
+        return len(scored), True
     # The names are a cached copy: count only what exists now and passes the filters.
-    return sum(
+    found = sum(
         len(enterprise_queries.existing_ids(session, scored[i : i + CHUNK], conditions))
         for i in range(0, len(scored), CHUNK)
     )
+    return found, False
 
 
 def search_library(
@@ -106,4 +112,5 @@ def search_library(
         qualification=search.qualification,
     )
     found = enterprises.list_enterprises(session, filters, page, principal)
-    return LibraryPage(page=found, total=count_matches(session, search))
+    total, approximate = count_matches(session, search)
+    return LibraryPage(page=found, total=total, approximate=approximate)

@@ -55,3 +55,14 @@ def test_the_search_is_the_office_s(browser_as, client) -> None:
     firm = create_enterprise(client)
     page = browser_as("enterprise", enterprise_id=firm["id"]).get(ICON, params={"name": "检索"})
     assert page.status_code in (403, 404)
+
+
+def test_a_name_matching_very_many_says_its_total_is_an_estimate(
+    browser_as, client, monkeypatch
+) -> None:
+    from service.metrics import library_search
+
+    _firms(client)
+    monkeypatch.setattr(library_search, "VERIFY_MAX", 1)
+    page = browser_as("office").get(ICON, params={"name": "星辰检索"}).text
+    assert "共找到约 2 家企业" in page
