@@ -339,7 +339,8 @@ def decline_contact_request(
     "/events",
     operation_id="listBankEvents",
     summary="A bank's events",
-    description="lead.created, lead.updated, lead.withdrawn, lead.sla_breached …, in order; "
+    description="lead.created, lead.updated, lead.withdrawn, lead.sla_breached, "
+    "lead.assigned …, in order; "
     "replay from any position with `after` (the `seq` of the last event seen) or the cursor. "
     "The office reads any bank's with `bank`.",
     response_model=Page[BankEventPublic],
