@@ -459,7 +459,9 @@ def _percent(value: float) -> str:
 def conversion_charts(src: Source) -> dict[str, Markup]:
     """Contact and disbursement rates per bank, the city's average marked on each."""
     report = src.conversion
-    labels = [g.label + ("（样本少）" if g.small_sample else "") for g in report.groups]
+    labels = [
+        f"{g.label}（{g.leads}条{'，样本少' if g.small_sample else ''}）" for g in report.groups
+    ]
     out: dict[str, Markup] = {}
     for key, name in (("contact_rate", "联系率"), ("disbursement_rate", "放款率")):
         city = getattr(report.city, key)
