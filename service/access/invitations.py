@@ -313,7 +313,8 @@ def accept(
         row.id,
         {"purpose": str(row.purpose)},
     )
-    signed = start_person_session(session, user, now) if sign_in else None
+    signing_in = sign_in and user.disabled_at is None  # a disabled account stays out
+    signed = start_person_session(session, user, now) if signing_in else None
     if signed is not None:
         session.execute(
             update(UserAccount)

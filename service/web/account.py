@@ -185,7 +185,8 @@ async def accept_link(request: Request, session: SessionDep, token: str) -> Resp
         if exc.code == "login_taken":
             return render(request, "account/link_gone.html", None, 409, message=exc.detail)
         return render(request, "account/link_gone.html", None, exc.status, message=exc.detail)
-    assert signed is not None
+    if signed is None:  # a disabled account's new password: it still may not sign in
+        return see_other(f"{PREFIX}/sign-in")
     response = see_other(PREFIX + HOME[signed.principal.role])
     response.set_cookie(
         SESSION_COOKIE,
