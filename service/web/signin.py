@@ -4,6 +4,8 @@ holder to their role's pages. A wrong login or password is a 401 page with one m
 both, a locked account a 429 that says until when, a disabled one a 403. Where a sign-in may lead afterwards (``_safe_next``: only a page of ours) is
 decided here."""
 
+from datetime import datetime
+from math import ceil
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -14,6 +16,7 @@ from service.access import service as access
 from service.access import users
 from service.access.models import Role
 from service.core.errors import AppError
+from service.core.models import utcnow
 from service.web.forms import FormReader
 from service.web.pages import PREFIX, SessionDep, page_router, render, see_other
 from service.web.security import (
@@ -111,7 +114,11 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
         try:
             signed = users.sign_in(session, login, password)
         except AppError as exc:
-            return _sign_in_page(request, next_url, {"login": exc.detail}, exc.status, login=login)
+            page = _sign_in_page(request, next_url, {"login": exc.detail}, exc.status, login=login)
+            if "locked_until" in exc.extra:  # a locked account: when to try again
+                until = datetime.fromisoformat(exc.extra["locked_until"])
+                page.headers["Retry-After"] = str(max(1, ceil((until - utcnow()).total_seconds())))
+            return page
         return _signed_in(request, signed, next_url)
     key = form.text("key", 200, required=True)
     if key is None:

@@ -120,6 +120,7 @@ def test_sign_in_with_a_password_and_the_failure_messages(app: Any, session: Ses
         sign_in_as(client, created.login, "wrong-password-1")
     locked = sign_in_as(client, created.login, "wrong-password-1")
     assert locked.status_code == 429 and "之后再试" in locked.text
+    assert 1 <= int(locked.headers["Retry-After"]) <= 60
     ok = sign_in_as(TestClient(app), "nobody2@test.example", PASSWORD)
     assert ok.status_code == 401
 
