@@ -1,4 +1,4 @@
-"""An enterprise's finance person in a real browser (JavaScript off) against `finmatch serve`
+"""An enterprise's finance person (the demo one, signed in with a password) in a real browser (JavaScript off) against `finmatch serve`
 with the demo library: posts a need without consent and reads that no bank receives it, posts
 one with consent and sees banks receive it, then compares its recommendations and opens one's
 details. Screenshots under test-artifacts/screenshots."""
@@ -6,7 +6,7 @@ details. Screenshots under test-artifacts/screenshots."""
 import re
 from typing import Any
 
-from tests.web.browser import ENTERPRISE
+from service.demo_people import DEMO_PASSWORD
 
 
 def _post_need(me: Any, amount: str, consent: bool) -> str:
@@ -28,7 +28,7 @@ def _post_need(me: Any, amount: str, consent: bool) -> str:
 
 def test_an_enterprise_posts_needs_and_compares_its_recommendations(visit: Any) -> None:
     me = visit("enterprise-journey")
-    me.sign_in(ENTERPRISE)
+    me.sign_in_as("ent001@demo.finmatch.cn", DEMO_PASSWORD)  # the demo enterprise's person
     assert me.page.url.endswith("/web/enterprise")
 
     # Without consent: the form said what that means, and the list says no bank received it.
