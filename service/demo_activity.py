@@ -319,7 +319,7 @@ class _Activity:
                         maturity_date=self.today + timedelta(days=rng.randint(5, 75))
                         if soon
                         else None,
-                        contract_no=f"DEMO-L{lead.id:05d}",
+                        contract_no=f"LN{day:%Y%m}{lead.id:05d}",
                     )
                     plan.append((disbursed, bank, pay))
         if self.managers and lead.bank_code == DEMO_BANK and rng.random() < 0.7:

@@ -245,7 +245,13 @@ def test_a_future_as_of_is_refused_and_simulate_writes_nothing(tmp_path: Path) -
         assert "DEMO-" in reminders.stdout  # the list of what would be sent
         deadlines = _run_on(url, "leads", "check-deadlines", "--as-of", future, "--simulate")
         assert deadlines.returncode == 0, deadlines.stderr
-        assert "nothing written: 1 lead(s) would be flagged" in deadlines.stdout
+        with engine.connect() as c:  # the posted need's lead and the demo's open untouched ones
+            waiting = c.exec_driver_sql(
+                "SELECT count(*) FROM lead WHERE status IN ('new', 'viewed')"
+                " AND sla_breached_at IS NULL"
+            ).scalar_one()
+        assert waiting >= 1
+        assert f"nothing written: {waiting} lead(s) would be flagged" in deadlines.stdout
         today = _run_on(url, "reminders", "run", "--simulate")  # today: allowed, none due
         assert "nothing written: 0 reminders would be sent" in today.stdout, today.stdout
         assert changed(before, row_counts(engine)) == {}
