@@ -1,5 +1,6 @@
-"""Every page of every role fits a phone (390×844): nothing wider than the screen, data tables
-as stacked cards. Screenshots of each page land with the others."""
+"""Every page of every role fits a phone (390×844): nothing wider than the screen, and every
+data table is a stack of cards there (``<table class="cards">``, each body cell with its
+column's name in ``data-label``). Screenshots of each page land with the others."""
 
 from typing import Any
 
@@ -16,6 +17,13 @@ PHONE = {
     "has_touch": True,
 }
 WIDTH = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# Tables of main that are not cards, or have a body cell without its column's name (a cell
+# spanning the whole row, "nothing yet", needs none); each as its first header or class.
+TABLES_NOT_CARDS = """() => [...document.querySelectorAll('main table')]
+    .filter(t => !t.classList.contains('cards') || [...t.querySelectorAll('tbody td')]
+        .some(td => !td.hasAttribute('data-label') && !td.hasAttribute('colspan')))
+    .map(t => (t.className ? 'table.' + t.className + ' ' : '')
+        + (t.querySelector('th') ? t.querySelector('th').textContent.trim() : ''))"""
 
 
 @pytest.mark.parametrize("role", list(KEYS))
@@ -24,7 +32,7 @@ def test_every_page_fits_a_phone(visit: Any, role: str) -> None:
     phone.sign_in(KEYS[role])
     pages = walk(phone.page, phone.base, f"/web/{role}")
     assert len(pages) >= 3, pages
-    too_wide, broken = [], []
+    too_wide, broken, not_cards = [], [], []
     for path in pages:
         response = phone.page.goto(path)
         if response is None or response.status >= 500:
@@ -40,8 +48,15 @@ def test_every_page_fits_a_phone(visit: Any, role: str) -> None:
                         + (e.className ? '.' + String(e.className).replace(/ /g, '.') : ''))"""
             )
             too_wide.append((path, overflow, wide))
+        plain = phone.page.evaluate(TABLES_NOT_CARDS)
+        if plain:
+            not_cards.append((path, plain))
     assert not broken, f"pages that failed: {broken}"
     assert not too_wide, f"pages wider than a phone (page, pixels over, widest): {too_wide}"
+    assert not not_cards, (
+        'data tables that stay tables on a phone (want <table class="cards"> and a '
+        f"data-label on every body cell): {not_cards}"
+    )
 
 
 def test_a_data_table_is_a_stack_of_cards_on_a_phone(visit: Any) -> None:
