@@ -153,8 +153,11 @@ def cost_fit(rate: int | None, p: ProductRules, c: ScoringConfig) -> tuple[float
     base = c.lpr_bp.get(p.rate_base, rate)
     spread = rate - base if p.rate_base != "FIXED" else rate - c.lpr_bp.get("LPR1Y", 300)
     value = clamp((c.spread_worst_bp - spread) / (c.spread_worst_bp - c.spread_best_bp))
-    sign = "+" if spread >= 0 else "-"
-    return value, f"年化约{rate / 100:.2f}%（LPR{sign}{abs(spread)}BP）"
+    if spread == 0:
+        against = "与LPR持平"
+    else:
+        against = f"较LPR{'加' if spread > 0 else '减'}{abs(spread)}个基点"
+    return value, f"年化约{rate / 100:.2f}%（{against}）"
 
 
 def policy_fit(p: ProductRules, c: ScoringConfig) -> tuple[float, str]:

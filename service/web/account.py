@@ -20,9 +20,8 @@ from service.core.errors import AppError
 from service.core.models import utcnow
 from service.core.pagination import PageParams
 from service.enterprises.service import read_enterprise
-from service.products.service import list_banks
 from service.web.forms import FormReader
-from service.web.pages import PREFIX, Id, SessionDep, page_router, render, see_other
+from service.web.pages import PREFIX, Id, SessionDep, bank_names, page_router, render, see_other
 from service.web.security import (
     BANK_ROLE_WORDS,
     SESSION_COOKIE,
@@ -55,10 +54,6 @@ def role_words(role: str, bank_role: str | None) -> str:
     if bank_role:
         return BANK_ROLE_WORDS[BankRole(bank_role)]
     return ROLE_LABEL[Role(role)]
-
-
-def _bank_names(session: Any) -> dict[str, str]:
-    return {b.code: b.name for b in list_banks(session, ALL).items}
 
 
 def _done(done: str | None) -> str | None:
@@ -135,7 +130,7 @@ def _link_page(
         invitation = invitations.open_invitation(session, token)
     except AppError as exc:
         return render(request, "account/link_gone.html", None, exc.status, message=exc.detail)
-    bank = _bank_names(session).get(invitation.bank_code or "")
+    bank = bank_names(session).get(invitation.bank_code or "")
     csrf = new_sign_in_token()
     response = render(
         request,
@@ -218,7 +213,7 @@ def _people_page(
 ) -> HTMLResponse:
     people = users.list_people(session, who.principal, ALL).items
     pending = invitations.list_invitations(session, who.principal, ALL).items
-    banks = _bank_names(session)
+    banks = bank_names(session)
     enterprises: dict[int, str] = {}
     for enterprise_id in {p.enterprise_id for p in people} | {i.enterprise_id for i in pending}:
         if enterprise_id:

@@ -32,6 +32,7 @@ from service.web.labels import label
 from service.web.pages import (
     PREFIX,
     SessionDep,
+    bank_names,
     first_page,
     needs_of,
     page_router,
@@ -74,11 +75,6 @@ def enterprise_id_of(who: Visitor) -> int:
 
 def bank_options(session: Session) -> list[Any]:
     return first_page(lambda p: products.list_banks(session, p))
-
-
-def bank_names(session: Session) -> dict[str, str]:
-    """Banks' names by code: pages name banks, never by their codes."""
-    return {b.code: b.name for b in bank_options(session)}
 
 
 def page(

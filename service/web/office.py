@@ -161,6 +161,7 @@ def office_bank(
         tables=tables,
         period_args=_period_args(query),
         leads=leads.recent_leads(session, who.principal, bank_code=bank.code, limit=50),
+        banks={bank.code: bank.name},
     )
 
 

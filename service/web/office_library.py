@@ -29,6 +29,7 @@ from service.web.pages import (
     PREFIX,
     Id,
     SessionDep,
+    bank_names,
     echo_form,
     first_page,
     needs_of,
@@ -220,6 +221,7 @@ def _office_enterprise_page(
         profile=profile,
         needs=needs_of(session, enterprise_id, who.principal),
         leads=leads.recent_leads(session, who.principal, enterprise_id=enterprise_id),
+        banks=bank_names(session),
         loans=first_page(
             lambda p: loans.list_loans(session, who.principal, p, enterprise_id=enterprise_id)
         ),

@@ -28,6 +28,7 @@ from service.core.pagination import PageParams
 from service.core.settings import get_settings
 from service.core.types import Digits
 from service.matching import service as matching
+from service.products import service as products
 from service.taxonomy import service as taxonomy
 from service.web.labels import label
 from service.web.security import CsrfRejected, SignInRequired, Visitor
@@ -134,6 +135,11 @@ def place_names(session: Session) -> dict[str, dict[str, str]]:
         "district": {d.code: d.name for d in taxonomy.list_districts(session)},
         "ownership": {o.code: o.name for o in taxonomy.list_ownership_types(session)},
     }
+
+
+def bank_names(session: Session) -> dict[str, str]:
+    """Banks' names by code: pages name banks, never by their codes."""
+    return {b.code: b.name for b in first_page(lambda p: products.list_banks(session, p))}
 
 
 def qualification_names(session: Session) -> dict[str, str]:

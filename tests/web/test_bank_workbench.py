@@ -134,7 +134,7 @@ def person_browser(app, session) -> Any:
 
 def _main(html: str) -> str:
     """The page's own content, as text."""
-    main = html[html.index("<main>") : html.index("</main>")]
+    main = html[html.index("<main") : html.index("</main>")]
     return re.sub(r"<[^>]+>", " ", main)
 
 

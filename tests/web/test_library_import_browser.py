@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.factories import credit_code
-from tests.web.test_browser import BANK, OFFICE, browser, server, visit  # noqa: F401 (fixtures)
+from tests.web.browser import BANK, OFFICE
 
 
 def test_office_imports_the_enterprise_library_through_the_page(

@@ -65,7 +65,7 @@ def _text(page: str) -> str:
 
 def _rows(page: str) -> dict[str, str]:
     """The library table's rows by the enterprise's name, as text."""
-    body = page.split('<table class="library">')[1].split("</table>")[0]
+    body = page.split('<table class="library cards">')[1].split("</table>")[0]
     rows = re.findall(r"<tr class=\"sharing-[a-z_]+\">(.*?)</tr>", body, re.S)
     out = {}
     for row in rows:
