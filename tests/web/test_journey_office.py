@@ -9,12 +9,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.web.browser import OFFICE
+from service.demo_people import DEMO_PASSWORD
 
 
 def test_the_office_reads_the_three_answers_and_downloads_one(visit: Any) -> None:
     office = visit("office-journey")
-    office.sign_in(OFFICE)
+    office.sign_in_as("office@demo.finmatch.cn", DEMO_PASSWORD)  # the demo office person
     assert office.page.url.endswith("/web/office")
     office.shot("dashboard")
 

@@ -1,11 +1,13 @@
 """A real browser: the office signs in with the demo office account, invites a bank's
 administrator, who accepts the link in a browser of their own and invites an account
-manager, who accepts and lands on the bank's pages."""
+manager, who accepts, lands on the bank's pages, and works a lead from the list to its
+loan."""
 
 import uuid
 from typing import Any
 
 from service.demo_people import DEMO_PASSWORD
+from tests.web.test_journey_bank import claim_and_work_a_lead
 
 NEW_PASSWORD = "长江后浪推前浪-2026"
 
@@ -63,5 +65,6 @@ def test_people_invite_each_other(visit: Any) -> None:
     header = manager.page.inner_text("header")
     assert "吴经理" in header and "客户经理" in header and "团队" not in header
     manager.shot("landed")
+    claim_and_work_a_lead(manager, "吴经理")
     manager.goto(manager_link)  # the link worked once
     assert "已经使用过" in manager.text()
