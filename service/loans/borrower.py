@@ -44,23 +44,34 @@ def account_managers(
     return {loan.id: names.get(loan.lead_id) if loan.lead_id else None for loan in loans if loan.id}
 
 
-def _requested(session: Session, loan: Loan) -> bool:
+def _asked(session: Session, loans: list[Loan]) -> set[tuple[int | None, str | None]]:
+    """(loan id, maturity) of the renewal requests in these loans' banks' events, in one
+    query."""
+    if not loans:
+        return set()
     events = session.exec(
         select(BankEvent.data).where(
-            col(BankEvent.bank_code) == loan.bank_code, col(BankEvent.type) == RENEWAL_REQUESTED
+            col(BankEvent.bank_code).in_({loan.bank_code for loan in loans}),
+            col(BankEvent.type) == RENEWAL_REQUESTED,
+            col(BankEvent.occurred_at) >= min(loan.created_at for loan in loans),
         )
     ).all()
-    wanted = (loan.id, loan.maturity_date.isoformat())
-    return any((data.get("loan_id"), data.get("maturity_date")) == wanted for data in events)
+    return {(data.get("loan_id"), data.get("maturity_date")) for data in events}
+
+
+def _requested(session: Session, loan: Loan) -> bool:
+    return (loan.id, loan.maturity_date.isoformat()) in _asked(session, [loan])
 
 
 def renewal_requested(session: Session, principal: Principal, loan_ids: Iterable[int]) -> set[int]:
     """Of these loans (the caller's), those whose renewal the borrower has asked about for
     their current maturity."""
+    loans = [get_loan(session, principal, loan_id) for loan_id in loan_ids]
+    asked = _asked(session, loans)
     return {
-        loan_id
-        for loan_id in loan_ids
-        if _requested(session, get_loan(session, principal, loan_id))
+        loan.id
+        for loan in loans
+        if loan.id is not None and (loan.id, loan.maturity_date.isoformat()) in asked
     }
 
 

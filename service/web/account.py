@@ -12,7 +12,6 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.access import invitations, users
-from service.access import service as access
 from service.access.models import BankRole, Role
 from service.access.policy import ROLE_LABEL
 from service.access.schemas import InvitationCreated, InvitationRequest
@@ -25,16 +24,14 @@ from service.web.pages import PREFIX, Id, SessionDep, bank_names, page_router, r
 from service.web.security import (
     BANK_ROLE_WORDS,
     SESSION_COOKIE,
-    SIGN_IN_CSRF_COOKIE,
-    CsrfRejected,
     Form,
     Signed,
     Visitor,
-    check_token,
     new_sign_in_token,
-    read_form,
+    posted_sign_in_form,
     role_guard,
-    same_origin,
+    set_sign_in_token,
+    start_session,
 )
 from service.web.signin import HOME
 
@@ -144,14 +141,7 @@ def _link_page(
         sign_in=csrf,
         errors=errors or {},
     )
-    response.set_cookie(
-        SIGN_IN_CSRF_COOKIE,
-        csrf,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path=PREFIX,
-    )
+    set_sign_in_token(request, response, csrf)
     return response
 
 
@@ -162,10 +152,7 @@ def open_link(request: Request, session: SessionDep, token: str) -> Response:
 
 @router.post("/invitations/{token}")
 async def accept_link(request: Request, session: SessionDep, token: str) -> Response:
-    if not same_origin(request):
-        raise CsrfRejected
-    fields = await read_form(request)
-    check_token(fields.get("sign_in"), request.cookies.get(SIGN_IN_CSRF_COOKIE) or "\x00")
+    fields = await posted_sign_in_form(request)
     password, again = _secret(fields, "password"), _secret(fields, "again")
     if not password:
         return _link_page(request, session, token, {"password": "请设置密码。"}, 422)
@@ -183,16 +170,7 @@ async def accept_link(request: Request, session: SessionDep, token: str) -> Resp
     if signed is None:  # a disabled account's new password: it still may not sign in
         return see_other(f"{PREFIX}/sign-in")
     response = see_other(PREFIX + HOME[signed.principal.role])
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.token,
-        max_age=int(access.WEB_SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path=PREFIX,
-    )
-    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path=PREFIX)
+    start_session(request, response, signed.token)
     return response
 
 

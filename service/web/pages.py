@@ -31,11 +31,10 @@ from service.matching import service as matching
 from service.products import service as products
 from service.taxonomy import service as taxonomy
 from service.web.labels import label
-from service.web.security import CsrfRejected, SignInRequired, Visitor
+from service.web.security import PREFIX, CsrfRejected, SignInRequired, Visitor
 from service.web.tables import display
 
 HERE = Path(__file__).parent
-PREFIX = "/web"
 SECURITY_HEADERS = {
     # Everything the pages use is served here; nothing runs but the browser's own forms.
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self'; "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlmodel import Session
 
 from service.access import service as access
@@ -24,6 +24,7 @@ from service.core.database import get_session
 from service.core.errors import AppError
 from service.products.service import get_bank
 
+PREFIX = "/web"  # where the pages live, and the path of their cookies
 SESSION_COOKIE = "finmatch_session"
 SIGN_IN_CSRF_COOKIE = "finmatch_signin_csrf"
 MAX_FORM_FIELDS = 200
@@ -137,6 +138,42 @@ async def posted_form(
 
 def new_sign_in_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def set_sign_in_token(request: Request, response: Response, token: str) -> None:
+    """The double-submit token of a form sent before there is a session (signing in, accepting
+    an invitation)."""
+    response.set_cookie(
+        SIGN_IN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=PREFIX,
+    )
+
+
+async def posted_sign_in_form(request: Request) -> dict[str, Any]:
+    """A form sent before there is a session, its double-submit token checked."""
+    if not same_origin(request):
+        raise CsrfRejected
+    fields = await read_form(request)
+    check_token(fields.get("sign_in"), request.cookies.get(SIGN_IN_CSRF_COOKIE) or "\x00")
+    return fields
+
+
+def start_session(request: Request, response: Response, token: str) -> None:
+    """The signed-in browser's session cookie; the sign-in form's token is spent."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(access.WEB_SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path=PREFIX,
+    )
+    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path=PREFIX)
 
 
 def role_guard(*roles: Role) -> Any:

@@ -21,14 +21,12 @@ from service.web.forms import FormReader
 from service.web.pages import PREFIX, SessionDep, page_router, render, see_other
 from service.web.security import (
     SESSION_COOKIE,
-    SIGN_IN_CSRF_COOKIE,
-    CsrfRejected,
     Form,
     MaybeSigned,
-    check_token,
     new_sign_in_token,
-    read_form,
-    same_origin,
+    posted_sign_in_form,
+    set_sign_in_token,
+    start_session,
 )
 
 router = page_router()
@@ -76,14 +74,7 @@ def _sign_in_page(
         sign_in=token,
         login=login,
     )
-    response.set_cookie(
-        SIGN_IN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path=PREFIX,
-    )
+    set_sign_in_token(request, response, token)
     return response
 
 
@@ -98,10 +89,7 @@ def sign_in_form(
 
 @router.post("/sign-in")
 async def sign_in(request: Request, session: SessionDep) -> Response:
-    if not same_origin(request):
-        raise CsrfRejected
-    fields = await read_form(request)
-    check_token(fields.get("sign_in"), request.cookies.get(SIGN_IN_CSRF_COOKIE) or "\x00")
+    fields = await posted_sign_in_form(request)
     form = FormReader(fields)
     next_url = form.text("next", 500)
     if "key" not in fields:
@@ -133,16 +121,7 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
 def _signed_in(request: Request, signed: access.WebSignIn, next_url: str | None) -> Response:
     """The session's cookie, and on to the page asked for (or the role's home)."""
     response = see_other(_safe_next(next_url, signed.principal.role))
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.token,
-        max_age=int(access.WEB_SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path=PREFIX,
-    )
-    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path=PREFIX)
+    start_session(request, response, signed.token)
     return response
 
 
