@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from service.enterprises.derive import derive  # noqa: E402
 from service.matching import factors, facts, scoring  # noqa: E402
-from service.matching.engine import _Plan, match_all  # noqa: E402
+from service.matching.engine import Matches, _Plan, match_all  # noqa: E402
 from service.matching.enterprise_arrays import GRADE_MISSING, EnterpriseArrays  # noqa: E402
 from service.matching.product_arrays import ProductArrays, score_one, score_plain  # noqa: E402
 from service.matching.scoring import EnterpriseFacts, Held, NeedFacts, ProductRules  # noqa: E402
@@ -395,6 +395,23 @@ def describe(
     )
 
 
+def same_top_k(
+    reference: tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]],
+    matches: Matches,
+) -> bool:
+    """Whether the reference kernel's top-K lists are the engine's, per enterprise (products
+    and scores) and per product (prospects and scores)."""
+    ref_p, ref_s, ref_prospects = reference
+    return (
+        np.array_equal(ref_p, matches.top_products)
+        and np.array_equal(ref_s, matches.top_scores)
+        and all(
+            np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+            for a, b in zip(ref_prospects, matches.prospects, strict=True)
+        )
+    )
+
+
 def _median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -411,7 +428,14 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--single", type=int, default=300, help="enterprises for the single path")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a run of seconds on small sizes, same checks"
+    )
     args = parser.parse_args()
+    if args.smoke:  # small sizes, unless given explicitly
+        parser.set_defaults(enterprises=3_000, products=60, repeat=2, single=30, workers=1)
+        args = parser.parse_args()
+    failed: list[str] = []
 
     config = scoring_config()
     started = time.perf_counter()
@@ -480,15 +504,16 @@ def main() -> None:
         f"(runs: {', '.join(f'{t:.2f}' for t in reference_times)})"
     )
     print(f"ratio reference / engine: {reference_median / engine_median:.1f}×")
-    same = (
-        np.array_equal(ref_p, matches.top_products)
-        and np.array_equal(ref_s, matches.top_scores)
-        and all(
-            np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-            for a, b in zip(ref_prospects, matches.prospects, strict=True)
-        )
-    )
+    same = same_top_k((ref_p, ref_s, ref_prospects), matches)
     print(f"identical top-K (per enterprise and per product): {same}")
+    if not same:
+        failed.append("engine and reference kernel differ")
+    if kept == 0 or prospects == 0:
+        failed.append("the engine kept no match: the comparison proves nothing")
+    changed = ref_s.copy()  # the comparison itself must notice one score changed
+    changed[np.unravel_index(np.argmax(changed), changed.shape)] -= 1
+    if same_top_k((ref_p, changed, ref_prospects), matches):
+        failed.append("the top-K comparison missed a changed score")
 
     # spot check against the pure scoring, on the first chunks' enterprises
     generator = Generator(SEED, load_reference())
@@ -514,6 +539,8 @@ def main() -> None:
         f"spot check, top products of {checked} sampled enterprises vs "
         f"scoring.rank(scoring.score(...)): {checked - mismatched}/{checked} equal"
     )
+    if mismatched:
+        failed.append(f"spot check: {mismatched} of {checked} enterprises differ")
 
     # one enterprise (with and without a need) against the catalogue
     cat = ProductArrays(products)
@@ -538,8 +565,12 @@ def main() -> None:
             f"(plain loop {_median_ms(plain):.2f} ms; {statistics.median(kept_counts):.0f} results "
             f"kept: eligible + near misses; identical to the plain loop: {equal})"
         )
+        if not equal:
+            failed.append(f"one enterprise {label}: differs from the plain loop")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process ru_maxrss at the end: {rss:.0f} MiB (includes the reference kernel)")
+    if failed:
+        raise SystemExit("checks failed: " + "; ".join(failed))
 
 
 if __name__ == "__main__":
