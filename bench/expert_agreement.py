@@ -4,7 +4,10 @@ and, with --show, each case's top three and near misses. Then, over the demo lib
 (seed/demo/enterprises.json, profile recommendations): of the enterprises eligible for a
 policy product, how many find one in their top three, and how many near misses they see.
 
-    .venv/bin/python bench/expert_agreement.py [--show]
+    .venv/bin/python bench/expert_agreement.py [--show] [--smoke]
+
+Exits non-zero when an expectation does not hold. The run takes seconds: --smoke (the size
+every benchmark takes for the CI's smoke pass) is the same run.
 """
 
 import argparse
@@ -69,6 +72,7 @@ def demo_library(cat, label: str) -> None:  # noqa: ANN001
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="print every case's results")
+    parser.add_argument("--smoke", action="store_true", help="the same run (it takes seconds)")
     args = parser.parse_args()
     cat = catalogue()
     held: Counter[str] = Counter()
@@ -104,6 +108,8 @@ def main() -> None:
     old = {"sector": 30, "industry": 0, "size": 15, "need": 25, "qualification": 15}
     before = replace(cat, config=replace(cat.config, weights={**old, "cost": 15, "policy": 0}))
     demo_library(before, "version 1's weights (no policy or industry factor)")
+    if failed:
+        raise SystemExit(f"{len(failed)} of {sum(total.values())} expectations not held")
 
 
 if __name__ == "__main__":
