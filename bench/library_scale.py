@@ -5,7 +5,12 @@ PostgreSQL database, then time the library's reads on it.
 
 Prints the load time and rows per table, then median / p90 latencies (in process, through the
 service functions) of: a filtered page, a qualification-on-date page, a fuzzy name search, and
-a catalogue page. The database is dropped at the end unless --keep is given."""
+a catalogue page. The database is dropped at the end unless --keep is given. Exits non-zero
+when the tables do not hold what the loader said it loaded.
+
+    .venv/bin/python bench/library_scale.py --smoke
+
+does the same with 2,000 enterprises, 50 products and 3 repetitions, in seconds."""
 
 import argparse
 import statistics
@@ -38,7 +43,11 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="a run of seconds on small sizes")
     args = parser.parse_args()
+    if args.smoke:  # small sizes, unless given explicitly
+        parser.set_defaults(enterprises=2_000, products=50, repeat=3)
+        args = parser.parse_args()
 
     name = f"finmatch_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
@@ -68,6 +77,17 @@ def main() -> None:
             f"load: {load_seconds:.1f} s for {args.enterprises:,} enterprises "
             f"({args.enterprises / load_seconds:,.0f}/s); rows: {rows}; synth said {counts}"
         )
+        loaded = {
+            "enterprise": args.enterprises,
+            "qualification": counts["qualifications"],
+            "contact": counts["contacts"],
+            "project": counts["projects"],
+        }
+        wrong = [f"{t}: {rows[t]:,} rows, {n:,} loaded" for t, n in loaded.items() if rows[t] != n]
+        if counts["enterprises"] != args.enterprises or rows["product"] < args.products:
+            wrong.append(f"asked for {args.enterprises:,} enterprises, {args.products} products")
+        if wrong:
+            raise SystemExit("the load is not what was asked: " + "; ".join(wrong))
 
         from service.access.audit import SYSTEM
         from service.core.pagination import PageParams
