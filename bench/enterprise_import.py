@@ -24,7 +24,13 @@ does the same), the app wired as `finmatch` wires it (audit log, matching's list
 Prints per phase the wall time, the peak resident memory during the phase (VmHWM, reset
 before each phase through /proc/self/clear_refs) and, with --trace, the peak of memory
 allocated by Python (tracemalloc, which slows the run about twofold: its times are not the
-figures). The database is dropped at the end unless --keep is given."""
+figures). The database is dropped at the end unless --keep is given. Exits non-zero when a
+phase does not do what it should (every row created, then every row unchanged and nothing
+written).
+
+    .venv/bin/python bench/enterprise_import.py --smoke
+
+does the same with 1,500 rows (two of the import's batches of a thousand), in seconds."""
 
 import argparse
 import contextlib
@@ -32,6 +38,7 @@ import csv
 import io
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -198,15 +205,33 @@ def _phase(name: str, trace: bool, work: Callable[[], Any]) -> Any:
     return result[:-1]
 
 
+def _expect(phase: str, counts: dict[str, int], **wanted: int) -> None:
+    """Stop the run (the database is dropped on the way out) when a phase's counts are not
+    what it should have done."""
+    got = {key: counts.get(key, 0) for key in wanted}
+    if got != wanted:
+        raise SystemExit(f"{phase}: {got}, expected {wanted}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--trace", action="store_true", help="Also measure with tracemalloc")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="a run of seconds on 1,500 rows")
     args = parser.parse_args()
-
+    if args.smoke:  # a small file, unless --rows is given
+        parser.set_defaults(rows=1_500)
+        args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="finmatch_import_")
+    try:
+        run(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, folder: str) -> None:
     started = time.perf_counter()
     child = multiprocessing.get_context("spawn").Process(
         target=make_files, args=(args.rows, folder)
@@ -269,17 +294,24 @@ def main() -> None:
 
         print(f"PostgreSQL database {name}; phases:")
         total = time.perf_counter()
+        n = args.rows
         first, counts = _phase("1 preview CSV (empty library)", args.trace, lambda: preview("csv"))
         print(f"    {counts}")
+        _expect("preview", counts, create=n, update=0, unchanged=0, rejected=0)
         (applied,) = _phase("2 commit", args.trace, commit(first))
         print(f"    {applied}")
+        _expect("commit", applied, create=n, update=0)
         print(f"  preview + commit: {time.perf_counter() - total:.1f} s")
-        again, counts = _phase("3 re-import CSV: preview", args.trace, lambda: preview("csv"))
-        print(f"    {counts}")
-        print(f"    {_phase('  re-import CSV: commit', args.trace, commit(again))[0]}")
-        xlsx, counts = _phase("4 re-import XLSX: preview", args.trace, lambda: preview("xlsx"))
-        print(f"    {counts}")
-        print(f"    {_phase('  re-import XLSX: commit', args.trace, commit(xlsx))[0]}")
+        for step, fmt in (("3", "csv"), ("4", "xlsx")):
+            label = fmt.upper()
+            again, counts = _phase(
+                f"{step} re-import {label}: preview", args.trace, lambda f=fmt: preview(f)
+            )
+            print(f"    {counts}")
+            _expect(f"re-import {label}", counts, create=0, update=0, unchanged=n, rejected=0)
+            (applied,) = _phase(f"  re-import {label}: commit", args.trace, commit(again))
+            print(f"    {applied}")
+            _expect(f"re-import {label}: commit", applied, create=0, update=0)
         with engine.connect() as c:
             tables = {
                 t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -288,6 +320,8 @@ def main() -> None:
             versions = c.execute(text("SELECT max(version) FROM enterprise")).scalar_one()
         print(f"rows: {tables}; highest enterprise version {versions}")
         engine.dispose()
+        if tables["enterprise"] != n or versions != 1:
+            raise SystemExit(f"{tables['enterprise']:,} enterprises of version {versions}")
     finally:
         if not args.keep:
             with admin.connect() as c:
@@ -298,9 +332,6 @@ def main() -> None:
                     {"n": name},
                 )
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        for path in Path(folder).iterdir():
-            path.unlink()
-        Path(folder).rmdir()
 
 
 if __name__ == "__main__":
