@@ -8,7 +8,12 @@ synthetic products to --products active products, posts one need, then measures 
 warm-up) the median and p90 of: scoring the need against every product in process (the pure
 scoring loop), the whole recommendation use case in process, and
 GET /api/v1/needs/{id}/recommendations through uvicorn with one keep-alive client. The database
-is dropped at the end."""
+is dropped at the end. Exits non-zero when the need has no eligible product or the endpoint's
+answer differs from the use case's in process.
+
+    .venv/bin/python bench/need_api.py --smoke
+
+does the same with 60 products over 300 enterprises, 5 timed calls each, in seconds."""
 
 import argparse
 import os
@@ -58,7 +63,13 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--enterprises", type=int, default=2000, help="synthetic library")
+    parser.add_argument("--smoke", action="store_true", help="a run of seconds on small sizes")
     args = parser.parse_args()
+    if args.smoke:  # small sizes, unless given explicitly
+        parser.set_defaults(products=60, repeat=5, enterprises=300)
+        args = parser.parse_args()
+    warmup = min(20, args.repeat)
 
     name = f"finmatch_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
@@ -88,7 +99,7 @@ def main() -> None:
         with Session(engine, expire_on_commit=False) as session:
             seed_reference(session)
             present = session.scalar(select(func.count()).select_from(Product)) or 0
-        run_synth(url, 2000, max(0, args.products - present), None, 7, None)
+        run_synth(url, args.enterprises, max(0, args.products - present), None, 7, None)
         with Session(engine, expire_on_commit=False) as session:
             enterprise = session.scalars(
                 select(Enterprise).where(Enterprise.cluster_code == "ic").limit(1)
@@ -108,21 +119,24 @@ def main() -> None:
             catalogue = Catalogue.load(session)
             subject = catalogue.enterprise_facts(session, enterprise)
             need_facts = facts.need_facts(need, catalogue.config)
+            eligible = len(scoring.rank(catalogue.score_all(subject, need_facts)))
             print(
                 f"catalogue: {len(catalogue.offers)} active products; "
-                f"eligible for the need: "
-                f"{len(scoring.rank(catalogue.score_all(subject, need_facts)))}"
+                f"eligible for the need: {eligible}"
             )
-            _timed(lambda: catalogue.score_all(subject, need_facts), 20)
+            if not eligible:
+                raise SystemExit("no product is eligible for the need: nothing is measured")
+            _timed(lambda: catalogue.score_all(subject, need_facts), warmup)
             print(
                 "score one need against the catalogue (in process)   ",
                 _stats(_timed(lambda: catalogue.score_all(subject, need_facts), args.repeat)),
             )
-            _timed(lambda: recommend_for_need(session, need.id), 20)
+            _timed(lambda: recommend_for_need(session, need.id), warmup)
             print(
                 "recommendation use case (in process, PostgreSQL)    ",
                 _stats(_timed(lambda: recommend_for_need(session, need.id), args.repeat)),
             )
+            expected = recommend_for_need(session, need.id).model_dump(mode="json")
         engine.dispose()
 
         port = _free_port()
@@ -149,15 +163,26 @@ def main() -> None:
             timeout=10,
             headers={"Authorization": f"Bearer {key}"},
         ) as client:
-            for _ in range(100):
+            deadline = time.monotonic() + 60  # the machine is shared: start-up can be slow
+            while True:
+                if server.poll() is not None:
+                    raise SystemExit(f"uvicorn exited with {server.returncode}")
                 try:
                     if client.get("/healthz").status_code == 200:
                         break
                 except httpx.TransportError:
-                    time.sleep(0.1)
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("uvicorn did not answer /healthz within 60 s")
+                time.sleep(0.1)
             path = f"/api/v1/needs/{need.id}/recommendations"
-            assert client.get(path).status_code == 200
-            _timed(lambda: client.get(path), 30)
+            answer = client.get(path)
+            if answer.status_code != 200 or answer.json() != expected:
+                raise SystemExit(
+                    f"GET {path} answered {answer.status_code}, not the use case's "
+                    f"recommendations: {answer.text[:500]}"
+                )
+            _timed(lambda: client.get(path), min(30, args.repeat))
             print(
                 "GET /needs/{id}/recommendations (uvicorn, PostgreSQL)",
                 _stats(_timed(lambda: client.get(path).raise_for_status(), args.repeat)),
