@@ -25,11 +25,10 @@ Incremental rematches and what they guarantee:
 
 The incremental functions take the caller's session and do not commit; the use case does."""
 
-import io
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -39,25 +38,13 @@ from sqlmodel import Session, col
 from service.core.database import serialize
 from service.core.models import today_local, utcnow
 from service.enterprises.models import Enterprise
-from service.matching import facts
+from service.matching import facts, store
 from service.matching.engine import match_all, score_matrix
 from service.matching.enterprise_arrays import EnterpriseArrays
 from service.matching.models import EnterpriseMatch
 from service.matching.scoring import ProductRules, ScoringConfig
 
 TABLE = EnterpriseMatch.__table__  # type: ignore[attr-defined]
-COLUMNS = (
-    "enterprise_id",
-    "product_id",
-    "product_version",
-    "config_version",
-    "score_centi",
-    "enterprise_rank",
-    "product_rank",
-    "computed_at",
-)
-WRITE_CHUNK = 100_000
-NULL = "\\N"  # COPY's text format
 ID_CHUNK = 5_000
 # Held by every rewrite of stored matches (full rematch, product and enterprise rematches).
 STORED_MATCHES_LOCK = "matching.stored_matches"
@@ -93,9 +80,9 @@ def full_rematch(engine: Engine, on: date | None = None, progress: bool = True) 
 
 def rematch_all(conn: Connection, on: date | None = None, progress: bool = False) -> dict:
     """Recompute every stored profile match: the config in force, the active catalogue and the
-    whole library, scored on ``on`` (today in Asia/Shanghai by default); then delete every
-    stored row and write the new ones (COPY on PostgreSQL), in the caller's transaction (no
-    commit). Returns row counts and the seconds spent loading, computing and storing."""
+    whole library, scored on ``on`` (today in Asia/Shanghai by default); then replace every
+    stored row with the new ones (``store.replace_all``: on PostgreSQL a fresh table swapped
+    in), in the caller's transaction (no commit). Returns row counts and the seconds spent loading, computing and storing."""
     on = on or today_local()
     started = time.perf_counter()
     serialize(conn, STORED_MATCHES_LOCK)
@@ -112,11 +99,7 @@ def rematch_all(conn: Connection, on: date | None = None, progress: bool = False
         matches = match_all(arrays, rules, config, progress=lambda _: bar.advance(task))
     rows = matches.rows()
     computed = time.perf_counter()
-    conn.execute(delete(TABLE))
-    _write(conn, rows, versions, config.version, utcnow())
-    if conn.dialect.name == "postgresql":
-        # Fresh statistics, or the planner keeps the old table's and misses the prospect index.
-        conn.exec_driver_sql(f"ANALYZE {TABLE.name}")
+    how = store.replace_all(conn, rows, versions, config.version, utcnow())
     stored = time.perf_counter()
     return {
         "on": on.isoformat(),
@@ -129,59 +112,8 @@ def rematch_all(conn: Connection, on: date | None = None, progress: bool = False
         "load_seconds": round(loaded - started, 3),
         "compute_seconds": round(computed - loaded, 3),
         "store_seconds": round(stored - computed, 3),
+        "stored_by": how,
     }
-
-
-def _write(
-    conn: Connection,
-    rows: dict[str, np.ndarray],
-    versions: dict[int, int],
-    config_version: int,
-    now: datetime,
-) -> None:
-    """Insert the rows (rank 0 means no rank): COPY on PostgreSQL, executemany on SQLite."""
-    n = len(rows["enterprise_id"])
-    product_ids = rows["product_id"]
-    known = np.array(sorted(versions), dtype=np.int64)
-    version_of = np.array([versions[p] for p in known.tolist()], dtype=np.int64)
-    product_version = version_of[np.searchsorted(known, product_ids)] if n else product_ids
-    postgres = conn.dialect.name == "postgresql"
-    stamp = now.isoformat() if postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    for lo in range(0, n, WRITE_CHUNK):
-        part = slice(lo, lo + WRITE_CHUNK)
-        columns = (
-            rows["enterprise_id"][part].tolist(),
-            product_ids[part].tolist(),
-            product_version[part].tolist(),
-            rows["score_centi"][part].tolist(),
-            rows["enterprise_rank"][part].tolist(),
-            rows["product_rank"][part].tolist(),
-        )
-        if postgres:
-            _copy(conn, columns, config_version, stamp)
-        else:
-            conn.exec_driver_sql(
-                f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (e, p, v, config_version, s, er or None, pr or None, stamp)
-                    for e, p, v, s, er, pr in zip(*columns, strict=True)
-                ],
-            )
-
-
-def _copy(conn: Connection, columns: tuple[list, ...], config_version: int, stamp: str) -> None:
-    buffer = io.StringIO()
-    buffer.writelines(
-        f"{e}\t{p}\t{v}\t{config_version}\t{s}\t{er or NULL}\t{pr or NULL}\t{stamp}\n"
-        for e, p, v, s, er, pr in zip(*columns, strict=True)
-    )
-    driver = conn.connection.driver_connection  # psycopg 3, inside this transaction
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {TABLE.name} ({', '.join(COLUMNS)}) FROM STDIN") as copy,
-    ):
-        copy.write(buffer.getvalue())
 
 
 # --- incremental rematches -------------------------------------------------------------------
