@@ -1,7 +1,10 @@
 """A bank pulling its lead feed in pages of 100 with 32 concurrent connections: the service's
-GET /api/v1/leads against a bare baseline endpoint that runs the same SQL with psycopg.
+GET /api/v1/leads against two bare references, a server whose one SQL statement builds the
+whole page's JSON in PostgreSQL (json_agg, the primary reference) and a baseline that runs
+the service's SQL with psycopg and builds the JSON in Python.
 
     .venv/bin/python bench/leads_pull.py --leads 100000 --duration 20 --connections 32 --workers 2 1
+    .venv/bin/python bench/leads_pull.py --smoke   # tiny sizes, end to end, exits 1 on failure
 
 Needs wrk (`apt-get install -y wrk`). Creates a fresh PostgreSQL database, migrates it, seeds the
 reference data, loads a synthetic library with `finmatch synth`'s loader (--enterprises with
@@ -12,28 +15,44 @@ over the library; most from a financing need of their own, one in four of the fi
 facts show, as they do for the two in five synthetic enterprises that share with banks, and
 each such read is audited), then creates a key for that bank.
 
-Two servers, started one after the other, each as --workers uvicorn processes:
+Three servers, started one after the other, each as --workers uvicorn processes:
 
 - the service (`service.main:create_app`): `GET /api/v1/leads?limit=100&cursor=…` with the bank's
-  key. On PostgreSQL the feed runs on the event loop over an asyncio psycopg pool
-  (`service/leads/feed.py`): the key lookup, the page query (the leads `WHERE bank_code = ? AND
-  seq > ? ORDER BY seq LIMIT 101` joined with their enterprise, product, current product version
-  and need), then the enterprises' valid qualifications, the consented enterprises' contacts
-  (`= ANY(array)`), the key's last-used touch and one audit entry listing the enterprises shown,
-  several statements in one pipeline; 3–4 round trips and one commit; the JSON is built from
-  the rows directly. Earlier versions (ORM objects, an audit row per enterprise, a worker thread
-  per request) and their figures are in docs/BENCHMARKS.md;
+  key. On PostgreSQL the feed runs on the event loop over the app's asyncio psycopg pool
+  (`AsyncPool`, `service/leads/feed.py`): the key lookup, the page query (the leads `WHERE
+  bank_code = ? AND seq > ? ORDER BY seq LIMIT 101` joined with their enterprise, product,
+  current product version, need and assignee), the enterprises' valid qualifications, the
+  consented enterprises' contacts, the key's last-used touch and one audit entry listing the
+  enterprises whose private facts were shown; the JSON is built from the rows in Python.
+  Earlier versions and their figures are in docs/BENCHMARKS.md;
+- jsonagg, `app` in bench/leads_jsonagg.py (raw ASGI, no framework; psycopg
+  `AsyncConnection`s in autocommit, up to its share of the connections per process): per
+  request ONE statement, one round trip. It finds the bank's key by prefix and SHA-256 (the
+  hash taken in Python), reads the page's 101 leads by (bank_code, seq) and joins them with
+  enterprise, product, current product version, need and assignee; the valid qualifications
+  and the consented enterprises' contacts are nested aggregates; json_build_object/json_agg
+  write every field of the service's answer (the enterprise's tiers of
+  `access.policy.lead_enterprise_tiers`, private facts null without consent, sla_breached
+  against today in Asia/Shanghai, timestamps in UTC with Z, next_cursor, limit); data-modifying
+  CTEs write the service's audit entry of the read of private facts and the key's last use in
+  the same statement (so the same transaction). Python passes the json value's bytes on
+  unparsed. The strongest bare reference: what the database alone costs for the same answer;
 - the baseline, `baseline_app` in this file (raw ASGI, no framework, no key): psycopg
-  `AsyncConnection`s (up to its share of the connections per process) and, per request in one
-  transaction, the service's three SELECTs (the same SQL, without SQLAlchemy's casts) turned
-  into the same JSON fields with `json.dumps`. Before timing, pages from the service and from
-  the baseline (both shapes below) are compared field by field. Variants on other paths:
-  `/audited` also inserts the audit rows as the service does (one INSERT … SELECT unnest) before
-  its commit; `/seven` runs the seven statements of 8707944 (`= ANY(%s)` where SQLAlchemy
-  expanded IN lists), `/seven-audited` with the audit rows; `/leads-only` runs the leads query
-  alone and returns its rows (the literal "same query" reading: less than the service returns);
-  `/static` returns one page held in memory (no database: the ceiling of uvicorn and the load
-  generator on this machine).
+  `AsyncConnection`s and, per request in one transaction, the service's three SELECTs (the same
+  SQL, without SQLAlchemy's casts) turned into the same JSON fields with `json.dumps`.
+  Variants on other paths: `/audited` also inserts audit rows (one per enterprise, as the
+  service did before one entry per request) before its commit; `/seven` runs the seven
+  statements of 8707944 (`= ANY(%s)` where SQLAlchemy expanded IN lists), `/seven-audited` with
+  the audit rows; `/leads-only` runs the leads query alone and returns its rows (the literal
+  "same query" reading: less than the service returns); `/static` returns one page held in
+  memory (no database: the ceiling of uvicorn and the load generator on this machine).
+
+Before timing, one process of each serves pages from the first page, four random cursors, the
+last (partial) page, the page that ends exactly at the end and the empty page after it, and
+they are compared field by field: jsonagg's exactly (as JSON, only 50 against 50.0 normalised),
+the baseline's (both shapes) with timestamps as instants; the audit entries that the service
+and jsonagg write for each page must be equal (but for id and time), and both must refuse a
+wrong key. Any difference stops the run.
 
 Each of the --workers processes listens on its own port and gets an equal share of the
 connections from its own wrk, as behind a balancing proxy. (`uvicorn --workers N` shares one
@@ -48,11 +67,17 @@ Prints, per process count and target: requests/s of each round and their median;
 round's p50, p90 and p99 latency (percentiles of the wrk instances merged); CPU milliseconds per
 request of the server processes, of this database's PostgreSQL backends and of wrk; how busy the
 machine was; new PostgreSQL sessions during the run; and per round the ratio of the service's
-throughput to the baseline's (and to the variants'). Then, unless --profile-pages 0, the
-service's request path in process in one thread (FastAPI's threadpool calls run inline): time
-per phase and the SQL statements with their round trips. With --py-spy PATH, a py-spy sampling
-of one service process under load (GIL held) in the first round. The database is dropped at the
-end unless --keep is given."""
+throughput to jsonagg's (the primary reference), to the baseline's and to the variants'. Then,
+unless --profile-pages 0, the service's request path in process, the app called as ASGI in one
+event loop on its AsyncPool: time per phase (taking the connection, waiting on PostgreSQL, the
+key check, JSON encoding, the rest) and the SQL statements per request. With --py-spy PATH, a
+py-spy sampling of one service process under load (GIL held) in the first round. Exits
+non-zero when a comparison fails, wrk counts errors or the profile fails. The database is
+dropped at the end unless --keep is given.
+
+--smoke: 2,000 leads, 500 enterprises, 20 products, 4 connections, one process, one round of
+2 s (1 s warm-up) of the service, jsonagg and the baseline, the comparison and a 20-page
+profile."""
 
 import argparse
 import asyncio
@@ -591,51 +616,64 @@ def _wrk(
 def _start(
     kind: str, processes: int, url: str, dsn: str, bank: str, connections: int
 ) -> list[tuple[subprocess.Popen, int]]:
-    """``processes`` single-process uvicorn servers of the service or the baseline."""
+    """``processes`` single-process uvicorn servers of the service, jsonagg or the baseline."""
+    return _start_all([kind], processes, url, dsn, bank, connections)[0]
+
+
+def _start_all(
+    kinds: list[str], processes: int, url: str, dsn: str, bank: str, connections: int
+) -> list[list[tuple[subprocess.Popen, int]]]:
+    """``_start`` of each kind, all started at once (the service takes seconds to import)."""
     import httpx
 
-    if kind == "service":
-        app = ["service.main:create_app", "--factory"]
-    elif kind == "jsonagg":
-        app = ["leads_jsonagg:app", "--app-dir", str(ROOT / "bench")]
-    else:
-        app = ["leads_pull:baseline_app", "--app-dir", str(ROOT / "bench")]
-    servers = []
-    for share in _shares(connections, processes):
+    started: list[list[tuple[subprocess.Popen, int]]] = []
+    for kind in kinds:
         if kind == "service":
-            env = {**os.environ, "DATABASE_URL": url}
-        elif kind == "jsonagg":  # the bank comes from the key
-            env = {**os.environ, DSN_ENV: dsn, POOL_ENV: str(share)}
-        else:  # as many connections as this process gets from wrk
-            env = {**os.environ, DSN_ENV: dsn, BANK_ENV: bank, POOL_ENV: str(share)}
-        port = _free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            *app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        servers.append((subprocess.Popen(command, cwd=ROOT, env=env), port))
-    ready = "/healthz" if kind == "service" else "/ping"
-    for server, port in servers:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}{ready}", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    _stop(servers)
-                    raise RuntimeError(f"the {kind} server did not start") from None
-                time.sleep(0.2)
-    return servers
+            app = ["service.main:create_app", "--factory"]
+        elif kind == "jsonagg":
+            app = ["leads_jsonagg:app", "--app-dir", str(ROOT / "bench")]
+        else:
+            app = ["leads_pull:baseline_app", "--app-dir", str(ROOT / "bench")]
+        servers = []
+        for share in _shares(connections, processes):
+            if kind == "service":
+                env = {**os.environ, "DATABASE_URL": url}
+            elif kind == "jsonagg":  # the bank comes from the key
+                env = {**os.environ, DSN_ENV: dsn, POOL_ENV: str(share)}
+            else:  # as many connections as this process gets from wrk
+                env = {**os.environ, DSN_ENV: dsn, BANK_ENV: bank, POOL_ENV: str(share)}
+            port = _free_port()
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                *app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+            servers.append((subprocess.Popen(command, cwd=ROOT, env=env), port))
+        started.append(servers)
+    for kind, servers in zip(kinds, started, strict=True):
+        ready = "/healthz" if kind == "service" else "/ping"
+        for server, port in servers:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    url_ = f"http://127.0.0.1:{port}{ready}"
+                    if httpx.get(url_, timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        for each in started:
+                            _stop(each)
+                        raise RuntimeError(f"the {kind} server did not start") from None
+                    time.sleep(0.2)
+    return started
 
 
 def _stop(servers: list[tuple[subprocess.Popen, int]]) -> None:
@@ -1281,7 +1319,7 @@ def main() -> None:
             f"timed {args.duration} s, {args.rounds} rounds"
         )
 
-        checking = [_start(kind, 1, url, dsn, bank, 4) for kind in CHECKED]
+        checking = _start_all(list(CHECKED), 1, url, dsn, bank, 4)
         try:
             ports = {kind: servers[0][1] for kind, servers in zip(CHECKED, checking, strict=True)}
             checked = _compare(ports, key, dsn, args)
