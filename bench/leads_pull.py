@@ -25,7 +25,7 @@ Three servers, started one after the other, each as --workers uvicorn processes:
   consented enterprises' contacts, the key's last-used touch and one audit entry listing the
   enterprises whose private facts were shown; the JSON is built from the rows in Python.
   Earlier versions and their figures are in docs/BENCHMARKS.md;
-- jsonagg, `app` in bench/leads_jsonagg.py (raw ASGI, no framework; psycopg
+- jsonagg, `app` in bench/apps/leads_jsonagg.py (raw ASGI, no framework; psycopg
   `AsyncConnection`s in autocommit, up to its share of the connections per process): per
   request ONE statement, one round trip. It finds the bank's key by prefix and SHA-256 (the
   hash taken in Python), reads the page's 101 leads by (bank_code, seq) and joins them with
@@ -631,7 +631,7 @@ def _start_all(
         if kind == "service":
             app = ["service.main:create_app", "--factory"]
         elif kind == "jsonagg":
-            app = ["leads_jsonagg:app", "--app-dir", str(ROOT / "bench")]
+            app = ["leads_jsonagg:app", "--app-dir", str(ROOT / "bench" / "apps")]
         else:
             app = ["leads_pull:baseline_app", "--app-dir", str(ROOT / "bench")]
         servers = []

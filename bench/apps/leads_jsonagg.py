@@ -8,7 +8,9 @@ bank as one value; Python passes its bytes on. One round trip per request, over 
 psycopg connections in autocommit.
 
 Served by uvicorn from this directory (``leads_jsonagg:app``) for ``bench/leads_pull.py``,
-configured by environment: LEADS_PULL_DSN, LEADS_PULL_POOL (connections per process)."""
+configured by environment: LEADS_PULL_DSN, LEADS_PULL_POOL (connections per process). It
+lives outside bench/*.py because it is a server, not a benchmark (scripts/bench-smoke runs
+every bench/*.py)."""
 
 import asyncio
 import base64
