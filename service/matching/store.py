@@ -1,7 +1,8 @@
 """Writing a full rematch's rows into ``enterprise_match``, in the caller's transaction.
 
-On PostgreSQL the rows go into a fresh table (binary COPY, no index to maintain yet), its
-constraints and indexes are built afterwards (a sort each, not millions of index insertions),
+On PostgreSQL the rows go into a fresh table (binary COPY, no index to maintain yet; in the
+order of ``physical_order``), its constraints and indexes are built afterwards (a sort each,
+not millions of index insertions),
 and it takes the stored table's place: the old table is dropped and the new one takes its
 name, its constraints' and indexes' names, its id sequence and its grants. Readers keep
 reading the old rows until the commit; the swap itself holds the table's exclusive lock only
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 from sqlalchemy import Connection, delete
 
 from service.matching.models import EnterpriseMatch
@@ -282,22 +284,16 @@ def _fill_and_swap(
     fresh = _quote(conn, plan.schema, fresh_name)
     run = conn.exec_driver_sql
     run(f"DROP TABLE IF EXISTS {fresh}")  # left by nothing committed, but cheap to be sure
-    # Columns, types, defaults (the same id sequence), NOT NULL and check constraints.
-    run(
-        f"CREATE TABLE {fresh} (LIKE {plan.relation} INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-        " INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING COMMENTS)"
-    )
     n = len(rows["enterprise_id"])
+    rows = {name: column[physical_order(rows)] for name, column in rows.items()}
     first = _reserve_ids(conn, plan, n)
     names = [name for name, _ in plan.columns]
     values = _column_values(rows, versions, config_version, now, first)
     types = dict(plan.columns)
     run(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-    _copy(
-        conn,
-        f"COPY {fresh} ({', '.join(_ident(conn, c) for c in names)}) FROM STDIN (FORMAT BINARY)",
-        binary_copy([(values[c], _WIDTHS[types[c]]) for c in names]),
-    )
+    copy = f"COPY {fresh} ({', '.join(_ident(conn, c) for c in names)}) FROM STDIN"
+    options = "FORMAT BINARY, FREEZE" if _create(conn, plan, fresh, copy) else "FORMAT BINARY"
+    _copy(conn, f"{copy} ({options})", binary_copy([(values[c], _WIDTHS[types[c]]) for c in names]))
     for name, definition in plan.constraints:
         run(f"ALTER TABLE {fresh} ADD CONSTRAINT {_ident(conn, name + FRESH)} {definition}")
     for _, statement in plan.indexes:
@@ -321,6 +317,46 @@ def _fill_and_swap(
     if plan.comment is not None:
         literal = _one(conn, "SELECT quote_literal(%(c)s::text)", c=plan.comment)
         run(f"COMMENT ON TABLE {plan.relation} IS {literal}")
+
+
+def _create(conn: Connection, plan: SwapPlan, fresh: str, copy: str) -> bool:
+    """Create the fresh table (columns, types, defaults with the same id sequence, NOT NULL and
+    check constraints) and say whether rows can be copied into it frozen: COPY FREEZE (no
+    later pass to set every row's visibility hints, which the index builds would otherwise
+    do) needs a table created in the current subtransaction with nothing else of the
+    transaction's still open. An empty COPY FREEZE in a savepoint finds out."""
+
+    def create() -> None:
+        conn.exec_driver_sql(
+            f"CREATE TABLE {fresh} (LIKE {plan.relation} INCLUDING DEFAULTS INCLUDING"
+            " CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING COMMENTS)"
+        )
+
+    savepoint = conn.begin_nested()
+    try:
+        create()
+        _copy(conn, f"{copy} (FORMAT BINARY, FREEZE)", [_SIGNATURE, b"\xff\xff"])
+    except psycopg.Error as exc:
+        if exc.sqlstate not in ("25000", "55000"):  # invalid transaction or object state
+            raise
+        savepoint.rollback()
+        create()
+        return False
+    savepoint.commit()
+    return True
+
+
+def physical_order(rows: dict[str, np.ndarray]) -> np.ndarray:
+    """The order the rows are written in: by product, then score (then as the engine gave
+    them). The (product_id, score_centi) index, the costliest to build, then reads its rows
+    already sorted, and so does the primary key (ids are given in this order); a product's
+    prospect list sits on few pages."""
+    # Two stable sorts, the minor key first; on 16-bit keys numpy's stable sort is a radix sort.
+    order = np.argsort(rows["score_centi"].astype(np.int16), kind="stable")
+    products = rows["product_id"][order]
+    if len(products) and products.min() >= -(2**15) and products.max() < 2**15:
+        products = products.astype(np.int16)
+    return order[np.argsort(products, kind="stable")]
 
 
 def _reserve_ids(conn: Connection, plan: SwapPlan, n: int) -> int:
@@ -365,33 +401,38 @@ def _micros(now: datetime) -> int:
 
 
 def binary_copy(fields: list[tuple[np.ndarray, int]], chunk_rows: int = 250_000) -> Any:
-    """PostgreSQL's binary COPY stream of the rows, built with numpy: ``fields`` are the
-    columns (arrays, masked where NULL) and their widths in bytes. The rows are grouped by
-    which of their fields are NULL (each group has one fixed layout); the order of the rows
-    in the table carries no meaning."""
+    """PostgreSQL's binary COPY stream of the rows, in their order, built with numpy:
+    ``fields`` are the columns (arrays, masked where NULL) and their widths in bytes. Each
+    chunk is laid out as if no field were NULL, then the data bytes of the NULL fields are
+    left out (a NULL is a length of -1 and no data)."""
     yield _SIGNATURE
     n = len(fields[0][0]) if fields else 0
-    nulls = [np.ma.getmaskarray(values) for values, _ in fields]
-    pattern = np.zeros(n, dtype=np.int64)
-    for i, mask in enumerate(nulls):
-        pattern |= mask.astype(np.int64) << i
-    for key in np.unique(pattern).tolist():
-        where = np.flatnonzero(pattern == key)
-        layout: list[tuple[str, str]] = [("count", ">i2")]
-        for i, (_, width) in enumerate(fields):
-            layout.append((f"len{i}", ">i4"))
-            if not key >> i & 1:
-                layout.append((f"v{i}", f">i{width}"))
-        dtype = np.dtype(layout)
-        for lo in range(0, len(where), chunk_rows):
-            at = where[lo : lo + chunk_rows]
-            block = np.empty(len(at), dtype=dtype)
-            block["count"] = len(fields)
-            for i, (values, width) in enumerate(fields):
-                if key >> i & 1:
-                    block[f"len{i}"] = -1
-                else:
-                    block[f"len{i}"] = width
-                    block[f"v{i}"] = np.ma.getdata(values)[at]
-            yield block.tobytes()
+    layout: list[tuple[str, str]] = [("count", ">i2")]
+    for i, (_, width) in enumerate(fields):
+        layout += [(f"len{i}", ">i4"), (f"v{i}", f">i{width}")]
+    dtype = np.dtype(layout)
+    nullable = [
+        i for i, (values, _) in enumerate(fields) if np.ma.getmask(values) is not np.ma.nomask
+    ]
+    # Which bytes of a row to keep, for each combination of the nullable fields' NULLs.
+    keep = np.ones((1 << len(nullable), dtype.itemsize), dtype=bool)
+    for nulls in range(1 << len(nullable)):
+        for bit, i in enumerate(nullable):
+            if nulls >> bit & 1:
+                start = dtype.fields[f"v{i}"][1]  # type: ignore[index]
+                keep[nulls, start : start + fields[i][1]] = False
+    for lo in range(0, n, chunk_rows):
+        part = slice(lo, lo + chunk_rows)
+        block = np.empty(len(range(*part.indices(n))), dtype=dtype)
+        block["count"] = len(fields)
+        combination = np.zeros(len(block), dtype=np.intp)
+        for i, (values, width) in enumerate(fields):
+            block[f"len{i}"] = width
+            block[f"v{i}"] = np.ma.getdata(values)[part]
+        for bit, i in enumerate(nullable):
+            null = np.ma.getmaskarray(fields[i][0][part])
+            block[f"len{i}"][null] = -1
+            combination |= null.astype(np.intp) << bit
+        raw = block.view(np.uint8).reshape(len(block), dtype.itemsize)
+        yield raw[keep[combination]].tobytes() if nullable else raw.tobytes()
     yield b"\xff\xff"

@@ -293,3 +293,31 @@ def test_a_reader_waiting_for_the_swap_reads_the_new_rows(library, engine) -> No
     writer.join(60)
     second.join(30)
     assert done["count"] == done["stats"]["rows"] > old
+
+
+def test_rows_are_copied_frozen_where_the_transaction_allows_it(
+    library, engine, monkeypatch
+) -> None:
+    if not _postgres(engine):
+        pytest.skip("COPY FREEZE is PostgreSQL's")
+    statements: list[str] = []
+    copy = store._copy
+
+    def spy(conn, statement, chunks):
+        statements.append(statement)
+        copy(conn, statement, chunks)
+
+    monkeypatch.setattr(store, "_copy", spy)
+    full_rematch(engine, on=ON, progress=False)
+    assert "FREEZE" in statements[-1]
+    # A cursor left open in the transaction rules FREEZE out: the rows are copied plainly.
+    statements.clear()
+    with engine.connect() as c, c.begin():
+        c.exec_driver_sql("DECLARE held CURSOR WITH HOLD FOR SELECT 1")
+        c.exec_driver_sql("DECLARE open_one CURSOR FOR SELECT 1")
+        c.exec_driver_sql("FETCH 1 FROM open_one")
+        assert rematch_all(c, on=ON)["stored_by"] == "swap"
+        c.exec_driver_sql("CLOSE held")
+    assert "FREEZE" not in statements[-1]
+    with Session(engine) as session:
+        assert _stored(session) == _expected(session)
