@@ -16,12 +16,12 @@ proposed as a new library entry. A short name with no legal form ("长电科技"
 automatically only when no other enterprise of the library carries its trade name: the list
 may mean 江苏长电科技股份有限公司 or 江阴长电先进封装有限公司, and a person decides."""
 
-from collections.abc import Sequence
+import heapq
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 from rapidfuzz import fuzz
 
+from service.lists.link_index import LinkIndex
 from service.taxonomy.names import (
     has_legal_form,
     is_branch,
@@ -42,9 +42,7 @@ DISTRICT_PENALTY = 8.0
 TRADE_NAME_MIN = 50.0
 DIFFERENT_TRADE_NAME_CAP = REVIEW - 5
 NAMESAKES_SHOWN = 2  # other enterprises of a short name's trade name, shown to the office
-CANDIDATES = 40  # read from the index per name
-RARE_LISTS = 6  # the rarest character pairs of a name whose postings are read
-READ_BUDGET = 20_000  # positions read from the index per name, beyond its rarest pair
+SHOWN_FROM = REVIEW - 20  # candidates scoring this much are shown, even when not reviewed
 
 
 @dataclass(frozen=True)
@@ -66,136 +64,6 @@ class Verdict:
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
-
-
-def pairs(core: str) -> set[str]:
-    """The character pairs of a core (a one-character core is its own key)."""
-    if len(core) < 2:
-        return {core} if core else set()
-    return {core[i : i + 2] for i in range(len(core) - 1)}
-
-
-class LinkIndex:
-    """The library's names, with an inverted index from character pairs to positions, built
-    with numpy: every pair of every core as one 64-bit key (two code points), sorted once."""
-
-    def __init__(
-        self,
-        ids: Sequence[int],
-        names: Sequence[str],
-        cores: Sequence[str],
-        districts: Sequence[str | None],
-    ) -> None:
-        self.ids = list(ids)
-        self.names = list(names)
-        self.cores = list(cores)
-        self.districts = list(districts)
-        self._places: dict[int, frozenset[str]] = {}
-        self._trades: dict[int, str] = {}
-        self.exact: dict[str, list[int]] = {}
-        for position, core in enumerate(self.cores):
-            bucket = self.exact.get(core)
-            if bucket is None:
-                self.exact[core] = [position]
-            else:
-                bucket.append(position)
-        lengths = np.fromiter((len(c) for c in self.cores), dtype=np.int64, count=len(self.cores))
-        codes = np.frombuffer("".join(self.cores).encode("utf-32-le"), dtype=np.uint32)
-        owner = np.repeat(np.arange(len(self.cores), dtype=np.int32), lengths)
-        ends = np.cumsum(lengths)
-        # a pair starts at every character but a core's last; a one-character core is a key
-        starts = np.ones(len(codes), dtype=bool)
-        starts[ends[lengths > 0] - 1] = False
-        at = np.nonzero(starts)[0]
-        keys = (codes[at].astype(np.uint64) << np.uint64(32)) | codes[at + 1].astype(np.uint64)
-        single = ends[lengths == 1] - 1
-        keys = np.concatenate([keys, codes[single].astype(np.uint64) << np.uint64(32)])
-        positions = np.concatenate([owner[at], owner[single]])
-        order = np.lexsort((positions, keys))
-        keys, positions = keys[order], positions[order]
-        if len(keys):
-            distinct = np.ones(len(keys), dtype=bool)
-            distinct[1:] = (keys[1:] != keys[:-1]) | (positions[1:] != positions[:-1])
-            keys, positions = keys[distinct], positions[distinct]
-        self._keys, first = np.unique(keys, return_index=True)
-        self._first = first
-        self._end = np.append(first[1:], len(keys))
-        self._positions = positions
-        # Each core's first two characters as one key, for the cores that begin with a prefix;
-        # sorted when first needed (only short names ask).
-        owners = np.nonzero(lengths >= 2)[0]
-        begins = (ends - lengths)[owners]
-        self._leading_keys = (codes[begins].astype(np.uint64) << np.uint64(32)) | codes[begins + 1]
-        self._leading_owners = owners.astype(np.int32)
-        self._leading_sorted = False
-
-    def _by_leading_pair(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._leading_sorted:
-            order = np.argsort(self._leading_keys, kind="stable")
-            self._leading_keys = self._leading_keys[order]
-            self._leading_owners = self._leading_owners[order]
-            self._leading_sorted = True
-        return self._leading_keys, self._leading_owners
-
-    def posting(self, pair: str) -> np.ndarray | None:
-        """Positions of the names containing a pair (or a one-character core)."""
-        high = ord(pair[0])
-        low = ord(pair[1]) if len(pair) > 1 else 0
-        key = np.uint64((high << 32) | low)
-        i = int(np.searchsorted(self._keys, key))
-        if i == len(self._keys) or self._keys[i] != key:
-            return None
-        return self._positions[self._first[i] : self._end[i]]
-
-    def beginning_with(self, prefix: str) -> np.ndarray:
-        """Positions of the cores that begin with ``prefix`` (two characters or more)."""
-        keys, owners = self._by_leading_pair()
-        key = np.uint64((ord(prefix[0]) << 32) | ord(prefix[1]))
-        low, high = np.searchsorted(keys, [key, key + np.uint64(1)])
-        found = owners[low:high]
-        if len(prefix) > 2:
-            found = found[[self.cores[p].startswith(prefix) for p in found]]
-        return found
-
-    def trade(self, position: int) -> str:
-        found = self._trades.get(position)
-        if found is None:
-            found = self._trades[position] = trade_name(self.cores[position])
-        return found
-
-    def places(self, position: int) -> frozenset[str]:
-        found = self._places.get(position)
-        if found is None:
-            found = self._places[position] = name_places(self.names[position])
-        return found
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def candidates(self, core: str, limit: int = CANDIDATES) -> list[int]:
-        """Positions of the names sharing the most of the query's rarest character pairs."""
-        found = list(self.exact.get(core, ()))
-        lists = sorted(
-            (p for p in (self.posting(pair) for pair in pairs(core)) if p is not None), key=len
-        )
-        # The rarest pairs, as many as fit the budget (always the rarest one): a name's trade
-        # name is usually rare, its industry words common; common lists cost time, not recall.
-        chosen: list[np.ndarray] = []
-        total = 0
-        for posting in lists[:RARE_LISTS]:
-            if chosen and total + len(posting) > READ_BUDGET:
-                break
-            chosen.append(posting)
-            total += len(posting)
-        if chosen:
-            merged = np.concatenate(chosen) if len(chosen) > 1 else chosen[0]
-            positions, hits = np.unique(merged, return_counts=True)
-            if len(positions) > limit:
-                keep = np.argpartition(-hits, limit)[:limit]
-                positions = positions[keep]
-            seen = set(found)
-            found += [int(p) for p in positions if int(p) not in seen]
-        return found
 
 
 @dataclass(frozen=True)
@@ -227,6 +95,7 @@ def score(
     district: str | None,
     places: frozenset[str] | None = None,
     trade: str | None = None,
+    branch: bool | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """0–100 and what lowered it."""
     query_core, query_places, query_district = query.core, query.places, query.district
@@ -240,7 +109,7 @@ def score(
         if trade != core and fuzz.ratio(query.trade, trade) < TRADE_NAME_MIN:
             value = DIFFERENT_TRADE_NAME_CAP
             reasons.append(f"字号不同：{query.trade} / {trade}")
-    if query.branch != is_branch(name):
+    if query.branch != (is_branch(name) if branch is None else branch):
         value = min(value, BRANCH_CAP)
         reasons.append("一方为分支机构")
     places = name_places(name) if places is None else places
@@ -260,6 +129,7 @@ def _candidate(index: LinkIndex, query: Query, position: int) -> Candidate:
         index.cores[position],
         index.districts[position],
         index.places(position),
+        branch=index.branch(position),
     )
     return Candidate(
         position,
@@ -275,26 +145,29 @@ def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int
     """Where one list name belongs: auto-linked, for review (with its candidates), or new."""
     query = Query.of(raw_name, district)
     core = query.core
-    scored = []
-    for position in index.candidates(core):
-        value, reasons = score(
-            query,
-            index.names[position],
-            index.cores[position],
-            index.districts[position],
-            index.places(position),
-        )
-        if value >= REVIEW - 20:  # kept to show, even when not close enough to review
-            scored.append(
-                Candidate(
-                    position,
-                    index.ids[position],
-                    index.names[position],
-                    index.cores[position],
-                    value,
-                    reasons,
-                )
-            )
+    # A candidate's score is at most its core's ratio to the query's (what follows only lowers
+    # it): candidates are scored best ratio first, until the rest can reach neither the
+    # shown ones nor ``SHOWN_FROM``. Most are dismissed by the ratio alone.
+    cutoff = SHOWN_FROM - 0.01  # rounding to two places may lift 54.996 to 55
+    bounds = sorted(
+        (
+            (round(fuzz.ratio(core, index.cores[p], score_cutoff=cutoff), 2), p)
+            for p in index.candidates(core)
+        ),
+        key=lambda bound: -bound[0],
+    )
+    scored: list[Candidate] = []
+    best_scores: list[float] = []  # the ``keep`` best scores so far, the lowest first
+    for bound, position in bounds:
+        if bound < SHOWN_FROM or (len(best_scores) == keep and bound < best_scores[0]):
+            break
+        candidate = _candidate(index, query, position)
+        if candidate.score >= SHOWN_FROM:
+            scored.append(candidate)
+            if len(best_scores) < keep:
+                heapq.heappush(best_scores, candidate.score)
+            elif keep:
+                heapq.heappushpop(best_scores, candidate.score)
     scored.sort(key=lambda c: (-c.score, c.enterprise_id))
     shown = scored[:keep]
     if not shown or shown[0].score < REVIEW:
@@ -316,13 +189,13 @@ def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int
 
 def _namesakes(index: LinkIndex, query: Query, best: Candidate) -> list[int]:
     """Other enterprises of a short name's trade name (长电先进封装 for 长电科技: both 长电;
-    not 新洁能 for 新洁新能源): the short name may mean any of them."""
-    found: list[int] = []
+    not 新洁能 for 新洁新能源): the short name may mean any of them. The first by enterprise
+    id, when there are more."""
     if len(query.trade) < 2:
-        return found
-    for position in index.beginning_with(query.trade):
-        if index.cores[position] != best.normalized and index.trade(position) == query.trade:
-            found.append(int(position))
-            if len(found) == NAMESAKES_SHOWN:
-                break
-    return found
+        return []
+    found = [
+        position
+        for position in index.beginning_with(query.trade).tolist()
+        if index.cores[position] != best.normalized and index.trade(position) == query.trade
+    ]
+    return sorted(found, key=lambda p: index.ids[p])[:NAMESAKES_SHOWN]

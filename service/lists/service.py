@@ -35,7 +35,7 @@ from service.enterprises.models import (
 )
 from service.enterprises.schemas import EnterpriseCreate
 from service.enterprises.service import create_enterprise
-from service.lists import linking, parsing, queries
+from service.lists import link_cache, linking, parsing, queries
 from service.lists.exceptions import EntryDecided, EntryNotFound, ImportNotFound, InvalidListImport
 from service.lists.models import Decision, ImportStatus, ListEntry, ListImport, Match
 from service.lists.schemas import (
@@ -53,11 +53,9 @@ Progress = Callable[[int, int], None]
 
 
 def library_index(session: Session) -> linking.LinkIndex:
-    """Every enterprise's name, normalised name and district, indexed for blocking."""
-    rows = queries.library_names(session)
-    return linking.LinkIndex(
-        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
-    )
+    """Every enterprise's name, normalised name and district, indexed for blocking: the
+    process's copy, brought up to date (``link_cache``)."""
+    return link_cache.library_index(session)
 
 
 # --- importing ------------------------------------------------------------------------------
