@@ -3,7 +3,10 @@
 import os
 import re
 import subprocess
+import uuid
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = ROOT / "scripts" / "bench-smoke"
@@ -45,9 +48,13 @@ finally:
 """
 
 
-def run(folder: Path, *args: str, timeout: str = "60") -> subprocess.CompletedProcess[str]:
+def run(
+    folder: Path, *args: str, timeout: str = "60", extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        "CI": "",  # outside CI a database that appears during the run is only reported
+        **(extra or {}),
         "BENCH_DIR": str(folder),
         "BENCH_SMOKE_TIMEOUT": timeout,
         "BENCH_SMOKE_LOGS": str(folder / "logs"),
@@ -120,3 +127,34 @@ def test_a_named_script_that_does_not_exist_fails(tmp_path: Path) -> None:
     result = run(folder, str(folder / "absent.py"))
     assert result.returncode == 1
     assert "absent.py (no such file)" in result.stdout
+
+
+SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Creates a database and "forgets" to drop it.
+LEAKS = """
+import argparse, sys
+import psycopg
+parser = argparse.ArgumentParser()
+parser.add_argument("--smoke", action="store_true")
+parser.parse_args()
+with psycopg.connect("%s", autocommit=True) as c:
+    c.execute('CREATE DATABASE "%s"')
+"""
+
+
+def test_a_database_left_behind_fails_the_run_in_ci(tmp_path: Path) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        psycopg.connect(SERVER, connect_timeout=3).close()
+    except psycopg.Error:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    name = f"finmatch_smoke_leak_{uuid.uuid4().hex[:8]}"
+    folder = bench(tmp_path / "bench", leaks=LEAKS % (SERVER, name))
+    try:
+        result = run(folder, extra={"CI": "true"})
+    finally:
+        with psycopg.connect(SERVER, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    assert result.returncode == 1, result.stdout
+    summary = result.stdout.split("FAILED benchmarks")[1]
+    assert any("databases left behind:" in x and name in x.split() for x in summary.splitlines())
