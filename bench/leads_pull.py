@@ -624,8 +624,15 @@ def _start_all(
     kinds: list[str], processes: int, url: str, dsn: str, bank: str, connections: int
 ) -> list[list[tuple[subprocess.Popen, int]]]:
     """``_start`` of each kind, all started at once (the service takes seconds to import)."""
-    import httpx
+    started = _spawn(kinds, processes, url, dsn, bank, connections)
+    _ready(kinds, started)
+    return started
 
+
+def _spawn(
+    kinds: list[str], processes: int, url: str, dsn: str, bank: str, connections: int
+) -> list[list[tuple[subprocess.Popen, int]]]:
+    """The uvicorn processes of ``_start_all``, not waited for."""
     started: list[list[tuple[subprocess.Popen, int]]] = []
     for kind in kinds:
         if kind == "service":
@@ -658,6 +665,13 @@ def _start_all(
             ]
             servers.append((subprocess.Popen(command, cwd=ROOT, env=env), port))
         started.append(servers)
+    return started
+
+
+def _ready(kinds: list[str], started: list[list[tuple[subprocess.Popen, int]]]) -> None:
+    """Wait until every server of ``_spawn`` answers; stop them all when one does not."""
+    import httpx
+
     for kind, servers in zip(kinds, started, strict=True):
         ready = "/healthz" if kind == "service" else "/ping"
         for server, port in servers:
@@ -673,7 +687,6 @@ def _start_all(
                             _stop(each)
                         raise RuntimeError(f"the {kind} server did not start") from None
                     time.sleep(0.2)
-    return started
 
 
 def _stop(servers: list[tuple[subprocess.Popen, int]]) -> None:
@@ -1283,6 +1296,7 @@ def main() -> None:
     lua = Path(tempfile.mkstemp(suffix=".lua")[1])
     lua.write_text(WALKER_LUA)
     failures: list[str] = []
+    kept: dict[str, list[tuple[subprocess.Popen, int]]] = {}
     try:
         from sqlmodel import Session
 
@@ -1294,6 +1308,10 @@ def main() -> None:
         from service.synth import run_synth
 
         started = time.perf_counter()
+        # The compared servers that need no bank start while the data loads (the service
+        # takes seconds to import); they touch the database only when asked.
+        checking = _spawn(["service", "jsonagg"], 1, url, dsn, "", args.connections)
+        kept.update(zip(["service", "jsonagg"], checking, strict=True))
         run_migrations("head", url)
         engine = make_engine(url)
         with Session(engine) as session:
@@ -1319,13 +1337,19 @@ def main() -> None:
             f"timed {args.duration} s, {args.rounds} rounds"
         )
 
-        checking = _start_all(list(CHECKED), 1, url, dsn, bank, 4)
+        # One process of each for the comparison; --smoke then times these same processes
+        # (its one process per server) rather than start them again.
+        checking += _spawn(["baseline"], 1, url, dsn, bank, args.connections)
+        kept["baseline"] = checking[-1]
+        _ready(list(CHECKED), checking)
         try:
             ports = {kind: servers[0][1] for kind, servers in zip(CHECKED, checking, strict=True)}
             checked = _compare(ports, key, dsn, args)
         finally:
-            for servers in checking:
-                _stop(servers)
+            if not args.smoke:
+                for servers in checking:
+                    _stop(servers)
+                kept.clear()
         print(
             f"the service, jsonagg and the baseline ({PATHS['baseline']} and {PATHS['seven']}) "
             f"agree field by field on {checked:,} leads in {len(_positions(args))} pages, and "
@@ -1342,7 +1366,7 @@ def main() -> None:
                 spies: list[tuple[subprocess.Popen, Path]] = spies,
             ) -> None:
                 kind = target if target in ("service", "jsonagg") else "baseline"
-                servers = _start(kind, workers, url, dsn, bank, args.connections)
+                servers = kept.get(kind) or _start(kind, workers, url, dsn, bank, args.connections)
                 try:
                     ports = [port for _, port in servers]
                     _wrk(lua, ports, PATHS[target], args.warmup, args, key)
@@ -1355,7 +1379,8 @@ def main() -> None:
                     result = _wrk(lua, ports, PATHS[target], args.duration, args, key)
                     result |= probe.stop()
                 finally:
-                    _stop(servers)
+                    if kind not in kept:
+                        _stop(servers)
                 if errors := {k: result[k] for k in ERRORS if result[k]}:
                     print(f"  ! {target}: errors {errors}")
                     failures.append(f"{target}: {errors}")
@@ -1369,6 +1394,8 @@ def main() -> None:
             _report(workers, ["static", *targets], results)
             for spy, out in spies:
                 _spy_report(spy, out)
+        for servers in kept.values():
+            _stop(servers)
         if args.profile_pages and not _profile(url, key, args):
             failures.append("profile")
         print(
@@ -1376,6 +1403,8 @@ def main() -> None:
             f"PostgreSQL {_pg_version(args.server)}"
         )
     finally:
+        for servers in kept.values():
+            _stop(servers)
         lua.unlink(missing_ok=True)
         if args.keep:
             print(f"kept database {name}")
