@@ -1384,6 +1384,9 @@ def main() -> None:
                 if errors := {k: result[k] for k in ERRORS if result[k]}:
                     print(f"  ! {target}: errors {errors}")
                     failures.append(f"{target}: {errors}")
+                if not result["requests"]:
+                    print(f"  ! {target}: no request completed in {args.duration} s")
+                    failures.append(f"{target}: no requests")
                 results[target].append(result)
 
             print(f"\n{workers} process{'es' if workers > 1 else ''} per server")
