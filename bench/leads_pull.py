@@ -890,9 +890,16 @@ def _exact(value: Any) -> Any:
 
 
 def _differ(name: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+    """Stop the run, naming the first lead and the fields where two pages differ."""
+
+    def same(x: Any, y: Any) -> bool:  # as JSON: true is not 1
+        return json.dumps(_exact(x), sort_keys=True, default=str) == json.dumps(
+            _exact(y), sort_keys=True, default=str
+        )
+
     for x, y in zip(a["items"], b["items"], strict=False):
-        if x != y:
-            diff = {k: (x.get(k), y.get(k)) for k in {*x, *y} if x.get(k) != y.get(k)}
+        if not same(x, y):
+            diff = {k: (x.get(k), y.get(k)) for k in {*x, *y} if not same(x.get(k), y.get(k))}
             raise SystemExit(f"the service and {name} differ at seq {x['seq']}: {diff}")
     diff = {k: (a.get(k), b.get(k)) for k in {*a, *b} if k != "items" and a.get(k) != b.get(k)}
     raise SystemExit(f"the service and {name} differ: {diff or 'in the number of items'}")
