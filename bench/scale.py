@@ -36,6 +36,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from datetime import date
 from pathlib import Path
 from random import Random
 
@@ -163,14 +164,17 @@ def run_engine(args: argparse.Namespace) -> bool:
 # --- store -----------------------------------------------------------------------------------
 
 
+CODE = ROOT  # the source tree the `finmatch` commands run from (--code)
+
+
 def cli(url: str, *words: str) -> tuple[float, str, float]:
     """Run `finmatch WORDS` as its own process: wall seconds, its output, its peak RSS (MiB)."""
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(CODE)}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
         t = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", *words],
-            cwd=ROOT,
+            cwd=CODE,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -240,7 +244,7 @@ def match_table(conn) -> dict:
     }
 
 
-def reads(url: str, enterprises: int, repeat: int) -> bool:
+def reads(url: str, enterprises: int, repeat: int, rematch: int) -> bool:
     from sqlalchemy import text
     from sqlmodel import Session
 
@@ -306,6 +310,24 @@ def reads(url: str, enterprises: int, repeat: int) -> bool:
             f"p90 {p90:.2f} ms; {load()}",
             flush=True,
         )
+        if rematch:
+            # A product change's job on the whole library (its transaction rolled back).
+            from service.matching import upkeep
+
+            product_id = session.scalar(
+                text("SELECT id FROM product WHERE code = :c"), {"c": busiest[0]}
+            )
+            samples = []
+            for _ in range(rematch):
+                t = time.perf_counter()
+                stats = upkeep.rematch_product(session, product_id, on=date.fromisoformat(ON))
+                samples.append(time.perf_counter() - t)
+                session.rollback()
+            print(
+                f"rematch_product of the product with the most stored rows: "
+                f"{', '.join(f'{s:.1f}' for s in samples)} s ({stats}); {load()}",
+                flush=True,
+            )
     engine.dispose()
     return ok
 
@@ -381,7 +403,8 @@ def run_store(args: argparse.Namespace) -> bool:
                 flush=True,
             )
         engine.dispose()
-        ok &= reads(url, args.enterprises, args.repeat)
+        if args.runs:  # reads need stored matches
+            ok &= reads(url, args.enterprises, args.repeat, args.product_rematch)
     finally:
         if args.keep:
             print(f"kept database {name}")
@@ -400,7 +423,8 @@ def run_store(args: argparse.Namespace) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="what", required=True)
+    parser.add_argument("--smoke", action="store_true", help="both parts at a small size")
+    sub = parser.add_subparsers(dest="what")
     engine = sub.add_parser("engine", help="engine compute and memory, no database")
     engine.add_argument("--enterprises", type=int, default=1_000_000)
     engine.add_argument("--products", type=int, default=1000)
@@ -416,16 +440,33 @@ def main() -> None:
     store.add_argument("--database", help="database name (with --skip-load: an existing one)")
     store.add_argument("--skip-load", action="store_true")
     store.add_argument("--keep", action="store_true")
+    store.add_argument(
+        "--product-rematch", type=int, default=1, help="runs of rematch_product (0: none)"
+    )
+    store.add_argument(
+        "--code", type=Path, default=ROOT, help="run the finmatch commands from this source tree"
+    )
     for p in (engine, store):
         p.add_argument("--smoke", action="store_true", help="a small size, in seconds")
     args = parser.parse_args()
-    if args.smoke:
-        args.enterprises, args.products = (20_000, 60) if args.what == "engine" else (3_000, 40)
-        args.repeat = min(args.repeat, 2 if args.what == "engine" else 5)
-    print(f"bench/scale.py {' '.join(sys.argv[1:])}; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
-    ok = run_engine(args) if args.what == "engine" else run_store(args)
-    if not ok:
-        raise SystemExit("check failed")
+    if args.what is None:
+        if not args.smoke:
+            parser.error("say engine or store (or --smoke for both at a small size)")
+        parts = [parser.parse_args([what, "--smoke"]) for what in ("engine", "store")]
+    else:
+        parts = [args]
+    for part in parts:
+        if part.smoke:
+            small = part.what == "engine"
+            part.enterprises, part.products = (20_000, 60) if small else (3_000, 40)
+            part.repeat = min(part.repeat, 2 if small else 5)
+        print(f"bench/scale.py {part.what}: {vars(part)}; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+        if part.what == "store":
+            global CODE
+            CODE = part.code.resolve()
+        ok = run_engine(part) if part.what == "engine" else run_store(part)
+        if not ok:
+            raise SystemExit("check failed")
 
 
 if __name__ == "__main__":
