@@ -139,7 +139,7 @@ class Statement(NamedTuple):
     key on PostgreSQL), how to build it, and its parameters."""
 
     key: Hashable
-    build: Callable[[], Executable]
+    build: Callable[[], Executable | str]  # a str: PostgreSQL's own SQL, for the driver
     params: dict[str, Any]
     writes: bool = False
 
@@ -152,8 +152,11 @@ def compiled_sql(dialect: Any, statement: Statement) -> str:
     sql = _compiled.get(statement.key)
     if sql is None:
         built = statement.build()
-        assert isinstance(built, ClauseElement)  # a select, insert, update or delete
-        sql = _compiled[statement.key] = str(built.compile(dialect=dialect))
+        if isinstance(built, str):  # PostgreSQL's own SQL, written for the driver
+            sql = _compiled[statement.key] = built
+        else:
+            assert isinstance(built, ClauseElement)  # a select, insert, update or delete
+            sql = _compiled[statement.key] = str(built.compile(dialect=dialect))
     return sql
 
 
@@ -176,7 +179,9 @@ def fetch_all(session: Session, statements: Sequence[Statement]) -> list[list[An
     if connection.dialect.name != "postgresql":
         out = []
         for statement in statements:
-            result = connection.execute(statement.build(), statement.params)
+            built = statement.build()
+            assert not isinstance(built, str), "SQL written for PostgreSQL"
+            result = connection.execute(built, statement.params)
             out.append(list(result.all()) if result.returns_rows else [])
         return out
     driver = connection.connection.driver_connection
