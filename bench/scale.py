@@ -33,9 +33,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from random import Random
@@ -167,10 +169,67 @@ def run_engine(args: argparse.Namespace) -> bool:
 CODE = ROOT  # the source tree the `finmatch` commands run from (--code)
 
 
-def cli(url: str, *words: str) -> tuple[float, str, float]:
-    """Run `finmatch WORDS` as its own process: wall seconds, its output, its peak RSS (MiB)."""
+@dataclass
+class Ran:
+    wall: float  # seconds
+    out: str
+    rss: float  # peak RSS of the command's process, MiB
+    cpu: float  # CPU seconds of the command's process (user + system)
+    server: float  # CPU seconds of the PostgreSQL server processes serving its database
+
+
+class ServerCpu:
+    """CPU time of the server processes of one database (the server runs on this machine),
+    sampled from /proc twice a second while a command runs: backends (and their parallel
+    workers) end with the command, so each one's last sample counts."""
+
+    def __init__(self, database: str) -> None:
+        self.tag = f" {database} "
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                if not command.startswith("postgres: "):
+                    continue
+                ours = self.tag in command or any(
+                    f"parallel worker for PID {pid}" in command for pid in list(self.seen)
+                )
+                if ours:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    self.seen[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, ValueError):
+                continue
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self._sample()
+
+    def __enter__(self) -> "ServerCpu":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
+def cli(url: str, *words: str) -> Ran:
+    """Run `finmatch WORDS` as its own process: wall seconds, its output, its peak RSS and CPU
+    time, and its database server processes' CPU time."""
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(CODE)}
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+    database = url.rsplit("/", 1)[1]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log, ServerCpu(database) as server:
         t = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", *words],
@@ -179,14 +238,15 @@ def cli(url: str, *words: str) -> tuple[float, str, float]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS and CPU
         wall = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         out = log.read()
     if proc.returncode:
         raise SystemExit(f"finmatch {' '.join(words)} failed ({proc.returncode}):\n{out[-3000:]}")
-    return wall, out, usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return Ran(wall, out, usage.ru_maxrss / 1024, cpu, server.seconds)
 
 
 def figures(out: str) -> dict[str, float]:
@@ -352,7 +412,7 @@ def run_store(args: argparse.Namespace) -> bool:
             cli(url, "migrate")
             cli(url, "seed")
             print(f"database {name}: migrated and seeded", flush=True)
-            wall, out, peak = cli(
+            ran = cli(
                 url,
                 "synth",
                 "--enterprises",
@@ -360,11 +420,13 @@ def run_store(args: argparse.Namespace) -> bool:
                 "--products",
                 str(args.products),
             )
-            done = figures(out)
+            wall, done = ran.wall, figures(ran.out)
             print(
                 f"synth: {wall:.1f} s wall for {args.enterprises:,} enterprises × "
                 f"{args.products} products ({args.enterprises / wall:,.0f} enterprises/s); "
-                f"loader said {json.dumps(done)}; peak RSS of the loader {peak:,.0f} MiB; {load()}",
+                f"loader said {json.dumps(done)}; peak RSS {ran.rss:,.0f} MiB, CPU "
+                f"{ran.cpu:.0f} s (the loader and its workers) + {ran.server:.0f} s server; "
+                f"{load()}",
                 flush=True,
             )
         engine = create_engine(url)
@@ -377,12 +439,13 @@ def run_store(args: argparse.Namespace) -> bool:
             )
         for run in range(1, args.runs + 1):
             before = load()
-            wall, out, peak = cli(url, "match", "--all", "--on", ON)
-            stats = figures(out)
+            ran = cli(url, "match", "--all", "--on", ON)
+            stats = figures(ran.out)
             seconds = {k: v for k, v in stats.items() if k.endswith("_seconds")}
             print(
-                f"match --all run {run}: {wall:.1f} s wall; {json.dumps(seconds)}; rows "
-                f"{stats.get('rows', 0):,.0f}; peak RSS of the process {peak:,.0f} MiB; "
+                f"match --all run {run}: {ran.wall:.1f} s wall, CPU {ran.cpu:.1f} s command + "
+                f"{ran.server:.1f} s server; {json.dumps(seconds)}; rows "
+                f"{stats.get('rows', 0):,.0f}; peak RSS of the process {ran.rss:,.0f} MiB; "
                 f"{before} → {load()}",
                 flush=True,
             )
