@@ -128,7 +128,9 @@ def _candidate(index: LinkIndex, query: Query, position: int) -> Candidate:
         index.names[position],
         index.cores[position],
         index.districts[position],
-        index.places(position),
+        # places conflict only when both names carry some: a query with none needs not read
+        # the library name's
+        index.places(position) if query.places else frozenset(),
         branch=index.branch(position),
     )
     return Candidate(
@@ -151,23 +153,26 @@ def link(index: LinkIndex, raw_name: str, district: str | None = None, keep: int
     cutoff = SHOWN_FROM - 0.01  # rounding to two places may lift 54.996 to 55
     bounds = sorted(
         (
-            (round(fuzz.ratio(core, index.cores[p], score_cutoff=cutoff), 2), p)
+            (round(fuzz.ratio(core, index.cores[p], score_cutoff=cutoff), 2), index.ids[p], p)
             for p in index.candidates(core)
         ),
-        key=lambda bound: -bound[0],
+        key=lambda bound: (-bound[0], bound[1]),
     )
     scored: list[Candidate] = []
-    best_scores: list[float] = []  # the ``keep`` best scores so far, the lowest first
-    for bound, position in bounds:
-        if bound < SHOWN_FROM or (len(best_scores) == keep and bound < best_scores[0]):
+    kept: list[tuple[float, int]] = []  # (score, -id) of the ``keep`` best so far, worst first
+    for bound, enterprise_id, position in bounds if keep > 0 else ():
+        full = len(kept) == keep
+        if bound < SHOWN_FROM or (full and bound < kept[0][0]):
             break
+        if full and (bound, -enterprise_id) < kept[0]:
+            continue  # at best a tie with the worst shown, of a larger id
         candidate = _candidate(index, query, position)
         if candidate.score >= SHOWN_FROM:
             scored.append(candidate)
-            if len(best_scores) < keep:
-                heapq.heappush(best_scores, candidate.score)
-            elif keep:
-                heapq.heappushpop(best_scores, candidate.score)
+            if len(kept) < keep:
+                heapq.heappush(kept, (candidate.score, -enterprise_id))
+            else:
+                heapq.heappushpop(kept, (candidate.score, -enterprise_id))
     scored.sort(key=lambda c: (-c.score, c.enterprise_id))
     shown = scored[:keep]
     if not shown or shown[0].score < REVIEW:
