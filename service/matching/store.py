@@ -119,9 +119,16 @@ NULL = "\\N"  # COPY's text format
 
 
 def _copy(conn: Connection, statement: str, chunks: Any) -> None:
+    """COPY ``chunks`` into the server; a thread of psycopg's sends each while the next one
+    is built (numpy releases the interpreter's lock), so building and loading overlap."""
+    from psycopg.copy import QueuedLibpqWriter
+
     driver = conn.connection.driver_connection  # psycopg 3, inside this transaction
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+    ):
         for chunk in chunks:
             copy.write(chunk)
 
