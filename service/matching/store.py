@@ -1,16 +1,19 @@
 """Writing a full rematch's rows into ``enterprise_match``, in the caller's transaction.
 
-On PostgreSQL the rows go into a fresh table (binary COPY, no index to maintain yet; in the
-order of ``physical_order``), its constraints and indexes are built afterwards (a sort each,
-not millions of index insertions),
-and it takes the stored table's place: the old table is dropped and the new one takes its
-name, its constraints' and indexes' names, its id sequence and its grants. Readers keep
-reading the old rows until the commit; the swap itself holds the table's exclusive lock only
-for the few catalogue statements at the end. Every rewrite of stored matches holds
-``STORED_MATCHES_LOCK`` (see ``upkeep``), so no incremental rematch writes the old table
-meanwhile. A table something else depends on (a view, a foreign key pointing at it, a trigger,
-row security, ...) is not swapped but rewritten in place, as SQLite always is: every row
-deleted, the new ones inserted."""
+On PostgreSQL the rows go into a fresh table (binary COPY, frozen where it can be, no index to
+maintain yet, in the order of ``physical_order``); its constraints and indexes are built
+afterwards (a sort each, not millions of index insertions); then it takes the stored table's
+place: the old table is dropped and the new one takes its name, its constraints' and indexes'
+names, its id sequence, grants and comment. Until the commit, readers read the old rows; the
+swap holds the table's exclusive lock only for its last few catalogue statements, and a
+reader that waited for it reads the new table (each statement of a READ COMMITTED transaction
+takes its snapshot after its locks; a REPEATABLE READ transaction whose snapshot is older than
+the swap would see the new table empty, as after a TRUNCATE; the service uses none). Every
+rewrite of stored matches holds ``STORED_MATCHES_LOCK`` (see ``upkeep``) from before it reads
+anything, so no incremental rematch writes the old table meanwhile; one that waited runs on
+the new table after the commit. A table something else depends on (a view, a foreign key
+pointing at it, a trigger, row security, ...) is not swapped but rewritten in place, as SQLite
+always is: every row deleted, the new ones inserted."""
 
 import re
 from dataclasses import dataclass, field
