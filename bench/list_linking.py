@@ -100,9 +100,14 @@ def _csv(title: str, names: list[str]) -> bytes:
     return (f"{title}\n企业名称\n" + "\n".join(names) + "\n").encode("utf-8")
 
 
-def _new_name(rng: random.Random) -> str:
-    trade = "".join(rng.choice(RARE) for _ in range(3))
-    return f"无锡{trade}{rng.choice(('精密机械', '新材料', '微电子', '生物医药'))}有限公司"
+def _new_name(rng: random.Random, taken: set[str]) -> str:
+    """A name no enterprise has (four uncommon characters: nor one alike)."""
+    while True:
+        trade = "".join(rng.choice(RARE) for _ in range(4))
+        name = f"无锡{trade}{rng.choice(('精密机械', '新材料', '微电子', '生物医药'))}有限公司"
+        if name not in taken:
+            taken.add(name)
+            return name
 
 
 def _change_library(session: Any, rng: random.Random, library: list[tuple[int, str]], n: int):
@@ -113,9 +118,10 @@ def _change_library(session: Any, rng: random.Random, library: list[tuple[int, s
     from service.synth.codes import credit_code, org_check_character
 
     changed = []
+    taken = {name for _, name in library}
     while len(changed) < n:
         body = f"{rng.randrange(10**8):08d}"
-        name = _new_name(rng)
+        name = _new_name(rng, taken)
         try:
             made = create_enterprise(
                 session,
@@ -129,7 +135,7 @@ def _change_library(session: Any, rng: random.Random, library: list[tuple[int, s
         assert made.id is not None
         changed.append((made.id, name))
     for enterprise_id, _ in rng.sample(library, n):
-        name = _new_name(rng)
+        name = _new_name(rng, taken)
         update_enterprise(session, enterprise_id, EnterpriseUpdate(name=name))
         changed.append((enterprise_id, name))
     return changed
@@ -307,7 +313,8 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}"
         )
         rng = random.Random(7)  # the cold lists, as the first version of this benchmark
-        changes = random.Random(8)  # the changes to the library, the warm lists
+        # the changes to the library and the warm lists (new ones in a database used before)
+        changes = random.Random(len(library))
         cold, warm, brute = [], [], []
         for run in range(args.repeat):
             tag = uuid.uuid4().hex[:6]
