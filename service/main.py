@@ -25,6 +25,7 @@ from service.enterprises.router import router as enterprises_router
 from service.enterprises.wiring import connect as connect_enterprises
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import RunQueuedJobs
+from service.leads.feed_lane import FeedLane
 from service.leads.router import router as leads_router
 from service.leads.wiring import connect as connect_leads
 from service.lists.router import router as lists_router
@@ -112,6 +113,9 @@ def create_app() -> FastAPI:
     # The lead feed's connections on PostgreSQL (None: it runs on open_session instead).
     url = get_settings().database_url
     app.state.async_pool = None if is_sqlite(url) else AsyncPool(url)
+    # A bank's plain feed request in one statement, inside the edge's checks (added first: the
+    # innermost of the middleware).
+    app.add_middleware(FeedLane)
     app.add_middleware(RunQueuedJobs, session_scope=lambda scope: scope["app"].state.open_session)
     settings = get_settings()
     app.add_middleware(

@@ -45,7 +45,8 @@ WEB_SESSION_IDLE = timedelta(hours=8)  # a browser left alone this long signs in
 WEB_SESSION_LIFETIME = timedelta(hours=24)  # and after this long whatever it did
 
 
-def _hash(key: str) -> str:
+def key_hash(key: str) -> str:
+    """What is kept of a key: its SHA-256."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -90,7 +91,7 @@ def create_key(
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
         prefix=prefix,
-        secret_hash=_hash(key),
+        secret_hash=key_hash(key),
         role=role,
         bank_code=bank_code,
         enterprise_id=enterprise_id,
@@ -127,7 +128,7 @@ def install_key(
     session.add(
         ApiKey(
             prefix=parts[1],
-            secret_hash=_hash(key),
+            secret_hash=key_hash(key),
             role=role,
             bank_code=bank_code,
             enterprise_id=enterprise_id,
@@ -217,7 +218,7 @@ def check_key(rows: list[Any], key: str, now: datetime) -> tuple[Principal, Stat
     """The caller holding ``key``, given ``key_lookup``'s rows; and the statement that
     records its use when ``last_used_at`` is older than its resolution (else None)."""
     row = rows[0] if rows else None
-    if row is None or not hmac.compare_digest(row.secret_hash, _hash(key)):
+    if row is None or not hmac.compare_digest(row.secret_hash, key_hash(key)):
         raise Unauthenticated("API 密钥无效。", code="invalid_api_key")
     if row.revoked_at is not None:
         raise Unauthenticated("API 密钥已吊销。", code="revoked_api_key")
@@ -269,7 +270,7 @@ def open_web_session(session: Session, key: str) -> WebSignIn:
     token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            token_hash=_hash(token),
+            token_hash=key_hash(token),
             api_key_id=principal.key_id,
             csrf_token=csrf_token,
             created_at=now,
@@ -309,7 +310,7 @@ def start_person_session(session: Session, user: UserAccount, now: datetime) -> 
     token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            token_hash=_hash(token),
+            token_hash=key_hash(token),
             user_id=user.id,
             csrf_token=csrf_token,
             created_at=now,
@@ -324,7 +325,7 @@ def end_person_sessions(session: Session, user_id: int, keep_token: str | None =
     """Sign a person out everywhere (but in the browser holding ``keep_token``); no commit."""
     statement = delete(WebSession).where(col(WebSession.user_id) == user_id)
     if keep_token:
-        statement = statement.where(col(WebSession.token_hash) != _hash(keep_token))
+        statement = statement.where(col(WebSession.token_hash) != key_hash(keep_token))
     return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -337,7 +338,7 @@ def web_session_caller(session: Session, token: str | None) -> WebCaller | None:
         select(WebSession, ApiKey, UserAccount)
         .outerjoin(ApiKey, col(ApiKey.id) == col(WebSession.api_key_id))
         .outerjoin(UserAccount, col(UserAccount.id) == col(WebSession.user_id))
-        .where(col(WebSession.token_hash) == _hash(token))
+        .where(col(WebSession.token_hash) == key_hash(token))
     ).first()
     now = utcnow()
     if row is None:
@@ -370,7 +371,7 @@ def web_session_principal(session: Session, token: str | None) -> tuple[Principa
 def close_web_session(session: Session, token: str | None) -> None:
     """Sign out: the token stops working at once."""
     if token:
-        session.execute(delete(WebSession).where(col(WebSession.token_hash) == _hash(token)))
+        session.execute(delete(WebSession).where(col(WebSession.token_hash) == key_hash(token)))
         session.commit()
 
 

@@ -202,8 +202,8 @@ def fetch_all(session: Session, statements: Sequence[Statement]) -> list[list[An
 
 
 class AsyncPool:
-    """An asyncio pool of PostgreSQL connections (psycopg_pool) for the reads that run
-    without a worker thread (the lead feed), opened on first use in the serving event loop
+    """An asyncio pool of PostgreSQL connections (psycopg_pool), in autocommit, for the reads
+    that run without a worker thread (the lead feed), opened on first use in the serving event loop
     and closed with the app. A connection idle for longer than ``IDLE_CHECK_SECONDS`` is
     pinged before use (with ``FINMATCH_DB_PRE_PING``): one that the server dropped meanwhile
     (a restart, a timeout) is replaced instead of failing a request, and busy connections
@@ -239,6 +239,8 @@ class AsyncPool:
                         max_idle=300,
                         check=self._check if settings.db_pre_ping else None,
                         reset=self._reset,
+                        # each of the feed's statements stands alone: no BEGIN and COMMIT
+                        kwargs={"autocommit": True},
                     )
                     await pool.open()
                     self.pool = pool

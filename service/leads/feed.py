@@ -4,11 +4,13 @@ drivers: ``run`` on a session (SQLite, and every test) and ``run_async`` on an a
 PostgreSQL connection (the served app on PostgreSQL: no worker thread per request).
 
 A step yields the statements it needs (PostgreSQL gets each step's statements in one
-pipeline: one round trip), and the driver sends back their rows. A page takes three round
-trips: the API key; the leads joined with their enterprise, product, need and assignee; then the
-enterprises' valid qualifications, their contacts and the audit entry of the read. Rows, not
-ORM objects, and plain dicts for the answer: a bank pulls pages of 100, and building and then
-validating 100 nested models would cost more than reading them."""
+pipeline: one round trip), and the driver sends back their rows. On PostgreSQL a page takes
+two round trips: the API key, then one statement that reads the page and audits the read and
+whose answer is the items' JSON (``feed_json``); a bank's plain request for the next page
+takes one (``feed_lane``). Elsewhere three: the key; the leads joined with their enterprise,
+product, need and assignee; then the enterprises' valid qualifications, their contacts and the
+audit entry of the read, built here into plain dicts (a bank pulls pages of 100, and building
+and then validating 100 nested models would cost more than reading them)."""
 
 import json
 from collections.abc import Generator
@@ -143,10 +145,8 @@ def _pull_json(
     statement = feed_json.page(
         where, by_seq, limit, bank, principal.key_id, principal.bank_code, today, now
     )
-    rows_read, last_key, items = (yield [statement])[0][0]
-    next_cursor = encode_cursor([last_key]) if rows_read > limit else None
-    tail = json.dumps(next_cursor) + ',"limit":' + str(limit) + "}"
-    return b'{"items":' + items.encode() + b',"next_cursor":' + tail.encode()
+    _, rows_read, last_key, items = (yield [statement])[0][0]
+    return feed_json.page_body(items, rows_read, last_key, limit)
 
 
 def shown(dialect: str, principal: Principal, rows: list[Any], today: date) -> Steps:
@@ -282,13 +282,14 @@ def run(session: Session, steps: Steps) -> Any:
 
 
 async def run_async(connection: AsyncConnection[Any], dialect: Any, steps: Steps) -> Any:
-    """Run ``steps`` on an asyncio psycopg connection (PostgreSQL, ``dialect`` being
-    SQLAlchemy's for it) in one transaction: a step's several statements in one pipeline."""
-    wrote = False
+    """Run ``steps`` on an asyncio psycopg connection in autocommit (PostgreSQL, ``dialect``
+    being SQLAlchemy's for it): a step's several statements in one pipeline, each statement
+    its own transaction. No step needs more: the page, its audit entry and the key's use are
+    each one statement (``feed_json``), and a read alone needs no transaction."""
+    assert connection.autocommit, "the feed's pool hands out autocommit connections"
     try:
         statements = next(steps)
         while True:
-            wrote = wrote or any(s.writes for s in statements)
             cursors = [connection.cursor(row_factory=namedtuple_row) for _ in statements]
             if len(statements) == 1:  # psycopg takes a large result more slowly in a pipeline
                 await cursors[0].execute(compiled_sql(dialect, statements[0]), statements[0].params)
@@ -301,11 +302,4 @@ async def run_async(connection: AsyncConnection[Any], dialect: Any, steps: Steps
                 await cursor.close()
             statements = steps.send(results)
     except StopIteration as done:
-        if wrote:
-            await connection.commit()
-        else:
-            await connection.rollback()
         return done.value
-    except BaseException:
-        await connection.rollback()
-        raise

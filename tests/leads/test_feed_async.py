@@ -245,3 +245,125 @@ def test_a_connection_the_server_dropped_is_replaced_not_failed(
             ).scalar_one()
         assert dropped >= 1
         assert client.get("/api/v1/leads").status_code == 200
+
+
+# --- the bank's lane: its plain feed request in one statement (service.leads.feed_lane) ------
+
+
+def _lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many requests the lane answered itself (a list of one count)."""
+    from service.leads.feed_lane import FeedLane
+
+    answered = [0]
+    original = FeedLane.answer
+
+    async def counted(send: Any, body: bytes) -> None:
+        answered[0] += 1
+        await original(send, body)
+
+    monkeypatch.setattr(FeedLane, "answer", staticmethod(counted))
+    return answered
+
+
+def test_the_lane_answers_a_banks_pages_as_the_route(
+    fresh: Fresh, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = fresh.key(Role.bank, bank_code=world["banks"][0])
+    answered = _lane_count(monkeypatch)
+    queries: list[dict[str, Any]] = [{}, {"limit": 1}, {"limit": 3}, {"limit": 100}]
+    lane = _pull(fresh, True, bank, queries)
+    assert answered[0] == len(queries)
+    route = _pull(fresh, False, bank, queries)
+    assert lane == route
+    walked = _walk(fresh, True, bank)
+    assert answered[0] == len(queries) + 4  # every page of the walk: 8 leads, 2 a page
+    assert walked == _walk(fresh, False, bank)
+
+
+def test_the_lane_leaves_everything_else_to_the_route(
+    fresh: Fresh, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = fresh.key(Role.bank, bank_code=world["banks"][0])
+    revoked = fresh.key(Role.bank, bank_code=world["banks"][0])
+    firm = fresh.key(Role.enterprise, enterprise_id=world["firms"][0]["id"])
+    with Session(fresh.engine) as session:
+        revoke_key(session, revoked.split("_")[1])
+    answered = _lane_count(monkeypatch)
+    cases: list[tuple[str | None, str, int, str | None]] = [
+        (None, "", 401, "missing_api_key"),
+        ("Basic abc", "", 401, "invalid_authorization"),
+        (f"Bearer {bank}x", "", 401, "invalid_api_key"),
+        (f"Bearer {revoked}", "", 401, "revoked_api_key"),
+        (f"Bearer {bank}", "status=new", 200, None),
+        (f"Bearer {bank}", "limit=0", 422, None),
+        (f"Bearer {bank}", "limit=abc", 422, None),
+        (f"Bearer {bank}", "limit=1000000", 422, "limit_too_large"),
+        (f"Bearer {bank}", "limit=2&limit=3", 200, None),
+        (f"Bearer {bank}", "limit=02", 200, None),
+        (f"Bearer {bank}", "cursor=not-a-cursor", 422, "invalid_cursor"),
+        (f"Bearer {bank}", "cursor=WyJ4Il0", 422, "invalid_cursor"),  # ["x"]
+        (f"Bearer {bank}", "cursor=", 200, None),
+        (f"Bearer {bank}", "cursor=WzFd&cursor=WzJd", 200, None),
+        (f"Bearer {bank}", "nope=1", 422, "unknown_parameter"),
+        (f"Bearer {firm}", "", 200, None),
+        (f"Bearer {fresh.office}", "limit=5", 200, None),
+    ]
+    answers: dict[str, list[Any]] = {}
+    for pooled in (False, True):
+        with TestClient(fresh.app(pooled)) as client:
+            for header, query, status, code in cases:
+                headers = {"Authorization": header} if header else {}
+                response = client.get(f"/api/v1/leads?{query}", headers=headers)
+                assert response.status_code == status, (pooled, header, query, response.text)
+                if code:
+                    assert response.json()["code"] == code
+                answers.setdefault(f"{header} {query}", []).append(response.json())
+    assert answered[0] == 0  # none of these was the lane's
+    assert all(route == lane for route, lane in answers.values())
+
+
+def test_the_lane_audits_and_records_the_keys_use(
+    fresh: Fresh, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = fresh.key(Role.bank, bank_code=world["banks"][1])
+    answered = _lane_count(monkeypatch)
+
+    def reads() -> list[Any]:
+        with fresh.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    text(
+                        "SELECT actor_key_id, actor_bank_code, enterprise_ids FROM audit_entry"
+                        " WHERE action = 'read' AND actor_bank_code = :bank ORDER BY id"
+                    ),
+                    {"bank": world["banks"][1]},
+                )
+            )
+
+    before = reads()
+    (status, page), *_ = _pull(fresh, True, bank, [{"limit": 100}])
+    assert status == 200 and answered[0] == 1
+    new = reads()[len(before) :]
+    shown = sorted(
+        lead["enterprise"]["enterprise_id"] for lead in page["items"] if lead["consented"]
+    )
+    assert len(new) == 1 and sorted(new[0].enterprise_ids) == shown
+    with fresh.engine.connect() as connection:
+        key_id, used = connection.execute(
+            text("SELECT id, last_used_at FROM api_key WHERE prefix = :p"),
+            {"p": bank.split("_")[1]},
+        ).one()
+    assert new[0].actor_key_id == key_id and used is not None
+
+
+def test_the_route_answers_when_the_lanes_statement_fails(
+    fresh: Fresh, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.leads import feed_json
+
+    bank = fresh.key(Role.bank, bank_code=world["banks"][0])
+    monkeypatch.setattr(
+        feed_json, "raw_sql_of", lambda statement: ("SELECT no_such_column FROM lead", ())
+    )
+    (status, page), *_ = _pull(fresh, True, bank, [{"limit": 100}])
+    assert status == 200 and len(page["items"]) == 8
