@@ -205,7 +205,7 @@ people AS (
 )
 SELECT {caller.found} AS key_found, (SELECT count(*) FROM page) AS rows_read,
     (SELECT max({order}) FROM shown) AS last_key,
-    (SELECT coalesce(json_agg(t ORDER BY t.{order}), '[]'::json)::text FROM (
+    (SELECT convert_to(coalesce(json_agg(t ORDER BY t.{order}), '[]'::json)::text, 'UTF8') FROM (
         SELECT {_item()}
         FROM shown s
         LEFT JOIN quals q ON q.enterprise_id = s.enterprise_id
@@ -225,7 +225,7 @@ def page(
 ) -> Statement:
     """Up to ``limit`` leads matching ``where`` (as ``queries.page``), as one row: true, how
     many rows the page read (``limit + 1`` means there are more), the last one's key (seq or
-    id) and the items' JSON text. A bank's read of private facts is audited in the
+    id) and the items' JSON in UTF-8. A bank's read of private facts is audited in the
     statement."""
     inner = queries.page(where, by_seq, limit + 1)
     order = "seq" if by_seq else "id"
@@ -272,11 +272,12 @@ def bank_page(
     return Statement(("leads.bank_page_json", inner.key, limit), build, params, writes=True)
 
 
-def page_body(items: str, rows_read: int, last_key: Any, limit: int) -> bytes:
-    """The JSON of ``Page[LeadPublic]`` around the items' JSON text that the database built."""
+def page_body(items: bytes, rows_read: int, last_key: Any, limit: int) -> bytes:
+    """The JSON of ``Page[LeadPublic]`` around the items' JSON (UTF-8) that the database
+    built."""
     next_cursor = f'"{encode_cursor([last_key])}"' if rows_read > limit else "null"
     tail = f',"next_cursor":{next_cursor},"limit":{limit}}}'
-    return b'{"items":' + items.encode() + tail.encode()
+    return b'{"items":' + items + tail.encode()
 
 
 def sql_of(statement: Statement) -> str:

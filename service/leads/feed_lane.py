@@ -91,7 +91,7 @@ class FeedLane:
             sql, names = feed_json.raw_sql_of(statement)
             async with (await pool.get()).connection() as connection:
                 cursor = AsyncRawCursor(connection)
-                await cursor.execute(sql, [statement.params[name] for name in names])
+                await cursor.execute(sql, [statement.params[name] for name in names], binary=True)
                 row = await cursor.fetchone()
         except DatabaseError:
             # One statement in autocommit: it wrote nothing. The route answers as it would.
