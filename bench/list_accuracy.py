@@ -7,7 +7,12 @@ in categories of hard cases (shared trade names, other cities, reordered places,
 branches, abbreviations, typos, long names that differ in a word …). Each list name is linked
 against an index of its pair's library name and eight well-known Wuxi companies; a pair is
 linked when the outcome is automatic and the candidate is the pair's. Prints precision and
-recall at the automatic threshold, what reaches the review queue, and per category."""
+recall at the automatic threshold, what reaches the review queue, and per category; exits
+non-zero when precision or recall falls below --min-precision / --min-recall (1.000 and 0.818
+on 2026-12-03). It takes seconds, so --smoke runs it whole."""
+
+import argparse
+import sys
 
 import csv
 from collections import Counter
@@ -30,6 +35,11 @@ DISTRACTORS = [
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="the same run: it takes seconds")
+    parser.add_argument("--min-precision", type=float, default=0.99)
+    parser.add_argument("--min-recall", type=float, default=0.80)
+    args = parser.parse_args()
     rows = list(csv.DictReader(PAIRS.open(encoding="utf-8")))
     outcome: Counter = Counter()
     by_category: dict[str, Counter] = {}
@@ -81,6 +91,12 @@ def main() -> None:
             if any(counts[(label, r)] for r in ("auto", "review", "other"))
         ]
         print(f"  {category:<20} {'  '.join(parts)}")
+    precision, recall = tp / max(1, tp + fp), tp / positives
+    if precision < args.min_precision or recall < args.min_recall:
+        sys.exit(
+            f"FAILED: precision {precision:.3f} (at least {args.min_precision}) or recall "
+            f"{recall:.3f} (at least {args.min_recall})"
+        )
 
 
 if __name__ == "__main__":
