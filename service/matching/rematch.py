@@ -15,6 +15,11 @@ ENTERPRISE_CHANGED = "matching.enterprise_changed"
 PRODUCT_CHANGED = "matching.product_changed"
 CONFIG_CHANGED = "matching.config_changed"
 ENTERPRISE_BATCH = 2_000
+PRODUCT_BATCH = 1_000
+# A product's rematch reads and scores the whole library: at 1,000,000 enterprises it took
+# about half as long as a full rematch (docs/SCALE.md), so two changed products queued together
+# cost about one full rematch, and more cost more.
+FULL_REMATCH_FROM_PRODUCTS = 3
 
 
 def on_enterprise_changed(session: Session, enterprise_id: int) -> None:
@@ -36,10 +41,19 @@ def run_enterprise_rematch(session: Session, payloads: list[dict]) -> dict:
     return {"enterprises": len(ids), **upkeep.rematch_enterprises(session, ids)}
 
 
-def run_product_rematch(session: Session, product_id: int) -> dict:
-    """Job: the stored matches a product change affects, and the open needs' matches."""
+def run_product_rematch(session: Session, payloads: list[dict]) -> dict:
+    """Job: the stored matches that a batch of product changes affects, and the open needs'
+    matches. Each product's rematch reads and scores the whole library, so from
+    ``FULL_REMATCH_FROM_PRODUCTS`` changed products on, one full rematch does it for less."""
     serialize(session, upkeep.STORED_MATCHES_LOCK)
-    stats = upkeep.rematch_product(session, product_id)
+    ids = sorted({int(p["product_id"]) for p in payloads})
+    if len(ids) >= FULL_REMATCH_FROM_PRODUCTS:
+        stats = {"products": len(ids), "full": upkeep.rematch_all(session.connection())}
+    else:
+        stats = {"products": len(ids)}
+        for product_id in ids:
+            for name, count in upkeep.rematch_product(session, product_id).items():
+                stats[name] = stats.get(name, 0) + count
     stats["needs"] = rematch_open_needs(session)
     return stats
 

@@ -17,6 +17,6 @@ def connect() -> None:
     register(
         rematch.ENTERPRISE_CHANGED, rematch.run_enterprise_rematch, batch=rematch.ENTERPRISE_BATCH
     )
-    register(rematch.PRODUCT_CHANGED, rematch.run_product_rematch)
+    register(rematch.PRODUCT_CHANGED, rematch.run_product_rematch, batch=rematch.PRODUCT_BATCH)
     register(rematch.CONFIG_CHANGED, rematch.run_full_rematch)
     register(bulk.LIBRARY_CHANGED, rematch.run_full_rematch)
