@@ -12,9 +12,8 @@ non-zero when precision or recall falls below --min-precision / --min-recall (1.
 on 2026-12-03). It takes seconds, so --smoke runs it whole."""
 
 import argparse
-import sys
-
 import csv
+import sys
 from collections import Counter
 from pathlib import Path
 
