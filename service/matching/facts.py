@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from service.core.models import today_local
 from service.core.settings import get_settings
 from service.enterprises.models import Enterprise, Qualification
+from service.matching import library_copy
 from service.matching.enterprise_arrays import Columns, EnterpriseArrays
 from service.matching.exceptions import ConfigMissing
 from service.matching.models import FinancingNeed, ScoringConfigRow
@@ -303,11 +304,33 @@ def load_enterprise_arrays(
     bridge: Mapping[int, str] | None = None,
     chunk_size: int = 50_000,
 ) -> EnterpriseArrays:
-    """Every enterprise of the library, read column by column in chunks (no ORM objects), with
-    its qualifications valid on ``on`` and its cluster's tier; ``service_area`` is the
-    area-code prefixes served, ``bridge`` the enterprises' bridge-fund states. Same result as
+    """Every enterprise of the library, with its qualifications valid on ``on`` and its
+    cluster's tier; ``service_area`` is the area-code prefixes served, ``bridge`` the
+    enterprises' bridge-fund states. Same result as
     ``EnterpriseArrays.from_facts(facts.enterprise_facts(...), on, codes)`` with the codes of
-    the qualification_type table."""
+    the qualification_type table. On PostgreSQL one binary COPY with no Python per enterprise
+    (``library_copy``); elsewhere, or if the library changed under that read,
+    ``read_enterprise_arrays``."""
+    if conn.dialect.name == "postgresql":
+        tier_of, codes = _tiers_and_codes(conn)
+        driver = conn.connection.driver_connection
+        arrays = library_copy.read(
+            driver,
+            on,
+            codes=codes,
+            tier_of=tier_of,
+            service_area=service_area,
+            bridge=bridge or {},
+        )
+        if arrays is not None:
+            return arrays
+    return read_enterprise_arrays(
+        conn, on, service_area=service_area, bridge=bridge, chunk_size=chunk_size
+    )
+
+
+def _tiers_and_codes(conn: Connection) -> tuple[dict[str, str], list[str]]:
+    """Each cluster's tier, and the qualification types in bit order."""
     clusters = conn.execute(select(col(Cluster.code), col(Cluster.tier)))
     tier_of = {code: str(tier) for code, tier in clusters}
     codes = list(
@@ -317,6 +340,20 @@ def load_enterprise_arrays(
             )
         ).scalars()
     )
+    return tier_of, codes
+
+
+def read_enterprise_arrays(
+    conn: Connection,
+    on: date,
+    *,
+    service_area: Sequence[str],
+    bridge: Mapping[int, str] | None = None,
+    chunk_size: int = 50_000,
+) -> EnterpriseArrays:
+    """``load_enterprise_arrays`` on any database: the library read column by column in keyset
+    chunks (no ORM objects), the rows turned into arrays in Python."""
+    tier_of, codes = _tiers_and_codes(conn)
     columns = Columns(on, codes)
     e = Enterprise.__table__.c  # type: ignore[attr-defined]
     q = Qualification.__table__.c  # type: ignore[attr-defined]
