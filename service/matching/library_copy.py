@@ -77,11 +77,12 @@ def read(
 ) -> EnterpriseArrays | None:
     """Every enterprise of the library as arrays, read on ``driver`` (the psycopg connection
     of the caller's transaction). ``codes``: the qualification types in bit order (the
-    qualification table's foreign key keeps every held code among them). None: the library
-    changed between the two statements."""
+    qualification table's foreign key keeps every held code among them). None: read the
+    generic way instead (the library changed between the two statements, or there are more
+    qualification types than bits: the generic read fails only if one beyond is held)."""
     codes = list(dict.fromkeys(codes))
     if len(codes) > MAX_QUALIFICATION_CODES:
-        raise ValueError(f"more than {MAX_QUALIFICATION_CODES} qualification types")
+        return None
     with driver.cursor() as cursor:
         vocabs = _vocabularies(cursor)
         data = _copy(cursor, _statement(vocabs, codes, on))

@@ -167,3 +167,13 @@ def test_vocabulary_in_first_seen_order() -> None:
     assert vocab == (None, "y", "x")
     assert codes.tolist() == [1, 0, 2, 1, 2, 2]
     assert date(2000, 1, 1) == library_copy._PG_EPOCH
+
+
+def test_more_qualification_types_than_bits_read_the_generic_way(session: Session) -> None:
+    if session.connection().dialect.name != "postgresql":
+        pytest.skip("the fast read is PostgreSQL's")
+    driver = session.connection().connection.driver_connection
+    codes = [f"q{i}" for i in range(65)]
+    assert (
+        library_copy.read(driver, ON, codes=codes, tier_of={}, service_area=(), bridge={}) is None
+    )
