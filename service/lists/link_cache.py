@@ -14,11 +14,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select, text
 from sqlmodel import Session, col
 
 from service.enterprises.models import Enterprise
-from service.lists.link_index import LinkIndex, Row
+from service.lists.link_index import LinkIndex
 
 _MARGIN = timedelta(minutes=2)
 
@@ -66,18 +66,18 @@ def _grown(held: _Mark, now: _Mark) -> bool:
     )
 
 
-def _changed_since(session: Session, after_id: int | None, since: datetime) -> list[Row]:
-    """The enterprises after an id or updated since a time, as the index holds them."""
-    conditions = [col(Enterprise.updated_at) >= since]
-    if after_id is not None:
-        conditions.append(col(Enterprise.id) > after_id)
-    stmt = select(
-        col(Enterprise.id),
-        col(Enterprise.name),
-        col(Enterprise.name_normalized),
-        col(Enterprise.district_code),
-    ).where(or_(*conditions))
-    return [Row(*r) for r in session.execute(stmt)]
+def _changed_since(
+    session: Session, after_id: int | None, since: datetime
+) -> list[tuple[int, str, str, str | None]]:
+    """The enterprises after an id or updated since a time, as the index holds them: plain
+    tuples (after a bulk load the margin can hold hundreds of thousands of rows, most of them
+    unchanged, and ``LinkIndex.updated`` skips those without making objects of them)."""
+    sql = (
+        "SELECT id, name, name_normalized, district_code FROM enterprise"
+        " WHERE updated_at >= :since OR id > :after_id"
+    )
+    params = {"since": since, "after_id": after_id if after_id is not None else 0}
+    return session.connection().execute(text(sql), params).all()  # type: ignore[return-value]
 
 
 def _fresh(session: Session) -> LinkIndex:

@@ -327,16 +327,14 @@ class LinkIndex:
         rows the index already holds as they are change nothing. This index stays as it
         was."""
         changed: dict[int, Row] = {}
+        names, cores, districts = self.names, self.cores, self.districts
         for raw in rows:
-            row = Row(*raw)
-            at = self.position(row.id)
+            at = self.position(raw[0])
             if at is not None and (
-                self.names[at] == row.name
-                and self.cores[at] == row.core
-                and self.districts[at] == row.district
+                names[at] == raw[1] and cores[at] == raw[2] and districts[at] == raw[3]
             ):
-                continue
-            changed[row.id] = row
+                continue  # unchanged: most rows a margin brings back
+            changed[raw[0]] = Row(*raw)
         if not changed:
             return self
         positions = self._position_of
