@@ -9,7 +9,7 @@ A stored row is a pair kept for the enterprise (its top ``top_per_enterprise`` p
 Incremental rematches and what they guarantee:
 
 - ``rematch_product`` is exact. It scores the catalogue against the whole library with the
-  batch engine (at 500,000 enterprises about 6 s to read the library and 1 s to compute),
+  batch engine (at 500,000 enterprises about 2–4 s to read the library and 1 s to compute),
   replaces the product's prospects, and recomputes the top products of the enterprises whose
   list may change: those that held the product and whose score for it changed, and those that
   now take it. A change that leaves the scores alone writes nothing but the new product
