@@ -16,6 +16,8 @@ from service.access.dependencies import authenticate_early
 from service.access.router import router as access_router
 from service.access.user_router import router as user_router
 from service.access.wiring import connect as connect_access
+from service.appeals.router import router as appeals_router
+from service.appeals.wiring import connect as connect_appeals
 from service.core.database import AsyncPool, get_engine, get_session, is_sqlite
 from service.core.edge import EdgeGuard
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem, install_error_handlers
@@ -77,6 +79,12 @@ TAGS = [
         "name": "lists",
         "description": "Government lists (import, name linking, review) and library releases",
     },
+    {
+        "name": "requests",
+        "description": "Requests (诉求) enterprises raise about their financing, handled in a "
+        "closed loop (triage, dispatch with a due date, answer, close, confirm and rate), and "
+        "satisfaction ratings of banks' service",
+    },
     {"name": "jobs", "description": "Background work queued by changes"},
     {
         "name": "metrics",
@@ -133,6 +141,7 @@ def create_app() -> FastAPI:
     api.include_router(matching_router)
     api.include_router(leads_router)
     api.include_router(loans_router)
+    api.include_router(appeals_router)
     api.include_router(lists_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
@@ -186,6 +195,7 @@ def wire() -> None:
     connect_lists()
     connect_leads()
     connect_loans()
+    connect_appeals()
     connect_access()
 
 

@@ -1,6 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from service.access.models import ApiKey, AuditEntry, WebSession
+from service.appeals.models import (
+    Appeal,
+    AppealAttachment,
+    AppealCategory,
+    AppealEvent,
+    Department,
+    ServiceRating,
+)
 from service.core import models as core_models  # noqa: F401  (naming convention first)
 from service.core.idempotency import IdempotencyRecord
 from service.enterprises.models import (
@@ -36,6 +44,12 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "Appeal",
+    "AppealAttachment",
+    "AppealCategory",
+    "AppealEvent",
+    "Department",
+    "ServiceRating",
     "LibraryImport",
     "LibraryImportRow",
     "LibraryRelease",

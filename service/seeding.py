@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, select
 
+from service.appeals.models import AppealCategory, Department
 from service.core.concurrency import bump_version
 from service.core.settings import project_root
 from service.demo_activity import seed_demo_activity
@@ -139,6 +140,7 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
         counts["scoring_config.created"] += 1
     else:
         counts["scoring_config.unchanged"] += 1
+    _seed_appeal_reference(session, ref, counts)
     session.commit()
     banks_file, products_file = ref / "banks.json", ref / "products.json"
     if banks_file.exists():
@@ -161,6 +163,21 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
 
 
 SIZE_TABLES = ("size_industry", "size_threshold")
+
+
+def _seed_appeal_reference(session: Session, ref: Path, counts: Counter) -> None:
+    """Departments and request categories: added when missing only, as the office keeps
+    them (renames, due days, inactive departments) through the API."""
+    for model, name, table in (
+        (Department, "departments.json", "department"),
+        (AppealCategory, "appeal_categories.json", "appeal_category"),
+    ):
+        for item in _load(ref / name):
+            if session.get(model, item["code"]) is None:
+                session.add(model(**item))
+                counts[f"{table}.created"] += 1
+            else:
+                counts[f"{table}.unchanged"] += 1
 
 
 def reclassify_enterprises(session: Session) -> int:

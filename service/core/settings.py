@@ -138,6 +138,20 @@ class Settings(BaseSettings):
         "multicast and reserved addresses stay refused.",
     )
 
+    attachment_dir: str = Field(
+        default="",
+        validation_alias="FINMATCH_ATTACHMENT_DIR",
+        description="Directory that keeps the files attached to requests (诉求); empty: "
+        "var/attachments under the FinMatch directory.",
+    )
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=32 * 1024 * 1024,
+        validation_alias="FINMATCH_ATTACHMENT_MAX_BYTES",
+        description="Largest file attached to a request (a PDF or an image).",
+    )
+
     job_lease_seconds: int = Field(default=900, validation_alias="FINMATCH_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, validation_alias="FINMATCH_JOB_MAX_ATTEMPTS")
 

@@ -170,6 +170,10 @@ EVENT_TYPES = (
     "renewal.updated",
     "renewal.requested",
     "bridge.updated",
+    # Requests (诉求) dispatched to the bank (service.appeals publishes them).
+    "request.assigned",
+    "request.updated",
+    "request.overdue",
 )
 
 
