@@ -13,12 +13,15 @@ from service.web import (
     bank,
     bank_leads,
     bank_loans,
+    bank_requests,
     enterprise,
     enterprise_leads,
     enterprise_loans,
     enterprise_needs,
+    enterprise_requests,
     office,
     office_library,
+    office_requests,
     signin,
 )
 from service.web.pages import Id, SessionDep, page_router
@@ -31,11 +34,14 @@ for part in (
     enterprise_needs,
     enterprise_leads,
     enterprise_loans,
+    enterprise_requests,
     bank,
     bank_leads,
     bank_loans,
+    bank_requests,
     office,
     office_library,
+    office_requests,
     account,
 ):
     router.include_router(part.router)
