@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from service.appeals.kinds import AppealKind, ChargeItem, ChargeRule, HandlerKind
 from service.appeals.states import Action, AppealStatus
@@ -41,7 +41,7 @@ class AppealCreate(BaseModel):
         "a lead is given)",
     )
     charged_rate_bp: BodyInt | None = Field(default=None, ge=1, le=3000)
-    show_to_bank: bool = Field(
+    show_to_bank: StrictBool = Field(
         default=False, description="The handling bank may see who raised it (and its files)"
     )
 
@@ -156,7 +156,7 @@ class DepartmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=2, max_length=60)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class DepartmentPublic(BaseModel):
@@ -186,7 +186,7 @@ class RatingCreate(BaseModel):
     lead_id: BodyInt = Field(ge=1, le=2_147_483_647)
     score: BodyInt = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=500)
-    show_name: bool = Field(default=False, description="The bank may see who rated it")
+    show_name: StrictBool = Field(default=False, description="The bank may see who rated it")
 
 
 class RatingPublic(BaseModel):

@@ -11,7 +11,7 @@ handling, or reopens the request once, with a reason; a reopened request is disp
 or closed again. The enterprise may withdraw its request until it is closed.
 
 ``confirmed``, ``rejected``, ``merged`` and ``withdrawn`` are final. ``check`` says whether an
-action is allowed from a status, by whom, and with the data it needs, and gives the status it
+action is allowed by whom, from a status, and with the data it needs, and gives the status it
 leads to; the use case applies it with a conditional update on the version, so two racing
 steps cannot both win."""
 
@@ -194,11 +194,17 @@ def allowed_actions(current: AppealStatus, reopens: int = 0) -> tuple[Action, ..
 
 
 def check(current: AppealStatus, step: Step, reopens: int = 0) -> AppealStatus:
-    """The status ``step`` leads to from ``current``, or the refusal: first the move (409),
-    then who asks (403), then the data (422). ``reopens`` is how often the request was
-    reopened already."""
+    """The status ``step`` leads to from ``current``, or the refusal: first who asks (403: a
+    bank never closes, whatever the status), then the move (409), then the data (422).
+    ``reopens`` is how often the request was reopened already."""
     current = AppealStatus(current)
     moves = MOVES[current]
+    if step.actor not in MAY[step.action]:
+        may = "、".join(ACTOR_LABEL[a] for a in Actor if a in MAY[step.action])
+        raise WrongActor(
+            f"{ACTOR_LABEL[step.actor]}不能「{ACTION_LABEL[step.action]}」；只有{may}可以",
+            action=str(step.action),
+        )
     if step.action not in moves:
         raise _move_refused(current, step.action, reopens)
     if step.action == Action.reopen and reopens >= REOPEN_LIMIT:
@@ -207,12 +213,6 @@ def check(current: AppealStatus, step: Step, reopens: int = 0) -> AppealStatus:
             code="reopen_limit",
             current=str(current),
             allowed=[str(a) for a in allowed_actions(current, reopens)],
-        )
-    if step.actor not in MAY[step.action]:
-        may = "、".join(ACTOR_LABEL[a] for a in Actor if a in MAY[step.action])
-        raise WrongActor(
-            f"{ACTOR_LABEL[step.actor]}不能「{ACTION_LABEL[step.action]}」；只有{may}可以",
-            action=str(step.action),
         )
     _check_data(step)
     return moves[step.action]

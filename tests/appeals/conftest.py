@@ -67,3 +67,45 @@ def charge_request(bank_code: str, **overrides: Any) -> dict[str, Any]:
 
 def step(client: Any, request_id: int, **body: Any) -> Any:
     return client.post(f"/api/v1/requests/{request_id}/steps", json=body)
+
+
+def open_lead(p: Parties) -> dict[str, Any]:
+    """A new lead of the enterprise with the bank (its consenting need, offered to it)."""
+    from tests.factories import product_payload
+
+    product = p.office.post(
+        "/api/v1/products",
+        json=product_payload(
+            p.bank_code,
+            eligibility={"clusters_included": ["ic"]},
+            amount_min_fen=10_000_000,
+            amount_max_fen=5_000_000_000,
+        ),
+    )
+    assert product.status_code == 201, product.text
+    need = p.office.post(
+        "/api/v1/needs",
+        json={
+            "enterprise_id": p.firm_id,
+            "amount_fen": 200_000_000,
+            "term_months": 12,
+            "purpose": "working_capital",
+            "collateral": ["none"],
+            "consent_share_details": True,
+            "max_banks": 1,
+        },
+    )
+    assert need.status_code == 201, need.text
+    leads = p.bank.get("/api/v1/leads").json()["items"]
+    assert len(leads) == 1, leads
+    return leads[0]
+
+
+def ended_lead(p: Parties) -> dict[str, Any]:
+    lead = open_lead(p)
+    declined = p.bank.post(
+        f"/api/v1/leads/{lead['id']}/status",
+        json={"status": "declined", "reason": "insufficient_collateral"},
+    )
+    assert declined.status_code == 200, declined.text
+    return declined.json()
