@@ -123,6 +123,11 @@ class AppealPublic(BaseModel):
     handler_name: str | None
     dispatched_date: date | None
     due_date: date | None
+    due_date_provisional: bool = Field(
+        default=False,
+        description="The due date counts days of a year whose holiday notice is not out yet "
+        "(the calendar's estimate): it may move when the notice is published",
+    )
     overdue: bool = Field(description="Past its due date and not answered")
     escalated_at: datetime | None
     late: bool
