@@ -11,7 +11,7 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.tables import EXPORT_MEDIA_TYPES
 from service.core.types import IsoDate
-from service.metrics import answer_exports, answers, exports, service
+from service.metrics import answer_exports, answers, exports, request_report, requests, service
 from service.metrics.answer_schemas import (
     AnswerFormat,
     AreaGroup,
@@ -19,6 +19,7 @@ from service.metrics.answer_schemas import (
     ConversionReport,
     StallReport,
 )
+from service.metrics.request_schemas import RequestReport
 from service.metrics.schemas import (
     AmountGroup,
     AmountReport,
@@ -397,3 +398,82 @@ def areas(
     if output != AnswerFormat.json:
         return _file(answer_exports.areas_file(report, output), output, f"areas-{group_by}", query)
     return report
+
+
+# --- requests (诉求) and satisfaction ---------------------------------------------------------
+
+QuarterParam = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        description="A quarter written YYYYQn, e.g. 2026Q4 (not with from/to); a malformed one "
+        "is a 422 `invalid_quarter`",
+        examples=["2026Q4"],
+    ),
+]
+REQUEST_DEFINITIONS = (
+    " Raised: requests created in the period (Asia/Shanghai dates), every status. On time: of "
+    "the requests whose latest answer falls in the period, those of which no deadline was "
+    "missed (`late` false: never escalated, every answer by its due date). Days to close: the "
+    "median of calendar days from the date raised to the date closed, over the requests whose "
+    "latest closing falls in the period; the reopen rate is the share of those reopened at "
+    "least once. Satisfaction: ratings given in the period, by bank (leads and requests it "
+    "handled), by product (leads), by request kind (requests). Open overdue: today, requests "
+    "with their handler past their due date."
+)
+
+
+@router.get(
+    "/metrics/requests",
+    operation_id="metricsRequests",
+    summary="Requests (诉求) and satisfaction",
+    description="The office's figures on enterprises' requests and ratings for a period: "
+    "`quarter`, or `from`/`to` (a missing end is the end of the other's quarter, a missing "
+    "start its start), by default the current quarter; `from` after `to`, or a quarter with "
+    "dates, is a 422 `invalid_period`. Rows name banks, products, departments, districts and "
+    "kinds, every rate with its counts." + REQUEST_DEFINITIONS,
+    response_model=RequestReport,
+    responses=problem_responses(422),
+)
+def request_metrics(
+    principal: Caller,
+    session: SessionDep,
+    quarter: QuarterParam = None,
+    from_date: Annotated[
+        IsoDate | None,
+        Query(alias="from", description="First date covered (Asia/Shanghai), inclusive"),
+    ] = None,
+    to_date: Annotated[
+        IsoDate | None, Query(alias="to", description="Last date covered, inclusive")
+    ] = None,
+) -> RequestReport:
+    return requests.request_report(session, principal, quarter, from_date, to_date)
+
+
+@router.get(
+    "/metrics/requests/quarterly.xlsx",
+    operation_id="metricsRequestsQuarterly",
+    summary="The quarterly report on requests, as a workbook",
+    description="For the 季度交办会: one XLSX workbook of the quarter (`quarter`, by default the "
+    "current one) with a sheet per table of `/metrics/requests` (概况, 按诉求类型, 按涉及银行, "
+    "按承办单位, 按区域, 满意度-按银行, 满意度-按产品, 满意度-按诉求类型) and a sheet of the open "
+    "overdue requests today (逾期未办结). Text cells are text, never formulas."
+    + REQUEST_DEFINITIONS,
+    responses={
+        200: {
+            "content": {
+                EXPORT_MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}
+            }
+        },
+        **problem_responses(422),
+    },
+)
+def request_quarterly(
+    principal: Caller, session: SessionDep, quarter: QuarterParam = None
+) -> Response:
+    content, filename = request_report.quarterly_workbook(session, principal, quarter)
+    return Response(
+        content=content,
+        media_type=EXPORT_MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
