@@ -254,7 +254,13 @@ def test_a_future_as_of_is_refused_and_simulate_writes_nothing(tmp_path: Path) -
         assert f"nothing written: {waiting} lead(s) would be flagged" in deadlines.stdout
         today = _run_on(url, "reminders", "run", "--simulate")  # today: allowed, none due
         assert "nothing written: 0 reminders would be sent" in today.stdout, today.stdout
+        overdue = _run_on(url, "requests", "check-overdue", "--as-of", future)
+        assert overdue.returncode == 2 and "future_as_of" in overdue.stdout, overdue.stdout
         assert changed(before, row_counts(engine)) == {}
+        first = _run_on(url, "requests", "check-overdue")
+        assert first.returncode == 0 and "request(s) escalated" in first.stdout, first.stderr
+        again = _run_on(url, "requests", "check-overdue")
+        assert "0 overdue request(s) escalated" in again.stdout, again.stdout
     finally:
         engine.dispose()
         drop()

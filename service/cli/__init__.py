@@ -16,7 +16,18 @@ The commands act as the system (the office, without a key); their work is the us
 
 import typer
 
-from service.cli import database, keys, leads, library, lists, loans, matching, processes, users
+from service.cli import (
+    database,
+    keys,
+    leads,
+    library,
+    lists,
+    loans,
+    matching,
+    processes,
+    requests,
+    users,
+)
 from service.cli.database import run_migrations
 
 app = typer.Typer(help="FinMatch 银企融资对接服务", no_args_is_help=True, add_completion=False)
@@ -33,6 +44,7 @@ for name, group in (
     ("keys", keys.keys_app),
     ("users", users.users_app),
     ("leads", leads.leads_app),
+    ("requests", requests.requests_app),
     ("lists", lists.lists_app),
     ("releases", lists.releases_app),
     ("reminders", loans.reminders_app),
