@@ -8,6 +8,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
+from service.access.models import UserAccount
 from service.appeals.models import (
     Appeal,
     AppealAttachment,
@@ -115,6 +116,19 @@ def department_names(session: Session) -> dict[str, str]:
 
 def category_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(col(AppealCategory.code), col(AppealCategory.name))).all())  # type: ignore[arg-type]
+
+
+def people(session: Session, refs: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    """(display name, bank code) of the people named ``user:<id>`` in these actor refs."""
+    ids = {int(r.split(":", 1)[1]) for r in refs if r.split(":", 1)[1].isdigit()}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            col(UserAccount.id), col(UserAccount.display_name), col(UserAccount.bank_code)
+        ).where(col(UserAccount.id).in_(ids))
+    )
+    return {f"user:{i}": (name, bank) for i, name, bank in rows}
 
 
 def late_claimed(session: Session, today: date, limit: int = 500) -> list[Appeal]:

@@ -96,7 +96,8 @@ def add_event(
             to_status=str(row.status),
             actor_role=str(principal.role) if principal else "system",
             actor=principal.ref if principal else "system",
-            data={k: v for k, v in data.items() if v is not None},
+            data={k: v for k, v in data.items() if v is not None}
+            | ({"bank_code": principal.bank_code} if principal and principal.bank_code else {}),
         )
     )
 
@@ -330,7 +331,7 @@ def present(
                 updated_at=row.updated_at,
                 next_actions=next_actions(row, actor),
                 attachments=attachments,
-                events=_events(session, events, banks, departments) if events is not None else None,
+                events=_events(session, principal, events, banks) if events is not None else None,
             )
         )
     return out
@@ -370,15 +371,25 @@ ROLE_NAME = {"office": "金融办", "bank": "银行", "enterprise": "企业", "s
 
 def _events(
     session: Session,
+    principal: Principal,
     rows: list[AppealEvent],
     banks: dict[str, str],
-    departments: dict[str, str],
 ) -> list[AppealEventPublic]:
+    """Each step with who took it: the office sees the person's name; a bank its own
+    people's; everyone else the office, the bank by name, or the enterprise."""
+    people = queries.people(session, {e.actor for e in rows if e.actor.startswith("user:")})
     out = []
     for e in rows:
         who = ROLE_NAME.get(e.actor_role, e.actor_role)
-        if e.actor_role == "bank" and e.data.get("bank_code"):
-            who = banks.get(str(e.data["bank_code"]), who)
+        bank_code = e.data.get("bank_code") if e.actor_role == "bank" else None
+        if bank_code:
+            who = banks.get(str(bank_code), who)
+        person = people.get(e.actor)
+        if person is not None and (
+            principal.is_office
+            or (principal.role == Role.bank and person[1] == principal.bank_code)
+        ):
+            who = f"{person[0]}（{who}）"
         out.append(
             AppealEventPublic(
                 kind=e.kind,

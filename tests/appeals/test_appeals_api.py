@@ -125,3 +125,27 @@ def test_if_match_and_idempotency(parties: Parties) -> None:
     assert twice.headers.get("Idempotent-Replayed") == "true"
     events = p.office.get(f"/api/v1/requests/{rid}").json()["events"]
     assert [e["kind"] for e in events].count("dispatch") == 1
+
+
+def test_the_office_sees_who_took_each_step_others_see_the_office(
+    parties: Parties, session
+) -> None:
+    from service.access.models import Role, UserAccount
+    from service.access.policy import Principal
+    from service.appeals import service, steps
+    from service.appeals.schemas import AppealStep
+
+    p = parties
+    person = UserAccount(
+        login="wangmin@office.example", display_name="王敏", role=Role.office, created_by="test"
+    )
+    session.add(person)
+    session.commit()
+    rid = _raised(p)["id"]
+    staff = Principal(Role.office, user_id=person.id)
+    steps.take_step(session, staff, rid, AppealStep(action="accept", category_code="charges"))
+    _, as_office = service.read_one(session, Principal(Role.office), rid)
+    _, as_firm = service.read_one(session, Principal(Role.enterprise, enterprise_id=p.firm_id), rid)
+    assert as_office.events is not None and as_firm.events is not None
+    assert as_office.events[-1].actor_name == "王敏（金融办）"
+    assert as_firm.events[-1].actor_name == "金融办"
