@@ -6,15 +6,22 @@ same enterprise, dispatch to a bank or a department with its due date, record a 
 answer, close, withdraw on the enterprise's word). Every form carries the version it was
 drawn from: a form gone stale is refused with a message, never applied over a newer step."""
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from service.appeals import queries, reference, service, steps
-from service.appeals.schemas import AppealPublic, AppealStep
+from service.appeals.schemas import (
+    AppealPublic,
+    AppealStep,
+    CategoryUpdate,
+    DepartmentCreate,
+    DepartmentUpdate,
+)
 from service.appeals.states import ACTION_LABEL, STATUS_LABEL, TEXT_MAX_CHARS, Action, AppealStatus
 from service.core.errors import AppError
 from service.core.models import today_local
@@ -25,7 +32,6 @@ from service.web.bank_requests import (
     Cursor,
     Numbered,
     PageNo,
-    by_due_date,
     context_names,
     due_words,
     event_words,
@@ -36,10 +42,12 @@ from service.web.bank_requests import (
     step_reader,
     walk,
 )
+from service.web.forms import FormReader
 from service.web.pages import PREFIX, Id, SessionDep, bank_names, page_router, render, see_other
 from service.web.security import Form, OfficeUser, Visitor
 
 router = page_router()
+Code = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 TABS = {
     "raised": "待受理",
@@ -48,8 +56,11 @@ TABS = {
     "ended": "已办结",
     "all": "全部",
 }
-HANDLING = frozenset(
-    {AppealStatus.accepted, AppealStatus.dispatched, AppealStatus.answered, AppealStatus.reopened}
+HANDLING = (
+    AppealStatus.accepted,
+    AppealStatus.dispatched,
+    AppealStatus.answered,
+    AppealStatus.reopened,
 )
 # What the office does next on a request in each status (shown in front of each row).
 NEXT_STEP = {
@@ -87,6 +98,14 @@ NEEDS_TEXT = {
 }
 
 
+def office_turn_first(item: AppealPublic) -> tuple[bool, str, int]:
+    """Those waiting for the office first (longest waiting first), then those with their
+    handler by due date."""
+    if item.status != AppealStatus.dispatched:
+        return (False, item.updated_at.isoformat(), item.id)
+    return (True, (item.due_date or date.max).isoformat(), item.id)
+
+
 def next_step(item: AppealPublic) -> str:
     if item.status == AppealStatus.dispatched:
         return "督办" if item.overdue else f"等待{item.handler_name or '承办单位'}答复"
@@ -110,16 +129,21 @@ def office_requests(
     next_cursor: str | None = None
     capped = False
     if tab in ("raised", "handling", "overdue"):
-        filters = {
-            "raised": service.AppealFilters(status=AppealStatus.raised),
-            "handling": service.AppealFilters(open_only=True),
-            "overdue": service.AppealFilters(overdue=True),
+        # Each status of its own, so that a long triage queue never crowds out the others.
+        wanted = {
+            "raised": [service.AppealFilters(status=AppealStatus.raised)],
+            "handling": [service.AppealFilters(status=s) for s in HANDLING],
+            "overdue": [service.AppealFilters(overdue=True)],
         }[tab]
-        found, capped = gather(session, who.principal, filters, OPEN_CAP)
+        found = []
+        for filters in wanted:
+            some, more = gather(session, who.principal, filters, OPEN_CAP)
+            found.extend(some)
+            capped = capped or more
         if tab == "raised":
             found.sort(key=lambda a: (a.created_at, a.id))
         else:
-            found = sorted((a for a in found if a.status in HANDLING), key=by_due_date)
+            found.sort(key=office_turn_first)
         listing = numbered(found, page)
         items = listing.items
     else:
@@ -260,3 +284,117 @@ def office_request_file(
     session: SessionDep, who: OfficeUser, appeal_id: Id, attachment_id: Id
 ) -> Response:
     return file_response(session, who.principal, appeal_id, attachment_id)
+
+
+# --- the categories and departments requests use ------------------------------------------
+
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+
+
+def _settings_page(
+    request: Request,
+    session: Session,
+    who: Visitor,
+    failed: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "office/request_settings.html",
+        who,
+        status,
+        categories=reference.list_categories(session),
+        departments=reference.list_departments(session),
+        failed=failed,
+        values=values or {},
+        errors=errors or {},
+        done=SETTINGS_DONE.get(request.query_params.get("done", "")),
+    )
+
+
+SETTINGS_DONE = {
+    "category": "已保存诉求类别。新的办理时限用于此后交办的诉求，已交办的期限不变。",
+    "department": "已保存部门。",
+    "added": "已添加部门。",
+}
+
+
+@router.get("/office/request-settings")
+def office_request_settings(request: Request, session: SessionDep, who: OfficeUser) -> Response:
+    """The categories (each with its handler's working days) and the departments requests
+    are dispatched to."""
+    return _settings_page(request, session, who)
+
+
+@router.post("/office/request-settings/categories/{code}")
+def office_category(
+    request: Request, session: SessionDep, who: OfficeUser, code: Code, fields: Form
+) -> Response:
+    form = FormReader(fields)
+    name = form.text("name", 30, required=True)
+    if name is not None and len(name) < 2:
+        form.fail("name", "名称至少 2 个字。")
+    days = form.integer("due_working_days", 1, 60, required=True)
+    version = form.integer("version", 1, 2_147_483_647, required=True)
+    done = form.run(
+        lambda: reference.update_category(
+            session, who.principal, code, CategoryUpdate(name=name, due_working_days=days), version
+        ),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/office/request-settings?done=category")
+    values = {"name": form.raw("name"), "due_working_days": form.raw("due_working_days")}
+    return _settings_page(
+        request, session, who, f"category:{code}", values, form.errors, refused_status(form)
+    )
+
+
+@router.post("/office/request-settings/departments")
+def office_add_department(
+    request: Request, session: SessionDep, who: OfficeUser, fields: Form
+) -> Response:
+    form = FormReader(fields)
+    code = form.text("code", 32, required=True)
+    if code is not None and not CODE_PATTERN.fullmatch(code):
+        form.fail("code", "代码为 2–32 个小写字母、数字或连字符，以字母或数字开头，如 wx-jrj。")
+    name = form.text("name", 60, required=True)
+    if name is not None and len(name) < 2:
+        form.fail("name", "名称至少 2 个字。")
+    done = form.run(
+        lambda: reference.create_department(
+            session, who.principal, DepartmentCreate(code=code or "", name=name or "")
+        ),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/office/request-settings?done=added")
+    values = {"code": form.raw("code"), "name": form.raw("name")}
+    return _settings_page(request, session, who, "new", values, form.errors, refused_status(form))
+
+
+@router.post("/office/request-settings/departments/{code}")
+def office_department(
+    request: Request, session: SessionDep, who: OfficeUser, code: Code, fields: Form
+) -> Response:
+    """Rename a department, or make it inactive (no longer offered for dispatch; the requests
+    it has keep it) or active again."""
+    form = FormReader(fields)
+    name = form.text("name", 60)
+    if name is not None and len(name) < 2:
+        form.fail("name", "名称至少 2 个字。")
+    active = form.choice("active", ["true", "false"])
+    version = form.integer("version", 1, 2_147_483_647, required=True)
+    change = DepartmentUpdate(name=name, active=None if active is None else active == "true")
+    done = form.run(
+        lambda: reference.update_department(session, who.principal, code, change, version),
+        session.rollback,
+    )
+    if done is not None:
+        return see_other(f"{PREFIX}/office/request-settings?done=department")
+    values = {"name": form.raw("name")}
+    return _settings_page(
+        request, session, who, f"department:{code}", values, form.errors, refused_status(form)
+    )

@@ -11,9 +11,10 @@ import pytest
 from sqlmodel import Session
 
 from service.appeals import escalation, storage
-from service.appeals.models import Appeal, Department
+from service.appeals.models import Appeal, AppealCategory, Department
 from service.core.models import today_local
 from service.taxonomy.workdays import add_working_days
+from tests.factories import LARGE_IC, create_enterprise
 from tests.web.test_request_pages_bank import (
     PDF,
     Desk,
@@ -187,6 +188,14 @@ def test_reject_merge_and_withdraw(browser_as, session, desk) -> None:  # noqa: 
     office = browser_as("office")
     page = office.get(f"/web/office/requests/{duplicate}").text
     assert f'<option value="{first}"' in page and f'<option value="{duplicate}"' not in page
+    stranger = create_enterprise(desk.office, **LARGE_IC)["id"]
+    foreign = desk.office.post(
+        "/api/v1/requests",
+        json={"enterprise_id": stranger, "kind": "other", "title": "别家", "description": "别家"},
+    ).json()["id"]
+    across = _step(office, session, duplicate, "merge", {"merge_into": str(foreign)})
+    assert across.status_code == 422 and "只能合并到同一企业" in across.text
+    assert status_of(session, duplicate) == "raised"
     merged = _step(office, session, duplicate, "merge", {"merge_into": str(first)})
     assert merged.status_code == 303, merged.text
     assert _row(session, duplicate).merged_into_id == first
@@ -233,3 +242,58 @@ def test_the_pages_are_the_office_s(browser_as, session, desk) -> None:  # noqa:
     office = browser_as("office")
     assert office.get("/web/office/requests/99999999").status_code == 404
     assert office.get(f"/web/office/requests/{rid}/files/99999").status_code == 404
+
+
+def test_categories_and_departments_are_kept_on_a_page(browser_as, session, desk) -> None:  # noqa: F811
+    office = browser_as("office")
+    url = "/web/office/request-settings"
+    page = office.get(url)
+    assert page.status_code == 200 and "收费问题" in page.text and "市地方金融监管局" in page.text
+    category = session.get(AppealCategory, "charges")
+    assert category is not None
+    saved = post_form(
+        office,
+        url,
+        f"{url}/categories/charges",
+        {"name": "收费问题", "due_working_days": "7", "version": str(category.version)},
+    )
+    assert saved.status_code == 303, saved.text
+    session.refresh(category)
+    assert category.due_working_days == 7
+    stale = post_form(
+        office,
+        url,
+        f"{url}/categories/charges",
+        {"name": "收费", "due_working_days": "5", "version": "1"},
+    )
+    assert stale.status_code == 412 and "已被修改" in stale.text
+    too_many = post_form(
+        office,
+        url,
+        f"{url}/categories/charges",
+        {"name": "收费问题", "due_working_days": "61", "version": str(category.version)},
+    )
+    assert too_many.status_code == 422 and "应在 1 到 60 之间" in too_many.text
+    session.refresh(category)
+    assert category.due_working_days == 7 and category.name == "收费问题"
+    added = post_form(office, url, f"{url}/departments", {"code": "wx-swj", "name": "市商务局"})
+    assert added.status_code == 303, added.text
+    again = post_form(office, url, f"{url}/departments", {"code": "wx-swj", "name": "商务局"})
+    assert again.status_code == 409 and "已存在" in again.text
+    bad_code = post_form(office, url, f"{url}/departments", {"code": "=1+1", "name": "某局"})
+    assert bad_code.status_code == 422 and "小写字母" in bad_code.text
+    department = session.get(Department, "wx-swj")
+    assert department is not None and department.name == "市商务局"
+    off = post_form(office, url, f"{url}/departments/wx-swj", {"active": "false", "version": "1"})
+    assert off.status_code == 303, off.text
+    session.refresh(department)
+    assert department.active is False and department.name == "市商务局"
+    assert "重新启用" in office.get(url).text
+    rid = raise_request(desk)
+    api_step(desk, rid, action="accept", category_code="charges")
+    assert "市商务局" not in office.get(f"/web/office/requests/{rid}").text
+    assert "7 个工作日" in office.get(f"/web/office/requests/{rid}").text
+    banker = browser_as("bank", bank_code=desk.bank_code)
+    assert banker.get(url).status_code == 403
+    missing = post_form(office, url, f"{url}/departments/nope", {"name": "某某局", "version": "1"})
+    assert missing.status_code == 404
