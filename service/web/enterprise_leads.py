@@ -14,6 +14,7 @@ from service.leads.exceptions import ContactRequestNotFound
 from service.leads.schemas import ContactRequestPublic, LeadPublic, StatusChange
 from service.leads.states import LeadStatus
 from service.web.enterprise import bank_names, page
+from service.web.enterprise_requests import lead_ratings
 from service.web.forms import FormReader
 from service.web.pages import PREFIX, Id, SessionDep, page_router, see_other
 from service.web.security import EnterpriseUser, Form, Visitor
@@ -30,6 +31,7 @@ def enterprise_leads(request: Request, session: SessionDep, who: EnterpriseUser)
         leads=leads.recent_leads(session, who.principal, limit=200),
         requests=contact_requests.list_contact_requests(session, who.principal),
         banks=bank_names(session),
+        rated=lead_ratings(session, who),
     )
 
 
