@@ -13,8 +13,10 @@ from sqlmodel import Session
 
 from service.access.policy import Principal
 from service.metrics import answers
+from service.metrics import requests as request_metrics
 from service.metrics import service as metrics
 from service.metrics.answer_schemas import AreaReport, ConversionReport, StallReport
+from service.metrics.request_schemas import RequestReport
 from service.metrics.schemas import AmountGroup, DeclineGroup, FunnelGroup, ReportQuery
 from service.web import charts, district_map
 from service.web.tables import Column, Table
@@ -66,6 +68,14 @@ class Source:
     @cached_property
     def stalls(self) -> StallReport:
         return answers.stalls_report(self.session, self.principal)
+
+    @cached_property
+    def requests(self) -> RequestReport:
+        """Requests and ratings of the page's dates, or of the current quarter."""
+        q = self.query
+        return request_metrics.request_report(
+            self.session, self.principal, None, q.from_date, q.to_date
+        )
 
     def areas(self, group: str) -> AreaReport:
         if group not in self._areas:
@@ -507,3 +517,37 @@ def district_map_of(src: Source, measure: str) -> Markup:
 
 def _figure(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+# --- requests (诉求) and satisfaction ---------------------------------------------------------
+
+
+def _share(part: int, whole: int, rate: float | None) -> str:
+    return "—" if rate is None else f"{_percent(rate)}（{part}/{whole}）"
+
+
+def request_panels(src: Source) -> dict[str, Any]:
+    """The key figures of the two panels, as the page shows them."""
+    r = src.requests
+    scope = r.scope
+    period = scope.quarter or f"{scope.from_date.isoformat()} 至 {scope.to.isoformat()}"
+    closing, total = r.closing, r.satisfaction
+    banks = [
+        f"{b.label} {b.average:.2f} 分（{b.ratings} 条）"
+        for b in reversed(r.satisfaction_by_bank.rows)
+        if b.average is not None
+    ][:3]
+    return {
+        "period": period,
+        "raised": r.raised,
+        "on_time": _share(r.on_time.on_time, r.on_time.answered, r.on_time.rate),
+        "closed": closing.closed,
+        "median_days": "—" if closing.median_days is None else f"{closing.median_days:g} 天",
+        "reopen": _share(closing.reopened, closing.closed, closing.reopen_rate),
+        "overdue": r.open_overdue,
+        "ratings": total.ratings,
+        "average": "—" if total.average is None else f"{total.average:.2f} 分",
+        "lead_ratings": total.lead_ratings,
+        "request_ratings": total.request_ratings,
+        "lowest_banks": banks,
+    }

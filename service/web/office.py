@@ -104,6 +104,7 @@ def office_dashboard(
         charts=dashboard.funnel_charts(tables[0], tables[1]),
         tables=tables,
         answers=dashboard.answer_tables(src),
+        request_panels=dashboard.request_panels(src),
         rate_charts=dashboard.conversion_charts(src),
         stall_chart=dashboard.stall_chart(src),
         district_map=dashboard.district_map_of(src, measure),
