@@ -250,10 +250,13 @@ def bank_requests(
     items: list[AppealPublic] = []
     next_cursor: str | None = None
     capped = False
+    counts = (0, 0)  # waiting for the bank's answer, and of them overdue
     if view == "open":
         found, capped = gather(
             session, who.principal, service.AppealFilters(open_only=True), OPEN_CAP
         )
+        waiting = [a for a in found if a.status == AppealStatus.dispatched]
+        counts = (len(waiting), sum(1 for a in waiting if a.overdue))
         listing = numbered(sorted(found, key=by_due_date), page)
         items = listing.items
     else:
@@ -269,6 +272,7 @@ def bank_requests(
         listing=listing,
         capped=capped,
         cap=OPEN_CAP,
+        counts=counts,
         next_cursor=next_cursor,
         first=cursor is None,
         due_words=lambda a: due_words(a, today),

@@ -259,7 +259,9 @@ def office_request_step(
         codes = [c.code for c in reference.list_categories(session)]
         change["category_code"] = form.choice("category", codes, required=True)
     elif step == Action.merge:
-        change["merge_into_id"] = form.integer("merge_into", 1, 2_147_483_647, required=True)
+        if not form.raw("merge_into"):
+            form.fail("merge_into", "请选择要合并到的诉求。")
+        change["merge_into_id"] = form.integer("merge_into", 1, 2_147_483_647)
     elif step == Action.dispatch:
         active = {d.code for d in reference.list_departments(session, include_inactive=False)}
         handler = _handler(form.raw("handler"), bank_names(session), active)

@@ -140,6 +140,7 @@ def test_the_list_puts_open_ones_first_by_due_date_and_marks_the_overdue(
     assert "剩" in row_html(text, later) and "overdue" not in row_html(text, later)
     assert "匿名企业" in row_html(text, hidden) and desk.firm_name not in row_html(text, hidden)
     assert desk.firm_name in row_html(text, later)
+    assert "待答复 3 件" in text and "其中逾期 1 件" in text
     assert "不合理收费" in text and 'data-label="办理期限"' in text  # a card per row on phones
     ended = browser_as("bank", bank_code=desk.bank_code).get("/web/bank/requests?view=ended")
     assert ended.status_code == 200 and "暂无诉求" in ended.text
@@ -292,3 +293,32 @@ def test_the_ratings_with_their_average(browser_as, session, desk) -> None:
     assert "匿名企业" in text and f'/bank/requests/{unnamed}"' in text
     other = browser_as("bank", bank_code=desk.other_bank_code).get("/web/bank/ratings").text
     assert "暂无评价" in other
+
+
+def test_a_file_over_the_form_limit_is_taken_and_one_over_the_attachment_limit_refused(
+    browser_as, session, desk, memory_store
+) -> None:
+    rid = dispatched(desk)
+    banker = browser_as("bank", bank_code=desk.bank_code)
+    url = f"/web/bank/requests/{rid}"
+    version = str(version_of(session, rid))
+    too_big = PDF + b"0" * (10 * 1024 * 1024)
+    refused = post_form(
+        banker,
+        url,
+        f"{url}/answer",
+        {"text": "见附件", "version": version},
+        files={"file": ("大文件.pdf", too_big, "application/pdf")},
+    )
+    assert refused.status_code == 422 and "附件不能超过 10 MB" in refused.text
+    assert status_of(session, rid) == "dispatched" and memory_store.files == {}
+    two_mb = PDF + b"0" * (2 * 1024 * 1024)  # over the 1 MB of a plain form
+    taken = post_form(
+        banker,
+        url,
+        f"{url}/answer",
+        {"text": "见附件", "version": version},
+        files={"file": ("凭证.pdf", two_mb, "application/pdf")},
+    )
+    assert taken.status_code == 303, taken.text
+    assert list(memory_store.files.values()) == [two_mb]

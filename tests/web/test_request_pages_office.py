@@ -193,6 +193,8 @@ def test_reject_merge_and_withdraw(browser_as, session, desk) -> None:  # noqa: 
         "/api/v1/requests",
         json={"enterprise_id": stranger, "kind": "other", "title": "别家", "description": "别家"},
     ).json()["id"]
+    unchosen = _step(office, session, duplicate, "merge", {"merge_into": ""})
+    assert unchosen.status_code == 422 and "请选择要合并到的诉求" in unchosen.text
     across = _step(office, session, duplicate, "merge", {"merge_into": str(foreign)})
     assert across.status_code == 422 and "只能合并到同一企业" in across.text
     assert status_of(session, duplicate) == "raised"
