@@ -25,6 +25,7 @@ from service.core.concurrency import bump_version
 from service.core.settings import project_root
 from service.demo_activity import seed_demo_activity
 from service.demo_people import seed_demo_people
+from service.demo_requests import seed_demo_requests
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, Project
 from service.enterprises.projects import create_project
@@ -260,6 +261,7 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
     counts.update(seed_demo_people(session, next(iter(ids.values()), None)))
     counts.update(_seed_demo_loans(session, list(ids)[:6]))
     counts.update(seed_demo_activity(session))
+    counts.update(seed_demo_requests(session))
     return counts
 
 

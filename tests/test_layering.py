@@ -27,7 +27,17 @@ RUNGS: list[set[str]] = [
     {"appeals"},  # requests about leads and loans, answered by banks through their events
     {"metrics"},  # reads every domain below it, loans' renewals included
     {"web"},
-    {"main", "cli", "models", "seeding", "demo_activity", "demo_people", "synth", "__init__"},
+    {
+        "main",
+        "cli",
+        "models",
+        "seeding",
+        "demo_activity",
+        "demo_people",
+        "demo_requests",
+        "synth",
+        "__init__",
+    },
 ]
 RUNG = {package: n for n, packages in enumerate(RUNGS) for package in packages}
 APP = RUNG["main"]
