@@ -190,7 +190,6 @@ def _raise_form(
     status: int = 200,
 ) -> HTMLResponse:
     lead_id, loan_id = _id_or_none(values.get("lead_id")), _id_or_none(values.get("loan_id"))
-    limit = get_settings().attachment_max_bytes
     return _render(
         request,
         "enterprise/request_form.html",
@@ -205,7 +204,7 @@ def _raise_form(
         rules=[(str(k), v) for k, v in CHARGE_RULE_LABEL.items()],
         items=[(str(k), v) for k, v in CHARGE_ITEM_LABEL.items()],
         banks=bank_options(session),
-        file_limit=f"{limit / (1024 * 1024):g} MB",
+        file_limit=file_limit(),
         title_max=TITLE_MAX,
         description_max=DESCRIPTION_MAX,
     )
@@ -285,7 +284,7 @@ def check_file(upload: Upload) -> tuple[bytes, str | None] | None:
     content = upload.file.file.read(limit + 1)
     name = attachments.clean_filename(upload.file.filename, "application/octet-stream")
     if len(content) > limit:
-        return content, f"附件「{name}」超过 {limit // (1024 * 1024)} MB，请压缩后再上传。"
+        return content, f"附件「{name}」超过 {file_limit()}，请压缩后再上传。"
     if not content:
         return content, f"附件「{name}」是空文件。"
     if storage.sniff(content) is None:
@@ -403,7 +402,6 @@ def _detail(
         }
         for f in shown.attachments
     ]
-    limit = get_settings().attachment_max_bytes
     return _render(
         request,
         "enterprise/request.html",
@@ -414,7 +412,7 @@ def _detail(
         files=files,
         can_attach=shown.status not in FINAL and len(files) < attachments.MAX_FILES,
         max_files=attachments.MAX_FILES,
-        file_limit=f"{limit / (1024 * 1024):g} MB",
+        file_limit=file_limit(),
         charge_item=CHARGE_ITEM_LABEL.get(shown.charge_item) if shown.charge_item else None,
         actions=[str(a) for a in shown.next_actions],
         action_label={str(a): v for a, v in ACTION_LABEL.items()},
@@ -423,6 +421,13 @@ def _detail(
         score_words=SCORE_WORDS,
         comment_max=COMMENT_MAX,
     )
+
+
+def file_limit() -> str:
+    """The largest file a request takes, in words."""
+    limit = get_settings().attachment_max_bytes
+    mb = limit / (1024 * 1024)
+    return f"{mb:g} MB" if mb >= 1 else f"{limit // 1024} KB"
 
 
 def _size(size: int) -> str:
@@ -551,7 +556,11 @@ def _own(session: Session, principal: Principal, appeal_id: int) -> AppealPublic
 def withdraw_request_confirm(
     request: Request, session: SessionDep, who: EnterpriseUser, appeal_id: Id
 ) -> Response:
-    return _withdraw_confirmation(request, who, _own(session, who.principal, appeal_id))
+    shown = _own(session, who.principal, appeal_id)
+    if Action.withdraw not in shown.next_actions:
+        message = f"诉求当前为「{shown.status_label}」，不能撤回。"
+        raise AppError(message, status=409, code="transition_not_allowed")
+    return _withdraw_confirmation(request, who, shown)
 
 
 @router.post("/enterprise/requests/{appeal_id:int}/withdraw")

@@ -176,6 +176,19 @@ def test_a_text_file_named_pdf_is_refused_and_nothing_is_raised(
     assert _requests(client, firm) == [] and memory_store.files == {}
 
 
+def test_a_file_over_the_limit_is_refused_and_nothing_is_raised(
+    me, client, firm, memory_store, monkeypatch
+) -> None:
+    from service.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "attachment_max_bytes", 1024)
+    big = PDF + b"0" * 1024
+    response = _raise(me, _charge(), ("大文件.pdf", big, "application/pdf"))
+    assert response.status_code == 422
+    assert "「大文件.pdf」超过 1 KB" in _visible(response.text)
+    assert _requests(client, firm) == [] and memory_store.files == {}
+
+
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
@@ -262,6 +275,31 @@ def test_raising_about_a_lead_takes_its_bank(me, client, firm) -> None:
     assert me.get("/web/enterprise/requests/new?lead=abc").status_code == 422
 
 
+def test_no_code_reaches_a_request_page(me, client, firm) -> None:
+    from service.appeals.kinds import AppealKind, ChargeItem, ChargeRule
+    from service.appeals.states import Action, AppealStatus
+
+    request_id = _id_of(_raise(me, _charge(), ("a.pdf", PDF, "application/pdf")))
+    _closed(client, request_id)
+    banks = client.get("/api/v1/banks", params={"limit": 200}).json()["items"]
+    codes = {b["code"] for b in banks} | {"charges"}
+    for enum in (AppealKind, ChargeItem, ChargeRule, AppealStatus, Action):
+        codes |= {member.value for member in enum}
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])("
+        + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True))
+        + r"|key:\d+|user:\d+)(?![A-Za-z0-9_-])"
+    )
+    for path in (
+        "/web/enterprise/requests",
+        "/web/enterprise/requests/new",
+        f"/web/enterprise/requests/{request_id}",
+    ):
+        response = me.get(path)
+        assert response.status_code == 200, path
+        assert not set(pattern.findall(_visible(response.text))), path
+
+
 # --- following one: confirm, reopen once, withdraw ------------------------------------------
 
 
@@ -331,6 +369,7 @@ def test_withdrawing_asks_for_confirmation(me, client, firm) -> None:
     assert client.get(f"/api/v1/requests/{request_id}").json()["status"] == "withdrawn"
     shown = me.get(response.headers["location"]).text
     assert "诉求已撤回" in shown and f"{page}/files" not in shown  # no more uploads
+    assert confirm not in shown and me.get(confirm).status_code == 409
 
 
 def test_adding_a_file_later(me, client, firm, memory_store) -> None:
