@@ -10,7 +10,7 @@ from service.appeals.exceptions import CategoryNotFound, DepartmentExists, Depar
 from service.appeals.models import AppealCategory, Department
 from service.appeals.schemas import CategoryUpdate, DepartmentCreate, DepartmentUpdate
 from service.core.concurrency import check_version
-from service.core.models import utcnow
+from service.core.models import refuse_nulls, utcnow
 
 
 def list_departments(session: Session, include_inactive: bool = True) -> list[Department]:
@@ -42,6 +42,7 @@ def update_department(
     if row is None:
         raise DepartmentNotFound(f"部门 '{code}' 不存在")
     check_version(expected_version, row.version, "部门")
+    refuse_nulls(Department, data.model_dump(exclude_unset=True))
     if data.name is not None:
         row.name = data.name.strip()
     if data.active is not None:
@@ -71,6 +72,7 @@ def update_category(
     if row is None:
         raise CategoryNotFound(f"未知的诉求类别 '{code}'")
     check_version(expected_version, row.version, "诉求类别")
+    refuse_nulls(AppealCategory, data.model_dump(exclude_unset=True))
     if data.name is not None:
         row.name = data.name.strip()
     if data.due_working_days is not None:

@@ -34,6 +34,8 @@ def _targets(client) -> dict[str, str]:
         "/api/v1/banks/{bank_code}": f"/api/v1/banks/{bank['code']}",
         "/api/v1/products/{product_code}": f"/api/v1/products/{product['code']}",
         "/api/v1/needs/{need_id}": f"/api/v1/needs/{need['id']}",
+        "/api/v1/departments/{code}": "/api/v1/departments/wx-jrj",
+        "/api/v1/request-categories/{code}": "/api/v1/request-categories/other",
     }
 
 
