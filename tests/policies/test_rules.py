@@ -227,3 +227,76 @@ def test_loans_the_scheme_does_not_cover() -> None:
     before = loan(2, 1000, 345, date(2025, 6, 1), date(2026, 6, 1))  # disbursed before the scheme
     result = evaluate(SUBSIDY, firm(loans=(other, before)), AS_OF)
     assert not result.eligible and result.missing == ("没有本贴息方案覆盖的贷款",)
+
+
+def test_the_citys_policies_as_data_become_these_rules() -> None:
+    import json
+    from pathlib import Path
+
+    from service.policies.parameters import Parameters, to_rule
+
+    path = Path(__file__).resolve().parents[2] / "seed" / "reference" / "policies.json"
+    rules = {}
+    for policy in json.loads(path.read_text(encoding="utf-8")):
+        for v in policy["versions"]:
+            rules[policy["code"]] = to_rule(
+                policy["code"],
+                v["version"],
+                policy["name"],
+                date.fromisoformat(v["effective_from"]),
+                None,
+                Parameters.model_validate(v["parameters"]),
+            )
+    tech = rules["tech-transformation"]
+    assert (tech.tiers, tech.cap_per_year_fen, tech.max_years, tech.min_base_fen) == (
+        TECH.tiers,
+        TECH.cap_per_year_fen,
+        TECH.max_years,
+        TECH.min_base_fen,
+    )
+    amounts = {code: rule.amount_fen for code, rule in rules.items() if rule.amount_fen}
+    assert amounts == {
+        "green-national": 80 * WAN,
+        "green-provincial": 50 * WAN,
+        "green-design": 50 * WAN,
+        "little-giant-first": 50 * WAN,
+        "little-giant-renewal": 30 * WAN,
+        "srdi-first": 30 * WAN,
+        "srdi-renewal": 20 * WAN,
+        "key-lab": 200 * WAN,
+    }
+    assert rules["key-lab"].discretionary and rules["little-giant-renewal"].award == Award.renewal
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"scheme": "qualification_award", "amount_fen": 1},
+        {"scheme": "qualification_award", "qualification_types": ["x"]},
+        {
+            "scheme": "qualification_award",
+            "qualification_types": ["x"],
+            "amount_fen": 1,
+            "once": False,
+        },
+        {"scheme": "tech_transformation", "project_kinds": ["x"], "once": False},
+        {
+            "scheme": "tech_transformation",
+            "project_kinds": ["x"],
+            "once": False,
+            "tiers": [{"from_fen": 2, "rate_bp": 1}, {"from_fen": 1, "rate_bp": 2}],
+        },
+        {"scheme": "interest_subsidy", "once": False},
+        {"scheme": "interest_subsidy", "share_bp": 10_001, "once": False},
+        {"scheme": "qualification_award", "qualification_types": ["x"], "amount_fen": 10**14},
+        {"scheme": "nonsense"},
+        {"scheme": "interest_subsidy", "share_bp": 5000, "once": False, "formula": "=1+1"},
+    ],
+)
+def test_incomplete_or_wrong_parameters_are_refused(parameters: dict) -> None:
+    from pydantic import ValidationError
+
+    from service.policies.parameters import Parameters
+
+    with pytest.raises(ValidationError):
+        Parameters.model_validate(parameters)
