@@ -123,7 +123,7 @@ RULES = [
         "x",
         Scheme.qualification_award,
         date(2025, 1, 1),
-        date(2026, 3, 31),
+        date(2026, 9, 30),
         size_classes=frozenset({"small", "micro"}),
         qualification_types=frozenset({"high_tech"}),
         award=Award.any,
