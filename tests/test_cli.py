@@ -90,6 +90,7 @@ def test_worker_once_runs_what_is_queued(tmp_path: Path) -> None:
         ("matching.product_changed", "done", 1),
         ("leads.deadline_check", "done", 1),
         ("loans.reminders", "done", 1),
+        ("requests.overdue_check", "done", 1),
     ]
     assert _run("worker", "--poll", "0", db=db).returncode != 0
 

@@ -389,7 +389,9 @@ def office_department(
         form.fail("name", "名称至少 2 个字。")
     active = form.choice("active", ["true", "false"])
     version = form.integer("version", 1, 2_147_483_647, required=True)
-    change = DepartmentUpdate(name=name, active=None if active is None else active == "true")
+    # Only what the form gave: a field left out is unchanged (a null would ask to empty it).
+    given = {"name": name, "active": None if active is None else active == "true"}
+    change = DepartmentUpdate(**{k: v for k, v in given.items() if v is not None})
     done = form.run(
         lambda: reference.update_department(session, who.principal, code, change, version),
         session.rollback,
