@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
@@ -17,7 +17,7 @@ from service.appeals.models import (
     Department,
     ServiceRating,
 )
-from service.appeals.states import AppealStatus
+from service.appeals.states import OPEN, AppealStatus
 from service.core.database import ROW_LOCK
 from service.enterprises.models import Enterprise
 from service.products.models import Bank
@@ -90,7 +90,14 @@ def attachments_of(
 
 
 def count_attachments(session: Session, appeal_id: int) -> int:
-    return len(attachments_of(session, [appeal_id])[appeal_id])
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AppealAttachment)
+            .where(col(AppealAttachment.appeal_id) == appeal_id)
+        )
+        or 0
+    )
 
 
 def enterprise_facts(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
@@ -204,13 +211,7 @@ def open_appeals_of(session: Session, enterprise_id: int, exclude: int) -> list[
             select(Appeal).where(
                 col(Appeal.enterprise_id) == enterprise_id,
                 col(Appeal.id) != exclude,
-                or_(
-                    col(Appeal.status) == AppealStatus.raised,
-                    col(Appeal.status) == AppealStatus.accepted,
-                    col(Appeal.status) == AppealStatus.dispatched,
-                    col(Appeal.status) == AppealStatus.answered,
-                    col(Appeal.status) == AppealStatus.reopened,
-                ),
+                col(Appeal.status).in_([str(status) for status in OPEN]),
             )
         )
     )

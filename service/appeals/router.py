@@ -2,6 +2,7 @@
 and categories the office keeps, and satisfaction ratings."""
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import (
     APIRouter,
@@ -229,8 +230,6 @@ def get_attachment(
     attachment_id: Annotated[int, Path(ge=1, le=2_147_483_647), Digits],
 ) -> Response:
     row, content = attachments.read(session, principal, request_id, attachment_id)
-    from urllib.parse import quote
-
     return Response(
         content,
         media_type=row.media_type,

@@ -287,9 +287,6 @@ def _subsidies(rule: Rule, c: Columns, as_of: date, base: np.ndarray) -> np.ndar
     subsidy = interest * rule.share_bp // BP
     if rule.cap_per_loan_fen is not None:
         np.minimum(subsidy, rule.cap_per_loan_fen, out=subsidy)
-    has_loan = np.zeros(c.count, dtype=bool)
-    has_loan[c.l_enterprise[covered]] = True
     totals = np.zeros(c.count, dtype=I64)
     np.add.at(totals, c.l_enterprise[covered], subsidy[covered])
-    totals = _less_granted(rule, c, year, totals, base)
-    return totals
+    return _less_granted(rule, c, year, totals, base)
