@@ -37,6 +37,8 @@ from service.loans.wiring import connect as connect_loans
 from service.matching.router import router as matching_router
 from service.matching.wiring import connect as connect_matching
 from service.metrics.router import router as metrics_router
+from service.policies.router import router as policies_router
+from service.policies.wiring import connect as connect_policies
 from service.products.router import router as products_router
 from service.products.wiring import connect as connect_products
 from service.taxonomy.router import router as taxonomy_router
@@ -142,6 +144,7 @@ def create_app() -> FastAPI:
     api.include_router(leads_router)
     api.include_router(loans_router)
     api.include_router(appeals_router)
+    api.include_router(policies_router)
     api.include_router(lists_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
@@ -196,6 +199,7 @@ def wire() -> None:
     connect_leads()
     connect_loans()
     connect_appeals()
+    connect_policies()
     connect_access()
 
 

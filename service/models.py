@@ -32,6 +32,13 @@ from service.leads.models import (
 from service.lists.models import LibraryRelease, ListEntry, ListImport, ReleaseItem
 from service.loans.models import BridgeApplication, Loan, LoanReminder, ReminderRun, RenewalCase
 from service.matching.models import EnterpriseMatch, FinancingNeed, NeedMatch, ScoringConfigRow
+from service.policies.models import (
+    Entitlement,
+    Policy,
+    PolicyGrant,
+    PolicyNotice,
+    PolicyVersion,
+)
 from service.products.models import Bank, Product, ProductVersion
 from service.taxonomy.models import (
     Cluster,
@@ -44,6 +51,11 @@ from service.taxonomy.models import (
 )
 
 __all__ = [
+    "Entitlement",
+    "Policy",
+    "PolicyGrant",
+    "PolicyNotice",
+    "PolicyVersion",
     "Appeal",
     "AppealAttachment",
     "AppealCategory",

@@ -25,6 +25,7 @@ from service.core.concurrency import bump_version
 from service.core.settings import project_root
 from service.demo_activity import seed_demo_activity
 from service.demo_people import seed_demo_people
+from service.demo_policies import seed_demo_policies
 from service.demo_requests import seed_demo_requests
 from service.enterprises import service as enterprises
 from service.enterprises.models import Enterprise, Project
@@ -32,6 +33,7 @@ from service.enterprises.projects import create_project
 from service.enterprises.schemas import EnterpriseCreate, ProjectCreate
 from service.matching.models import ScoringConfigRow
 from service.matching.rematch import on_enterprise_changed
+from service.policies.reference import seed_policies
 from service.products import queries as product_queries
 from service.products import service as products
 from service.products.models import Bank
@@ -142,6 +144,8 @@ def seed_reference(session: Session, seed_dir: Path | None = None) -> Counter:
     else:
         counts["scoring_config.unchanged"] += 1
     _seed_appeal_reference(session, ref, counts)
+    session.flush()
+    seed_policies(session, _load(ref / "policies.json"), counts)
     session.commit()
     banks_file, products_file = ref / "banks.json", ref / "products.json"
     if banks_file.exists():
@@ -262,6 +266,7 @@ def seed_demo(session: Session, seed_dir: Path | None = None) -> Counter:
     counts.update(_seed_demo_loans(session, list(ids)[:6]))
     counts.update(seed_demo_activity(session))
     counts.update(seed_demo_requests(session))
+    counts.update(seed_demo_policies(session))
     return counts
 
 

@@ -3,7 +3,7 @@ package, never up. A lower layer that needs a higher one's data gets it by an ev
 (``core.events``) or a provider the higher one registers in its ``wiring.py``.
 
     core ← access ← jobs ← taxonomy ← enterprises, products ← matching ← leads
-         ← loans, lists ← appeals, policies ← metrics ← web ← app (main, cli, models, seeding, synth)
+         ← loans, lists ← appeals ← policies ← metrics ← web ← app (main, cli, models, seeding, synth)
 
 Packages on one rung (enterprises and products; loans and lists) do not import each other; the
 app's modules, which assemble everything, may. Also: no file of ``service/`` is longer than the limit a reader can hold in their head."""
@@ -24,9 +24,11 @@ RUNGS: list[set[str]] = [
     {"matching"},
     {"leads"},
     {"loans", "lists"},
-    # requests about leads and loans, answered by banks through their events; support
-    # policies evaluated on the libraries, loans and awards
-    {"appeals", "policies"},
+    # requests about leads and loans, answered by banks through their events
+    {"appeals"},
+    # support policies evaluated on the libraries, loans and awards; run by the departments
+    # requests are dispatched to
+    {"policies"},
     {"metrics"},  # reads every domain below it, loans' renewals included
     {"web"},
     {
@@ -37,6 +39,7 @@ RUNGS: list[set[str]] = [
         "demo_activity",
         "demo_people",
         "demo_requests",
+        "demo_policies",
         "synth",
         "__init__",
     },

@@ -292,6 +292,7 @@ def commit_import(
     applied: Counter[str] = Counter()
     applied[RowAction.rejected.value] = record.counts.get(RowAction.rejected.value, 0)
     changed: list[int] = []
+    with_projects: list[int] = []
     after = 0
     done = 0
     try:
@@ -321,7 +322,7 @@ def commit_import(
             if kind == ImportKind.enterprise:
                 changed += apply_enterprises(session, principal, plans, now)
             else:
-                apply_projects(session, principal, plans, now)
+                with_projects += apply_projects(session, principal, plans, now)
             update_rows(
                 session,
                 ROW,
@@ -343,6 +344,8 @@ def commit_import(
                 if isinstance(instance, Enterprise):
                     session.expire(instance)
             emit(session, "enterprises.changed", enterprise_ids=changed)
+        if with_projects:
+            emit(session, "projects.changed", enterprise_ids=sorted(set(with_projects)))
         record.status = ImportStatus.committed
         record.committed_by = principal.ref
         record.committed_at = now

@@ -150,7 +150,8 @@ def _apply_contacts(
 
 def apply_projects(
     session: Session, principal: Principal, plans: Sequence[merge.Plan], now: datetime
-) -> None:
+) -> list[int]:
+    """Write the planned projects; returns the enterprises whose projects were written."""
     new: list[dict[str, Any]] = [
         {
             **{c: p.columns.get(c) for c in _PROJECT_COLUMNS},
@@ -192,3 +193,4 @@ def apply_projects(
         )
     update_rows(session, PROJECT, changed)
     audit.write(session, principal, changes)
+    return sorted({change.enterprise_id for change in changes if change.enterprise_id is not None})

@@ -16,6 +16,7 @@ from service.access.policy import Principal, ensure_sees_enterprise, enterprise_
 from service.core.concurrency import bump_version, check_version
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
+from service.core.events import emit
 from service.core.models import refuse_nulls, row_dict
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.enterprises import queries
@@ -86,6 +87,8 @@ def create_project(session: Session, data: ProjectCreate, principal: Principal =
     )
     project = Project(**{**data.model_dump(), "cluster_code": cluster})
     session.add(project)
+    session.flush()
+    emit(session, "projects.changed", enterprise_ids=[project.enterprise_id])
     session.commit()
     session.refresh(project)
     return project
@@ -115,6 +118,7 @@ def update_project(
     for field, value in changes.items():
         setattr(project, field, value)
     bump_version(session, Project, project, "项目信息")
+    emit(session, "projects.changed", enterprise_ids=[project.enterprise_id])
     session.commit()
     session.refresh(project)
     return project

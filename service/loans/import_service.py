@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from service.access.models import Role
 from service.access.policy import Principal, between_scope, require, sees_bank
+from service.core.events import emit
 from service.core.models import today_local, utcnow
 from service.core.tables import FileError, read_table
 from service.loans import imports, queries
@@ -105,6 +106,7 @@ def import_loans(
         for known in queries.loans_by_contract(session, bank, numbers):
             existing[(bank, known.contract_no)] = known
     today = today_local()
+    touched: set[int] = set()
     for bank, row, enterprise_id, product_id in good:
         assert row.contract_no is not None
         values: dict[str, Any] = {
@@ -119,6 +121,7 @@ def import_loans(
         loan = existing.get((bank, row.contract_no))
         if loan is None:
             report.created += 1
+            touched.add(enterprise_id)
             status = LoanStatus(row.status or LoanStatus.active)
             session.add(
                 Loan(
@@ -147,6 +150,7 @@ def import_loans(
             report.unchanged += 1
             continue
         report.updated += 1
+        touched |= {enterprise_id, loan.enterprise_id}
         for key_name, value in changed.items():
             setattr(loan, key_name, value)
         loan.version += 1
@@ -154,5 +158,8 @@ def import_loans(
     if dry_run:
         session.rollback()
     else:
+        if touched:
+            session.flush()
+            emit(session, "loans.changed", enterprise_ids=sorted(touched))
         session.commit()
     return report

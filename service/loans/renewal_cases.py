@@ -169,6 +169,7 @@ def _renew(
         renewed_from_id=loan.id,
     )
     session.add(new)
+    emit(session, "loans.changed", enterprise_ids=[loan.enterprise_id])
     loan.status = LoanStatus.renewed
     loan.closed_date = on
     loan.version += 1

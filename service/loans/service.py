@@ -25,6 +25,7 @@ from service.access.policy import (
 )
 from service.core.database import ROW_LOCK
 from service.core.errors import Unprocessable
+from service.core.events import emit
 from service.core.pagination import Page, PageParams, cursor_key, make_page
 from service.enterprises.models import Enterprise
 from service.leads.models import Lead
@@ -115,6 +116,7 @@ def on_lead_disbursed(
         )
     )
     session.flush()
+    emit(session, "loans.changed", enterprise_ids=[lead.enterprise_id])
 
 
 def _enterprise_id(
@@ -176,6 +178,8 @@ def create_loan(session: Session, principal: Principal, data: LoanCreate) -> Loa
     )
     check_new_contract(session, bank_code, loan.contract_no)
     session.add(loan)
+    session.flush()
+    emit(session, "loans.changed", enterprise_ids=[loan.enterprise_id])
     session.commit()
     named = data.enterprise_id is None
     return loans_public(session, principal, [loan], named_by_code=named)[0]

@@ -177,6 +177,29 @@ class Result:
     period: str
 
 
+def evaluate_policy_all(rules: Sequence[Rule], c: Columns, as_of: date) -> Result:
+    """``rules.evaluate_policy`` over the library: for an award, each enterprise's newest
+    version that finds one (a version that finds it already paid stops the search); for a
+    yearly scheme, the version in force on ``as_of``."""
+    begun = [r for r in rules if r.effective_from <= as_of]
+    if not begun:
+        return evaluate_all(rules[-1], c, as_of)
+    current = begun[0]
+    if current.scheme != Scheme.qualification_award:
+        return evaluate_all(current, c, as_of)
+    amounts = np.zeros(c.count, dtype=I64)
+    decided = np.zeros(c.count, dtype=bool)
+    if current.once:
+        decided[c.g_enterprise[_granted(current, c)]] = True
+    for rule in begun:
+        result = evaluate_all(rule, c, as_of)
+        rows = result.rows[~decided[result.rows]]
+        amounts[rows] = result.amounts[~decided[result.rows]]
+        decided[rows] = True
+    rows = np.flatnonzero(amounts > 0).astype(np.int32)
+    return Result(rows, amounts[rows], "once")
+
+
 def evaluate_all(rule: Rule, c: Columns, as_of: date) -> Result:
     period = "once" if rule.scheme == Scheme.qualification_award else str(as_of.year)
     if not rule.in_force(as_of):
@@ -273,13 +296,12 @@ def _subsidies(rule: Rule, c: Columns, as_of: date, base: np.ndarray) -> np.ndar
         qualified = np.zeros(c.count, dtype=bool)
         qualified[c.q_enterprise[np.isin(c.q_type, c.types.codes(rule.loan_qualifications))]] = True
         covered &= qualified[c.l_enterprise]
-    first, last = (
-        day_number(rule.effective_from),
-        None if rule.effective_to is None else day_number(rule.effective_to),
-    )
+    # Loans disbursed while the policy is in force (under any of its versions).
+    first = day_number(rule.policy_from or rule.effective_from)
+    end = rule.policy_to if rule.policy_from is not None else rule.effective_to
     covered &= c.l_start >= first
-    if last is not None:
-        covered &= c.l_start <= last
+    if end is not None:
+        covered &= c.l_start <= day_number(end)
     start = np.maximum(c.l_start, day_number(date(year, 1, 1)))
     end = np.minimum(c.l_end, min(day_number(date(year + 1, 1, 1)), day_number(as_of) + 1))
     days = np.maximum(end - start, 0).astype(I64)

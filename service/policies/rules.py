@@ -14,6 +14,7 @@ year's interest, the subsidy of it — and never exceeds a cap; the figures are 
 rule allows (the office approves the amount: ``discretionary`` rules are decided on
 assessment, 择优)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -52,8 +53,12 @@ class Rule:
     version: int
     name: str
     scheme: Scheme
-    effective_from: date
+    effective_from: date  # this version's days: the awards it pays for fall in them
     effective_to: date | None = None
+    # The policy's days, over all its versions (None: this version's): a policy is in force,
+    # and covers loans disbursed, from its first version to its last one's end.
+    policy_from: date | None = None
+    policy_to: date | None = None
     private_only: bool = True
     in_area_only: bool = True
     size_classes: frozenset[str] | None = None
@@ -80,7 +85,10 @@ class Rule:
     documents: tuple[str, ...] = ()
 
     def in_force(self, on: date) -> bool:
-        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+        """Whether the policy is in force on ``on`` (under this version or another)."""
+        start = self.policy_from or self.effective_from
+        end = self.policy_to if self.policy_from is not None else self.effective_to
+        return start <= on and (end is None or on <= end)
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,7 @@ def evaluate(rule: Rule, facts: Facts, as_of: date) -> Evaluation:
     missing: list[str] = []
     reasons: list[str] = []
     if not rule.in_force(as_of):
-        missing.append(f"政策版本 {rule.version} 不在有效期内")
+        missing.append("政策不在有效期内")
     if rule.private_only:
         if facts.private is True:
             reasons.append("民营企业")
@@ -192,6 +200,26 @@ def evaluate(rule: Rule, facts: Facts, as_of: date) -> Evaluation:
     if rule.scheme == Scheme.tech_transformation:
         return _tech_transformation(rule, facts, as_of, reasons)
     return _interest_subsidy(rule, facts, as_of, reasons)
+
+
+def evaluate_policy(rules: Sequence[Rule], facts: Facts, as_of: date) -> Evaluation:
+    """A policy over all its versions (``rules``, newest first, each with its own days): an
+    award is paid by the version in force on the day it was awarded, so the newest version
+    that finds one decides; a yearly scheme by the version in force on ``as_of``."""
+    begun = [r for r in rules if r.effective_from <= as_of]
+    if not begun:
+        return evaluate(rules[-1], facts, as_of)
+    current = begun[0]
+    if current.scheme != Scheme.qualification_award:
+        return evaluate(current, facts, as_of)
+    first = evaluate(current, facts, as_of)
+    if first.eligible:
+        return first
+    for rule in begun[1:]:
+        earlier = evaluate(rule, facts, as_of)
+        if earlier.eligible or "已获此项奖励（一次性）" in earlier.missing:
+            return earlier
+    return first
 
 
 def _refused(rule: Rule, reasons: list[str], missing: list[str], **more: object) -> Evaluation:
