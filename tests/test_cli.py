@@ -91,6 +91,7 @@ def test_worker_once_runs_what_is_queued(tmp_path: Path) -> None:
         ("leads.deadline_check", "done", 1),
         ("loans.reminders", "done", 1),
         ("requests.overdue_check", "done", 1),
+        ("policies.daily", "done", 1),
     ]
     assert _run("worker", "--poll", "0", db=db).returncode != 0
 
