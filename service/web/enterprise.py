@@ -1,7 +1,8 @@
 """The enterprise portal: its profile and sharing choice, and its recommendations as a list a
 finance person can compare (one row per product, sortable, details on demand), with the near
-misses and an application per product that says so once made. Needs, leads and loans are
-``enterprise_needs``, ``enterprise_leads`` and ``enterprise_loans``; what they share (the
+misses, an application per product that says so once made, and beside them the largest
+support policies it is entitled to. Needs, leads, loans and policies are ``enterprise_needs``,
+``enterprise_leads``, ``enterprise_loans`` and ``enterprise_policies``; what they share (the
 messages after an action, banks by name) is here.
 
 An enterprise sees and changes only its own objects: the use cases see to it."""
@@ -24,6 +25,8 @@ from service.leads.schemas import LeadPublic
 from service.leads.states import OPEN
 from service.matching import recommendations
 from service.matching.schemas import Recommendation
+from service.policies import service as policies
+from service.policies.schemas import EntitlementPublic
 from service.products import service as products
 from service.products.schemas import ProductPublic
 from service.products.service import ProductFilters
@@ -236,6 +239,13 @@ def recommendation_rows(
     return rows
 
 
+def top_entitlements(session: Session, who: Visitor, limit: int = 3) -> list[EntitlementPublic]:
+    """The largest policies the enterprise is entitled to now, for the panel beside its
+    recommendations (the full list is the policies page)."""
+    found = policies.entitlements(session, who.principal, enterprise_id_of(who))
+    return [e for e in found if e.eligible][:limit]
+
+
 def _none_last(value: float | int | None, big: float = float("inf")) -> float:
     return big if value is None else float(value)
 
@@ -301,6 +311,7 @@ def enterprise_recommendations(
         chosen=need,
         sort=sort,
         sorts={key: heading for key, (heading, _) in SORTS.items()},
+        entitled=top_entitlements(session, who),
     )
 
 

@@ -1,7 +1,8 @@
 """The enterprise's loans and what it can do next about each: ask its bank about renewal, apply
 for the 转贷应急资金 bridge fund once the bank has committed the renewal (with the fund's quote:
 the amount it may borrow, the days, the fee), and see its account manager and its bank by
-name."""
+name; a loan an interest-subsidy policy covers shows the rate after the subsidy and this
+year's subsidy so far (``policies.loan_rates``)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,9 @@ from service.loans import bridge_applications as bridges
 from service.loans import service as loans
 from service.loans.renewal import FINAL
 from service.loans.schemas import BridgeQuote, BridgeRequest, LoanPublic
-from service.web.enterprise import bank_names, page
+from service.policies import loan_rates
+from service.policies.loan_rates import LoanSubsidy
+from service.web.enterprise import bank_names, enterprise_id_of, page
 from service.web.forms import FormReader
 from service.web.pages import PREFIX, Id, SessionDep, first_page, page_router, see_other
 from service.web.security import EnterpriseUser, Form, Visitor
@@ -39,6 +42,7 @@ class LoanView:
     quote: BridgeQuote | None  # shown only when the fund would take the application
     bridge_status: str | None  # an application under way
     bridge_reasons: list[str]  # why the fund would not take one now
+    subsidies: list[LoanSubsidy]  # interest-subsidy policies that cover it
 
 
 def _quote(
@@ -70,6 +74,7 @@ def loan_views(session: Session, who: Visitor) -> list[LoanView]:
     applications = first_page(lambda p: bridges.list_bridges(session, who.principal, p))
     under_way = {a.loan_id: str(a.status) for a in applications if a.status in OPEN_BRIDGE}
     names = bank_names(session)
+    subsidised = loan_rates.loan_subsidies(session, who.principal, enterprise_id_of(who))
     views = []
     for loan in shown:
         settled = loan.renewal is not None and loan.renewal.status in FINAL
@@ -84,6 +89,7 @@ def loan_views(session: Session, who: Visitor) -> list[LoanView]:
                 quote=quote,
                 bridge_status=under_way.get(loan.id),
                 bridge_reasons=reasons,
+                subsidies=subsidised.get(loan.id, []),
             )
         )
     return views
