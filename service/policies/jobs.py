@@ -300,6 +300,7 @@ def _add(
                 ]
             )
             .on_conflict_do_nothing(index_elements=["entitlement_id"])
+            .returning(col(PolicyNotice.id))  # only the rows written here
         )
-        notified += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        notified += len(result.all())
     return notified
