@@ -11,7 +11,16 @@ from service.core.database import get_session
 from service.core.errors import problem_responses
 from service.core.tables import EXPORT_MEDIA_TYPES
 from service.core.types import IsoDate
-from service.metrics import answer_exports, answers, exports, request_report, requests, service
+from service.metrics import (
+    answer_exports,
+    answers,
+    exports,
+    policies,
+    policy_report,
+    request_report,
+    requests,
+    service,
+)
 from service.metrics.answer_schemas import (
     AnswerFormat,
     AreaGroup,
@@ -19,6 +28,7 @@ from service.metrics.answer_schemas import (
     ConversionReport,
     StallReport,
 )
+from service.metrics.policy_schemas import PolicyReport
 from service.metrics.request_schemas import RequestReport
 from service.metrics.schemas import (
     AmountGroup,
@@ -472,6 +482,66 @@ def request_quarterly(
     principal: Caller, session: SessionDep, quarter: QuarterParam = None
 ) -> Response:
     content, filename = request_report.quarterly_workbook(session, principal, quarter)
+    return Response(
+        content=content,
+        media_type=EXPORT_MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- support policies (政策直达) ------------------------------------------------------------
+
+YearParam = Annotated[
+    int | None,
+    Query(ge=2000, le=2100, description="The year covered (this year by default)", examples=[2026]),
+]
+POLICY_DEFINITIONS = (
+    " A yearly policy counts the year's periods; a one-off award counts in the year its "
+    "entitlement was found (Asia/Shanghai), an award recorded without one in the year it was "
+    "applied for. Entitled: current entitlements (lapsed ones left out) and their amounts, the "
+    "most the rules allow; estimated: those not yet approved or paid; awaiting: those applied "
+    "for and not yet decided. Applied: awards recorded, every status; approved: approved or "
+    "paid, with the amount approved; paid: with the amount paid. Budget: the version in force "
+    "today (31 December of a past year); left: the budget less the year's approvals (a one-off "
+    "award's budget is in all: less every year's)."
+)
+
+
+@router.get(
+    "/metrics/policies",
+    operation_id="metricsPolicies",
+    summary="Support policies (政策直达): entitlements, awards and budgets",
+    description="Per policy, per district and per industrial cluster (with its tier): the "
+    "current entitlements of the year (count, enterprises, amount), those not yet awarded, "
+    "the awards applied for, approved, paid and rejected with their amounts (fen), and each "
+    "policy's budget, what is drawn on it and what is left. Office only." + POLICY_DEFINITIONS,
+    response_model=PolicyReport,
+    responses=problem_responses(403, 422),
+)
+def policy_metrics(principal: Caller, session: SessionDep, year: YearParam = None) -> PolicyReport:
+    return policies.policy_report(session, principal, year)
+
+
+@router.get(
+    "/metrics/policies.xlsx",
+    operation_id="metricsPoliciesWorkbook",
+    summary="The year's support-policy report, as a workbook",
+    description="One XLSX workbook of `/metrics/policies`: 概况 (each figure and what it "
+    "means), 按政策, 按区县, 按产业集群, and 企业明细 (every current entitlement of the year: "
+    "enterprise, credit code, district, cluster, policy, period, amount in 元, the day it was "
+    "found, the award's status and amounts). Text cells are text, never formulas. Office only."
+    + POLICY_DEFINITIONS,
+    responses={
+        200: {
+            "content": {
+                EXPORT_MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}
+            }
+        },
+        **problem_responses(403, 422),
+    },
+)
+def policy_workbook(principal: Caller, session: SessionDep, year: YearParam = None) -> Response:
+    content, filename = policy_report.yearly_workbook(session, principal, year)
     return Response(
         content=content,
         media_type=EXPORT_MEDIA_TYPES["xlsx"],

@@ -22,6 +22,7 @@ from service.web import (
     enterprise_requests,
     office,
     office_library,
+    office_policies,
     office_requests,
     signin,
 )
@@ -44,6 +45,7 @@ for part in (
     office,
     office_library,
     office_requests,
+    office_policies,
     account,
 ):
     router.include_router(part.router)
