@@ -5,7 +5,8 @@ policy_version: its rule as parameters with effective dates and a budget, writte
 policy_entitlement: what an enterprise is entitled to under a policy for a period ("once" or
 the year), current or lapsed, one per (enterprise, policy, period); policy_notice: the one
 notice of an entitlement; policy_grant: the award the office recorded (applied, approved with
-an amount, paid, rejected), one per (enterprise, policy, period).
+an amount, paid, rejected), one per (enterprise, policy, period). Webhook endpoints and events
+of a district office: a district instead of a bank (exactly one of the two).
 
 Revision ID: 0019
 Revises: 0018
@@ -120,9 +121,27 @@ def upgrade() -> None:
     with op.batch_alter_table('policy_notice', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_policy_notice_enterprise_id'), ['enterprise_id'], unique=False)
 
+    # A district office's webhook endpoints and events: a district instead of a bank.
+    for table in ('bank_event', 'webhook_endpoint'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('district_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+            batch_op.alter_column('bank_code', existing_type=sa.VARCHAR(length=32), nullable=True)
+            batch_op.create_foreign_key(batch_op.f(f'fk_{table}_district_code_district'), 'district', ['district_code'], ['code'])
+            batch_op.create_check_constraint(batch_op.f(f'ck_{table}_one_audience'), '(bank_code IS NULL) <> (district_code IS NULL)')
 
 
 def downgrade() -> None:
+    # District offices' endpoints, their deliveries and events go with the column.
+    op.execute("DELETE FROM webhook_delivery WHERE endpoint_id IN (SELECT id FROM webhook_endpoint WHERE bank_code IS NULL)")
+    op.execute("DELETE FROM webhook_delivery WHERE event_id IN (SELECT id FROM bank_event WHERE bank_code IS NULL)")
+    op.execute("DELETE FROM webhook_endpoint WHERE bank_code IS NULL")
+    op.execute("DELETE FROM bank_event WHERE bank_code IS NULL")
+    for table in ('webhook_endpoint', 'bank_event'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f(f'ck_{table}_one_audience'), type_='check')
+            batch_op.drop_constraint(batch_op.f(f'fk_{table}_district_code_district'), type_='foreignkey')
+            batch_op.alter_column('bank_code', existing_type=sa.VARCHAR(length=32), nullable=False)
+            batch_op.drop_column('district_code')
     with op.batch_alter_table('policy_notice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_policy_notice_enterprise_id'))
 

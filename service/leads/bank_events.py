@@ -67,6 +67,17 @@ def publish(session: Session, bank_code: str, kind: str, data: dict[str, Any]) -
     return _add_event(session, bank_code, _next_seq(session, bank_code), kind, data, None)
 
 
+def publish_to_district(
+    session: Session, district_code: str, kind: str, data: dict[str, Any]
+) -> BankEvent:
+    """An event for a district office (no bank's feed: ``seq`` 0); its endpoints get it."""
+    event = BankEvent(district_code=district_code, seq=0, type=kind, data=data)
+    session.add(event)
+    session.flush()
+    emit(session, EVENT_ADDED, bank_event=event)
+    return event
+
+
 def _add_event(
     session: Session, bank_code: str, seq: int, kind: str, data: dict[str, Any], lead_id: int | None
 ) -> BankEvent:

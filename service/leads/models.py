@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.core.models import BigId, JSONType, UTCDateTime, utcnow
@@ -85,13 +85,19 @@ class BankFeed(SQLModel, table=True):
 
 
 class BankEvent(SQLModel, table=True):
-    """What happened to a bank's leads, in the bank's feed order; replayable from any point."""
+    """What happened to a bank's leads, in the bank's feed order; replayable from any point.
+    An event for a district office (an enterprise of its district became entitled to a support
+    policy) names the district instead of a bank, and has no feed position (``seq`` 0)."""
 
     __tablename__ = "bank_event"
-    __table_args__ = (UniqueConstraint("bank_code", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("bank_code", "seq"),
+        CheckConstraint("(bank_code IS NULL) <> (district_code IS NULL)", name="one_audience"),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    bank_code: str = Field(foreign_key="bank.code", max_length=32)
+    bank_code: str | None = Field(default=None, foreign_key="bank.code", max_length=32)
+    district_code: str | None = Field(default=None, foreign_key="district.code", max_length=32)
     seq: int = Field(sa_type=BigInteger)
     type: str = Field(max_length=40)  # lead.created | lead.updated | lead.withdrawn | …
     lead_id: int | None = Field(default=None, foreign_key="lead.id")
@@ -133,12 +139,17 @@ class ContactRequest(SQLModel, table=True):
 
 
 class WebhookEndpoint(SQLModel, table=True):
-    """Where a bank wants its events pushed (thin payloads, signed per Standard Webhooks)."""
+    """Where a bank wants its events pushed (thin payloads, signed per Standard Webhooks), or
+    a district office its district's (the office registers those)."""
 
     __tablename__ = "webhook_endpoint"
+    __table_args__ = (
+        CheckConstraint("(bank_code IS NULL) <> (district_code IS NULL)", name="one_audience"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    bank_code: str = Field(foreign_key="bank.code", max_length=32, index=True)
+    bank_code: str | None = Field(default=None, foreign_key="bank.code", max_length=32, index=True)
+    district_code: str | None = Field(default=None, foreign_key="district.code", max_length=32)
     url: str = Field(max_length=500)
     description: str | None = Field(default=None, max_length=200)
     event_types: list[str] | None = Field(default=None, sa_column=Column(JSONType))  # None: all

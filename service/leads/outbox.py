@@ -39,7 +39,10 @@ def http_client() -> httpx.Client:
 def queue_deliveries(session: Session, bank_event: BankEvent) -> None:
     """Listener of each bank event added: the outbox rows, and a job to send them after commit."""
     assert bank_event.id is not None
-    for endpoint in queries.enabled_endpoints(session, bank_event.bank_code):
+    endpoints = queries.enabled_endpoints(
+        session, bank_event.bank_code, bank_event.district_code
+    )
+    for endpoint in endpoints:
         assert endpoint.id is not None
         if endpoint.event_types and bank_event.type not in endpoint.event_types:
             continue
@@ -91,7 +94,9 @@ def deliver(session: Session, endpoint_id: int) -> dict:
                 event.type,
                 event.id,
                 event.occurred_at,
-                {**ids, "seq": event.seq, "bank_code": event.bank_code},
+                {**ids, "seq": event.seq, "bank_code": event.bank_code}
+                if event.bank_code is not None
+                else {**ids, "district_code": event.district_code},
             )
             attempt = sender.send(
                 http,

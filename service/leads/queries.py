@@ -406,11 +406,29 @@ def webhook_endpoints(session: Session, bank_code: str | None) -> list[WebhookEn
     return list(session.scalars(statement))
 
 
-def enabled_endpoints(session: Session, bank_code: str) -> list[WebhookEndpoint]:
+def enabled_endpoints(
+    session: Session, bank_code: str | None, district_code: str | None = None
+) -> list[WebhookEndpoint]:
+    """A bank's enabled endpoints, or (``bank_code`` None) a district office's."""
+    audience = (
+        col(WebhookEndpoint.bank_code) == bank_code
+        if bank_code is not None
+        else col(WebhookEndpoint.district_code) == district_code
+    )
     return list(
         session.scalars(
-            select(WebhookEndpoint).where(
-                col(WebhookEndpoint.bank_code) == bank_code, col(WebhookEndpoint.enabled).is_(True)
+            select(WebhookEndpoint).where(audience, col(WebhookEndpoint.enabled).is_(True))
+        )
+    )
+
+
+def districts_subscribed(session: Session) -> set[str]:
+    """The districts whose office has an enabled endpoint."""
+    return set(
+        session.scalars(
+            select(col(WebhookEndpoint.district_code)).where(
+                col(WebhookEndpoint.district_code).is_not(None),
+                col(WebhookEndpoint.enabled).is_(True),
             )
         )
     )

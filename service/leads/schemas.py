@@ -152,13 +152,19 @@ class ContactRequestPublic(BaseModel):
 class BankEventPublic(BaseModel):
     id: int
     seq: int
-    bank_code: str
+    bank_code: str | None
+    district_code: str | None = Field(
+        default=None, description="A district office's event (support policies): no bank"
+    )
     type: str
     lead_id: int | None
     data: dict
     occurred_at: datetime
 
 
+# A district office's events: an enterprise of the district became entitled to a support
+# policy (service.policies publishes them).
+DISTRICT_EVENT_TYPES = ("policy.entitled",)
 EVENT_TYPES = (
     "lead.created",
     "lead.updated",
@@ -200,6 +206,12 @@ class WebhookCreate(BaseModel):
         description="The office registers for a bank; a bank's key "
         "always registers for its own bank",
     )
+    district_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="The office registers a district office's endpoint: it receives "
+        f"{', '.join(DISTRICT_EVENT_TYPES)} for the enterprises registered in the district",
+    )
 
 
 class WebhookUpdate(BaseModel):
@@ -211,7 +223,8 @@ class WebhookUpdate(BaseModel):
 
 class WebhookPublic(BaseModel):
     id: int
-    bank_code: str
+    bank_code: str | None
+    district_code: str | None
     url: str
     description: str | None
     event_types: list[str] | None

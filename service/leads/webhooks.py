@@ -7,7 +7,8 @@ Rules that live here:
   one (``access.policy.sees_bank``).
 - A URL is https to a host that resolves to public addresses only (``sender``), checked when
   set and again when an endpoint is enabled, since its host may resolve elsewhere by then.
-- Event types are among ``schemas.EVENT_TYPES``; none given means all.
+- Event types are among ``schemas.EVENT_TYPES`` (a bank's) or ``DISTRICT_EVENT_TYPES`` (a
+  district office's, whose endpoints only the office registers and sees); none means all.
 - The secret is shown once, at creation and at rotation; after a rotation messages carry
   signatures with both secrets for ``ROTATION_OVERLAP``.
 - A delivery is sent again only while its endpoint is enabled; a delivered one is left alone."""
@@ -26,6 +27,7 @@ from service.leads.exceptions import InvalidLeadRequest
 from service.leads.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from service.leads.outbox import schedule
 from service.leads.schemas import (
+    DISTRICT_EVENT_TYPES,
     EVENT_TYPES,
     AttemptPublic,
     DeliveryPublic,
@@ -36,6 +38,7 @@ from service.leads.schemas import (
 )
 from service.leads.sender import new_secret
 from service.products.models import Bank
+from service.taxonomy.models import District
 
 ROTATION_OVERLAP = timedelta(hours=24)
 
@@ -51,13 +54,15 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _check_types(types: list[str] | None) -> list[str] | None:
+def _check_types(
+    types: list[str] | None, known: tuple[str, ...] = EVENT_TYPES
+) -> list[str] | None:
     if types is None:
         return None
-    unknown = sorted(set(types) - set(EVENT_TYPES))
+    unknown = sorted(set(types) - set(known))
     if unknown or not types:
         raise InvalidLeadRequest(
-            f"未知的事件类型：{', '.join(unknown) or '（空列表）'}；可选：{', '.join(EVENT_TYPES)}。",
+            f"未知的事件类型：{', '.join(unknown) or '（空列表）'}；可选：{', '.join(known)}。",
             code="unknown_event_type",
             field="event_types",
         )
@@ -71,7 +76,12 @@ def _webhook_public(endpoint: WebhookEndpoint) -> WebhookPublic:
 def _endpoint(session: Session, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
     require(principal, Role.office, Role.bank)
     endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or not sees_bank(principal, endpoint.bank_code):
+    seen = (
+        principal.role == Role.office
+        if endpoint is None or endpoint.bank_code is None
+        else sees_bank(principal, endpoint.bank_code)
+    )
+    if endpoint is None or not seen:
         raise NotFound(f"回调地址 {endpoint_id} 不存在。", code="webhook_not_found")
     return endpoint
 
@@ -80,6 +90,8 @@ def create_webhook(
     session: Session, principal: Principal, data: WebhookCreate
 ) -> WebhookWithSecret:
     require(principal, Role.office, Role.bank)
+    if data.district_code is not None:
+        return _create_district_webhook(session, principal, data)
     if data.bank_code is not None:
         check_sees_bank(principal, data.bank_code)  # a bank registers for itself only
     bank_code, _ = between_scope(principal, data.bank_code, None)
@@ -92,6 +104,32 @@ def create_webhook(
         url=_check_url(data.url),
         description=data.description,
         event_types=_check_types(data.event_types),
+        secret=new_secret(),
+    )
+    session.add(endpoint)
+    session.commit()
+    return WebhookWithSecret(**_webhook_public(endpoint).model_dump(), secret=endpoint.secret)
+
+
+def _create_district_webhook(
+    session: Session, principal: Principal, data: WebhookCreate
+) -> WebhookWithSecret:
+    """The office registers a district office's endpoint (a district's own people have no
+    key of their own)."""
+    require(principal, Role.office)
+    if data.bank_code is not None:
+        raise InvalidLeadRequest(
+            "回调地址属于一家银行或一个区县，不能两者都填。", code="one_audience", field="bank_code"
+        )
+    if session.get(District, data.district_code) is None:
+        raise InvalidLeadRequest(
+            f"区县 {data.district_code!r} 不存在。", code="unknown_district", field="district_code"
+        )
+    endpoint = WebhookEndpoint(
+        district_code=data.district_code,
+        url=_check_url(data.url),
+        description=data.description,
+        event_types=_check_types(data.event_types, DISTRICT_EVENT_TYPES),
         secret=new_secret(),
     )
     session.add(endpoint)
@@ -122,7 +160,8 @@ def update_webhook(
     if "description" in changes:
         endpoint.description = changes["description"]
     if "event_types" in changes:
-        endpoint.event_types = _check_types(changes["event_types"])
+        known = EVENT_TYPES if endpoint.bank_code is not None else DISTRICT_EVENT_TYPES
+        endpoint.event_types = _check_types(changes["event_types"], known)
     if changes.get("enabled") is not None:
         endpoint.enabled = changes["enabled"]
         endpoint.disabled_reason = None if endpoint.enabled else "已手动停用"

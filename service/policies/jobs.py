@@ -26,7 +26,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from service.core.models import today_local, utcnow
+from service.enterprises.models import Enterprise
 from service.jobs.service import enqueue, enqueue_many
+from service.leads.bank_events import publish_to_district
+from service.leads.queries import districts_subscribed
 from service.policies import store
 from service.policies.batch import evaluate_policy_all
 from service.policies.models import (
@@ -234,6 +237,34 @@ def _write(
     }
 
 
+def _tell_districts(session: Session, notices: Sequence[Any]) -> None:
+    """A ``policy.entitled`` event for each notice whose enterprise's district office has an
+    endpoint (thin: ids, the policy and the amount); the webhook outbox sends it."""
+    districts = districts_subscribed(session)
+    if not notices or not districts:
+        return
+    ids = sorted({n[1] for n in notices})
+    rows = session.execute(
+        select(col(Enterprise.id), col(Enterprise.district_code)).where(col(Enterprise.id).in_(ids))
+    )
+    where = {enterprise_id: district for enterprise_id, district in rows}
+    for notice_id, enterprise_id, code, period, amount in notices:
+        district = where.get(enterprise_id)
+        if district in districts:
+            publish_to_district(
+                session,
+                district,
+                "policy.entitled",
+                {
+                    "notice_id": notice_id,
+                    "enterprise_id": enterprise_id,
+                    "policy_code": code,
+                    "period": period,
+                    "amount_fen": amount,
+                },
+            )
+
+
 def _add(
     session: Session,
     new: list[tuple[int, str, str]],
@@ -300,7 +331,15 @@ def _add(
                 ]
             )
             .on_conflict_do_nothing(index_elements=["entitlement_id"])
-            .returning(col(PolicyNotice.id))  # only the rows written here
+            .returning(  # only the rows written here
+                col(PolicyNotice.id),
+                col(PolicyNotice.enterprise_id),
+                col(PolicyNotice.policy_code),
+                col(PolicyNotice.period),
+                col(PolicyNotice.amount_fen),
+            )
         )
-        notified += len(result.all())
+        written = result.all()
+        notified += len(written)
+        _tell_districts(session, written)
     return notified

@@ -122,6 +122,9 @@ def create_policy(
     "/policies/{code}",
     operation_id="getPolicy",
     summary="A policy with all its versions",
+    description="The policy, who may receive how much under the version in force today (in "
+    "words), and every version with its dates, budget and parameters; the ETag carries the "
+    "record's version for If-Match.",
     response_model=PolicyPublic,
     responses=problem_responses(404),
 )
@@ -145,7 +148,10 @@ def update_policy(
     session: SessionDep,
     response: Response,
     code: PolicyCode,
-    data: PolicyUpdate,
+    data: Annotated[
+        PolicyUpdate,
+        Body(openapi_examples={"deactivate": {"value": {"active": False}}}),
+    ],
     if_match: IfMatch = None,
 ) -> Any:
     policy = service.update_policy(session, principal, code, data, parse_if_match(if_match))
@@ -181,7 +187,27 @@ def add_version(
     session: SessionDep,
     retry: Retryable,
     code: PolicyCode,
-    data: VersionCreate,
+    data: Annotated[
+        VersionCreate,
+        Body(
+            openapi_examples={
+                "raise": {
+                    "summary": "A higher award from a date",
+                    "value": {
+                        "effective_from": "2027-01-01",
+                        "parameters": {
+                            "scheme": "qualification_award",
+                            "qualification_types": ["srdi_sme"],
+                            "award": "first",
+                            "amount_fen": 40_000_000,
+                            "documents": ["江苏省专精特新中小企业名单文件", "奖励申请表"],
+                        },
+                        "note": "奖励标准调整",
+                    },
+                }
+            }
+        ),
+    ],
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
         row = service.add_version(session, principal, code, data)
@@ -257,7 +283,11 @@ def list_notices(
     description="The enterprise has read its notices up to `up_to_id`.",
     responses=problem_responses(403, 422),
 )
-def mark_seen(principal: Caller, session: SessionDep, data: NoticesSeen) -> Any:
+def mark_seen(
+    principal: Caller,
+    session: SessionDep,
+    data: Annotated[NoticesSeen, Body(openapi_examples={"read": {"value": {"up_to_id": 42}}})],
+) -> Any:
     return {"marked": service.mark_seen(session, principal, data.up_to_id)}
 
 
@@ -338,6 +368,8 @@ def record_grant(
     "/policy-grants/{grant_id:int}",
     operation_id="getPolicyGrant",
     summary="An award recorded",
+    description="The office reads any award, an enterprise its own (another's is a 404); the "
+    "ETag carries its version for the next step's If-Match.",
     response_model=GrantPublic,
     responses=problem_responses(403, 404),
 )
@@ -363,7 +395,16 @@ def take_grant_step(
     session: SessionDep,
     retry: Retryable,
     grant_id: GrantId,
-    step: GrantStep,
+    step: Annotated[
+        GrantStep,
+        Body(
+            openapi_examples={
+                "approve": {"value": {"action": "approve", "amount_fen": 50_000_000}},
+                "pay": {"value": {"action": "pay", "on": "2026-11-30"}},
+                "reject": {"value": {"action": "reject", "note": "不符合申报条件"}},
+            }
+        ),
+    ],
     if_match: IfMatch = None,
 ) -> Any:
     def call() -> tuple[int, Any, dict[str, str]]:
