@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from service.core.bulk import update_rows
 from service.core.models import today_local, utcnow
 from service.enterprises.models import Enterprise
 from service.jobs.service import enqueue, enqueue_many
@@ -123,25 +124,43 @@ def reevaluate(
     return _write(session, enterprise_ids, periods, found, trigger)
 
 
+# One stored entitlement as the diff reads it: id, status, amount, version (no ORM objects:
+# a library-wide run reads a million of them).
+Stored = tuple[int, str, int, int]
+
+
 def _existing(
     session: Session, enterprise_ids: Sequence[int] | None, periods: dict[str, str]
-) -> list[Entitlement]:
+) -> dict[tuple[int, str, str], Stored]:
     if not periods:
-        return []
+        return {}
     in_periods = or_(
         *(
             and_(col(Entitlement.policy_code) == code, col(Entitlement.period) == period)
             for code, period in periods.items()
         )
     )
-    query = select(Entitlement).where(in_periods)
+    query = select(
+        col(Entitlement.enterprise_id),
+        col(Entitlement.policy_code),
+        col(Entitlement.period),
+        col(Entitlement.id),
+        col(Entitlement.status),
+        col(Entitlement.amount_fen),
+        col(Entitlement.policy_version),
+    ).where(in_periods)
     if enterprise_ids is None:
-        return list(session.scalars(query))
-    ids = sorted(set(enterprise_ids))
-    out: list[Entitlement] = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        out += session.scalars(query.where(col(Entitlement.enterprise_id).in_(chunk)))
+        chunks = [query]
+    else:
+        ids = sorted(set(enterprise_ids))
+        chunks = [
+            query.where(col(Entitlement.enterprise_id).in_(ids[i : i + _CHUNK]))
+            for i in range(0, len(ids), _CHUNK)
+        ]
+    out: dict[tuple[int, str, str], Stored] = {}
+    for chunk in chunks:
+        for e, c, p, i, status, amount, version in session.execute(chunk):
+            out[(e, c, p)] = (i, status, amount, version)
     return out
 
 
@@ -180,40 +199,36 @@ def _write(
     trigger: str,
 ) -> dict[str, Any]:
     now = utcnow()
-    existing = {
-        (e.enterprise_id, e.policy_code, e.period): e
-        for e in _existing(session, enterprise_ids, periods)
-    }
+    existing = _existing(session, enterprise_ids, periods)
     new = [key for key in found if key not in existing]
-    changed = 0
+    updates = []
     revived = 0
-    for key, row in existing.items():
+    for key, (row_id, status, amount_fen, policy_version) in existing.items():
         if key not in found:
             continue
         version, amount = found[key]
-        if row.status == EntitlementStatus.lapsed:
+        if status == EntitlementStatus.lapsed:
             revived += 1
-        elif row.amount_fen == amount and row.policy_version == version:
+        elif amount_fen == amount and policy_version == version:
             continue
-        changed += 1
-        session.execute(
-            update(Entitlement)
-            .where(col(Entitlement.id) == row.id)
-            .values(
-                amount_fen=amount,
-                policy_version=version,
-                status=EntitlementStatus.current,
-                lapsed_at=None,
-                evaluated_at=now,
-            )
+        updates.append(
+            {
+                "id": row_id,
+                "amount_fen": amount,
+                "policy_version": version,
+                "status": EntitlementStatus.current.value,
+                "lapsed_at": None,
+                "evaluated_at": now,
+            }
         )
+    update_rows(session, Entitlement.__table__, updates)  # type: ignore[attr-defined]
     gone = [
         key
         for key, row in existing.items()
-        if key not in found and row.status == EntitlementStatus.current
+        if key not in found and row[1] == EntitlementStatus.current
     ]
     fulfilled = _awarded(session, gone) if gone else set()
-    lapse_ids = [existing[key].id for key in gone if key not in fulfilled]
+    lapse_ids = [existing[key][0] for key in gone if key not in fulfilled]
     for start in range(0, len(lapse_ids), _CHUNK):
         session.execute(
             update(Entitlement)
@@ -231,7 +246,7 @@ def _write(
         "entitled": len(found),
         "new": len(new),
         "notified": notices,
-        "changed": changed - revived,
+        "changed": len(updates) - revived,
         "revived": revived,
         "lapsed": len(lapse_ids),
     }
@@ -274,6 +289,8 @@ def _add(
 ) -> int:
     """Insert the new entitlements and one notice each; a row another runner wrote first is
     left alone (and so is its notice). Returns how many notices were written."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _add_copied(session, new, found, trigger, now)
     insert = _insert(session)
     notified = 0
     for start in range(0, len(new), _CHUNK):
@@ -343,3 +360,55 @@ def _add(
         notified += len(written)
         _tell_districts(session, written)
     return notified
+
+
+_NEW_SQL = """
+WITH new AS (
+    INSERT INTO policy_entitlement
+        (enterprise_id, policy_code, period, policy_version, amount_fen, status, found_at,
+         evaluated_at)
+    SELECT enterprise_id, policy_code, period, policy_version, amount_fen, 'current', :now, :now
+    FROM _policy_new
+    ON CONFLICT (enterprise_id, policy_code, period) DO NOTHING
+    RETURNING id, enterprise_id, policy_code, period, amount_fen
+)
+INSERT INTO policy_notice
+    (entitlement_id, enterprise_id, policy_code, period, amount_fen, trigger, created_at)
+SELECT id, enterprise_id, policy_code, period, amount_fen, :trigger, :now FROM new
+ON CONFLICT (entitlement_id) DO NOTHING
+RETURNING id, enterprise_id, policy_code, period, amount_fen
+"""
+
+
+def _add_copied(
+    session: Session,
+    new: list[tuple[int, str, str]],
+    found: dict[tuple[int, str, str], tuple[int, int]],
+    trigger: str,
+    now: Any,
+) -> int:
+    """PostgreSQL: the new rows by COPY into a scratch table, then one statement writes the
+    entitlements (those another runner wrote first are skipped) and a notice for each one
+    written here. A library's first run writes a million of them."""
+    connection = session.connection()
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS _policy_new (enterprise_id integer, "
+        "policy_code varchar(40), period varchar(8), policy_version integer, amount_fen bigint) "
+        "ON COMMIT DROP"
+    )
+    connection.exec_driver_sql("TRUNCATE _policy_new")
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY _policy_new (enterprise_id, policy_code, period, policy_version, amount_fen) "
+            "FROM STDIN"
+        ) as copy,
+    ):
+        for key in new:
+            version, amount = found[key]
+            copy.write_row((*key, version, amount))
+    written = session.execute(text(_NEW_SQL), {"now": now, "trigger": trigger}).all()
+    _tell_districts(session, written)
+    return len(written)
