@@ -4,11 +4,12 @@ and out of a scheme, grants already recorded) for every rule of the city's plans
 interest subsidies, as of several dates."""
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
-from service.policies.batch import columns_of, evaluate_all
+from service.policies.batch import columns_of, evaluate_all, evaluate_policy_all
 from service.policies.rules import (
     WAN,
     Award,
@@ -21,6 +22,7 @@ from service.policies.rules import (
     Scheme,
     Tier,
     evaluate,
+    evaluate_policy,
 )
 from tests.policies.test_rules import GIANT_FIRST, GIANT_RENEWAL, GREEN, SUBSIDY, TECH
 
@@ -183,3 +185,41 @@ def test_an_empty_library() -> None:
     columns = columns_of([])
     for rule in RULES:
         assert len(evaluate_all(rule, columns, date(2026, 6, 30)).rows) == 0
+
+
+def _versions(rule: Rule, from_: date, **changes: object) -> tuple[Rule, ...]:
+    """The rule as version 1 and a changed version 2 from ``from_``, newest first, each with
+    its own days and the policy's, as the store builds them."""
+    first = replace(rule, effective_to=from_ - timedelta(days=1), policy_from=rule.effective_from)
+    second = replace(rule, version=2, effective_from=from_, policy_from=rule.effective_from)
+    return (replace(second, **changes), first)  # type: ignore[arg-type]
+
+
+VERSIONED = [
+    _versions(GIANT_FIRST, date(2025, 7, 1), amount_fen=60 * WAN),
+    _versions(GIANT_RENEWAL, date(2025, 7, 1), amount_fen=35 * WAN),
+    _versions(GREEN, date(2025, 1, 1), amount_fen=100 * WAN),
+    _versions(SUBSIDY, date(2026, 3, 1), share_bp=2000),
+    _versions(TECH, date(2026, 1, 1), cap_per_year_fen=500 * WAN),
+]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("as_of", [date(2026, 6, 30), date(2025, 8, 1), date(2024, 1, 10)])
+def test_a_policy_over_its_versions_equals_the_rules(seed: int, as_of: date) -> None:
+    """An award is paid under the version in force on its day, a yearly scheme under the one
+    in force on the day evaluated: the batch and the rules agree on who and how much."""
+    library = random_library(seed + 100)
+    columns = columns_of(library)
+    for rules in VERSIONED:
+        batch = evaluate_policy_all(rules, columns, as_of)
+        got = {
+            int(columns.enterprise_ids[r]): int(a)
+            for r, a in zip(batch.rows, batch.amounts, strict=True)
+        }
+        expected = {}
+        for facts in library:
+            one = evaluate_policy(rules, facts, as_of)
+            if one.eligible and one.amount_fen > 0:
+                expected[facts.enterprise_id] = one.amount_fen
+        assert got == expected, rules[0].policy_code
