@@ -26,7 +26,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
 from sqlmodel import Session, col
 
 from service.access.models import Role
@@ -193,7 +193,12 @@ def tallies(session: Session, year: int) -> Tallies:
     where = (col(e.status) == EntitlementStatus.current, entitlement_in_year(year))
     keys = (col(e.policy_code), col(firm.district_code), col(firm.cluster_code))
     entitled = (
-        select(*keys, col(g.status), func.count(), func.coalesce(func.sum(col(e.amount_fen)), 0))
+        select(
+            *keys,
+            col(g.status),
+            func.count(),
+            cast(func.coalesce(func.sum(col(e.amount_fen)), 0), BigInteger),
+        )
         .join(firm, col(firm.id) == col(e.enterprise_id))
         .outerjoin(g, _same_key())
         .where(*where)
@@ -209,8 +214,8 @@ def tallies(session: Session, year: int) -> Tallies:
             col(firm.cluster_code),
             col(g.status),
             func.count(),
-            func.coalesce(func.sum(col(g.approved_fen)), 0),
-            func.coalesce(func.sum(col(g.paid_fen)), 0),
+            cast(func.coalesce(func.sum(col(g.approved_fen)), 0), BigInteger),
+            cast(func.coalesce(func.sum(col(g.paid_fen)), 0), BigInteger),
         )
         .join(firm, col(firm.id) == col(g.enterprise_id))
         .outerjoin(e, _same_key())
@@ -251,7 +256,9 @@ def _once_approved(session: Session) -> dict[str, int]:
     """Every year's approvals of one-off awards, per policy (what a budget in all is drawn on)."""
     g = PolicyGrant
     stmt = (
-        select(col(g.policy_code), func.coalesce(func.sum(col(g.approved_fen)), 0))
+        select(
+            col(g.policy_code), cast(func.coalesce(func.sum(col(g.approved_fen)), 0), BigInteger)
+        )
         .where(col(g.period) == "once", col(g.status).in_(COUNTED))
         .group_by(col(g.policy_code))
     )

@@ -8,7 +8,7 @@ whatever the office types. Approving or paying re-evaluates the enterprise."""
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -269,14 +269,14 @@ def totals(session: Session, principal: Principal, year: int | None = None) -> l
     entitled = select(
         col(Entitlement.policy_code),
         func.count(),
-        func.coalesce(func.sum(col(Entitlement.amount_fen)), 0),
+        cast(func.coalesce(func.sum(col(Entitlement.amount_fen)), 0), BigInteger),
     ).where(col(Entitlement.status) == EntitlementStatus.current)
     grants = select(
         col(PolicyGrant.policy_code),
         col(PolicyGrant.status),
         func.count(),
-        func.coalesce(func.sum(col(PolicyGrant.approved_fen)), 0),
-        func.coalesce(func.sum(col(PolicyGrant.paid_fen)), 0),
+        cast(func.coalesce(func.sum(col(PolicyGrant.approved_fen)), 0), BigInteger),
+        cast(func.coalesce(func.sum(col(PolicyGrant.paid_fen)), 0), BigInteger),
     )
     if periods is not None:
         entitled = entitled.where(col(Entitlement.period).in_(periods))
