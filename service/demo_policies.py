@@ -133,7 +133,7 @@ def _loan(session: Session, enterprise: Enterprise, number: int, today: date) ->
         session,
         SYSTEM,
         LoanCreate(
-            contract_no=f"DEMO-TX-{number:03d}",
+            contract_no=f"XKD-SHOW-{number:03d}",
             enterprise_id=enterprise.id,
             bank_code=product.bank_code,
             product_code=product.code,

@@ -286,9 +286,13 @@ def list_notices(
 def mark_seen(
     principal: Caller,
     session: SessionDep,
+    retry: Retryable,
     data: Annotated[NoticesSeen, Body(openapi_examples={"read": {"value": {"up_to_id": 42}}})],
 ) -> Any:
-    return {"marked": service.mark_seen(session, principal, data.up_to_id)}
+    def call() -> tuple[int, Any, dict[str, str]]:
+        return 200, {"marked": service.mark_seen(session, principal, data.up_to_id)}, {}
+
+    return retry.answer(data.model_dump(mode="json"), call)
 
 
 @router.post(

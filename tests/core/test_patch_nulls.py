@@ -36,6 +36,7 @@ def _targets(client) -> dict[str, str]:
         "/api/v1/needs/{need_id}": f"/api/v1/needs/{need['id']}",
         "/api/v1/departments/{code}": "/api/v1/departments/wx-jrj",
         "/api/v1/request-categories/{code}": "/api/v1/request-categories/other",
+        "/api/v1/policies/{code}": "/api/v1/policies/green-design",
     }
 
 
