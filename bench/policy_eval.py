@@ -12,34 +12,34 @@ loans under the catalogue's products, awards already recorded) and synthetic pol
 --rounds times each (medians printed):
 
 - **first run** on an empty entitlement table (every entitlement and its notice written,
-  emptied between rounds): first the prototype writer (bench/apps/policy_writes.py: the
-  engine's result by binary COPY, then one INSERT … ON CONFLICT … RETURNING feeding the
-  notices), then `reevaluate(session, None, trigger="policy")` and commit. Below
+  emptied between rounds): first a reference writer on a connection of its own
+  (bench/apps/policy_writes.py: the engine's result by binary COPY, then one INSERT … ON
+  CONFLICT … RETURNING feeding the notices), then `reevaluate(session, None, trigger="policy")` and commit. Below
   --job-whole-below enterprises (2 million) the job runs over the library; from there on it
   runs on --slice enterprises whose entitlements were deleted, the rest of the table in place,
   and the time for the library is estimated from it (printed as an estimate);
 - **steady**: the same again, nothing changed (the library read, every policy evaluated, no
   difference written): the figure the target of 10 s for 500,000 enterprises and 50 policies
   is about; then the same steps one by one, timed apart: the rules and the facts read
-  (`store.rules_in_force`, `store.read_columns`), every policy evaluated
-  (`batch.evaluate_policy_all`), the difference found and written (`jobs._write`);
+  (`store.rules_in_force`, `store.read_columns`: binary COPY into numpy on PostgreSQL), every
+  policy evaluated (`jobs.find`), the difference found and written (`jobs.write`: the stored
+  entitlements by binary COPY, compared in numpy);
 - **targeted**: --batch enterprises re-evaluated as a trigger job does, one in ten of them
   given a new 专精特新 recognition first;
 - the **set-based baseline**: each award policy evaluated inside PostgreSQL by one statement
   (window functions rank an enterprise's awards of a type; the versions' days, 民营, area,
   size; less the awards recorded), `SELECT count(*), sum(amount)` per policy, against the
   batch engine on the same policies; their ratio;
-- **steady with the prototypes**: the facts read by binary COPY into numpy
-  (bench/apps/copy_columns.py, checked equal to `read_columns`'s columns), every policy
-  evaluated, the stored entitlements read by binary COPY and the difference found in numpy
-  (checked empty): what a PostgreSQL path of `read_columns` and of the job's diff could gain.
+- the **library read** both ways side by side: by binary COPY as the job reads it on
+  PostgreSQL, and row by row through SQLAlchemy as on SQLite (`store.read_columns_by_rows`),
+  checked to give the same facts.
 
 Prints the peak RSS of this process and the load average (the machine may be shared). Exits
 non-zero when a check fails: the first run writes one notice per entitlement; the steady run
 writes nothing; the stored current entitlements are exactly the batch engine's; on --sample
 random enterprises `rules.evaluate_policy` over `store.read_facts` finds the same policies
 and amounts; the set-based baseline finds the same enterprises and amounts as the engine; the
-COPY read equals `read_columns`. The database is dropped at the end (also on Ctrl-C) unless
+COPY read's facts equal the row-by-row read's. The database is dropped at the end (also on Ctrl-C) unless
 --keep is given.
 
     .venv/bin/python bench/policy_eval.py --smoke
@@ -146,7 +146,7 @@ def main() -> None:
 
 def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
     from policy_library import add_facts, add_grants, insert_policies, synthetic_policies
-    from policy_writes import found_arrays, write_new
+    from policy_writes import write_new
     from sqlmodel import Session
 
     from service.cli import run_migrations
@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
             session.commit()
             return time.perf_counter() - t0, result
 
-    # a. The first run: every entitlement new. The prototype writer first (COPY, one
+    # a. The first run: every entitlement new. The reference writer first (COPY, one
     # statement), then the job itself over the library, or on slices above a size where its
     # first run takes too long to repeat (it then finds the rest of the table written).
     def empty() -> None:
@@ -210,13 +210,10 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
             t0 = time.perf_counter()
             policies = store.rules_in_force(session, as_of)
             columns = store.read_columns(session, None)
-            results = {
-                p.policy.code: evaluate_policy_all(p.rules, columns, as_of) for p in policies
-            }
-            written = write_new(dsn, found_arrays(policies, columns, results), "policy")
+            written = write_new(dsn, jobs.find(policies, columns, as_of), "policy")
             copies.append(time.perf_counter() - t0)
         print(
-            f"first run, prototype writer {round_}: {copies[-1]:6.2f} s (read, evaluate, COPY "
+            f"first run, reference writer {round_}: {copies[-1]:6.2f} s (read, evaluate, COPY "
             f"and one INSERT … RETURNING): {written[0]:,} entitlements, {written[1]:,} notices"
         )
     firsts: list[float] = []
@@ -276,7 +273,6 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
             f"peak RSS {_rss()}; load average {_load()}"
         )
     parts: dict[str, list[float]] = {"rules": [], "read": [], "evaluate": [], "write": []}
-    results: dict[str, Any] = {}
     columns = None
     for round_ in range(1, args.rounds + 1):
         columns = None  # the previous round's arrays freed before this round reads
@@ -284,20 +280,10 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
             t_rules, policies = _timed(lambda: store.rules_in_force(session, as_of))
             t_read, columns = _timed(lambda: store.read_columns(session, None))
             t0 = time.perf_counter()
-            results = {
-                p.policy.code: evaluate_policy_all(p.rules, columns, as_of) for p in policies
-            }
+            found = jobs.find(policies, columns, as_of)
             t_eval = time.perf_counter() - t0
-            found: dict[tuple[int, str, str], tuple[int, int]] = {}
-            periods: dict[str, str] = {}
-            for p in policies:
-                r = results[p.policy.code]
-                periods[p.policy.code] = r.period
-                ids = columns.enterprise_ids[r.rows].tolist()
-                for eid, amount in zip(ids, r.amounts.tolist(), strict=True):
-                    found[(eid, p.policy.code, r.period)] = (p.in_force.version, amount)
             t0 = time.perf_counter()
-            wrote = jobs._write(session, None, periods, found, "daily")
+            wrote = jobs.write(session, None, found, "daily")
             t_write = time.perf_counter() - t0
             session.commit()
         for key, value in zip(parts, (t_rules, t_read, t_eval, t_write), strict=True):
@@ -335,7 +321,7 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
         f"median of {args.rounds}: steady {_median(steadies)} "
         f"(rules {_median(parts['rules'])}, read_columns {_median(parts['read'])}, evaluate "
         f"{_median(parts['evaluate'])}, diff and write {_median(parts['write'])}), targeted "
-        f"{args.batch} {_median(targeted)}, first run: prototype writer {_median(copies)}, "
+        f"{args.batch} {_median(targeted)}, first run: reference writer {_median(copies)}, "
         f"the job {_median(firsts)} ({'library' if whole else f'{args.slice:,} enterprises'}); "
         f"peak RSS {_rss()}; load average {_load()}"
     )
@@ -353,7 +339,7 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
     problems += _check_stored(dsn, engine_rows, {code: r.period for code, r in results.items()})
     problems += _check_sample(engine, policies, columns, results, args.sample, as_of)
     problems += _baseline(dsn, policies, columns, results, as_of, args.rounds)
-    problems += _prototypes(dsn, policies, columns, args.rounds, as_of, t_read)
+    problems += _reads(engine, columns, args.rounds)
     engine.dispose()
     print(
         "checks: "
@@ -361,7 +347,7 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
             "FAILED"
             if problems
             else "first run = one notice per entitlement, steady run wrote nothing, stored = "
-            "engine, sample = rules, set-based = engine, COPY read = read_columns"
+            "engine, sample = rules, set-based = engine, COPY read = rows read"
         )
         + f"; peak RSS {_rss()}; load average {_load()}"
     )
@@ -479,45 +465,32 @@ def _baseline(
     return problems
 
 
-def _prototypes(
-    dsn: str, policies: list, columns: Any, rounds: int, as_of: date, t_read: float
-) -> list[str]:
-    """The steady run with the prototypes: the facts by binary COPY (checked equal to
-    ``read_columns``), every policy evaluated, the stored entitlements by binary COPY and
-    the difference found in numpy (checked empty)."""
-    import numpy as np
-    from copy_columns import read_columns_copy
-    from policy_writes import diff, found_arrays
+def _reads(engine: Any, columns: Any, rounds: int) -> list[str]:
+    """The library's facts read as the job reads them on PostgreSQL (binary COPY into numpy,
+    ``store.read_columns``) and row by row through SQLAlchemy as on SQLite
+    (``store.read_columns_by_rows``), side by side in rounds; the two checked equal."""
+    from sqlmodel import Session
 
-    from service.policies.batch import evaluate_policy_all
+    from service.policies import store
 
-    reads, totals, diffs = [], [], []
-    problems = []
+    copied, by_rows = [], []
+    rows = None
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        copied = read_columns_copy(dsn)
-        reads.append(time.perf_counter() - t0)
-        results = {p.policy.code: evaluate_policy_all(p.rules, copied, as_of) for p in policies}
-        t1 = time.perf_counter()
-        found = diff(dsn, found_arrays(policies, copied, results))
-        diffs.append(time.perf_counter() - t1)
-        totals.append(time.perf_counter() - t0)
-        if any(found.values()):
-            problems.append(f"the prototype diff found a difference in a steady run: {found}")
-    for field in columns.__dataclass_fields__:
-        a, b = getattr(columns, field), getattr(copied, field)
-        if isinstance(a, np.ndarray):
-            if a.shape != b.shape or not np.array_equal(a, b):
-                problems.append(f"COPY read: column {field} differs from read_columns")
-        elif a.index != b.index:
-            problems.append(f"COPY read: vocabulary {field} differs from read_columns")
+        with Session(engine) as session:
+            t, _columns = _timed(lambda: store.read_columns(session, None))
+            copied.append(t)
+            rows = None
+            t, rows = _timed(lambda: store.read_columns_by_rows(session, None))
+            by_rows.append(t)
+    assert rows is not None
+    equal = columns.decoded() == rows.decoded()
+    ratios = [b / a for a, b in zip(copied, by_rows, strict=True)]
     print(
-        f"steady with the prototypes: {_median(totals)} (COPY read {_median(reads)} against "
-        f"read_columns {t_read:.2f} s, {'equal' if not problems else 'DIFFERENT'} columns; "
-        f"COPY of the stored entitlements and numpy diff {_median(diffs)}, finding {found}; "
-        f"median of {rounds}); peak RSS {_rss()}"
+        f"library read, median of {rounds}: binary COPY {_median(copied)}, row by row "
+        f"{_median(by_rows)}, row by row / COPY {statistics.median(ratios):.1f}x; "
+        f"{'equal' if equal else 'DIFFERENT'} facts; peak RSS {_rss()}"
     )
-    return problems
+    return [] if equal else ["the COPY read's facts differ from the row-by-row read's"]
 
 
 if __name__ == "__main__":

@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func
+from sqlalchemy import create_engine, func, text
 from sqlmodel import Session, col, select
 
 from service.access.models import ApiKey, Role
 from service.cli import run_migrations
 from service.core.models import today_local
 from service.models import __all__ as _models  # noqa: F401
-from service.policies import store
+from service.policies import columns_copy, jobs, store
+from service.policies.batch import evaluate_policy_all
 from service.policies.models import (
     Entitlement,
     EntitlementStatus,
@@ -92,3 +93,123 @@ def test_a_second_seed_adds_nothing(demo: Any) -> None:
         counts = seed_demo(session)
     assert counts["policy_grant.unchanged"] == 1
     assert row_counts(demo) == before
+
+
+@pytest.fixture
+def changed_demo(demo: Any) -> Iterator[Session]:
+    """The demo library with the facts' odd corners added, in a transaction rolled back
+    afterwards: enterprises with no ownership, no size, registered outside the service area;
+    a loan with no product, one closed early, one closed after maturity; a paid award with no
+    paid amount; projects with no investment."""
+    connection = demo.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    for statement in (
+        "UPDATE enterprise SET ownership = NULL WHERE id % 7 = 0",
+        "UPDATE enterprise SET size_class = NULL WHERE id % 11 = 0",
+        "UPDATE enterprise SET registered_area_code = '310101' WHERE id % 13 = 0",
+        "UPDATE loan SET product_id = NULL WHERE id % 5 = 0",
+        "UPDATE loan SET closed_date = disbursed_date + 30 WHERE id % 5 = 1"
+        if demo.dialect.name == "postgresql"
+        else "UPDATE loan SET closed_date = date(disbursed_date, '+30 days') WHERE id % 5 = 1",
+        "UPDATE loan SET closed_date = maturity_date WHERE id % 5 = 2",
+        "UPDATE policy_grant SET paid_fen = NULL WHERE status = 'paid'",
+        "UPDATE project SET equipment_investment_fen = NULL WHERE id % 3 = 0",
+    ):
+        session.execute(text(statement))
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+def test_the_library_read_at_once_equals_the_rows_read_one_by_one(changed_demo: Session) -> None:
+    """On PostgreSQL the library is read by binary COPY; the rows, decoded, are those read
+    row by row through SQLAlchemy (as a batch of enterprises and SQLite read them)."""
+    session = changed_demo
+    if session.get_bind().dialect.name == "postgresql":
+        driver = session.connection().connection.driver_connection
+        assert columns_copy.read(driver) is not None  # not sent back to the rows
+    whole = store.read_columns(session, None)
+    by_rows = store.read_columns_by_rows(session, None)
+    listed = store.read_columns(session, whole.enterprise_ids.tolist())
+    assert whole.count > 100
+    assert whole.decoded() == by_rows.decoded() == listed.decoded()
+    decoded = whole.decoded()
+    assert any(e[1] == -1 for e in decoded["enterprises"])  # ownership not known
+    assert any(not e[2] for e in decoded["enterprises"])  # outside the service area
+    assert any(loan[1] is None for loan in decoded["loans"])  # no product
+    on = today_local()
+    for policy in store.rules_in_force(session, on):
+        a = evaluate_policy_all(policy.rules, whole, on)
+        b = evaluate_policy_all(policy.rules, by_rows, on)
+        assert whole.enterprise_ids[a.rows].tolist() == by_rows.enterprise_ids[b.rows].tolist()
+        assert a.amounts.tolist() == b.amounts.tolist()
+
+
+def test_the_stored_entitlements_read_at_once_equal_those_read_by_enterprise(
+    changed_demo: Session,
+) -> None:
+    session = changed_demo
+    session.execute(text("UPDATE policy_entitlement SET status = 'lapsed' WHERE id % 4 = 0"))
+    on = today_local()
+    found = jobs.find(store.rules_in_force(session, on), store.read_columns(session, None), on)
+    ids = [int(i) for i in session.execute(text("SELECT id FROM enterprise")).scalars()]
+    whole = store.read_entitlements(session, None, found.codes, found.periods)
+    listed = store.read_entitlements(session, ids, found.codes, found.periods)
+
+    def rows(s: Any) -> list[tuple[Any, ...]]:
+        columns = (s.id, s.enterprise, s.policy, s.version, s.amount, s.current)
+        return sorted(zip(*(c.tolist() for c in columns), strict=True))
+
+    assert len(whole) > 50 and rows(whole) == rows(listed)
+    assert sum(1 for r in rows(whole) if not r[5]) > 0
+
+
+def test_re_evaluating_the_changed_library_writes_what_the_rules_say(
+    changed_demo: Session,
+) -> None:
+    """The whole library's run writes the difference (lapses, changes, new ones); a second
+    run finds nothing left to write; what is stored is what each enterprise's own evaluation
+    finds."""
+    session = changed_demo
+    on = today_local()
+    first = jobs.reevaluate(session, None, trigger="daily", as_of=on)
+    assert first["lapsed"] + first["changed"] + first["new"] > 0, first
+    again = jobs.reevaluate(session, None, trigger="daily", as_of=on)
+    assert {k: again[k] for k in ("new", "changed", "revived", "lapsed", "notified")} == {
+        "new": 0,
+        "changed": 0,
+        "revived": 0,
+        "lapsed": 0,
+        "notified": 0,
+    }
+    rules = store.rules_in_force(session, on)
+    columns = store.read_columns(session, None)
+    found = jobs.find(rules, columns, on)
+    expected = {
+        (e, found.codes[p], found.periods[p], a)
+        for e, p, a in zip(
+            found.enterprise.tolist(), found.policy.tolist(), found.amount.tolist(), strict=True
+        )
+    }
+    current = {
+        (e.enterprise_id, e.policy_code, e.period, e.amount_fen)
+        for e in session.exec(
+            select(Entitlement).where(Entitlement.status == EntitlementStatus.current)
+        ).all()
+        if (e.policy_code, e.period) in set(zip(found.codes, found.periods, strict=True))
+    }
+    awarded_kept = {
+        (e, c, p)
+        for e, c, p in session.execute(
+            text(
+                "SELECT enterprise_id, policy_code, period FROM policy_grant "
+                "WHERE status IN ('approved', 'paid')"
+            )
+        ).all()
+    }
+    assert expected <= current
+    assert all((e, c, p) in awarded_kept for e, c, p, _ in current - expected)

@@ -39,9 +39,7 @@ def http_client() -> httpx.Client:
 def queue_deliveries(session: Session, bank_event: BankEvent) -> None:
     """Listener of each bank event added: the outbox rows, and a job to send them after commit."""
     assert bank_event.id is not None
-    endpoints = queries.enabled_endpoints(
-        session, bank_event.bank_code, bank_event.district_code
-    )
+    endpoints = queries.enabled_endpoints(session, bank_event.bank_code, bank_event.district_code)
     for endpoint in endpoints:
         assert endpoint.id is not None
         if endpoint.event_types and bank_event.type not in endpoint.event_types:

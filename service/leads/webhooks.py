@@ -54,9 +54,7 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _check_types(
-    types: list[str] | None, known: tuple[str, ...] = EVENT_TYPES
-) -> list[str] | None:
+def _check_types(types: list[str] | None, known: tuple[str, ...] = EVENT_TYPES) -> list[str] | None:
     if types is None:
         return None
     unknown = sorted(set(types) - set(known))

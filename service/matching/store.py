@@ -24,6 +24,8 @@ import numpy as np
 import psycopg
 from sqlalchemy import Connection, delete
 
+from service.core.pgcopy import HEADER as _SIGNATURE
+from service.core.pgcopy import binary_copy
 from service.matching.models import EnterpriseMatch
 
 TABLE = EnterpriseMatch.__table__  # type: ignore[attr-defined]
@@ -44,7 +46,6 @@ FRESH = "_fresh"  # suffix of the new table's and its objects' names until the s
 
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _WIDTHS = {"int2": 2, "int4": 4, "int8": 8, "timestamptz": 8}
-_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # binary COPY header: no flags, no extension
 
 
 def product_versions(product_ids: np.ndarray, versions: dict[int, int]) -> np.ndarray:
@@ -408,41 +409,3 @@ def _column_values(
 def _micros(now: datetime) -> int:
     delta = now - _PG_EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def binary_copy(fields: list[tuple[np.ndarray, int]], chunk_rows: int = 250_000) -> Any:
-    """PostgreSQL's binary COPY stream of the rows, in their order, built with numpy:
-    ``fields`` are the columns (arrays, masked where NULL) and their widths in bytes. Each
-    chunk is laid out as if no field were NULL, then the data bytes of the NULL fields are
-    left out (a NULL is a length of -1 and no data)."""
-    yield _SIGNATURE
-    n = len(fields[0][0]) if fields else 0
-    layout: list[tuple[str, str]] = [("count", ">i2")]
-    for i, (_, width) in enumerate(fields):
-        layout += [(f"len{i}", ">i4"), (f"v{i}", f">i{width}")]
-    dtype = np.dtype(layout)
-    nullable = [
-        i for i, (values, _) in enumerate(fields) if np.ma.getmask(values) is not np.ma.nomask
-    ]
-    # Which bytes of a row to keep, for each combination of the nullable fields' NULLs.
-    keep = np.ones((1 << len(nullable), dtype.itemsize), dtype=bool)
-    for nulls in range(1 << len(nullable)):
-        for bit, i in enumerate(nullable):
-            if nulls >> bit & 1:
-                start = dtype.fields[f"v{i}"][1]  # type: ignore[index]
-                keep[nulls, start : start + fields[i][1]] = False
-    for lo in range(0, n, chunk_rows):
-        part = slice(lo, lo + chunk_rows)
-        block = np.empty(len(range(*part.indices(n))), dtype=dtype)
-        block["count"] = len(fields)
-        combination = np.zeros(len(block), dtype=np.intp)
-        for i, (values, width) in enumerate(fields):
-            block[f"len{i}"] = width
-            block[f"v{i}"] = np.ma.getdata(values)[part]
-        for bit, i in enumerate(nullable):
-            null = np.ma.getmaskarray(fields[i][0][part])
-            block[f"len{i}"][null] = -1
-            combination |= null.astype(np.intp) << bit
-        raw = block.view(np.uint8).reshape(len(block), dtype.itemsize)
-        yield raw[keep[combination]].tobytes() if nullable else raw.tobytes()
-    yield b"\xff\xff"

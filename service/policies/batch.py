@@ -10,6 +10,7 @@ an amount come from ``rules.evaluate`` when one enterprise is shown."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,58 @@ class Columns:
     @property
     def count(self) -> int:
         return len(self.enterprise_ids)
+
+    def decoded(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The columns as sorted rows of plain values (codes back to their text, rows back to
+        enterprise ids): two readings of the same facts are equal in this form whatever
+        order or codes each gave them."""
+
+        def text(vocabulary: Vocabulary, codes: np.ndarray) -> list[str | None]:
+            names = {i: v for v, i in vocabulary.index.items()}
+            return [names.get(int(c)) for c in codes]
+
+        ids = self.enterprise_ids.astype(np.int64)
+        tables: dict[str, list[Any]] = {
+            "enterprises": [
+                ids,
+                self.private.astype(np.int64),
+                self.in_area.astype(bool),
+                text(self.sizes, self.size),
+            ],
+            "qualifications": [
+                ids[self.q_enterprise],
+                text(self.types, self.q_type),
+                self.q_day,
+                self.q_rank,
+            ],
+            "projects": [
+                ids[self.p_enterprise],
+                text(self.kinds, self.p_kind),
+                self.p_year,
+                self.p_base,
+            ],
+            "loans": [
+                ids[self.l_enterprise],
+                text(self.products, self.l_product),
+                text(self.schemes, self.l_scheme),
+                text(self.purposes, self.l_purpose),
+                self.l_principal,
+                self.l_rate,
+                self.l_start,
+                self.l_end,
+            ],
+            "grants": [
+                ids[self.g_enterprise],
+                text(self.policies, self.g_policy),
+                self.g_period,
+                self.g_amount,
+            ],
+        }
+        out = {}
+        for name, columns in tables.items():
+            plain = [c.tolist() if isinstance(c, np.ndarray) else c for c in columns]
+            out[name] = sorted(zip(*plain, strict=True), key=repr)
+        return out
 
 
 def _array(values: Sequence[int], dtype: type = np.int32) -> np.ndarray:

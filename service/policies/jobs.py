@@ -20,11 +20,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text, tuple_, update
+import numpy as np
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from service.core import pgcopy
 from service.core.bulk import update_rows
 from service.core.models import today_local, utcnow
 from service.enterprises.models import Enterprise
@@ -32,7 +34,8 @@ from service.jobs.service import enqueue, enqueue_many
 from service.leads.bank_events import publish_to_district
 from service.leads.queries import districts_subscribed
 from service.policies import store
-from service.policies.batch import evaluate_policy_all
+from service.policies.batch import Columns, evaluate_policy_all
+from service.policies.diff import Found, difference
 from service.policies.models import (
     Entitlement,
     EntitlementStatus,
@@ -112,56 +115,34 @@ def reevaluate(
     on = as_of or today_local()
     rules = store.rules_in_force(session, on)
     columns = store.read_columns(session, enterprise_ids)
-    found: dict[tuple[int, str, str], tuple[int, int]] = {}
-    periods: dict[str, str] = {}
+    return write(session, enterprise_ids, find(rules, columns, on), trigger)
+
+
+def find(rules: Sequence[store.PolicyRules], columns: Columns, on: date) -> Found:
+    """Who is entitled to what under each policy, as columns."""
+    parts = []
     for policy in rules:
         result = evaluate_policy_all(policy.rules, columns, on)
-        code = policy.policy.code
-        periods[code] = result.period
-        ids = columns.enterprise_ids[result.rows]
-        for eid, amount in zip(ids.tolist(), result.amounts.tolist(), strict=True):
-            found[(eid, code, result.period)] = (policy.in_force.version, amount)
-    return _write(session, enterprise_ids, periods, found, trigger)
-
-
-# One stored entitlement as the diff reads it: id, status, amount, version (no ORM objects:
-# a library-wide run reads a million of them).
-Stored = tuple[int, str, int, int]
-
-
-def _existing(
-    session: Session, enterprise_ids: Sequence[int] | None, periods: dict[str, str]
-) -> dict[tuple[int, str, str], Stored]:
-    if not periods:
-        return {}
-    in_periods = or_(
-        *(
-            and_(col(Entitlement.policy_code) == code, col(Entitlement.period) == period)
-            for code, period in periods.items()
-        )
+        parts.append((policy.policy.code, result.period, policy.in_force.version, result))
+    return Found(
+        codes=[code for code, *_ in parts],
+        periods=[period for _, period, *_ in parts],
+        enterprise=np.concatenate(
+            [np.zeros(0, dtype=np.int64)]
+            + [columns.enterprise_ids[r.rows].astype(np.int64) for *_, r in parts]
+        ),
+        policy=np.concatenate(
+            [np.zeros(0, dtype=np.int32)]
+            + [np.full(len(r.rows), i, dtype=np.int32) for i, (*_, r) in enumerate(parts)]
+        ),
+        version=np.concatenate(
+            [np.zeros(0, dtype=np.int32)]
+            + [np.full(len(r.rows), v, dtype=np.int32) for _, _, v, r in parts]
+        ),
+        amount=np.concatenate(
+            [np.zeros(0, dtype=np.int64)] + [r.amounts.astype(np.int64) for *_, r in parts]
+        ),
     )
-    query = select(
-        col(Entitlement.enterprise_id),
-        col(Entitlement.policy_code),
-        col(Entitlement.period),
-        col(Entitlement.id),
-        col(Entitlement.status),
-        col(Entitlement.amount_fen),
-        col(Entitlement.policy_version),
-    ).where(in_periods)
-    if enterprise_ids is None:
-        chunks = [query]
-    else:
-        ids = sorted(set(enterprise_ids))
-        chunks = [
-            query.where(col(Entitlement.enterprise_id).in_(ids[i : i + _CHUNK]))
-            for i in range(0, len(ids), _CHUNK)
-        ]
-    out: dict[tuple[int, str, str], Stored] = {}
-    for chunk in chunks:
-        for e, c, p, i, status, amount, version in session.execute(chunk):
-            out[(e, c, p)] = (i, status, amount, version)
-    return out
 
 
 def _awarded(session: Session, keys: list[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
@@ -191,44 +172,46 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _write(
+def write(
     session: Session,
     enterprise_ids: Sequence[int] | None,
-    periods: dict[str, str],
-    found: dict[tuple[int, str, str], tuple[int, int]],
+    found: Found,
     trigger: str,
 ) -> dict[str, Any]:
+    """Write the difference between ``found`` and the stored entitlements of its policies'
+    periods (of these enterprises; None: all); returns counts."""
     now = utcnow()
-    existing = _existing(session, enterprise_ids, periods)
-    new = [key for key in found if key not in existing]
-    updates = []
-    revived = 0
-    for key, (row_id, status, amount_fen, policy_version) in existing.items():
-        if key not in found:
-            continue
-        version, amount = found[key]
-        if status == EntitlementStatus.lapsed:
-            revived += 1
-        elif amount_fen == amount and policy_version == version:
-            continue
-        updates.append(
-            {
-                "id": row_id,
-                "amount_fen": amount,
-                "policy_version": version,
-                "status": EntitlementStatus.current.value,
-                "lapsed_at": None,
-                "evaluated_at": now,
-            }
+    stored = store.read_entitlements(session, enterprise_ids, found.codes, found.periods)
+    d = difference(found, stored)
+    updates = [
+        {
+            "id": row_id,
+            "amount_fen": amount,
+            "policy_version": version,
+            "status": EntitlementStatus.current.value,
+            "lapsed_at": None,
+            "evaluated_at": now,
+        }
+        for row_id, amount, version in zip(
+            stored.id[d.changed_stored].tolist(),
+            found.amount[d.changed].tolist(),
+            found.version[d.changed].tolist(),
+            strict=True,
         )
+    ]
     update_rows(session, Entitlement.__table__, updates)  # type: ignore[attr-defined]
     gone = [
-        key
-        for key, row in existing.items()
-        if key not in found and row[1] == EntitlementStatus.current
+        (e, found.codes[p], found.periods[p])
+        for e, p in zip(
+            stored.enterprise[d.gone].tolist(), stored.policy[d.gone].tolist(), strict=True
+        )
     ]
     fulfilled = _awarded(session, gone) if gone else set()
-    lapse_ids = [existing[key][0] for key in gone if key not in fulfilled]
+    lapse_ids = [
+        row_id
+        for key, row_id in zip(gone, stored.id[d.gone].tolist(), strict=True)
+        if key not in fulfilled
+    ]
     for start in range(0, len(lapse_ids), _CHUNK):
         session.execute(
             update(Entitlement)
@@ -238,16 +221,16 @@ def _write(
             )
             .values(status=EntitlementStatus.lapsed, lapsed_at=now, evaluated_at=now)
         )
-    notices = _add(session, new, found, trigger, now) if new else 0
+    notices = _add(session, found, d.new, trigger, now) if len(d.new) else 0
     return {
         "trigger": trigger,
         "enterprises": "all" if enterprise_ids is None else len(set(enterprise_ids)),
-        "policies": len(periods),
+        "policies": len(found.codes),
         "entitled": len(found),
-        "new": len(new),
+        "new": len(d.new),
         "notified": notices,
-        "changed": len(updates) - revived,
-        "revived": revived,
+        "changed": len(updates) - d.revived,
+        "revived": d.revived,
         "lapsed": len(lapse_ids),
     }
 
@@ -280,21 +263,26 @@ def _tell_districts(session: Session, notices: Sequence[Any]) -> None:
             )
 
 
-def _add(
-    session: Session,
-    new: list[tuple[int, str, str]],
-    found: dict[tuple[int, str, str], tuple[int, int]],
-    trigger: str,
-    now: Any,
-) -> int:
-    """Insert the new entitlements and one notice each; a row another runner wrote first is
-    left alone (and so is its notice). Returns how many notices were written."""
+def _add(session: Session, found: Found, new: np.ndarray, trigger: str, now: Any) -> int:
+    """Insert the new entitlements (``new``: their places in ``found``) and one notice each; a
+    row another runner wrote first is left alone (and so is its notice). Returns how many
+    notices were written."""
     if session.get_bind().dialect.name == "postgresql":
-        return _add_copied(session, new, found, trigger, now)
+        return _add_copied(session, found, new, trigger, now)
     insert = _insert(session)
     notified = 0
     for start in range(0, len(new), _CHUNK):
-        chunk = new[start : start + _CHUNK]
+        at = new[start : start + _CHUNK]
+        chunk = [
+            (e, found.codes[p], found.periods[p], v, a)
+            for e, p, v, a in zip(
+                found.enterprise[at].tolist(),
+                found.policy[at].tolist(),
+                found.version[at].tolist(),
+                found.amount[at].tolist(),
+                strict=True,
+            )
+        ]
         session.execute(
             insert(Entitlement)
             .values(
@@ -303,13 +291,13 @@ def _add(
                         "enterprise_id": e,
                         "policy_code": c,
                         "period": p,
-                        "policy_version": found[(e, c, p)][0],
-                        "amount_fen": found[(e, c, p)][1],
+                        "policy_version": v,
+                        "amount_fen": a,
                         "status": EntitlementStatus.current,
                         "found_at": now,
                         "evaluated_at": now,
                     }
-                    for e, c, p in chunk
+                    for e, c, p, v, a in chunk
                 ]
             )
             .on_conflict_do_nothing(index_elements=["enterprise_id", "policy_code", "period"])
@@ -326,7 +314,7 @@ def _add(
                     col(Entitlement.enterprise_id),
                     col(Entitlement.policy_code),
                     col(Entitlement.period),
-                ).in_(chunk)
+                ).in_([(e, c, p) for e, c, p, *_ in chunk])
             )
         ).all()
         if not rows:
@@ -363,12 +351,17 @@ def _add(
 
 
 _NEW_SQL = """
-WITH new AS (
+WITH policies AS (
+    SELECT n - 1 AS policy, code, period
+    FROM unnest(CAST(:codes AS text[]), CAST(:periods AS text[])) WITH ORDINALITY
+         AS p (code, period, n)
+), new AS (
     INSERT INTO policy_entitlement
         (enterprise_id, policy_code, period, policy_version, amount_fen, status, found_at,
          evaluated_at)
-    SELECT enterprise_id, policy_code, period, policy_version, amount_fen, 'current', :now, :now
-    FROM _policy_new
+    SELECT f.enterprise_id, p.code, p.period, f.policy_version, f.amount_fen, 'current',
+           :now, :now
+    FROM _policy_found f JOIN policies p ON p.policy = f.policy
     ON CONFLICT (enterprise_id, policy_code, period) DO NOTHING
     RETURNING id, enterprise_id, policy_code, period, amount_fen
 )
@@ -380,35 +373,35 @@ RETURNING id, enterprise_id, policy_code, period, amount_fen
 """
 
 
-def _add_copied(
-    session: Session,
-    new: list[tuple[int, str, str]],
-    found: dict[tuple[int, str, str], tuple[int, int]],
-    trigger: str,
-    now: Any,
-) -> int:
-    """PostgreSQL: the new rows by COPY into a scratch table, then one statement writes the
-    entitlements (those another runner wrote first are skipped) and a notice for each one
+def _add_copied(session: Session, found: Found, new: np.ndarray, trigger: str, now: Any) -> int:
+    """PostgreSQL: the new rows by binary COPY into a scratch table, then one statement writes
+    the entitlements (those another runner wrote first are skipped) and a notice for each one
     written here. A library's first run writes a million of them."""
     connection = session.connection()
     connection.exec_driver_sql(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS _policy_new (enterprise_id integer, "
-        "policy_code varchar(40), period varchar(8), policy_version integer, amount_fen bigint) "
-        "ON COMMIT DROP"
+        "CREATE TEMPORARY TABLE IF NOT EXISTS _policy_found (enterprise_id int8, policy int4, "
+        "policy_version int4, amount_fen int8) ON COMMIT DROP"
     )
-    connection.exec_driver_sql("TRUNCATE _policy_new")
+    connection.exec_driver_sql("TRUNCATE _policy_found")
     driver = connection.connection.driver_connection
     assert driver is not None
+    stream = pgcopy.binary_copy(
+        [
+            (found.enterprise[new], 8),
+            (found.policy[new], 4),
+            (found.version[new], 4),
+            (found.amount[new], 8),
+        ]
+    )
     with (
         driver.cursor() as cursor,
-        cursor.copy(
-            "COPY _policy_new (enterprise_id, policy_code, period, policy_version, amount_fen) "
-            "FROM STDIN"
-        ) as copy,
+        cursor.copy("COPY _policy_found FROM STDIN (FORMAT BINARY)") as copy,
     ):
-        for key in new:
-            version, amount = found[key]
-            copy.write_row((*key, version, amount))
-    written = session.execute(text(_NEW_SQL), {"now": now, "trigger": trigger}).all()
+        for block in stream:
+            copy.write(block)
+    written = session.execute(
+        text(_NEW_SQL),
+        {"now": now, "trigger": trigger, "codes": found.codes, "periods": found.periods},
+    ).all()
     _tell_districts(session, written)
     return len(written)

@@ -14,15 +14,26 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from psycopg import sql as psql
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
+from service.core import pgcopy
 from service.core.settings import get_settings
 from service.enterprises.models import Enterprise, Project, Qualification
 from service.loans.models import Loan
 from service.matching.scoring import in_service_area
+from service.policies import columns_copy
 from service.policies.batch import I64, Columns, Vocabulary, day_number, ranks
-from service.policies.models import GrantStatus, Policy, PolicyGrant, PolicyVersion
+from service.policies.diff import Stored
+from service.policies.models import (
+    Entitlement,
+    EntitlementStatus,
+    GrantStatus,
+    Policy,
+    PolicyGrant,
+    PolicyVersion,
+)
 from service.policies.parameters import Parameters, to_rule
 from service.policies.rules import Facts, Granted, Held, LoanFact, ProjectFact, Rule
 from service.products.models import Product, ProductVersion
@@ -276,7 +287,17 @@ def read_facts(session: Session, enterprise_ids: Sequence[int]) -> list[Facts]:
 
 def read_columns(session: Session, enterprise_ids: Sequence[int] | None = None) -> Columns:
     """The facts of the library (or of these enterprises) as the batch engine's columns, read
-    with one statement per kind of fact and no objects per row."""
+    with one statement per kind of fact and no objects per row; the whole library on
+    PostgreSQL by binary COPY (``columns_copy``)."""
+    if enterprise_ids is None and session.get_bind().dialect.name == "postgresql":
+        copied = columns_copy.read(session.connection().connection.driver_connection)
+        if copied is not None:
+            return copied
+    return read_columns_by_rows(session, enterprise_ids)
+
+
+def read_columns_by_rows(session: Session, enterprise_ids: Sequence[int] | None) -> Columns:
+    """``read_columns`` on any database: rows read through SQLAlchemy, coded in Python."""
     ids = None if enterprise_ids is None else sorted(set(enterprise_ids))
     private_types = _private_types(session)
     prefixes = get_settings().service_area_prefixes
@@ -393,4 +414,85 @@ def read_columns(session: Session, enterprise_ids: Sequence[int] | None = None) 
         g_period=ga[:, 2].astype(np.int32),
         g_amount=ga[:, 3],
         **v,
+    )
+
+
+def read_entitlements(
+    session: Session,
+    enterprise_ids: Sequence[int] | None,
+    codes: Sequence[str],
+    periods: Sequence[str],
+) -> Stored:
+    """The stored entitlements of each policy's period (``codes[i]`` in ``periods[i]``) of
+    these enterprises (None: all), coded as ``diff.Found`` codes them; the whole library on
+    PostgreSQL by binary COPY."""
+    if not codes:
+        return Stored.empty()
+    if enterprise_ids is None and session.get_bind().dialect.name == "postgresql":
+        return _entitlements_copied(session, codes, periods)
+    place = {(c, p): i for i, (c, p) in enumerate(zip(codes, periods, strict=True))}
+    query = select(
+        col(Entitlement.id),
+        col(Entitlement.enterprise_id),
+        col(Entitlement.policy_code),
+        col(Entitlement.period),
+        col(Entitlement.policy_version),
+        col(Entitlement.amount_fen),
+        col(Entitlement.status),
+    ).where(
+        or_(
+            *(
+                and_(col(Entitlement.policy_code) == c, col(Entitlement.period) == p)
+                for c, p in place
+            )
+        )
+    )
+    rows = _rows(session, query, col(Entitlement.enterprise_id), _sorted(enterprise_ids))
+    return Stored(
+        id=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        enterprise=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+        policy=np.fromiter((place[(r[2], r[3])] for r in rows), dtype=np.int32, count=len(rows)),
+        version=np.fromiter((r[4] for r in rows), dtype=np.int32, count=len(rows)),
+        amount=np.fromiter((r[5] for r in rows), dtype=np.int64, count=len(rows)),
+        current=np.fromiter(
+            (r[6] == EntitlementStatus.current for r in rows), dtype=bool, count=len(rows)
+        ),
+    )
+
+
+def _sorted(ids: Sequence[int] | None) -> list[int] | None:
+    return None if ids is None else sorted(set(ids))
+
+
+def _entitlements_copied(session: Session, codes: Sequence[str], periods: Sequence[str]) -> Stored:
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        rows = pgcopy.read(
+            cursor,
+            psql.SQL(
+                "SELECT e.id::int8, e.enterprise_id::int8, (p.n - 1)::int4, "
+                "e.policy_version::int4, e.amount_fen::int8, e.status = 'current' "
+                "FROM policy_entitlement e JOIN unnest({codes}::text[], {periods}::text[]) "
+                "WITH ORDINALITY AS p (code, period, n) "
+                "ON p.code = e.policy_code AND p.period = e.period"
+            )
+            .format(codes=psql.Literal(list(codes)), periods=psql.Literal(list(periods)))
+            .as_string(cursor),
+            [
+                ("id", ">i8"),
+                ("e", ">i8"),
+                ("p", ">i4"),
+                ("v", ">i4"),
+                ("a", ">i8"),
+                ("current", "?"),
+            ],
+        )
+    return Stored(
+        id=rows["id"].astype(np.int64),
+        enterprise=rows["e"].astype(np.int64),
+        policy=rows["p"].astype(np.int32),
+        version=rows["v"].astype(np.int32),
+        amount=rows["a"].astype(np.int64),
+        current=rows["current"].astype(bool),
     )
