@@ -24,6 +24,9 @@ loans under the catalogue's products, awards already recorded) and synthetic pol
   (`store.rules_in_force`, `store.read_columns`: binary COPY into numpy on PostgreSQL), every
   policy evaluated (`jobs.find`), the difference found and written (`jobs.write`: the stored
   entitlements by binary COPY, compared in numpy);
+- **new version**: the office adds a version of the interest subsidy with the most
+  entitlements (its share moved by round), then the library is re-evaluated: every
+  entitlement of that policy changed, none new;
 - **targeted**: --batch enterprises re-evaluated as a trigger job does, one in ten of them
   given a new 专精特新 recognition first;
 - the **set-based baseline**: each award policy evaluated inside PostgreSQL by one statement
@@ -297,6 +300,20 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
         )
     assert columns is not None
 
+    # b2. A new version of the interest subsidy with the most entitlements (its share moved),
+    # as the office adds one: every enterprise re-evaluated, its entitlements' amounts changed.
+    changes = []
+    for round_ in range(1, args.rounds + 1):
+        seconds, changed, code = _new_version(engine, as_of, round_, reevaluate)
+        changes.append(seconds)
+        wrote = {k: changed[k] for k in ("new", "changed", "revived", "lapsed", "notified")}
+        if not changed["changed"] or changed["new"] or changed["notified"]:
+            problems.append(f"new version {round_} of {code} wrote {wrote}")
+        print(
+            f"new version {round_} of {code}: {seconds:6.2f} s, wrote {wrote}; peak RSS "
+            f"{_rss()}; load average {_load()}"
+        )
+
     # c. Targeted: a trigger job's batch, some of it with a new recognition.
     rng = random.Random(7)
     all_ids = columns.enterprise_ids.tolist()
@@ -320,7 +337,8 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
     print(
         f"median of {args.rounds}: steady {_median(steadies)} "
         f"(rules {_median(parts['rules'])}, read_columns {_median(parts['read'])}, evaluate "
-        f"{_median(parts['evaluate'])}, diff and write {_median(parts['write'])}), targeted "
+        f"{_median(parts['evaluate'])}, diff and write {_median(parts['write'])}), new version "
+        f"{_median(changes)}, targeted "
         f"{args.batch} {_median(targeted)}, first run: reference writer {_median(copies)}, "
         f"the job {_median(firsts)} ({'library' if whole else f'{args.slice:,} enterprises'}); "
         f"peak RSS {_rss()}; load average {_load()}"
@@ -352,6 +370,48 @@ def _run(args: argparse.Namespace, url: str, dsn: str) -> list[str]:
         + f"; peak RSS {_rss()}; load average {_load()}"
     )
     return problems
+
+
+def _new_version(
+    engine: Any, as_of: date, round_: int, reevaluate: Callable[..., Any]
+) -> tuple[float, dict[str, Any], str]:
+    """Adds a version (in force from ``as_of``) to the interest subsidy with the most current
+    entitlements, its share moved up or down by round, through
+    ``service.add_version`` as the office does; times the library's re-evaluation."""
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from service.access.audit import SYSTEM
+    from service.policies import service, store
+    from service.policies.rules import Scheme
+    from service.policies.schemas import VersionCreate
+
+    with Session(engine) as session:
+        counts = dict(
+            session.execute(  # type: ignore[arg-type]
+                text(
+                    "SELECT policy_code, count(*) FROM policy_entitlement "
+                    "WHERE status = 'current' GROUP BY policy_code"
+                )
+            ).all()
+        )
+        subsidies = [
+            r
+            for r in store.rules_in_force(session, as_of)
+            if r.current.scheme == Scheme.interest_subsidy
+        ]
+        current = max(subsidies, key=lambda r: (counts.get(r.policy.code, 0), r.policy.code))
+        code = current.policy.code
+        version = service.parameters_of(current.in_force)
+        version.share_bp = max(1, version.share_bp + (100 if round_ % 2 else -100))
+        service.add_version(
+            session,
+            SYSTEM,
+            code,
+            VersionCreate(effective_from=as_of, parameters=version, note=f"round {round_}"),
+        )
+    seconds, result = reevaluate(None, "policy")
+    return seconds, result, code
 
 
 def _check_stored(dsn: str, engine_rows: set, periods: dict[str, str]) -> list[str]:
