@@ -4,7 +4,8 @@
 Who: the enterprise to its own open request, the office to any, the handling bank to one
 dispatched to it (evidence with its answer). A bank reads the enterprise's files only if the
 enterprise allowed the bank to see who raised the request; its own files always. Nothing is
-ever deleted."""
+ever deleted. A store that cannot be reached is a 503 to try again: an upload then leaves
+neither bytes nor a row."""
 
 import hashlib
 import re
@@ -15,7 +16,11 @@ from sqlmodel import Session
 from service.access.models import Role
 from service.access.policy import Principal
 from service.appeals import queries, storage
-from service.appeals.exceptions import AttachmentNotFound, AttachmentRefused
+from service.appeals.exceptions import (
+    AttachmentNotFound,
+    AttachmentRefused,
+    AttachmentStoreUnavailable,
+)
 from service.appeals.models import Appeal, AppealAttachment
 from service.appeals.service import add_event, get_appeal
 from service.appeals.states import FINAL
@@ -60,7 +65,12 @@ def attach(
             f"每件诉求最多 {MAX_FILES} 个附件", status=409, code="too_many_attachments"
         )
     key = storage.new_key()
-    storage.get_store().put(key, content)  # before the row: never a row without its bytes
+    try:
+        storage.get_store().put(key, content)  # before the row: never a row without its bytes
+    except storage.StoreUnavailable as exc:
+        raise AttachmentStoreUnavailable(
+            "附件存储暂时无法访问，文件没有保存；请稍后重试。"
+        ) from exc
     file = AppealAttachment(
         appeal_id=appeal_id,
         filename=clean_filename(filename, media_type),
@@ -99,4 +109,7 @@ def read(
     )
     if file is None or file.appeal_id != appeal_id or hidden:
         raise AttachmentNotFound(f"附件 {attachment_id} 不存在。")
-    return file, storage.get_store().get(file.storage_key)
+    try:
+        return file, storage.get_store().get(file.storage_key)
+    except storage.StoreUnavailable as exc:
+        raise AttachmentStoreUnavailable("附件存储暂时无法访问，请稍后再下载。") from exc

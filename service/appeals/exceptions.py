@@ -1,7 +1,8 @@
 """Errors of requests (诉求) and ratings: a step the state machine does not allow (409), an
 actor who may not take it (403), data a step lacks or gets wrong (422), a request, rating,
-department or category that does not exist or is hidden (404), a second rating (409), and
-files that are not what they say or too large (415, 413, 422)."""
+department or category that does not exist or is hidden (404), a second rating (409),
+files that are not what they say or too large (415, 413, 422), and an attachment store that
+cannot be reached (503: nothing was stored, try again later)."""
 
 from service.core.errors import AppError, Conflict, NotFound, Unprocessable
 
@@ -62,3 +63,11 @@ class AttachmentRefused(AppError):
     status = 415
     code = "unsupported_attachment"
     title = "Unsupported Media Type"
+
+
+class AttachmentStoreUnavailable(AppError):
+    """The attachment store could not be reached or refused us; nothing was stored."""
+
+    status = 503
+    code = "attachment_store_unavailable"
+    title = "Service Unavailable"

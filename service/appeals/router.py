@@ -193,9 +193,11 @@ def take_step(
     summary="Attach a file to a request",
     description="A PDF or an image (PNG, JPEG, WebP), judged by its content; at most "
     f"{attachments.MAX_FILES} per request and FINMATCH_ATTACHMENT_MAX_BYTES each (10 MB by "
-    "default). The enterprise to its own open request, the office, or the handling bank.",
+    "default). The enterprise to its own open request, the office, or the handling bank. "
+    "When the attachment store cannot be reached: 503 `attachment_store_unavailable`, "
+    "nothing stored; try again (with the same Idempotency-Key, if one was sent).",
     response_model=AttachmentPublic,
-    responses=problem_responses(404, 409, 413, 415, 422),
+    responses=problem_responses(404, 409, 413, 415, 422, 503),
 )
 def attach(
     principal: Caller,
@@ -221,7 +223,10 @@ def attach(
     description="The file as it was uploaded, as an attachment (never shown inline). A bank "
     "gets the enterprise's files only if the enterprise let it see who raised the request.",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "image/*": {}}}, **problem_responses(404)},
+    responses={
+        200: {"content": {"application/pdf": {}, "image/*": {}}},
+        **problem_responses(404, 503),
+    },
 )
 def get_attachment(
     principal: Caller,

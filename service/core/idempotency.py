@@ -1,6 +1,7 @@
 """Idempotency-Key for POSTs: a retry with the same key and body gets the first answer again
 (header ``Idempotent-Replayed: true``); the same key with another body is refused; while the
-first is still running, a second gets 409. Keys are per API key, and kept for a day.
+first is still running, a second gets 409. Keys are per API key, and kept for a day. A
+failure on our side (a 5xx, expected or not) is not kept: a retry with the key runs again.
 
 A secret shown once (an API key, a webhook's signing secret) is never written to the stored
 answer: its field is stored as null, so a replay names what was made but not the secret."""
@@ -134,20 +135,26 @@ def _first(
     try:
         status, content, headers = call()
     except AppError as exc:
-        # An expected refusal is an answer too: a retry gets the same one.
         session.rollback()
-        problem = {"status": exc.status, "code": exc.code, "detail": exc.detail, **exc.extra}
-        _store(session, record, exc.status, problem)
+        if exc.status < 500:  # an expected refusal is an answer too: a retry gets the same one
+            problem = {"status": exc.status, "code": exc.code, "detail": exc.detail, **exc.extra}
+            _store(session, record, exc.status, problem)
+            raise
+        _forget(session, record)  # a service unavailable for now: a retry tries again
         raise
     except Exception:
         session.rollback()
-        session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == record.id))
-        session.commit()
+        _forget(session, record)
         raise
     content = jsonable_encoder(content)
     kept = {**content, **dict.fromkeys(withhold)} if withhold else content
     _store(session, record, status, kept)
     return _response(status, content, headers)
+
+
+def _forget(session: Session, record: IdempotencyRecord) -> None:
+    session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == record.id))
+    session.commit()
 
 
 def _response(status: int, content: Any, headers: dict[str, str]) -> Response:

@@ -1,12 +1,16 @@
 """Settings from the environment (and an optional .env file)."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "finmatch.db"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Settings(BaseSettings):
@@ -98,6 +102,71 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("attachment_s3_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        if value and not _BUCKET.fullmatch(value):
+            raise ValueError(
+                f"FINMATCH_ATTACHMENT_S3_BUCKET: '{value}' is not a bucket name (3–63 "
+                "lowercase letters, digits, dots and hyphens, starting and ending with a "
+                "letter or digit)"
+            )
+        return value
+
+    @field_validator("attachment_s3_endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        if not value:
+            return value
+        try:
+            parts = urlsplit(value)
+            address = parts.hostname if parts.scheme in ("http", "https") else None
+            parts.port  # noqa: B018  (raises on a port that is not a number)
+        except ValueError:
+            address = None
+        if not address:
+            raise ValueError(
+                f"FINMATCH_ATTACHMENT_S3_ENDPOINT_URL: '{value}' is not an http(s) address "
+                "(e.g. http://minio:9000 or https://oss-cn-shanghai.aliyuncs.com)"
+            )
+        return value
+
+    @field_validator("attachment_s3_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value and not _REGION.fullmatch(value):
+            raise ValueError(
+                f"FINMATCH_ATTACHMENT_S3_REGION: '{value}' is not a region name (lowercase "
+                "letters, digits and hyphens, e.g. cn-north-1 or oss-cn-shanghai)"
+            )
+        return value
+
+    @field_validator("attachment_s3_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        prefix = value.strip().strip("/")
+        parts = prefix.split("/") if prefix else []
+        if any(p in ("", ".", "..") or not p.isprintable() for p in parts):
+            raise ValueError(
+                f"FINMATCH_ATTACHMENT_S3_PREFIX: '{value}' is not a folder in a bucket "
+                "(names separated by single slashes, no '.' or '..', e.g. finmatch/attachments)"
+            )
+        return prefix
+
+    @model_validator(mode="after")
+    def _store_complete(self) -> "Settings":
+        # Checked when the settings are read (at start), not on the first upload.
+        if self.attachment_store == "s3" and not self.attachment_s3_bucket:
+            raise ValueError(
+                "FINMATCH_ATTACHMENT_STORE=s3 needs FINMATCH_ATTACHMENT_S3_BUCKET, the bucket "
+                "that keeps the attachments (with FINMATCH_ATTACHMENT_S3_ENDPOINT_URL for a "
+                "store other than AWS; credentials come from the AWS environment or "
+                "credential files)"
+            )
+        return self
+
     @property
     def service_area_prefixes(self) -> tuple[str, ...]:
         return tuple(p.strip() for p in self.service_area.split(",") if p.strip())
@@ -138,11 +207,49 @@ class Settings(BaseSettings):
         "multicast and reserved addresses stay refused.",
     )
 
+    attachment_store: Literal["disk", "s3"] = Field(
+        default="disk",
+        validation_alias="FINMATCH_ATTACHMENT_STORE",
+        description="Where the files attached to requests (诉求) are kept: `disk` (a "
+        "directory, FINMATCH_ATTACHMENT_DIR) or `s3` (a bucket of an S3-compatible object "
+        "store, FINMATCH_ATTACHMENT_S3_*; credentials from the AWS environment variables, "
+        "shared credential files or an instance role, never from these settings).",
+    )
     attachment_dir: str = Field(
         default="",
         validation_alias="FINMATCH_ATTACHMENT_DIR",
         description="Directory that keeps the files attached to requests (诉求); empty: "
         "var/attachments under the FinMatch directory.",
+    )
+    attachment_s3_bucket: str = Field(
+        default="",
+        validation_alias="FINMATCH_ATTACHMENT_S3_BUCKET",
+        description="The bucket that keeps the attachments; needed when the store is s3.",
+    )
+    attachment_s3_endpoint_url: str = Field(
+        default="",
+        validation_alias="FINMATCH_ATTACHMENT_S3_ENDPOINT_URL",
+        description="The S3 API's address for a store other than AWS (MinIO: "
+        "http://minio:9000; Aliyun OSS: https://oss-cn-shanghai.aliyuncs.com); empty: AWS.",
+    )
+    attachment_s3_region: str = Field(
+        default="",
+        validation_alias="FINMATCH_ATTACHMENT_S3_REGION",
+        description="The bucket's region (cn-north-1, oss-cn-shanghai …); empty: AWS_REGION "
+        "or the AWS config file.",
+    )
+    attachment_s3_prefix: str = Field(
+        default="attachments",
+        validation_alias="FINMATCH_ATTACHMENT_S3_PREFIX",
+        description="The folder in the bucket that holds the attachments (objects are "
+        "PREFIX/KEY); empty: the bucket's top.",
+    )
+    attachment_s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto",
+        validation_alias="FINMATCH_ATTACHMENT_S3_ADDRESSING_STYLE",
+        description="How the bucket is named in requests: `path` (ENDPOINT/BUCKET, what "
+        "MinIO usually needs), `virtual` (BUCKET.ENDPOINT, what Aliyun OSS needs) or `auto` "
+        "(boto3 decides).",
     )
     attachment_max_bytes: int = Field(
         default=10 * 1024 * 1024,

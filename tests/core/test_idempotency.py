@@ -418,6 +418,38 @@ def test_an_entry_is_not_created_twice_from_a_list(world: World) -> None:
     assert refused.status_code == 422 and refused.json()["code"] == "idempotency_key_reused"
 
 
+@pytest.mark.parametrize(("status", "kept"), [(409, True), (422, True), (503, False)])
+def test_a_refusal_is_the_answer_but_a_failure_of_ours_is_tried_again(
+    session: Session, status: int, kept: bool
+) -> None:
+    """A 4xx is what the request gets, now and on every retry; a 5xx (a store or service
+    unavailable for now) is not kept: the retry runs again and may succeed."""
+    from service.core.errors import AppError
+    from service.core.idempotency import run_once
+
+    runs: list[int] = []
+
+    def failing() -> tuple[int, Any, dict[str, str]]:
+        runs.append(status)
+        raise AppError("暂时不行", code="not_now", status=status)
+
+    def succeeding() -> tuple[int, Any, dict[str, str]]:
+        runs.append(201)
+        return 201, {"id": 1}, {}
+
+    args = ("owner-1", f"key-{status}", "POST", "/things", {"a": 1})
+    with pytest.raises(AppError):
+        run_once(session, *args, failing)
+    if kept:
+        with pytest.raises(AppError) as replayed:
+            run_once(session, *args, succeeding)
+        assert replayed.value.status == status and replayed.value.extra["replayed"] is True
+        assert runs == [status]
+    else:
+        assert run_once(session, *args, succeeding).status_code == 201
+        assert runs == [status, 201]
+
+
 def test_every_post_declares_the_idempotency_key() -> None:
     from service.main import create_app
 

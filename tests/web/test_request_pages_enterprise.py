@@ -394,6 +394,21 @@ def test_adding_a_file_later(me, client, firm, memory_store) -> None:
     assert "照片.png" in me.get(page).text and list(memory_store.files.values()) == [png]
 
 
+def test_a_file_the_store_cannot_keep_is_said_so(me, firm, tmp_path) -> None:
+    request_id = _id_of(_raise(me, _charge()))
+    page = f"/web/enterprise/requests/{request_id}"
+    (tmp_path / "a-file").write_bytes(b"")
+    storage.use_store(storage.DiskStore(tmp_path / "a-file"))  # a root that is no directory
+    token = form_token(me.get(page).text)
+    refused = me.post(
+        f"{page}/files",
+        data={"csrf_token": token},
+        files={"file": ("发票.pdf", PDF, "application/pdf")},
+    )
+    assert refused.status_code == 503 and "附件存储暂时无法访问，文件没有保存" in refused.text
+    assert "发票.pdf" not in me.get(page).text
+
+
 # --- who sees what, CSRF --------------------------------------------------------------------
 
 
