@@ -34,14 +34,14 @@ from service.appeals.ratings import rate_lead
 from service.appeals.schemas import AppealCreate, AppealStep, RatingCreate
 from service.appeals.service import raise_appeal
 from service.appeals.states import Action, AppealStatus
-from service.appeals.steps import take_step
+from service.appeals.steps import counted_due, take_step
 from service.core.models import today_local, utcnow
 from service.demo_activity import DEMO_BANK, SLOW_BANK
 from service.enterprises.models import Enterprise
 from service.leads.models import BankEvent, Lead
 from service.leads.states import TERMINAL, LeadStatus
 from service.loans.models import Loan
-from service.taxonomy.workdays import add_working_days, is_working_day
+from service.taxonomy.workdays import is_working_day
 
 DEMO_SEED = 20261204
 DEMO_ENTERPRISE_LOGIN = "ent001@demo.finmatch.cn"
@@ -563,8 +563,9 @@ class _Requests:
             )
         )
         if action == Action.dispatch:
-            due = add_working_days(day, self.days[row.category_code])
+            due, provisional = counted_due(day, self.days[row.category_code])
             values: dict[str, Any] = {"dispatched_date": day, "due_date": due}
+            values["due_date_provisional"] = provisional
             extra: dict[str, Any] = {"due_date": due.isoformat()}
             events += session.exec(
                 select(BankEvent).where(

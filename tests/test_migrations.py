@@ -242,3 +242,57 @@ def test_webhook_log_migration_clears_the_receivers_answers(fresh_url: str) -> N
         assert logged() == (attempts, delivery)  # gone for good; nothing to put back
     finally:
         engine.dispose()
+
+
+def test_due_date_provisional_migration_keeps_what_the_requests_showed(fresh_url: str) -> None:
+    """Each request dispatched before the flag was kept gets the value it was shown with (the
+    dispatch and due dates against the calendar installed at the upgrade): a due date in a
+    year without its notice is provisional, one in a known year and an undispatched request
+    are not."""
+    from sqlalchemy import text
+
+    from service.taxonomy.workdays import official_years_as
+
+    config = _alembic_config(fresh_url)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "0019")
+    engine = create_engine(fresh_url)
+    dates = {1: ("2026-12-31", "2027-01-15"), 2: ("2026-11-02", "2026-11-16"), 3: (None, None)}
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO enterprise (id, name, share_with_banks, credit_code, "
+                    "name_normalized, registered_area_code, registered_in_wuxi, version, "
+                    "created_at, updated_at) VALUES (1, '无锡测试有限公司', true, "
+                    "'91320200MA1TEST01X', '无锡测试', '320214', true, 1, '2026-01-01', "
+                    "'2026-01-01')"
+                )
+            )
+            for appeal_id, (dispatched, due) in dates.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO appeal (id, enterprise_id, kind, title, description, "
+                        "show_to_bank, status, dispatched_date, due_date, late, reopens, "
+                        "raised_by, version, created_at, updated_at) VALUES (:id, 1, 'other', "
+                        "'t', 'd', false, :status, :dispatched, :due, false, 0, 'key:1', 1, "
+                        "'2026-01-01', '2026-01-01')"
+                    ),
+                    {
+                        "id": appeal_id,
+                        "status": "dispatched" if due else "raised",
+                        "dispatched": dispatched,
+                        "due": due,
+                    },
+                )
+        with official_years_as(range(2001, 2027)):  # a calendar without the 2027 notice
+            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, due_date_provisional FROM appeal")).all()
+        assert {i: bool(flag) for i, flag in rows} == {1: True, 2: False, 3: False}
+        command.downgrade(config, "0019")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("appeal")}
+        assert "due_date_provisional" not in columns and "due_date" in columns
+    finally:
+        engine.dispose()

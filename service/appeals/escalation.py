@@ -69,6 +69,12 @@ def check_overdue_now(session: Session, principal: Principal) -> dict[str, int]:
     return check_overdue(session)
 
 
+def escalated_open(session: Session, principal: Principal) -> int:
+    """How many escalated requests are still overdue today (the office's menu says so)."""
+    require(principal, Role.office)
+    return queries.count_escalated_overdue(session, today_local())
+
+
 def run_overdue_check(session: Session) -> dict[str, int]:
     """Job handler."""
     return check_overdue(session)

@@ -87,6 +87,10 @@ class Appeal(SQLModel, table=True):
     )
     dispatched_date: date | None = None
     due_date: date | None = None
+    # The due date was counted in working days over days whose holiday notice was not out
+    # yet (the calendar's estimate), as it stood at dispatch: kept, not recomputed on read,
+    # so that a later calendar never makes an estimated date look final.
+    due_date_provisional: bool = False
     # When the current deadline's escalation happened (reset by a new dispatch).
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     late: bool = False  # some deadline of it was missed (escalated, or answered after it)

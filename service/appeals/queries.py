@@ -156,6 +156,21 @@ def late_claimed(session: Session, today: date, limit: int = 500) -> list[Appeal
     return list(session.scalars(stmt))
 
 
+def count_escalated_overdue(session: Session, today: date) -> int:
+    """Requests escalated and still with their handler past their due date: one count over
+    the (status, due_date) index's range of dispatched requests due before today."""
+    stmt = (
+        select(func.count())
+        .select_from(Appeal)
+        .where(
+            col(Appeal.status) == AppealStatus.dispatched,
+            col(Appeal.due_date) < today,
+            col(Appeal.escalated_at).is_not(None),
+        )
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def mark_escalated(session: Session, appeal_id: int, at: Any, version: int) -> bool:
     """Flag one request escalated, only if nobody did (the unique 'exactly once')."""
     result = session.execute(

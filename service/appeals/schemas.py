@@ -125,8 +125,11 @@ class AppealPublic(BaseModel):
     due_date: date | None
     due_date_provisional: bool = Field(
         default=False,
-        description="The due date counts days of a year whose holiday notice is not out yet "
-        "(the calendar's estimate): it may move when the notice is published",
+        description="The due date was counted, at dispatch, over days of a year whose holiday "
+        "notice was not out yet (the calendar's estimate: weekends and the expected festivals, "
+        "no make-up working days). It stays so after the notice is published, since the date "
+        "is not recomputed; the office may dispatch again to count it on the published "
+        "calendar. A due date the office set itself is never provisional",
     )
     overdue: bool = Field(description="Past its due date and not answered")
     escalated_at: datetime | None

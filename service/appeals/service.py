@@ -43,7 +43,6 @@ from service.enterprises.models import Enterprise
 from service.leads.models import Lead
 from service.loans.models import Loan
 from service.products.models import Bank
-from service.taxonomy import workdays
 
 EVENT_LABEL = {
     "raised": "提交诉求",
@@ -313,7 +312,7 @@ def present(
                 handler_name=handler_name,
                 dispatched_date=row.dispatched_date,
                 due_date=row.due_date,
-                due_date_provisional=_provisional(row),
+                due_date_provisional=row.due_date_provisional,
                 overdue=is_overdue(row, today),
                 escalated_at=row.escalated_at,
                 late=row.late,
@@ -335,12 +334,6 @@ def present(
             )
         )
     return out
-
-
-def _provisional(row: Appeal) -> bool:
-    if row.dispatched_date is None or row.due_date is None:
-        return False
-    return not workdays.settled(row.dispatched_date, row.due_date)
 
 
 def is_overdue(row: Appeal, today: date) -> bool:

@@ -5,8 +5,9 @@ Rules here: which step may follow which, by whom and with what is ``states`` (pu
 request the caller cannot see is a 404; a stale version (If-Match) a 412; two racing steps
 cannot both win (the row is locked and its version bumped conditionally). A dispatch goes to
 one bank or one active department, due a category's working days after today on China's
-calendar unless the office gives a later date; the bank hears of it as a
-``request.assigned`` event (and webhook), and of what follows as ``request.updated``. A
+calendar unless the office gives a later date (a counted date that rests on the calendar's
+estimate of a year whose holiday notice is not out is kept as provisional); the bank hears of
+it as a ``request.assigned`` event (and webhook), and of what follows as ``request.updated``. A
 confirmation records the enterprise's rating of the handling (one per request). Every step is
 an event with who and when."""
 
@@ -31,7 +32,7 @@ from service.core.concurrency import bump_version, check_version
 from service.core.models import today_local, utcnow
 from service.leads import bank_events
 from service.products.models import Bank
-from service.taxonomy.workdays import add_working_days
+from service.taxonomy.workdays import add_working_days, settled
 
 CONFIRM_COMMENT_MAX = 500
 DUE_DATE_MAX_DAYS = 366
@@ -166,20 +167,29 @@ def _dispatch(
             raise StepInvalid("due_date", "办理期限须晚于今天")
         if (change.due_date - today).days > DUE_DATE_MAX_DAYS:
             raise StepInvalid("due_date", "办理期限不能超过一年")
-        due = change.due_date
+        due, provisional = change.due_date, False  # a day the office chose, not counted
     else:
         category = session.get(AppealCategory, row.category_code or "")
         assert category is not None  # set when accepted
-        due = add_working_days(today, category.due_working_days)
-    row.dispatched_date, row.due_date = today, due
+        due, provisional = counted_due(today, category.due_working_days)
+    row.dispatched_date, row.due_date, row.due_date_provisional = today, due, provisional
     row.escalated_at = None  # a new deadline may escalate once in its turn
     row.answer, row.answered_at = None, None
     return {
         "bank_code": row.handler_bank_code,
         "department_code": row.handler_department_code,
         "due_date": due.isoformat(),
+        "due_date_provisional": True if provisional else None,  # said only when it is
         "note": note,
     }
+
+
+def counted_due(day: date, working_days: int) -> tuple[date, bool]:
+    """The due date ``working_days`` working days after ``day``, and whether it is provisional:
+    some day counted is in a year whose holiday notice the calendar does not carry yet, so the
+    date is the calendar's estimate (weekends and the expected festivals, no 调休)."""
+    due = add_working_days(day, working_days)
+    return due, not settled(day, due)
 
 
 def _rate(

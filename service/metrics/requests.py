@@ -73,6 +73,12 @@ def quarter_of(day: date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
+def recent_quarters(today: date, count: int) -> list[str]:
+    """The quarter of ``today`` and the ``count - 1`` before it, the latest first."""
+    index = today.year * 4 + (today.month - 1) // 3
+    return [f"{i // 4}Q{i % 4 + 1}" for i in range(index, index - count, -1)]
+
+
 def quarter_dates(quarter: str) -> tuple[date, date]:
     """First and last day of ``2026Q4``; anything else is a 422 ``invalid_quarter``."""
     found = QUARTER_PATTERN.fullmatch(quarter.strip().upper())

@@ -152,7 +152,10 @@ def event_words(
         to = banks.get(str(data.get("bank_code"))) or departments.get(
             str(data.get("department_code"))
         )
-        words.append(f"交办给 {to or '承办单位'}，办理期限 {data.get('due_date', '—')}")
+        provisional = "（暂定）" if data.get("due_date_provisional") else ""
+        words.append(
+            f"交办给 {to or '承办单位'}，办理期限 {data.get('due_date', '—')}{provisional}"
+        )
     elif event.kind == "accept" and data.get("category_code"):
         words.append(f"类别：{categories.get(str(data['category_code']), '其他')}")
     elif event.kind == "merge" and data.get("merge_into_id"):

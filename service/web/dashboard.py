@@ -526,6 +526,9 @@ def _share(part: int, whole: int, rate: float | None) -> str:
     return "—" if rate is None else f"{_percent(rate)}（{part}/{whole}）"
 
 
+REPORT_QUARTERS = 5  # this quarter and the four before it, offered as downloads
+
+
 def request_panels(src: Source) -> dict[str, Any]:
     """The key figures of the two panels, as the page shows them."""
     r = src.requests
@@ -539,6 +542,9 @@ def request_panels(src: Source) -> dict[str, Any]:
     ][:3]
     return {
         "period": period,
+        # The quarterly report (季度交办会报告) of the panels' quarter, and of the recent ones.
+        "quarter": scope.quarter or request_metrics.quarter_of(scope.from_date),
+        "report_quarters": request_metrics.recent_quarters(scope.as_of, REPORT_QUARTERS),
         "raised": r.raised,
         "on_time": _share(r.on_time.on_time, r.on_time.answered, r.on_time.rate),
         "closed": closing.closed,

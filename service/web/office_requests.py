@@ -4,7 +4,8 @@ what the office does next; one request with its steps and files and a form for e
 office may take now (accept with a category, reject, merge into another open request of the
 same enterprise, dispatch to a bank or a department with its due date, record a department's
 answer, close, withdraw on the enterprise's word). Every form carries the version it was
-drawn from: a form gone stale is refused with a message, never applied over a newer step."""
+drawn from: a form gone stale is refused with a message, never applied over a newer step.
+The quarterly report (季度交办会报告) downloads from here as the API's workbook."""
 
 import re
 from datetime import date
@@ -25,7 +26,10 @@ from service.appeals.schemas import (
 from service.appeals.states import ACTION_LABEL, STATUS_LABEL, TEXT_MAX_CHARS, Action, AppealStatus
 from service.core.errors import AppError
 from service.core.models import today_local
-from service.taxonomy.workdays import add_working_days
+from service.core.tables import EXPORT_MEDIA_TYPES
+from service.metrics import request_report
+from service.metrics.requests import recent_quarters
+from service.taxonomy.workdays import settled
 from service.web.bank_requests import (
     ENDED,
     OPEN_CAP,
@@ -42,6 +46,7 @@ from service.web.bank_requests import (
     step_reader,
     walk,
 )
+from service.web.dashboard import REPORT_QUARTERS
 from service.web.forms import FormReader
 from service.web.pages import PREFIX, Id, SessionDep, bank_names, page_router, render, see_other
 from service.web.security import Form, OfficeUser, Visitor
@@ -163,16 +168,44 @@ def office_requests(
         first=cursor is None,
         due_words=lambda a: due_words(a, today),
         next_step=next_step,
+        report_quarters=recent_quarters(today, REPORT_QUARTERS),
     )
 
 
-def _default_due(session: Session, item: AppealPublic, today: date) -> tuple[date, str] | None:
-    """The due date a dispatch gets when the office gives none, and why."""
+@router.get("/office/requests/quarterly.xlsx")
+def office_request_report(
+    session: SessionDep,
+    who: OfficeUser,
+    quarter: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    """The quarterly report (季度交办会报告), the API's workbook: of the quarter asked for
+    (2026Q4), or of this one; a malformed quarter is an error page saying how to write it."""
+    content, filename = request_report.quarterly_workbook(session, who.principal, quarter or None)
+    return Response(
+        content,
+        media_type=EXPORT_MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _default_due(
+    session: Session, item: AppealPublic, today: date
+) -> tuple[date, str, bool] | None:
+    """The due date a dispatch gets when the office gives none, why, and whether it would
+    be provisional."""
     for category in reference.list_categories(session):
         if category.code == item.category_code:
-            due = add_working_days(today, category.due_working_days)
-            return due, f"{category.name}：{category.due_working_days} 个工作日"
+            due, provisional = steps.counted_due(today, category.due_working_days)
+            return due, f"{category.name}：{category.due_working_days} 个工作日", provisional
     return None
+
+
+def _calendar_caught_up(item: AppealPublic) -> bool:
+    """A provisional due date whose days the calendar now knows: dispatching again counts it
+    on the published notice."""
+    if not item.due_date_provisional or item.dispatched_date is None or item.due_date is None:
+        return False
+    return settled(item.dispatched_date, item.due_date)
 
 
 def _request_page(
@@ -216,6 +249,7 @@ def _request_page(
         merge_into=merge_into,
         status_label={str(k): v for k, v in STATUS_LABEL.items()},
         default_due=_default_due(session, item, today) if Action.dispatch in actions else None,
+        recount=Action.dispatch in actions and _calendar_caught_up(item),
         failed=failed,
         values=values or {},
         errors=errors or {},

@@ -5,6 +5,7 @@ helpers (place and qualification names, an enterprise's needs, redirects, a list
 page, a form typed back)."""
 
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -114,6 +115,8 @@ def render(
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {401: "请先登录", 403: "无权访问", 404: "未找到", 409: "操作冲突", 412: "内容已变化"}
     who = getattr(request.state, "visitor", None)  # signed in: keep the menu
+    if who is not None:  # without its counts: the failure may have left the session unusable
+        who = replace(who, escalated=None)
     return render(
         request, "error.html", who, status, title=titles.get(status, "无法完成"), message=message
     )

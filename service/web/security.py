@@ -3,13 +3,16 @@
 Signing in (a person with a login and a password, or the demo's API key) opens a server-side
 session (``access.service``): the cookie holds a random token (HttpOnly, SameSite=Lax, Secure
 over HTTPS) and every page acts as that person or the key's holder, through the same use cases
-and rules as the API. The header shows the person's name, role and bank by name. Forms carry the session's CSRF
+and rules as the API. The header shows the person's name, role and bank by name, and the
+office's menu how many escalated requests are still overdue. Forms carry the session's CSRF
 secret; the sign-in form, before there is a session, a double-submit token from a cookie of
 its own. A cross-site Origin is refused outright."""
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, partial
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ from service.access import service as access
 from service.access.audit import act_as
 from service.access.models import BankRole, Role
 from service.access.policy import ROLE_LABEL, Principal, require
+from service.appeals.escalation import escalated_open
 from service.core.database import get_session
 from service.core.errors import AppError
 from service.products.service import get_bank
@@ -47,6 +51,9 @@ class Visitor:
     csrf_token: str
     display_name: str = ""  # the person's name, or the key's
     bank_name: str | None = None  # a bank's visitor: the bank by name, for the header
+    # The office's menu: how many escalated requests are still overdue. Counted when a page
+    # draws the menu, once (a form's redirect or a download never asks).
+    escalated: Callable[[], int] | None = field(default=None, compare=False, repr=False)
 
     @property
     def role(self) -> Role:
@@ -85,8 +92,13 @@ def visitor(request: Request, session: Annotated[Session, Depends(get_session)])
     principal = found.principal
     request.state.principal = principal
     request.state.session_token = request.cookies.get(SESSION_COOKIE)
+    escalated = cache(partial(escalated_open, session, principal)) if principal.is_office else None
     request.state.visitor = Visitor(  # also for an error page's menu
-        principal, found.csrf_token, found.display_name, _bank_name(session, principal.bank_code)
+        principal,
+        found.csrf_token,
+        found.display_name,
+        _bank_name(session, principal.bank_code),
+        escalated,
     )
     act_as(session, principal)  # the audit log names who changed what, as through the API
     return request.state.visitor

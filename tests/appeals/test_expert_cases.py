@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 import time_machine
 
+from service.taxonomy.workdays import official_years_as
 from tests.appeals.conftest import Parties, ended_lead, step
 
 # (label, dispatch day, category, due date counted by hand)
@@ -67,6 +68,50 @@ def test_a_due_date_in_a_year_without_its_notice_says_it_is_provisional(parties:
         step(p.office, rid, action="accept", category_code="charges")
         shown = step(p.office, rid, action="dispatch", department_code="wx-jrj").json()
     assert shown["due_date_provisional"] is True
+    event = next(e for e in shown["events"] if e["kind"] == "dispatch")
+    assert event["data"]["due_date_provisional"] is True
+
+
+def test_a_provisional_due_date_stays_so_once_the_calendar_learns_its_year(
+    parties: Parties,
+) -> None:
+    """Dispatched on Friday 2026-02-13 as 续贷 (5 working days) with a calendar from before the
+    2026 notice: counted on the estimate (the Spring Festival's days off, nothing worked on a
+    weekend) it is 02-26, provisional. The notice made Sat 02-14 a working day and 02-20 and
+    02-23 days off, so the right date is 02-27: once the calendar carries it, the stored 02-26
+    still says it was an estimate (never a final-looking wrong date), and dispatching again
+    counts the date on the notice."""
+    p = parties
+    rid = p.firm.post(
+        "/api/v1/requests", json={"kind": "other", "title": "续贷", "description": "春节前"}
+    ).json()["id"]
+    step(p.office, rid, action="accept", category_code="renewal")
+    friday = time_machine.travel(date(2026, 2, 13), tick=False)
+    with official_years_as(range(2001, 2026)), friday:
+        shown = step(p.office, rid, action="dispatch", department_code="wx-jrj").json()
+    assert (shown["due_date"], shown["due_date_provisional"]) == ("2026-02-26", True)
+    read = p.office.get(f"/api/v1/requests/{rid}").json()  # the calendar knows 2026 now
+    assert (read["due_date"], read["due_date_provisional"]) == ("2026-02-26", True)
+    assert p.firm.get(f"/api/v1/requests/{rid}").json()["due_date_provisional"] is True
+    with friday:
+        again = step(p.office, rid, action="dispatch", department_code="wx-jrj").json()
+    assert (again["due_date"], again["due_date_provisional"]) == ("2026-02-27", False)
+    assert "due_date_provisional" not in again["events"][-1]["data"]
+
+
+def test_a_due_date_the_office_sets_is_never_provisional(parties: Parties) -> None:
+    """A date the office chose is a day on the calendar, not a count of working days: the
+    missing 2027 notice changes nothing about it."""
+    p = parties
+    with time_machine.travel(date(2026, 12, 31), tick=False):
+        rid = p.firm.post(
+            "/api/v1/requests", json={"kind": "other", "title": "t", "description": "d"}
+        ).json()["id"]
+        step(p.office, rid, action="accept", category_code="charges")
+        shown = step(
+            p.office, rid, action="dispatch", department_code="wx-jrj", due_date="2027-01-20"
+        ).json()
+    assert (shown["due_date"], shown["due_date_provisional"]) == ("2027-01-20", False)
 
 
 # (label, body beyond the bank, accepted or the field refused)

@@ -1,10 +1,14 @@
 """One request (诉求) from raising to rating in a real browser (JavaScript off), across the three
 roles on the demo data: the enterprise raises a charge complaint with a PDF, the office
 accepts and dispatches it to the bank, the bank answers, the office closes it, the enterprise
-confirms and rates it, and the bank sees the rating."""
+confirms and rates it, and the bank sees the rating. The office follows its menu's count of
+escalated requests to the overdue ones and downloads the quarter's report."""
 
+import io
 import re
 from typing import Any
+
+from openpyxl import load_workbook
 
 from service.demo_people import DEMO_PASSWORD
 
@@ -114,3 +118,16 @@ def test_one_request_from_raising_to_rating(visit: Any) -> None:
     ratings = bank.text()
     assert "处理及时，保费已退。" in ratings
     bank.shot("ratings")
+
+    # 7. The office follows its menu's count of escalated requests still overdue (the demo
+    #    has some) to the overdue tab, and downloads this quarter's report from the list.
+    office.page.click("nav a.badge.overdue")
+    assert office.page.url.endswith("/web/office/requests?tab=overdue")
+    assert office.page.locator("table.requests tbody tr.overdue").count() >= 1
+    office.shot("overdue")
+    with office.page.expect_download() as downloading:
+        office.page.click("p.quarterly-report > a")
+    download = downloading.value
+    assert re.fullmatch(r"finmatch_requests_20\d\dQ[1-4]\.xlsx", download.suggested_filename)
+    report = load_workbook(io.BytesIO(download.path().read_bytes()))  # saved without a suffix
+    assert report.sheetnames[0] == "概况"

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from service.appeals import storage
 from service.appeals.models import Appeal, AppealAttachment
 from service.core.models import today_local
+from service.taxonomy.workdays import official_years_as
 from tests.factories import LARGE_IC, bank_payload, create_enterprise
 from tests.web.conftest import form_token
 
@@ -87,6 +88,28 @@ def dispatched(d: Desk, bank: str | None = None, days_ago: int = 0, **overrides:
     with time_machine.travel(today_local() - timedelta(days=days_ago), tick=False):
         api_step(d, rid, action="dispatch", bank_code=bank or d.bank_code)
     return rid
+
+
+NEW_YEAR_EVE = "2026-12-31 10:00 +0800"
+# A provisional due date's mark: its why in the title.
+PROVISIONAL = re.compile(r'<span class="badge warn" title="([^"]*)">暂定</span>')
+
+
+def dispatched_over_new_year(d: Desk, **overrides: Any) -> int:
+    """Accepted as 收费问题 (10 working days) and dispatched on Thursday 2026-12-31, with a
+    calendar that does not carry the 2027 notice: New Year's Day off, then two working weeks,
+    due 2027-01-15, counted on the estimate and so provisional."""
+    rid = raise_request(d, **overrides)
+    api_step(d, rid, action="accept", category_code="charges")
+    with official_years_as(range(2001, 2027)), time_machine.travel(NEW_YEAR_EVE, tick=False):
+        shown = api_step(d, rid, action="dispatch", bank_code=d.bank_code)
+    assert (shown["due_date"], shown["due_date_provisional"]) == ("2027-01-15", True)
+    return rid
+
+
+def provisional_marks(html: str) -> list[str]:
+    """The titles of the 暂定 marks on a page (or a part of one)."""
+    return PROVISIONAL.findall(html)
 
 
 def post_form(browser: Any, page_url: str, url: str, data: dict, **extra: Any) -> Any:
@@ -322,3 +345,23 @@ def test_a_file_over_the_form_limit_is_taken_and_one_over_the_attachment_limit_r
     )
     assert taken.status_code == 303, taken.text
     assert list(memory_store.files.values()) == [two_mb]
+
+
+def test_a_provisional_due_date_says_so_on_the_list_and_the_page(browser_as, desk) -> None:
+    estimated = dispatched_over_new_year(desk, title="跨年交办的诉求")
+    final = dispatched(desk, title="今年内到期的诉求")
+    banker = browser_as("bank", bank_code=desk.bank_code)
+    listing = banker.get("/web/bank/requests").text
+    row = row_html(listing, estimated)
+    assert "2027-01-15" in row
+    (why,) = provisional_marks(row)
+    assert "节假日安排" in why and "尚未公布" in why and "可能调整" in why
+    assert provisional_marks(row_html(listing, final)) == []
+    page = banker.get(f"/web/bank/requests/{estimated}").text
+    facts = page[
+        page.index("<dt>办理期限</dt>") : page.index("</dd>", page.index("<dt>办理期限</dt>"))
+    ]
+    assert "2027-01-15" in facts and len(provisional_marks(facts)) == 1
+    assert "此期限按周末和预估的节假日推算" in facts  # the why spelled out on the page
+    assert "办理期限 2027-01-15（暂定）" in page  # the dispatch in the steps
+    assert "暂定" not in banker.get(f"/web/bank/requests/{final}").text

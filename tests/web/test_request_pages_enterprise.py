@@ -13,6 +13,13 @@ from fastapi.testclient import TestClient
 from service.appeals import storage
 from tests.factories import create_enterprise
 from tests.web.conftest import form_token
+from tests.web.test_request_pages_bank import (
+    Desk,
+    desk,  # noqa: F401 (a fixture)
+    dispatched,
+    dispatched_over_new_year,
+    provisional_marks,
+)
 
 BANK = "jsbank-wx"  # a seeded bank: 江苏银行
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -560,3 +567,20 @@ def test_raising_in_a_browser_on_a_phone_and_every_page_is_accessible(
     finally:
         checker.context.close()
     assert not found, _report(found)
+
+
+def test_a_provisional_due_date_says_so(browser_as, desk: Desk) -> None:  # noqa: F811
+    estimated = dispatched_over_new_year(desk, title="跨年交办的诉求")
+    final = dispatched(desk, title="今年内到期的诉求")
+    owner = browser_as("enterprise", enterprise_id=desk.firm_id)
+    listing = owner.get("/web/enterprise/requests").text
+    row = listing[listing.index(f'id="request-{estimated}"') :].split("</tr>")[0]
+    assert "2027-01-15" in row
+    (why,) = provisional_marks(row)
+    assert "尚未公布" in why and "可能调整" in why
+    other = listing[listing.index(f'id="request-{final}"') :].split("</tr>")[0]
+    assert provisional_marks(other) == []
+    page = owner.get(f"/web/enterprise/requests/{estimated}").text
+    assert "2027-01-15" in page and len(provisional_marks(page)) == 1
+    assert "此期限按周末和预估的节假日推算" in _visible(page)
+    assert "暂定" not in owner.get(f"/web/enterprise/requests/{final}").text

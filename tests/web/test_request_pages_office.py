@@ -2,26 +2,34 @@
 being handled, the overdue ones with the escalation flag, the ended ones, all) with the next
 step in front of each row; a request's page with a form for each step the office may take
 now, each taken on the version the form was drawn from (a stale form is a clear message), a
-missing reason or choice refused with nothing changed; files as downloads; a bank refused."""
+missing reason or choice refused with nothing changed; files as downloads; a bank refused.
+A due date counted on the calendar's estimate says so; the menu counts the escalated requests
+still overdue."""
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+import time_machine
+from sqlalchemy import event
 from sqlmodel import Session
 
 from service.appeals import escalation, storage
 from service.appeals.models import Appeal, AppealCategory, Department
 from service.core.models import today_local
-from service.taxonomy.workdays import add_working_days
+from service.taxonomy.workdays import add_working_days, official_years_as
 from tests.factories import LARGE_IC, create_enterprise
 from tests.web.test_request_pages_bank import (
+    NEW_YEAR_EVE,
     PDF,
     Desk,
     api_step,
     desk,  # noqa: F401 (a fixture)
     dispatched,
+    dispatched_over_new_year,
     post_form,
+    provisional_marks,
     raise_request,
     row_html,
     status_of,
@@ -299,3 +307,137 @@ def test_categories_and_departments_are_kept_on_a_page(browser_as, session, desk
     assert banker.get(url).status_code == 403
     missing = post_form(office, url, f"{url}/departments/nope", {"name": "某某局", "version": "1"})
     assert missing.status_code == 404
+
+
+def test_a_provisional_due_date_says_so_and_how_to_recount_it(
+    browser_as,
+    session,
+    desk,  # noqa: F811
+) -> None:
+    estimated = dispatched_over_new_year(desk, title="跨年交办的诉求")
+    final = dispatched(desk, title="今年内到期的诉求")
+    office = browser_as("office")
+    listing = office.get("/web/office/requests?tab=handling").text
+    row = row_html(listing, estimated)
+    assert "2027-01-15" in row
+    (why,) = provisional_marks(row)
+    assert "尚未公布" in why and "可能调整" in why
+    assert provisional_marks(row_html(listing, final)) == []
+    page = office.get(f"/web/office/requests/{estimated}").text
+    assert "此期限按周末和预估的节假日推算" in page and "办理期限 2027-01-15（暂定）" in page
+    assert "请重新交办" not in page  # the calendar still does not know 2027
+    assert "暂定" not in office.get(f"/web/office/requests/{final}").text
+    # Once the calendar carries the year, the page says how to count the date on it.
+    with official_years_as(range(2001, 2028)):
+        assert "请重新交办" in office.get(f"/web/office/requests/{estimated}").text
+
+
+def test_the_dispatch_form_says_its_default_would_be_provisional(
+    browser_as,
+    session,
+    desk,  # noqa: F811
+) -> None:
+    rid = raise_request(desk)
+    api_step(desk, rid, action="accept", category_code="charges")
+    with official_years_as(range(2001, 2027)), time_machine.travel(NEW_YEAR_EVE, tick=False):
+        page = browser_as("office").get(f"/web/office/requests/{rid}").text
+    preview = page[page.index("不填则为") :].split("</p>")[0]
+    assert "不填则为 2027-01-15" in preview and len(provisional_marks(preview)) == 1
+    assert "为暂定日期" in preview
+    plain = browser_as("office").get(f"/web/office/requests/{rid}").text
+    assert provisional_marks(plain[plain.index("不填则为") :].split("</p>")[0]) == []
+
+
+MENU = re.compile(r'<nav aria-label="主导航">(.*?)</nav>', re.S)
+BADGE = re.compile(
+    r'<a class="badge overdue" href="/web/office/requests\?tab=overdue"[^>]*>(\d+) 逾期</a>'
+)
+
+
+def _menu(browser, url: str) -> str:
+    """The menu of the page at ``url``."""
+    response = browser.get(url)
+    assert response.status_code == 200, (url, response.text[:300])
+    menu = MENU.search(response.text)
+    assert menu is not None, url
+    return menu.group(1)
+
+
+def _menu_badge(browser, url: str) -> int | None:
+    """The number the menu shows beside 诉求 on the page at ``url``, if any."""
+    found = BADGE.search(_menu(browser, url))
+    return int(found.group(1)) if found else None
+
+
+OFFICE_PAGES = (
+    "/web/office",
+    "/web/office/requests",
+    "/web/office/leads",
+    "/web/office/policies",
+    "/web/office/enterprises",
+    "/web/office/lists",
+    "/web/office/releases",
+    "/web/office/request-settings",
+)
+
+
+def test_the_menu_counts_the_escalated_requests_still_overdue(
+    browser_as,
+    session,
+    desk,  # noqa: F811
+) -> None:
+    office = browser_as("office")
+    first = dispatched(desk, days_ago=40, title="逾期一")
+    second = dispatched(desk, days_ago=40, title="逾期二")
+    dispatched(desk, title="未到期")
+    assert _menu_badge(office, "/web/office") is None  # overdue, not escalated yet
+    escalation.check_overdue(session)
+    for url in OFFICE_PAGES:
+        assert _menu_badge(office, url) == 2, url
+    missing = office.get("/web/office/requests/99999999")  # an error page keeps the menu
+    assert missing.status_code == 404 and "诉求" in missing.text
+    api_step(desk, first, action="answer", text="已处理")
+    assert _menu_badge(office, "/web/office/requests?tab=overdue") == 1
+    later = (today_local() + timedelta(days=10)).isoformat()
+    api_step(desk, second, action="dispatch", bank_code=desk.bank_code, due_date=later)
+    for url in OFFICE_PAGES:
+        assert _menu_badge(office, url) is None, url
+    banker = browser_as("bank", bank_code=desk.bank_code)
+    again = dispatched(desk, days_ago=40, title="逾期三")
+    escalation.check_overdue(session)
+    assert _menu_badge(office, "/web/office") == 1
+    for url in ("/web/bank", "/web/bank/requests", f"/web/bank/requests/{again}"):
+        assert "逾期" not in _menu(banker, url), url
+    owner = browser_as("enterprise", enterprise_id=desk.firm_id)
+    for url in ("/web/enterprise", "/web/enterprise/requests"):
+        assert "逾期" not in _menu(owner, url), url
+
+
+def test_the_menu_s_count_is_one_query_per_page(
+    browser_as,
+    session,
+    engine,
+    desk,  # noqa: F811
+) -> None:
+    dispatched(desk, days_ago=40)
+    escalation.check_overdue(session)
+    office = browser_as("office")
+    counts: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "escalated_at IS NOT NULL" in statement and "count(" in statement.lower():
+            counts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert _menu_badge(office, "/web/office/requests?tab=overdue") == 1
+        assert len(counts) == 1
+        counts.clear()
+        token_page = office.get("/web/office/request-settings").text  # one more render
+        assert len(counts) == 1
+        counts.clear()
+        download = office.get("/web/office/requests/quarterly.xlsx")
+        assert download.status_code == 200 and counts == []  # no menu, no count
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert "csrf_token" in token_page
