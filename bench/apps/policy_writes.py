@@ -4,42 +4,26 @@ scratch table on a connection of its own, then one statement writes the entitlem
 notice each (an INSERT … ON CONFLICT DO NOTHING RETURNING feeding the notices' INSERT): the
 least a first run has to do, to set the job's own first run against."""
 
-import numpy as np
 import psycopg
 
+from service.core.pgcopy import binary_copy
 from service.policies.diff import Found
-
-_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-_FOUND = np.dtype(
-    [
-        ("count", ">i2"),
-        ("e_size", ">i4"),
-        ("e", ">i8"),
-        ("p_size", ">i4"),
-        ("p", ">i4"),
-        ("v_size", ">i4"),
-        ("v", ">i4"),
-        ("a_size", ">i4"),
-        ("a", ">i8"),
-    ]
-)
 
 
 def write_new(dsn: str, found: Found, trigger: str) -> tuple[int, int]:
     """Inserts the found entitlements not stored yet and one notice each; returns how many
     of each were written."""
-    rows = np.zeros(len(found), dtype=_FOUND)
-    rows["count"] = 4
-    rows["e_size"], rows["p_size"], rows["v_size"], rows["a_size"] = 8, 4, 4, 8
-    rows["e"], rows["p"] = found.enterprise, found.policy
-    rows["v"], rows["a"] = found.version, found.amount
     with psycopg.connect(dsn) as c:
         c.execute(
             "CREATE TEMP TABLE found (enterprise_id int8, policy int4, version int4, "
             "amount int8) ON COMMIT DROP"
         )
+        stream = binary_copy(
+            [(found.enterprise, 8), (found.policy, 4), (found.version, 4), (found.amount, 8)]
+        )
         with c.cursor().copy("COPY found FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(_HEADER + rows.tobytes() + b"\xff\xff")
+            for block in stream:
+                copy.write(block)
         written = c.execute(
             """
             WITH p AS (

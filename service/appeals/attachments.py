@@ -8,6 +8,7 @@ ever deleted. A store that cannot be reached is a 503 to try again: an upload th
 neither bytes nor a row."""
 
 import hashlib
+import logging
 import re
 import unicodedata
 
@@ -17,6 +18,7 @@ from service.access.models import Role
 from service.access.policy import Principal
 from service.appeals import queries, storage
 from service.appeals.exceptions import (
+    AttachmentLost,
     AttachmentNotFound,
     AttachmentRefused,
     AttachmentStoreUnavailable,
@@ -29,6 +31,8 @@ from service.core.settings import get_settings
 MAX_FILES = 10
 FILENAME_MAX = 120
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
+
+log = logging.getLogger(__name__)
 
 
 def clean_filename(name: str | None, media_type: str) -> str:
@@ -113,3 +117,8 @@ def read(
         return file, storage.get_store().get(file.storage_key)
     except storage.StoreUnavailable as exc:
         raise AttachmentStoreUnavailable("附件存储暂时无法访问，请稍后再下载。") from exc
+    except FileNotFoundError as exc:  # the row is there, its bytes are not: a fault of ours
+        log.error("attachment %s of request %s: bytes missing (%s)", file.id, appeal_id, exc)
+        raise AttachmentLost(
+            f"附件「{file.filename}」的文件在存储中找不到，已记录；请联系金融办。"
+        ) from exc

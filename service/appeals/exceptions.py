@@ -65,6 +65,15 @@ class AttachmentRefused(AppError):
     title = "Unsupported Media Type"
 
 
+class AttachmentLost(AppError):
+    """A file's row is there and its bytes are not in the store: a fault of ours, said
+    plainly (and logged) rather than as an anonymous server error."""
+
+    status = 500
+    code = "attachment_lost"
+    title = "Internal Server Error"
+
+
 class AttachmentStoreUnavailable(AppError):
     """The attachment store could not be reached or refused us; nothing was stored."""
 

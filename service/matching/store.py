@@ -24,8 +24,7 @@ import numpy as np
 import psycopg
 from sqlalchemy import Connection, delete
 
-from service.core.pgcopy import HEADER as _SIGNATURE
-from service.core.pgcopy import binary_copy
+from service.core.pgcopy import HEADER, TRAILER, binary_copy
 from service.matching.models import EnterpriseMatch
 
 TABLE = EnterpriseMatch.__table__  # type: ignore[attr-defined]
@@ -346,7 +345,7 @@ def _create(conn: Connection, plan: SwapPlan, fresh: str, copy: str) -> bool:
     savepoint = conn.begin_nested()
     try:
         create()
-        _copy(conn, f"{copy} (FORMAT BINARY, FREEZE)", [_SIGNATURE, b"\xff\xff"])
+        _copy(conn, f"{copy} (FORMAT BINARY, FREEZE)", [HEADER, TRAILER])
     except psycopg.Error as exc:
         if exc.sqlstate not in ("25000", "55000"):  # invalid transaction or object state
             raise

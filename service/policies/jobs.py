@@ -120,28 +120,28 @@ def reevaluate(
 
 def find(rules: Sequence[store.PolicyRules], columns: Columns, on: date) -> Found:
     """Who is entitled to what under each policy, as columns."""
-    parts = []
-    for policy in rules:
-        result = evaluate_policy_all(policy.rules, columns, on)
-        parts.append((policy.policy.code, result.period, policy.in_force.version, result))
+    codes, periods = [], []
+    enterprise, policy, version, amount = [], [], [], []
+    for i, rule in enumerate(rules):
+        result = evaluate_policy_all(rule.rules, columns, on)
+        n = len(result.rows)
+        codes.append(rule.policy.code)
+        periods.append(result.period)
+        enterprise.append(columns.enterprise_ids[result.rows])
+        policy.append(np.full(n, i, dtype=np.int32))
+        version.append(np.full(n, rule.in_force.version, dtype=np.int32))
+        amount.append(result.amounts)
+
+    def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
     return Found(
-        codes=[code for code, *_ in parts],
-        periods=[period for _, period, *_ in parts],
-        enterprise=np.concatenate(
-            [np.zeros(0, dtype=np.int64)]
-            + [columns.enterprise_ids[r.rows].astype(np.int64) for *_, r in parts]
-        ),
-        policy=np.concatenate(
-            [np.zeros(0, dtype=np.int32)]
-            + [np.full(len(r.rows), i, dtype=np.int32) for i, (*_, r) in enumerate(parts)]
-        ),
-        version=np.concatenate(
-            [np.zeros(0, dtype=np.int32)]
-            + [np.full(len(r.rows), v, dtype=np.int32) for _, _, v, r in parts]
-        ),
-        amount=np.concatenate(
-            [np.zeros(0, dtype=np.int64)] + [r.amounts.astype(np.int64) for *_, r in parts]
-        ),
+        codes=codes,
+        periods=periods,
+        enterprise=joined(enterprise, np.int64),
+        policy=joined(policy, np.int32),
+        version=joined(version, np.int32),
+        amount=joined(amount, np.int64),
     )
 
 

@@ -298,7 +298,7 @@ def read_columns(session: Session, enterprise_ids: Sequence[int] | None = None) 
 
 def read_columns_by_rows(session: Session, enterprise_ids: Sequence[int] | None) -> Columns:
     """``read_columns`` on any database: rows read through SQLAlchemy, coded in Python."""
-    ids = None if enterprise_ids is None else sorted(set(enterprise_ids))
+    ids = _sorted(enterprise_ids)
     private_types = _private_types(session)
     prefixes = get_settings().service_area_prefixes
     v = {
