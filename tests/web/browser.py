@@ -142,6 +142,12 @@ class Visit:
         assert response is not None and response.status < 500, (path, response and response.status)
         return response
 
+    def follow(self, selector: str) -> None:
+        """Click what leads to a new page and wait until that page has loaded: a click returns
+        once the navigation has begun, when the new page's rows may not be there yet."""
+        self.page.click(selector)
+        self.page.wait_for_load_state("load")
+
     def shot(self, label: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.shots += 1

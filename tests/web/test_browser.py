@@ -101,7 +101,7 @@ def test_the_journeys(visit: Any) -> None:
     assert "已记录" in bank.text() and "已联系" in bank.text()
     # An approval without its amount is refused beside the field.
     bank.page.select_option("#status", "approved")
-    bank.page.click("form.card button[type=submit]")
+    bank.follow("form.card button[type=submit]")
     assert bank.page.locator("#amount-error").count() == 1
     bank.shot("lead-error")
     bank.page.select_option("#status", "approved")
@@ -372,7 +372,7 @@ def test_a_bank_reads_the_library_the_office_published(visit: Any, server: str) 
 
     # It finds one by its credit code, and downloads the library as it sees it.
     bank.page.fill("input[name=q]", consenting["credit_code"])
-    bank.page.click("form.filters button[type=submit]")
+    bank.follow("form.filters button[type=submit]")
     assert bank.page.locator("table.library tbody tr").count() == 1
     bank.shot("library-search")
     with bank.page.expect_download() as download:

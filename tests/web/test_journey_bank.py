@@ -19,7 +19,7 @@ def claim_and_work_a_lead(me: Any, name: str) -> None:
     me.page.select_option("select[name=assignee]", "none")
     for status in ("new", "viewed", "contacted"):
         me.page.select_option("select[name=status]", status)
-        me.page.click(".worklist-filters button[type=submit]")
+        me.follow(".worklist-filters button[type=submit]")
         if me.page.locator("table.worklist a[href^='/web/bank/leads/']").count():
             break
     assert "assignee=none" in me.page.url and "共 0 条" not in me.text()

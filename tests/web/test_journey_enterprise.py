@@ -54,7 +54,7 @@ def test_an_enterprise_posts_needs_and_compares_its_recommendations(visit: Any) 
     assert me.page.locator(f"article.lead:has-text('需求 #{need_id}')").count() >= 1
 
     # Recommendations as a list to compare: sorted by rate, one product's details opened.
-    me.page.click("nav >> text=推荐产品")
+    me.follow("nav >> text=推荐产品")
     table = me.page.locator("table.recommendations")
     assert table.locator("tbody tr.recommendation").count() >= 2
     me.page.click("table.recommendations thead a:text('利率')")

@@ -78,7 +78,7 @@ def test_one_request_from_raising_to_rating(visit: Any) -> None:
     # 3. The bank sees it among its requests, with the enterprise and its file, and answers.
     bank = visit("request-bank")
     bank.sign_in_as("admin@jsbank-wx.demo", DEMO_PASSWORD)
-    bank.page.click("nav >> text=诉求办理")
+    bank.follow("nav >> text=诉求办理")
     row = bank.page.locator("table tbody tr", has_text=TITLE)
     assert row.count() == 1
     row.locator("a").first.click()
@@ -121,7 +121,7 @@ def test_one_request_from_raising_to_rating(visit: Any) -> None:
 
     # 7. The office follows its menu's count of escalated requests still overdue (the demo
     #    has some) to the overdue tab, and downloads this quarter's report from the list.
-    office.page.click("nav a.badge.overdue")
+    office.follow("nav a.badge.overdue")
     assert office.page.url.endswith("/web/office/requests?tab=overdue")
     assert office.page.locator("table.requests tbody tr.overdue").count() >= 1
     office.shot("overdue")

@@ -86,7 +86,7 @@ def test_office_imports_the_enterprise_library_through_the_page(
     bank.sign_in(BANK)
     bank.goto("/web/bank/library")
     bank.page.fill("input[name=q]", new)
-    bank.page.click("form.filters button[type=submit]")
+    bank.follow("form.filters button[type=submit]")
     rows = bank.page.locator("table.library tbody tr")
     assert rows.count() == 1
     found = rows.first.inner_text()
