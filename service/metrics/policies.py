@@ -356,22 +356,48 @@ class LineFilter:
     district_code: str | None = None
     offset: int = 0
     limit: int | None = None
+    lapsed: bool = False  # those a later evaluation no longer found, instead of current ones
+
+
+def _line_conditions(year: int, wanted: LineFilter, lapsed: bool) -> list[Any]:
+    e = Entitlement
+    status = EntitlementStatus.lapsed if lapsed else EntitlementStatus.current
+    conditions: list[Any] = [col(e.status) == status, entitlement_in_year(year)]
+    if wanted.policy_code is not None:
+        conditions.append(col(e.policy_code) == wanted.policy_code)
+    if wanted.district_code is not None:
+        conditions.append(col(Enterprise.district_code) == wanted.district_code)
+    return conditions
+
+
+def _count_lines(session: Session, conditions: list[Any]) -> int:
+    e, firm = Entitlement, Enterprise
+    joined = select(func.count()).select_from(e).join(firm, col(firm.id) == col(e.enterprise_id))
+    return int(session.execute(joined.where(*conditions)).scalar_one())
+
+
+def line_counts(
+    session: Session, principal: Principal, year: int, wanted: LineFilter = LineFilter()
+) -> dict[str, int]:
+    """How many of the year's entitlements under the filter are current and how many lapsed
+    (the policy page's two lists)."""
+    require(principal, Role.office)
+    return {
+        "current": _count_lines(session, _line_conditions(year, wanted, lapsed=False)),
+        "lapsed": _count_lines(session, _line_conditions(year, wanted, lapsed=True)),
+    }
 
 
 def entitlement_lines(
     session: Session, principal: Principal, year: int, wanted: LineFilter = LineFilter()
 ) -> tuple[list[EntitlementLine], int]:
-    """The year's current entitlements with their awards, first found first (a page of them
-    with ``limit``), and how many there are in all."""
+    """The year's current entitlements (or, with ``lapsed``, the lapsed ones) with their
+    awards, first found first (a page of them with ``limit``), and how many there are in
+    all."""
     require(principal, Role.office)
     e, g, firm = Entitlement, PolicyGrant, Enterprise
-    conditions: list[Any] = [col(e.status) == EntitlementStatus.current, entitlement_in_year(year)]
-    if wanted.policy_code is not None:
-        conditions.append(col(e.policy_code) == wanted.policy_code)
-    if wanted.district_code is not None:
-        conditions.append(col(firm.district_code) == wanted.district_code)
-    joined = select(func.count()).select_from(e).join(firm, col(firm.id) == col(e.enterprise_id))
-    total = int(session.execute(joined.where(*conditions)).scalar_one())
+    conditions = _line_conditions(year, wanted, wanted.lapsed)
+    total = _count_lines(session, conditions)
     stmt = (
         select(
             e,
@@ -409,6 +435,7 @@ def entitlement_lines(
                 period=row.period,
                 amount_fen=row.amount_fen,
                 found_date=row.found_at.astimezone(tz).date(),
+                lapsed_date=row.lapsed_at.astimezone(tz).date() if row.lapsed_at else None,
                 grant_id=grant.id if grant else None,
                 grant_status=str(grant.status) if grant else None,
                 grant_status_label=STATUS_LABEL[GrantStatus(grant.status)]

@@ -77,7 +77,7 @@ class PolicyReport(BaseModel):
 
 
 class EntitlementLine(BaseModel):
-    """One current entitlement of the year with the award recorded for it."""
+    """One entitlement of the year (current, or lapsed) with the award recorded for it."""
 
     entitlement_id: int
     enterprise_id: int
@@ -90,6 +90,9 @@ class EntitlementLine(BaseModel):
     period: str
     amount_fen: int
     found_date: date = Field(description="The day (Asia/Shanghai) it was found")
+    lapsed_date: date | None = Field(
+        default=None, description="The day (Asia/Shanghai) a later evaluation no longer found it"
+    )
     grant_id: int | None
     grant_status: str | None
     grant_status_label: str = Field(description="未申报 when no award is recorded")

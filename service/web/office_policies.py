@@ -2,7 +2,9 @@
 entitled enterprises, estimate, approved, paid, left, the share of the budget used), per
 district and per industrial cluster, with the year's workbook; and one policy with its rule in
 words, its versions, and the enterprises entitled to it, each row with the office's next step:
-record the application, then approve with an amount, pay, or reject. Every step form carries
+record the application, then approve with an amount, pay, or reject; beside them, the
+entitlements that lapsed (a later evaluation no longer found them: a qualification removed, an
+investment corrected), with any award still to decide. Every step form carries
 the award's version: a form gone stale is refused with a message, never applied over a newer
 step."""
 
@@ -35,6 +37,7 @@ router = page_router()
 Code = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 PER_PAGE = 50
 NOTE_MAX = 500
+STATE_KEYS = ("year", "district", "page", "show")
 STEPS = {"approve": "核定", "pay": "拨付", "reject": "驳回"}
 # The steps the office may take on an award in each status, in the order the row shows them.
 NEXT_STEPS = {str(GrantStatus.applied): ("approve", "reject"), str(GrantStatus.approved): ("pay",)}
@@ -128,9 +131,10 @@ def office_policies_workbook(
 
 
 def _state(fields: dict[str, Any]) -> dict[str, str]:
-    """Where the office was on the policy's page (year, district, page), to return there."""
+    """Where the office was on the policy's page (year, district, list, page), to return
+    there."""
     form = FormReader(fields)
-    out = {k: form.raw(k) for k in ("year", "district", "page")}
+    out = {k: form.raw(k) for k in STATE_KEYS}
     return {k: v for k, v in out.items() if v}
 
 
@@ -154,12 +158,15 @@ def _policy_page(
     )
     page_form = FormReader({"page": state.get("page", "")})
     page = page_form.integer("page", 1, 100_000) or 1
-    wanted = figures.LineFilter(code, district, (page - 1) * PER_PAGE, PER_PAGE)
+    lapsed = state.get("show") == "lapsed"
+    wanted = figures.LineFilter(code, district, (page - 1) * PER_PAGE, PER_PAGE, lapsed)
     lines, total = figures.entitlement_lines(session, who.principal, chosen, wanted)
+    counts = figures.line_counts(session, who.principal, chosen, wanted)
     pages = max(1, -(-total // PER_PAGE))
     report: PolicyReport = figures.policy_report(session, who.principal, chosen)
     row = next((p for p in report.policies if p.policy_code == code), None)
-    args = {"year": str(chosen), **({"district": district} if district else {})}
+    where = {"year": str(chosen), **({"district": district} if district else {})}
+    args = {**where, **({"show": "lapsed"} if lapsed else {})}
     return render(
         request,
         "office/policy.html",
@@ -177,6 +184,9 @@ def _policy_page(
         districts=districts,
         state={**args, "page": str(page)},
         list_args=urlencode(args),
+        where_args=urlencode(where),
+        lapsed=lapsed,
+        counts=counts,
         failed=failed,
         values=values or {},
         errors=errors or {},
@@ -199,8 +209,11 @@ def office_policy(
     year: YearArg = None,
     district: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[str | None, Query(max_length=8)] = None,
+    show: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
-    state = {k: v for k, v in (("year", year), ("district", district), ("page", page)) if v}
+    """The entitlements in force, or with ``show=lapsed`` those that lapsed."""
+    given = (("year", year), ("district", district), ("page", page), ("show", show))
+    state = {k: v for k, v in given if v}
     return _policy_page(request, session, who, code, state)
 
 

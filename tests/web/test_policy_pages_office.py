@@ -191,6 +191,62 @@ def test_a_stale_form_and_a_rejection(client, browser_as, session, firms) -> Non
     assert "未获批" in row_of(office.get(PAGE).text, firms["a"]["name"])
 
 
+def unqualify(client: Any, enterprise_id: int) -> None:
+    """The enterprise's qualifications removed (entered by mistake): its award lapses."""
+    url = f"/api/v1/enterprises/{enterprise_id}"
+    for q in client.get(url).json()["qualifications"]:
+        assert client.delete(f"{url}/qualifications/{q['id']}").status_code == 204
+
+
+def test_lapsed_entitlements_are_listed_apart_with_their_awards_to_decide(
+    client, browser_as, session, firms
+) -> None:
+    office = browser_as("office")
+    a, b = firms["a"], firms["b"]
+    assert record(office, b["id"]).status_code == 303
+    unqualify(client, a["id"])
+    unqualify(client, b["id"])
+
+    current = office.get(PAGE).text
+    assert "应享企业（0）" in current and "已失效（2）" in current
+    assert a["name"] not in current and b["name"] not in current
+    assert "2026 年度暂无应享企业" in current
+    assert f'href="{PAGE}?year=2026&amp;show=lapsed"' in current
+
+    lapsed = office.get(f"{PAGE}?year=2026&show=lapsed").text
+    assert "已失效的应享条目" in lapsed and "共 2 条" in lapsed
+    assert (
+        '<a href="/web/office/policies/little-giant-first?year=2026&amp;show=lapsed" aria-current="page">'
+        in lapsed
+    )
+    first = row_of(lapsed, a["name"])
+    assert "失效日期" in lapsed and first.count("2026-06-30") == 2  # found and lapsed today
+    assert "已不符合条件，无需申报" in first and "登记申报" not in first
+    second = row_of(lapsed, b["name"])
+    assert "已申报" in second and "驳回" in second
+    only = office.get(f"{PAGE}?year=2026&show=lapsed&district=liangxi").text
+    assert b["name"] in only and a["name"] not in only and "已失效（1）" in only
+
+    # Nothing left to approve: the rule no longer allows an amount. Rejected from the lapsed
+    # list, the office comes back to it.
+    grant = grant_of(session, b["id"])
+    fields = {"version": str(grant.version), "year": "2026", "show": "lapsed", "amount": "50"}
+    refused = post_form(office, PAGE, f"{PAGE}/grants/{grant.id}/approve", fields)
+    assert refused.status_code == 422 and "核定金额超过政策上限" in refused.text
+    fields = {"version": str(grant.version), "year": "2026", "show": "lapsed", "note": "资质撤销"}
+    rejected = post_form(office, PAGE, f"{PAGE}/grants/{grant.id}/reject", fields)
+    assert rejected.status_code == 303, rejected.text
+    assert "show=lapsed" in rejected.headers["location"]
+    assert "未获批" in row_of(office.get(rejected.headers["location"]).text, b["name"])
+
+    # Qualified again, it is current again and leaves the lapsed list.
+    qualify(client, a["id"], "little_giant", "2026-03-01")
+    assert a["name"] in office.get(PAGE).text
+    again = office.get(f"{PAGE}?show=lapsed").text
+    assert a["name"] not in again and "已失效（1）" in again
+    assert office.get(f"{PAGE}?show=nonsense").status_code == 200  # read as the current list
+
+
 def test_the_pages_are_the_office_s(client, browser_as, session, firms) -> None:
     bank = client.post("/api/v1/banks", json=bank_payload()).json()["code"]
     others = (
