@@ -359,10 +359,10 @@ class LineFilter:
     lapsed: bool = False  # those a later evaluation no longer found, instead of current ones
 
 
-def _line_conditions(year: int, wanted: LineFilter, lapsed: bool) -> list[Any]:
+def _line_conditions(year: int, wanted: LineFilter) -> list[Any]:
+    """The year's entitlements under the filter's policy and district, whatever their status."""
     e = Entitlement
-    status = EntitlementStatus.lapsed if lapsed else EntitlementStatus.current
-    conditions: list[Any] = [col(e.status) == status, entitlement_in_year(year)]
+    conditions: list[Any] = [entitlement_in_year(year)]
     if wanted.policy_code is not None:
         conditions.append(col(e.policy_code) == wanted.policy_code)
     if wanted.district_code is not None:
@@ -370,21 +370,29 @@ def _line_conditions(year: int, wanted: LineFilter, lapsed: bool) -> list[Any]:
     return conditions
 
 
-def _count_lines(session: Session, conditions: list[Any]) -> int:
-    e, firm = Entitlement, Enterprise
-    joined = select(func.count()).select_from(e).join(firm, col(firm.id) == col(e.enterprise_id))
-    return int(session.execute(joined.where(*conditions)).scalar_one())
+def _with_status(lapsed: bool) -> ColumnElement[bool]:
+    status = EntitlementStatus.lapsed if lapsed else EntitlementStatus.current
+    return col(Entitlement.status) == status
 
 
 def line_counts(
     session: Session, principal: Principal, year: int, wanted: LineFilter = LineFilter()
 ) -> dict[str, int]:
     """How many of the year's entitlements under the filter are current and how many lapsed
-    (the policy page's two lists)."""
+    (the policy page's two lists): one count grouped by status."""
     require(principal, Role.office)
+    e, firm = Entitlement, Enterprise
+    stmt = (
+        select(col(e.status), func.count())
+        .select_from(e)
+        .join(firm, col(firm.id) == col(e.enterprise_id))
+        .where(*_line_conditions(year, wanted))
+        .group_by(col(e.status))
+    )
+    counted = {str(status): int(n) for status, n in session.execute(stmt)}
     return {
-        "current": _count_lines(session, _line_conditions(year, wanted, lapsed=False)),
-        "lapsed": _count_lines(session, _line_conditions(year, wanted, lapsed=True)),
+        "current": counted.get(str(EntitlementStatus.current), 0),
+        "lapsed": counted.get(str(EntitlementStatus.lapsed), 0),
     }
 
 
@@ -396,8 +404,9 @@ def entitlement_lines(
     all."""
     require(principal, Role.office)
     e, g, firm = Entitlement, PolicyGrant, Enterprise
-    conditions = _line_conditions(year, wanted, wanted.lapsed)
-    total = _count_lines(session, conditions)
+    conditions = [_with_status(wanted.lapsed), *_line_conditions(year, wanted)]
+    joined = select(func.count()).select_from(e).join(firm, col(firm.id) == col(e.enterprise_id))
+    total = int(session.execute(joined.where(*conditions)).scalar_one())
     stmt = (
         select(
             e,

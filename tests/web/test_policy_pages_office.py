@@ -223,16 +223,19 @@ def test_lapsed_entitlements_are_listed_apart_with_their_awards_to_decide(
     assert "失效日期" in lapsed and first.count("2026-06-30") == 2  # found and lapsed today
     assert "已不符合条件，无需申报" in first and "登记申报" not in first
     second = row_of(lapsed, b["name"])
-    assert "已申报" in second and "驳回" in second
+    # Applied for, it is still to decide; the rule allows no amount now, so only 驳回 is offered.
+    assert "已申报" in second and "驳回" in second and "/approve" not in second
+    assert "原应享金额" in lapsed and "50.00 万元" in second
     only = office.get(f"{PAGE}?year=2026&show=lapsed&district=liangxi").text
     assert b["name"] in only and a["name"] not in only and "已失效（1）" in only
 
-    # Nothing left to approve: the rule no longer allows an amount. Rejected from the lapsed
-    # list, the office comes back to it.
+    # An approval posted anyway is refused: the rule no longer allows an amount. Rejected
+    # from the lapsed list, the office comes back to it.
     grant = grant_of(session, b["id"])
     fields = {"version": str(grant.version), "year": "2026", "show": "lapsed", "amount": "50"}
     refused = post_form(office, PAGE, f"{PAGE}/grants/{grant.id}/approve", fields)
-    assert refused.status_code == 422 and "核定金额超过政策上限" in refused.text
+    assert refused.status_code == 422  # the reason in the banner: the row has no such form
+    assert "未能核定：核定金额超过政策上限：按政策本期最多可核定0万元。" in refused.text
     fields = {"version": str(grant.version), "year": "2026", "show": "lapsed", "note": "资质撤销"}
     rejected = post_form(office, PAGE, f"{PAGE}/grants/{grant.id}/reject", fields)
     assert rejected.status_code == 303, rejected.text
